@@ -1,0 +1,1 @@
+"""Accounts: departments (the provider registry) now; users, roles and tokens next."""

@@ -1,0 +1,69 @@
+"""The app factory: builds the FastAPI application from settings. Nothing happens at import time."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+from fastapi import FastAPI, Request, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine
+
+from xinyong import __version__
+from xinyong.catalog import api as catalog_api
+from xinyong.catalog import views as catalog_views
+from xinyong.config import Settings, get_settings
+from xinyong.db.engine import make_engine, make_sessionmaker
+from xinyong.kit.crypto import PersonalIdCipher
+from xinyong.records import api as records_api
+from xinyong.records import views as records_views
+from xinyong.subjects import api as subjects_api
+from xinyong.subjects import views as subjects_views
+from xinyong.web import errors
+from xinyong.web.deps import Platform
+from xinyong.web.templating import build_templates
+
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'self'"
+)
+
+
+def build_platform(settings: Settings, engine: Engine | None = None) -> Platform:
+    engine = engine or make_engine(settings.resolved_database_url)
+    cipher = PersonalIdCipher.from_secrets(
+        settings.secret_key.get_secret_value(),
+        settings.pii_keys.get_secret_value() if settings.pii_keys else None,
+        settings.id_hash_key.get_secret_value() if settings.id_hash_key else None,
+    )
+    return Platform(settings=settings, sessions=make_sessionmaker(engine), cipher=cipher)
+
+
+def create_app(settings: Settings | None = None, *, platform: Platform | None = None) -> FastAPI:
+    """Build the portal, console and JSON API on one app."""
+    settings = settings or (platform.settings if platform else get_settings())
+    app = FastAPI(
+        title="xinyong 公共信用信息平台 API",
+        version=__version__,
+        description="公共信用信息归集、公示与查询接口。Errors: `{\"error\": {\"code\", \"message\"}}`.",
+    )
+    app.state.platform = platform or build_platform(settings)
+    app.state.templates = build_templates()
+    errors.install(app)
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
+        response: Response = await call_next(request)
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if request.url.scheme == "https":
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        return response
+
+    app.mount("/static", StaticFiles(directory=str(resources.files("xinyong.web") / "static")), name="static")
+    for module in (catalog_api, subjects_api, records_api):
+        app.include_router(module.router, prefix="/api/v1")
+    for module in (subjects_views, catalog_views, records_views):
+        app.include_router(module.router)
+    return app

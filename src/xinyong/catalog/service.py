@@ -1,0 +1,130 @@
+"""Loading the catalog: shipped data file, or the credit office's edited copy in the data directory."""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from xinyong.catalog.schemas import Catalog, CatalogItem, CatalogItemRead, CatalogRead, FieldRead
+from xinyong.kit.errors import NotFound, ValidationFailed
+
+OVERRIDE_NAME = "catalog.yaml"
+
+
+class CatalogError(ValueError):
+    """The catalog file is invalid; the message names the item and field."""
+
+
+def _expand(raw: dict[str, Any]) -> dict[str, Any]:
+    groups: dict[str, list[dict[str, Any]]] = raw.get("field_groups", {})
+    items = []
+    for item in raw.get("items", []):
+        fields: list[dict[str, Any]] = []
+        for entry in item.get("fields", []):
+            if "include" in entry:
+                group = groups.get(entry["include"])
+                if group is None:
+                    raise CatalogError(f"item {item.get('code')}: unknown field group {entry['include']!r}")
+                aliases: dict[str, list[str]] = entry.get("aliases", {})
+                for name in aliases:
+                    if not any(f["name"] == name for f in group):
+                        raise CatalogError(f"item {item.get('code')}: alias for unknown field {name!r}")
+                for f in group:
+                    fields.append({**f, "alias": [*f.get("alias", []), *aliases.get(f["name"], [])]})
+            else:
+                fields.append(entry)
+        items.append({**item, "fields": fields})
+    return {k: v for k, v in raw.items() if k != "field_groups"} | {"items": items}
+
+
+def parse_catalog(text: str) -> Catalog:
+    """Parse and validate catalog YAML; raise CatalogError with a readable location on any problem."""
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise CatalogError(f"catalog is not valid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise CatalogError("catalog must be a mapping with `version` and `items`")
+    try:
+        catalog = Catalog.model_validate(_expand(raw))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        location = ".".join(str(p) for p in first["loc"])
+        raise CatalogError(f"catalog invalid at {location}: {first['msg']}") from None
+    codes = [i.code for i in catalog.items]
+    if len(codes) != len(set(codes)):
+        raise CatalogError("catalog has duplicate item codes")
+    return catalog
+
+
+@cache
+def _load(path: str | None) -> Catalog:
+    if path is not None:
+        return parse_catalog(Path(path).read_text(encoding="utf-8"))
+    text = resources.files("xinyong.catalog").joinpath("data/catalog.yaml").read_text(encoding="utf-8")
+    return parse_catalog(text)
+
+
+def load(data_dir: Path | None = None) -> Catalog:
+    """The catalog in force: the data directory's edited copy if present, else the shipped one."""
+    if data_dir is not None and (data_dir / OVERRIDE_NAME).is_file():
+        return _load(str((data_dir / OVERRIDE_NAME).resolve()))
+    return _load(None)
+
+
+def get_item(catalog: Catalog, code: str) -> CatalogItem:
+    item = catalog.item(code)
+    if item is None:
+        raise NotFound(f"目录中没有信息项“{code}”", code="catalog.unknown_item")
+    return item
+
+
+def require_provider(item: CatalogItem, provider_code: str) -> None:
+    """Refuse a provider the catalog does not list for the item ("*" admits every department)."""
+    if "*" not in item.providers and provider_code not in item.providers:
+        raise ValidationFailed(
+            f"部门“{provider_code}”不是信息项“{item.name}”的数据提供单位", code="catalog.provider_not_allowed"
+        )
+
+
+def to_read(catalog: Catalog) -> CatalogRead:
+    return CatalogRead(
+        version=catalog.version,
+        effective_from=catalog.effective_from,
+        source=catalog.source,
+        items=[
+            CatalogItemRead(
+                code=i.code,
+                name=i.name,
+                category=i.category,
+                subject_kinds=list(i.subject_kinds),
+                providers=list(i.providers),
+                sharing_class=i.sharing_class.value,
+                disclosure_class=i.disclosure_class.value,
+                disclosure_rule=i.disclosure_rule,
+                legal_basis=i.legal_basis,
+                update_frequency=i.update_frequency,
+                key=list(i.key),
+                fields=[
+                    FieldRead(
+                        name=f.name,
+                        label=f.label,
+                        type=f.type,
+                        required=f.required,
+                        max_length=f.max_length,
+                        enum=list(f.enum) if f.enum else None,
+                        unit=f.unit,
+                        alias=list(f.alias),
+                        public=f.public,
+                    )
+                    for f in i.fields
+                ],
+            )
+            for i in catalog.items
+        ],
+    )

@@ -1,0 +1,46 @@
+"""The `xinyong` command: serve, db, ingest, departments, review, demo."""
+
+from __future__ import annotations
+
+import typer
+
+from xinyong.accounts.cli import departments_app
+from xinyong.clikit import open_platform
+from xinyong.demo.cli import demo_app
+from xinyong.records.cli import ingest_command, review_app
+
+app = typer.Typer(help="xinyong 公共信用信息平台", no_args_is_help=True, add_completion=False)
+db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(departments_app, name="departments")
+app.add_typer(review_app, name="review")
+app.add_typer(demo_app, name="demo")
+app.command("ingest")(ingest_command)
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+) -> None:
+    """Serve the portal, console and JSON API."""
+    import uvicorn
+
+    from xinyong.app import create_app
+
+    platform = open_platform()
+    uvicorn.run(create_app(platform=platform), host=host, port=port, log_level="info")
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = typer.Argument("head")) -> None:
+    """Run migrations up to REVISION (default: head)."""
+    from xinyong.db import migrate
+
+    platform = open_platform()
+    migrate.upgrade(platform.sessions.kw["bind"], revision)
+    typer.echo(f"database at {revision}: {platform.settings.resolved_database_url.split('@')[-1]}")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,10 @@
+"""Import every domain's models so the metadata is complete (for Alembic and tests)."""
+
+from __future__ import annotations
+
+from xinyong.accounts import models as _accounts  # noqa: F401
+from xinyong.db.base import Base
+from xinyong.records import models as _records  # noqa: F401
+from xinyong.subjects import models as _subjects  # noqa: F401
+
+metadata = Base.metadata

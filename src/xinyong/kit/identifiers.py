@@ -1,0 +1,147 @@
+"""Identifiers: unified social credit codes (USCC, GB 32100-2015) and resident IDs (GB 11643-1999).
+
+Validation is python-stdnum's, plus what it does not check: the USCC's registration-authority and category
+codes and the check digit of the embedded organisation code (GB 11714). Resident IDs are checked for format,
+birth date, checksum and an area code that existed in *any* period: stdnum.cn.ric.validate also demands that
+the area code existed in the birth year, which rejects many real IDs (see DESIGN.md, "Identifiers").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from stdnum.cn import ric as stdnum_ric
+from stdnum.cn import uscc as stdnum_uscc
+
+from xinyong.kit import regions
+
+# GB 32100-2015 table 1: registration authority -> allowed category codes.
+USCC_AUTHORITIES: dict[str, tuple[str, dict[str, str]]] = {
+    "1": ("机构编制", {"1": "机关", "2": "事业单位", "3": "中央编办直接管理机构编制的群众团体", "9": "其他"}),
+    "2": ("外交", {"1": "外国常驻新闻机构", "9": "其他"}),
+    "3": (
+        "司法行政",
+        {"1": "律师执业机构", "2": "公证处", "3": "基层法律服务所", "4": "司法鉴定机构", "5": "仲裁委员会", "9": "其他"},
+    ),
+    "4": ("文化", {"1": "外国在华文化中心", "9": "其他"}),
+    "5": ("民政", {"1": "社会团体", "2": "民办非企业单位", "3": "基金会", "9": "其他"}),
+    "6": ("旅游", {"1": "外国旅游部门常驻代表机构", "2": "港澳台地区旅游部门常驻内地（大陆）代表机构", "9": "其他"}),
+    "7": ("宗教", {"1": "宗教活动场所", "2": "宗教院校", "9": "其他"}),
+    "8": ("工会", {"1": "基层工会", "9": "其他"}),
+    "9": ("工商", {"1": "企业", "2": "个体工商户", "3": "农民专业合作社"}),
+    "A": ("中央军委改革和编制办公室", {"1": "军队事业单位", "9": "其他"}),
+    "N": ("农业", {"1": "组级集体经济组织", "2": "村级集体经济组织", "3": "乡镇级集体经济组织", "9": "其他"}),
+    "Y": ("其他", {"1": "其他"}),
+}
+# Central bodies register with the national pseudo-region 100000.
+NATIONAL_REGION = "100000"
+_ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
+_SPACES = re.compile(r"\s+")
+
+
+class IdentifierError(ValueError):
+    """An identifier failed validation; `code` is stable, `message` is Chinese."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def normalize_code(value: str) -> str:
+    """Fold width, case and spacing of a submitted code; never touch any other character."""
+    return _SPACES.sub("", unicodedata.normalize("NFKC", value)).upper()
+
+
+def _char_value(char: str) -> int:
+    return int(char) if char.isdigit() else ord(char) - ord("A") + 10
+
+
+def org_code_check_digit(body: str) -> str:
+    """GB 11714 check digit of the first eight characters of an organisation code."""
+    total = sum(w * _char_value(c) for w, c in zip(_ORG_WEIGHTS, body, strict=True))
+    digit = 11 - total % 11
+    return {10: "X", 11: "0"}.get(digit, str(digit))
+
+
+def validate_org_code(value: str) -> str:
+    """Validate a 9-character organisation code (组织机构代码), with or without its hyphen."""
+    code = normalize_code(value).replace("-", "")
+    if len(code) != 9 or not re.fullmatch(r"[0-9A-Z]{8}[0-9X]", code):
+        raise IdentifierError("org_code.format", "组织机构代码应为9位数字或大写字母")
+    if org_code_check_digit(code[:8]) != code[8]:
+        raise IdentifierError("org_code.checksum", "组织机构代码校验位错误")
+    return code
+
+
+def validate_uscc(value: str) -> str:
+    """Return the compact USCC or raise IdentifierError explaining which part is wrong."""
+    code = normalize_code(value)
+    if len(code) != 18:
+        raise IdentifierError("uscc.length", f"统一社会信用代码应为18位，实为{len(code)}位")
+    try:
+        stdnum_uscc.validate(code)
+    except stdnum_uscc.InvalidChecksum:
+        raise IdentifierError("uscc.checksum", "统一社会信用代码校验位错误") from None
+    except stdnum_uscc.ValidationError:
+        raise IdentifierError("uscc.format", "统一社会信用代码含有不允许的字符") from None
+    authority = USCC_AUTHORITIES.get(code[0])
+    if authority is None:
+        raise IdentifierError("uscc.authority", f"登记管理部门代码“{code[0]}”不存在")
+    if code[1] not in authority[1]:
+        raise IdentifierError("uscc.category", f"机构类别代码“{code[1]}”不属于{authority[0]}登记管理部门")
+    if code[2:8] != NATIONAL_REGION and not regions.is_known(code[2:8]):
+        raise IdentifierError("uscc.region", f"登记管理机关行政区划码“{code[2:8]}”不存在")
+    org = code[8:17]
+    if org_code_check_digit(org[:8]) != org[8]:
+        raise IdentifierError("uscc.org_code_checksum", "统一社会信用代码中的组织机构代码校验位错误")
+    return code
+
+
+def make_uscc(authority: str, category: str, region: str, org_body: str) -> str:
+    """Assemble a valid USCC from its parts (used by the demo data generator and tests)."""
+    org = org_body + org_code_check_digit(org_body)
+    partial = authority + category + region + org
+    return partial + str(stdnum_uscc.calc_check_digit(partial))
+
+
+@dataclass(frozen=True, slots=True)
+class ResidentIdInfo:
+    number: str
+    birth_date: dt.date
+    region_code: str
+    male: bool
+
+
+def validate_resident_id(value: str, *, today: dt.date | None = None) -> ResidentIdInfo:
+    """Validate an 18-character resident ID: format, birth date, checksum and an area code of any period."""
+    number = normalize_code(value)
+    if len(number) != 18:
+        raise IdentifierError("resident_id.length", f"公民身份号码应为18位，实为{len(number)}位")
+    if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
+        raise IdentifierError("resident_id.format", "公民身份号码格式错误")
+    try:
+        birth = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
+        raise IdentifierError("resident_id.birth_date", "公民身份号码中的出生日期无效") from None
+    if birth.year < 1880 or (today is not None and birth > today):
+        raise IdentifierError("resident_id.birth_date", "公民身份号码中的出生日期无效")
+    if stdnum_ric.calc_check_digit(number) != number[17]:
+        raise IdentifierError("resident_id.checksum", "公民身份号码校验位错误")
+    if not regions.is_known(number[:6]):
+        raise IdentifierError("resident_id.region", f"公民身份号码中的地址码“{number[:6]}”不存在")
+    return ResidentIdInfo(number=number, birth_date=birth, region_code=number[:6], male=int(number[16]) % 2 == 1)
+
+
+def make_resident_id(region: str, birth: dt.date, sequence: int) -> str:
+    """Assemble a valid resident ID (demo data and tests)."""
+    partial = f"{region}{birth:%Y%m%d}{sequence % 1000:03d}"
+    return partial + str(stdnum_ric.calc_check_digit(partial + "0"))  # stdnum expects a placeholder digit
+
+
+def mask_resident_id(number: str) -> str:
+    """Mask a resident ID for display: first four and last four characters only."""
+    return number[:4] + "*" * (len(number) - 8) + number[-4:] if len(number) > 8 else "*" * len(number)

@@ -1,0 +1,90 @@
+"""`xinyong ingest` and `xinyong review`: file ingestion with progress, and the unresolved-subject queue."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from xinyong.clikit import domain_errors, err_console, open_platform, today
+from xinyong.db.session import transaction
+from xinyong.kit.identifiers import normalize_code
+from xinyong.kit.tabular import read_path
+from xinyong.records import repository, service
+from xinyong.records.models import Batch
+
+review_app = typer.Typer(help="Rows waiting for a reviewer to attach their subject.", no_args_is_help=True)
+
+
+@domain_errors
+def ingest_command(
+    path: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="CSV (UTF-8/GBK) or XLSX."),
+    item: str = typer.Option(..., "--item", help="Catalog item code, e.g. CF."),
+    provider: str = typer.Option(..., "--provider", help="Provider department code."),
+    as_json: bool = typer.Option(False, "--json", help="Print the receipt as JSON."),
+) -> None:
+    """Ingest a department file; idempotent, commits every chunk so an interrupted run can be re-run."""
+    platform = open_platform()
+    sessions = platform.sessions
+    with transaction(sessions) as session, Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.completed:,} 行"), TimeElapsedColumn(),
+        console=err_console, transient=as_json,
+    ) as progress:
+        task = progress.add_task(f"归集 {path.name}", total=None)
+
+        def on_chunk(batch: Batch) -> None:
+            session.commit()
+            progress.update(task, completed=batch.rows_read)
+
+        receipt = service.ingest(
+            session,
+            platform.ingest_context(today()),
+            item_code=item.strip().upper(),
+            provider_code=provider,
+            rows=read_path(path),
+            source="cli",
+            filename=path.name,
+            chunk_size=platform.settings.ingest_chunk_size,
+            on_chunk=on_chunk,
+        )
+    if as_json:
+        typer.echo(receipt.model_dump_json(indent=2))
+        return
+    typer.echo(
+        f"batch {receipt.batch_id}: accepted {receipt.accepted}, updated {receipt.updated}, "
+        f"unchanged {receipt.unchanged}, rejected {receipt.rejected}, queued {receipt.queued}"
+    )
+    for row in receipt.rejected_rows[:20]:
+        typer.echo(f"  row {row.row}: " + "；".join(f"{e['field']} {e['code']} {e['message']}" for e in row.errors))
+
+
+@review_app.command("list")
+def review_list(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """List open rows whose subject could not be resolved safely."""
+    with transaction(open_platform().sessions) as session:
+        rows = [
+            {"id": r.id, "item": r.item_code, "provider": r.provider_code, "row": r.row_number,
+             "subject_name": r.subject_name, "region_code": r.region_code, "reason_code": r.reason_code,
+             "reason": r.reason, "candidates": r.candidates}
+            for r in repository.open_unresolved(session)
+        ]
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for r in rows:
+        typer.echo(f"{r['id']:>6} {r['item']:<6} {r['provider']:<10} {r['subject_name']}  [{r['reason_code']}] {r['reason']}")
+
+
+@review_app.command("resolve")
+@domain_errors
+def review_resolve(
+    row_id: int = typer.Argument(..., help="Queue entry id (from `review list`)."),
+    subject: str = typer.Option(..., "--subject", help="USCC of the subject the row is about."),
+) -> None:
+    """Attach a queued row to its subject and store it as a record."""
+    platform = open_platform()
+    with transaction(platform.sessions) as session:
+        receipt = service.resolve_unresolved(session, platform.ingest_context(today()), row_id, normalize_code(subject))
+    typer.echo(f"resolved: accepted {receipt.accepted}, updated {receipt.updated}, unchanged {receipt.unchanged}")

@@ -1,0 +1,94 @@
+"""Record queries, scoped to what the public may see (active, inside the window, public item)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy import ColumnElement, and_, false, func, or_, select
+from sqlalchemy.orm import Session
+
+from xinyong.catalog.schemas import Catalog, DisclosureClass
+from xinyong.kit.pagination import Page
+from xinyong.records.models import Batch, Record, RejectedRow, UnresolvedRow
+
+
+def public_filter(catalog: Catalog, today: dt.date) -> ColumnElement[bool]:
+    """Records the public may see today: active, in window, a public item, persons only where the law says."""
+    public_items = [i.code for i in catalog.items if i.disclosure_class == DisclosureClass.PUBLIC]
+    person_items = [i.code for i in catalog.items if i.code in public_items and i.public_for_natural_persons]
+    return and_(
+        Record.status == "active",
+        Record.item_code.in_(public_items) if public_items else false(),
+        Record.public_from.is_not(None),
+        Record.public_from <= today,
+        or_(Record.public_until.is_(None), Record.public_until >= today),
+        or_(Record.subject_kind != "natural_person", Record.item_code.in_(person_items) if person_items else false()),
+    )
+
+
+def public_records_of(session: Session, subject_id: int, catalog: Catalog, today: dt.date) -> Sequence[Record]:
+    return session.scalars(
+        select(Record)
+        .where(Record.subject_id == subject_id, public_filter(catalog, today))
+        .order_by(Record.item_code, Record.decision_date.desc(), Record.id.desc())
+    ).all()
+
+
+def publicity_listing(
+    session: Session,
+    catalog: Catalog,
+    today: dt.date,
+    *,
+    item_code: str,
+    provider_code: str | None = None,
+    region_code: str | None = None,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    page: int = 1,
+    size: int = 20,
+) -> Page[Record]:
+    """双公示 listing: latest public records of one item, filtered by department, region and decision date."""
+    conditions = [Record.item_code == item_code, public_filter(catalog, today)]
+    if provider_code:
+        conditions.append(Record.provider_code == provider_code)
+    if region_code:
+        prefix = region_code.rstrip("0") if region_code.endswith("00") else region_code
+        conditions.append(Record.region_code.startswith(prefix[:6], autoescape=True))
+    if date_from:
+        conditions.append(Record.decision_date >= date_from)
+    if date_to:
+        conditions.append(Record.decision_date <= date_to)
+    total = session.scalar(select(func.count()).select_from(select(Record.id).where(*conditions).limit(10_000).subquery()))
+    rows = session.scalars(
+        select(Record).where(*conditions).order_by(Record.decision_date.desc(), Record.id.desc())
+        .offset((page - 1) * size).limit(size)
+    ).all()
+    return Page(list(rows), int(total or 0), page, size)
+
+
+def recent_batches(session: Session, limit: int = 50) -> Sequence[Batch]:
+    return session.scalars(select(Batch).order_by(Batch.started_at.desc()).limit(limit)).all()
+
+
+def rejected_rows(session: Session, batch_id: str, limit: int = 500) -> Sequence[RejectedRow]:
+    return session.scalars(
+        select(RejectedRow).where(RejectedRow.batch_id == batch_id).order_by(RejectedRow.row_number).limit(limit)
+    ).all()
+
+
+def open_unresolved(session: Session, limit: int = 200) -> Sequence[UnresolvedRow]:
+    return session.scalars(
+        select(UnresolvedRow).where(UnresolvedRow.status == "open").order_by(UnresolvedRow.id).limit(limit)
+    ).all()
+
+
+def counts(session: Session) -> dict[str, int]:
+    return {
+        "records": int(session.scalar(select(func.count(Record.id))) or 0),
+        "batches": int(session.scalar(select(func.count(Batch.id))) or 0),
+        "rejected": int(session.scalar(select(func.count(RejectedRow.id))) or 0),
+        "unresolved": int(
+            session.scalar(select(func.count(UnresolvedRow.id)).where(UnresolvedRow.status == "open")) or 0
+        ),
+    }

@@ -1,0 +1,368 @@
+"""Ingestion (归集): one path for API, upload, CLI and demo. Validates, resolves, versions; loses no row.
+
+Idempotent: re-sending a row changes nothing, a changed row makes a new version (the old one is kept), a
+revocation (撤销) is a state. The caller owns the transaction; `on_chunk` lets it commit after each chunk,
+so an interrupted ingest re-runs without duplicates (already stored rows come back `unchanged`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from itertools import islice
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from xinyong.accounts import service as accounts
+from xinyong.catalog import service as catalog_service
+from xinyong.catalog.schemas import Catalog, CatalogItem
+from xinyong.disclosure import rules as disclosure
+from xinyong.disclosure.rules import RuleSet
+from xinyong.kit.crypto import PersonalIdCipher
+from xinyong.kit.errors import NotFound, ValidationFailed
+from xinyong.kit.identifiers import mask_resident_id
+from xinyong.kit.tabular import Row
+from xinyong.records import rules
+from xinyong.records.models import Batch, Record, RecordVersion, RejectedRow, UnresolvedRow
+from xinyong.records.schemas import Receipt, RejectedRowRead
+from xinyong.subjects import service as subjects
+
+RECEIPT_REJECTED_LIMIT = 1000
+_IN_CHUNK = 900
+
+
+@dataclass(frozen=True)
+class IngestContext:
+    """What ingestion needs besides the session: the catalog, rule sets, the ID cipher and today's date."""
+
+    catalog: Catalog
+    rule_sets: list[RuleSet]
+    cipher: PersonalIdCipher
+    today: dt.date
+
+
+@dataclass(slots=True)
+class _Valid:
+    row_number: int
+    result: rules.RowResult
+    key: str
+    digest: str
+
+
+def ingest(
+    session: Session,
+    ctx: IngestContext,
+    *,
+    item_code: str,
+    provider_code: str,
+    rows: Iterable[Row],
+    source: str,
+    filename: str | None = None,
+    chunk_size: int = 5000,
+    on_chunk: Callable[[Batch], None] | None = None,
+) -> Receipt:
+    """Ingest rows of one item from one provider and return the receipt."""
+    item = catalog_service.get_item(ctx.catalog, item_code)
+    accounts.get_department(session, provider_code)
+    catalog_service.require_provider(item, provider_code)
+    batch = Batch(
+        id=uuid.uuid4().hex,
+        item_code=item.code,
+        provider_code=provider_code,
+        source=source,
+        filename=filename,
+        catalog_version=ctx.catalog.version,
+    )
+    session.add(batch)
+    session.flush()
+    iterator = iter(rows)
+    header_map: rules.HeaderMap | None = None
+    while True:
+        chunk = list(islice(iterator, chunk_size))
+        if not chunk:
+            break
+        if header_map is None:
+            header_map = rules.HeaderMap(item, list(chunk[0].values))
+            if header_map.missing_required:
+                labels = [item.field(n).label for n in header_map.missing_required]  # type: ignore[union-attr]
+                raise ValidationFailed(
+                    f"文件缺少必填列：{'、'.join(labels)}",
+                    code="file.missing_columns",
+                    details={"missing": header_map.missing_required, "unknown_headers": header_map.unknown},
+                )
+        _ingest_chunk(session, ctx, item, batch, header_map, chunk)
+        batch.rows_read += len(chunk)
+        session.flush()
+        if on_chunk is not None:
+            on_chunk(batch)
+    batch.status = "done"
+    batch.finished_at = dt.datetime.now(dt.UTC)
+    session.flush()
+    return receipt(session, batch)
+
+
+def ingest_json(
+    session: Session, ctx: IngestContext, *, item_code: str, provider_code: str, records: list[dict[str, Any]]
+) -> Receipt:
+    """The API door: rows are numbered from 1 in the order sent. Field names vary per row, so each row maps."""
+    item = catalog_service.get_item(ctx.catalog, item_code)
+    headers: list[str] = []
+    for record in records:
+        headers.extend(k for k in record if k not in headers)
+    rows = (Row(i, {h: r.get(h) for h in headers}) for i, r in enumerate(records, start=1))
+    return ingest(session, ctx, item_code=item.code, provider_code=provider_code, rows=rows, source="api")
+
+
+def _mask_raw(item: CatalogItem, header_map: rules.HeaderMap, raw: dict[str, Any], cipher: PersonalIdCipher) -> tuple[dict[str, Any], dict[str, str] | None]:
+    masked: dict[str, Any] = {}
+    secret: dict[str, str] = {}
+    for header, value in raw.items():
+        spec = item.field(header_map.mapping.get(header, ""))
+        text = "" if value is None else str(value) if not isinstance(value, dt.date) else value.isoformat()
+        if spec is not None and spec.sensitive and text.strip():
+            secret[header] = cipher.encrypt(text)
+            masked[header] = mask_resident_id(text.strip())
+        else:
+            masked[header] = text[:rules.MAX_CELL_CHARS]
+    return masked, secret or None
+
+
+def _ingest_chunk(
+    session: Session,
+    ctx: IngestContext,
+    item: CatalogItem,
+    batch: Batch,
+    header_map: rules.HeaderMap,
+    chunk: list[Row],
+) -> None:
+    hash_id = ctx.cipher.hash
+    valid: list[_Valid] = []
+    rejected: list[dict[str, Any]] = []
+    for row in chunk:
+        result = rules.validate_row(item, header_map.apply(row.values), today=ctx.today)
+        if "__extra__" in row.values:
+            result.errors.append(rules.FieldError("", "file.extra_cells", "该行单元格数多于表头列数"))
+        if result.ok:
+            key = rules.natural_key(item, batch.provider_code, result, hash_id)
+            valid.append(_Valid(row.number, result, key, rules.content_hash(result, hash_id)))
+        else:
+            masked, secret = _mask_raw(item, header_map, row.values, ctx.cipher)
+            rejected.append(
+                {
+                    "batch_id": batch.id,
+                    "row_number": row.number,
+                    "errors": [e.as_dict() for e in result.errors],
+                    "raw": masked,
+                    "raw_sensitive": secret,
+                }
+            )
+    if rejected:
+        session.execute(insert(RejectedRow), rejected)
+        batch.rejected += len(rejected)
+
+    resolutions = subjects.resolve(session, [v.result.subject for v in valid], ctx.cipher)  # type: ignore[misc]
+    resolved: list[tuple[_Valid, int]] = []
+    unresolved: list[dict[str, Any]] = []
+    for entry, resolution in zip(valid, resolutions, strict=True):
+        if resolution.subject_id is not None:
+            resolved.append((entry, resolution.subject_id))
+            continue
+        assert entry.result.subject is not None
+        unresolved.append(
+            {
+                "batch_id": batch.id,
+                "item_code": item.code,
+                "provider_code": batch.provider_code,
+                "row_number": entry.row_number,
+                "subject_name": entry.result.subject.name,
+                "region_code": entry.result.subject.region_code,
+                "fields": entry.result.values,
+                "sensitive": _encrypt(entry.result.sensitive, ctx.cipher),
+                "reason_code": resolution.reason_code,
+                "reason": resolution.reason,
+                "candidates": resolution.candidates,
+                "status": "open",
+                "created_at": dt.datetime.now(dt.UTC),
+            }
+        )
+    if unresolved:
+        session.execute(insert(UnresolvedRow), unresolved)
+        batch.queued += len(unresolved)
+    _store(session, ctx, item, batch, resolved)
+
+
+def _encrypt(sensitive: dict[str, str], cipher: PersonalIdCipher) -> dict[str, str] | None:
+    return {k: cipher.encrypt(v) for k, v in sensitive.items()} or None
+
+
+def _window(ctx: IngestContext, item: CatalogItem, values: dict[str, Any]) -> disclosure.Window:
+    def day(name: str | None) -> dt.date | None:
+        return dt.date.fromisoformat(values[name]) if name and values.get(name) else None
+
+    return disclosure.window_for(
+        item,
+        decision_date=day(item.date_field),
+        end_date=day(item.end_field),
+        severity=values.get(item.severity_field) if item.severity_field else None,
+        sector=values.get("sector"),
+        rule_sets=ctx.rule_sets,
+    )
+
+
+def _store(
+    session: Session, ctx: IngestContext, item: CatalogItem, batch: Batch, resolved: list[tuple[_Valid, int]]
+) -> None:
+    """Insert new records, version changed ones, count unchanged ones. Duplicates inside the chunk collapse."""
+    latest: dict[str, tuple[_Valid, int]] = {}
+    for entry, subject_id in resolved:
+        if entry.key in latest and latest[entry.key][0].digest == entry.digest:
+            batch.unchanged += 1
+            continue
+        if entry.key in latest:
+            batch.updated += 1  # a later row in the same submission replaces an earlier one
+        latest[entry.key] = (entry, subject_id)
+    existing = _existing(session, set(latest))
+    now = dt.datetime.now(dt.UTC)
+    inserts: list[dict[str, Any]] = []
+    for key, (entry, subject_id) in latest.items():
+        values = entry.result.values
+        window = _window(ctx, item, values)
+        status = "revoked" if rules.is_revocation(entry.result) else "active"
+        current = {
+            "subject_id": subject_id,
+            "subject_kind": entry.result.subject.kind if entry.result.subject else "legal_person",
+            "doc_no": values.get(item.key[0]) if item.key else None,
+            "status": status,
+            "subject_name": values["subject_name"],
+            "region_code": entry.result.subject.region_code if entry.result.subject else None,
+            "decision_date": dt.date.fromisoformat(values[item.date_field]) if values.get(item.date_field) else None,
+            "severity": values.get(item.severity_field) if item.severity_field else None,
+            "public_from": window.public_from,
+            "public_until": window.public_until,
+            "min_public_until": window.min_public_until,
+            "disclosure_rule": window.rule,
+            "fields": values,
+            "sensitive": _encrypt(entry.result.sensitive, ctx.cipher),
+            "content_hash": entry.digest,
+            "catalog_version": ctx.catalog.version,
+            "batch_id": batch.id,
+            "updated_at": now,
+        }
+        old = existing.get(key)
+        if old is None:
+            inserts.append({"natural_key": key, "item_code": item.code, "provider_code": batch.provider_code,
+                            "version": 1, "created_at": now, **current})
+            batch.accepted += 1
+        elif old.content_hash == entry.digest:
+            batch.unchanged += 1
+            continue
+        else:
+            session.execute(
+                insert(RecordVersion).values(
+                    record_id=old.id, version=old.version, status=old.status, fields=old.fields,
+                    sensitive=old.sensitive, content_hash=old.content_hash, batch_id=old.batch_id,
+                    superseded_by_batch=batch.id, superseded_at=now,
+                )
+            )
+            session.execute(update(Record).where(Record.id == old.id).values(version=old.version + 1, **current))
+            batch.updated += 1
+        if item.code == "DJ":
+            subjects.update_registration(session, subject_id, values)
+    if inserts:
+        session.execute(insert(Record), inserts)
+
+
+def _existing(session: Session, keys: set[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    ordered = sorted(keys)
+    for i in range(0, len(ordered), _IN_CHUNK):
+        rows = session.execute(
+            select(
+                Record.natural_key, Record.id, Record.version, Record.status, Record.fields, Record.sensitive,
+                Record.content_hash, Record.batch_id,
+            ).where(Record.natural_key.in_(ordered[i : i + _IN_CHUNK]))
+        )
+        out.update((r.natural_key, r) for r in rows)
+    return out
+
+
+def receipt(session: Session, batch: Batch) -> Receipt:
+    rows = session.scalars(
+        select(RejectedRow).where(RejectedRow.batch_id == batch.id).order_by(RejectedRow.row_number)
+        .limit(RECEIPT_REJECTED_LIMIT)
+    )
+    return Receipt(
+        batch_id=batch.id,
+        item=batch.item_code,
+        provider=batch.provider_code,
+        status=batch.status,
+        accepted=batch.accepted,
+        updated=batch.updated,
+        unchanged=batch.unchanged,
+        rejected=batch.rejected,
+        queued=batch.queued,
+        rejected_rows=[RejectedRowRead(row=r.row_number, errors=r.errors) for r in rows],
+    )
+
+
+def get_batch(session: Session, batch_id: str) -> Batch:
+    batch = session.get(Batch, batch_id)
+    if batch is None:
+        raise NotFound("未找到该批次", code="batch.not_found")
+    return batch
+
+
+def rejected_report(session: Session, batch: Batch, cipher: PersonalIdCipher) -> Iterator[list[object]]:
+    """Rows of the error report: the original columns (for the provider to correct) then the reasons."""
+    rows = session.scalars(select(RejectedRow).where(RejectedRow.batch_id == batch.id).order_by(RejectedRow.row_number))
+    headers: list[str] | None = None
+    for row in rows:
+        if headers is None:
+            headers = [h for h in row.raw if h != "__extra__"]
+            yield ["行号", *headers, "错误字段", "错误代码", "错误说明"]
+        clear = {h: cipher.decrypt(v) for h, v in (row.raw_sensitive or {}).items()}
+        values = [clear.get(h, row.raw.get(h, "")) for h in headers]
+        yield [
+            row.row_number,
+            *values,
+            "；".join(e["field"] for e in row.errors),
+            "；".join(e["code"] for e in row.errors),
+            "；".join(e["message"] for e in row.errors),
+        ]
+
+
+def resolve_unresolved(session: Session, ctx: IngestContext, row_id: int, subject_uscc: str) -> Receipt:
+    """A reviewer attaches a queued row to the subject it is about; the row is then stored as a record."""
+    row = session.get(UnresolvedRow, row_id)
+    if row is None or row.status != "open":
+        raise NotFound("未找到待处理的记录", code="review.not_found")
+    subject = subjects.get_by_uscc(session, subject_uscc)
+    item = catalog_service.get_item(ctx.catalog, row.item_code)
+    batch = session.get(Batch, row.batch_id)
+    assert batch is not None
+    result = rules.RowResult(values=dict(row.fields))
+    result.sensitive = {k: ctx.cipher.decrypt(v) for k, v in (row.sensitive or {}).items()}
+    result.subject = rules.SubjectClaim(
+        kind=subject.kind, name=row.subject_name, name_norm=subject.name_norm, region_code=row.region_code,
+        uscc=subject.uscc,
+    )
+    key = rules.natural_key(item, row.provider_code, result, ctx.cipher.hash)
+    entry = _Valid(row.row_number, result, key, rules.content_hash(result, ctx.cipher.hash))
+    review_batch = Batch(
+        id=uuid.uuid4().hex, item_code=item.code, provider_code=row.provider_code, source="review",
+        filename=f"review:{row.id}", catalog_version=ctx.catalog.version, rows_read=1,
+    )
+    session.add(review_batch)
+    session.flush()
+    _store(session, ctx, item, review_batch, [(entry, subject.id)])
+    row.status = "resolved"
+    row.resolved_subject_id = subject.id
+    row.resolved_at = dt.datetime.now(dt.UTC)
+    review_batch.status = "done"
+    review_batch.finished_at = row.resolved_at
+    session.flush()
+    return receipt(session, review_batch)

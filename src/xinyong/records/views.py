@@ -1,0 +1,141 @@
+"""双公示 listings on the portal, and the console pages of ingestion (upload, batches, review queue)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from xinyong.accounts import service as accounts
+from xinyong.kit import regions
+from xinyong.kit.errors import PayloadTooLarge, XinyongError
+from xinyong.kit.tabular import read_rows
+from xinyong.records import repository, service
+from xinyong.subjects import rules as subject_rules
+from xinyong.web.deps import PlatformDep, SessionDep, TodayDep
+from xinyong.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+PUBLICITY_ITEMS = {"penalties": "CF", "licences": "XK"}
+
+
+def _date_or_none(value: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+@router.get("/publicity/{kind}", response_class=HTMLResponse)
+def publicity(
+    kind: str,
+    request: Request,
+    session: SessionDep,
+    platform: PlatformDep,
+    today: TodayDep,
+    department: Annotated[str, Query(max_length=32)] = "",
+    region: Annotated[str, Query(max_length=6)] = "",
+    date_from: Annotated[str, Query(max_length=10)] = "",
+    date_to: Annotated[str, Query(max_length=10)] = "",
+    page: Annotated[int, Query(ge=1, le=1000)] = 1,
+) -> HTMLResponse:
+    item_code = PUBLICITY_ITEMS.get(kind)
+    if item_code is None:
+        raise XinyongError("页面不存在", code="page.not_found") from None
+    catalog = platform.catalog
+    listing = repository.publicity_listing(
+        session,
+        catalog,
+        today,
+        item_code=item_code,
+        provider_code=department or None,
+        region_code=region if region.isdigit() and len(region) == 6 else None,
+        date_from=_date_or_none(date_from),
+        date_to=_date_or_none(date_to),
+        page=page,
+    )
+    rows = [subject_rules.record_read(catalog, r, today) | {"subject_name": r.subject_name} for r in listing.items]
+    return render(
+        request,
+        "publicity.html",
+        {
+            "kind": kind,
+            "item": catalog.item(item_code),
+            "listing": listing,
+            "rows": rows,
+            "departments": accounts.list_departments(session),
+            "prefectures": regions.current_prefectures(),
+            "filters": {"department": department, "region": region, "date_from": date_from, "date_to": date_to},
+        },
+    )
+
+
+@router.get("/console", response_class=HTMLResponse)
+def console_home(request: Request, session: SessionDep, platform: PlatformDep) -> HTMLResponse:
+    return render(
+        request,
+        "console_home.html",
+        {
+            "batches": repository.recent_batches(session),
+            "counts": repository.counts(session),
+            "departments": accounts.list_departments(session),
+            "catalog": platform.catalog,
+        },
+    )
+
+
+@router.post("/console/ingest")
+def console_ingest(
+    request: Request,
+    session: SessionDep,
+    platform: PlatformDep,
+    today: TodayDep,
+    item: Annotated[str, Form(max_length=16)],
+    provider: Annotated[str, Form(max_length=32)],
+    file: Annotated[UploadFile, File()],
+) -> RedirectResponse:
+    limit = platform.settings.max_upload_mb * 1024 * 1024
+    if file.size is not None and file.size > limit:
+        raise PayloadTooLarge(f"文件超过{platform.settings.max_upload_mb}MB上限", code="file.too_large")
+    filename = (file.filename or "upload")[:255]
+    if not filename.lower().endswith((".csv", ".xlsx", ".txt")):
+        raise XinyongError("只接受 CSV 或 XLSX 文件", code="file.type")
+    receipt = service.ingest(
+        session,
+        platform.ingest_context(today),
+        item_code=item,
+        provider_code=provider,
+        rows=read_rows(file.file, filename),
+        source="upload",
+        filename=filename,
+    )
+    return RedirectResponse(f"/console/batches/{receipt.batch_id}", status_code=303)
+
+
+@router.get("/console/batches/{batch_id}", response_class=HTMLResponse)
+def console_batch(batch_id: str, request: Request, session: SessionDep) -> HTMLResponse:
+    batch = service.get_batch(session, batch_id)
+    return render(
+        request, "console_batch.html", {"batch": batch, "rejected": repository.rejected_rows(session, batch.id)}
+    )
+
+
+@router.get("/console/review", response_class=HTMLResponse)
+def console_review(request: Request, session: SessionDep) -> HTMLResponse:
+    return render(request, "console_review.html", {"rows": repository.open_unresolved(session)})
+
+
+@router.post("/console/review/{row_id}/resolve")
+def console_resolve(
+    row_id: int,
+    session: SessionDep,
+    platform: PlatformDep,
+    today: TodayDep,
+    uscc: Annotated[str, Form(max_length=40)],
+) -> RedirectResponse:
+    from xinyong.kit.identifiers import normalize_code
+
+    service.resolve_unresolved(session, platform.ingest_context(today), row_id, normalize_code(uscc))
+    return RedirectResponse("/console/review", status_code=303)

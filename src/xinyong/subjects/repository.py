@@ -1,0 +1,106 @@
+"""Subject queries."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from xinyong.subjects.models import Subject
+
+_IN_CHUNK = 900  # stay under SQLite's bound-parameter limit
+
+
+def _chunks(values: set[Any]) -> list[list[Any]]:
+    items = sorted(values)
+    return [items[i : i + _IN_CHUNK] for i in range(0, len(items), _IN_CHUNK)]
+
+
+def ids_by_uscc(session: Session, usccs: set[str]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for chunk in _chunks(usccs):
+        out.update((u, i) for i, u in session.execute(select(Subject.id, Subject.uscc).where(Subject.uscc.in_(chunk))))
+    return out
+
+
+def ids_by_id_hash(session: Session, hashes: set[str]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for chunk in _chunks(hashes):
+        rows = session.execute(select(Subject.id, Subject.id_hash).where(Subject.id_hash.in_(chunk)))
+        out.update((h, i) for i, h in rows)
+    return out
+
+
+def ids_by_org_code_without_uscc(session: Session, codes: set[str]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for chunk in _chunks(codes):
+        rows = session.execute(
+            select(Subject.id, Subject.org_code).where(Subject.org_code.in_(chunk), Subject.uscc.is_(None))
+        )
+        out.update((c, i) for i, c in rows)
+    return out
+
+
+def ids_by_column(session: Session, column: InstrumentedAttribute[Any], values: set[str]) -> dict[str, list[int]]:
+    out: dict[str, list[int]] = defaultdict(list)
+    for chunk in _chunks(values):
+        for sid, value in session.execute(select(Subject.id, column).where(column.in_(chunk))):
+            out[value].append(sid)
+    return out
+
+
+def ids_by_name_norm(session: Session, norms: set[str]) -> dict[str, list[tuple[int, str | None]]]:
+    out: dict[str, list[tuple[int, str | None]]] = defaultdict(list)
+    for chunk in _chunks(norms):
+        rows = session.execute(
+            select(Subject.id, Subject.name_norm, Subject.region_code).where(Subject.name_norm.in_(chunk))
+        )
+        for sid, norm, region in rows:
+            out[norm].append((sid, region))
+    return out
+
+
+def by_uscc(session: Session, uscc: str) -> Subject | None:
+    return session.scalars(select(Subject).where(Subject.uscc == uscc)).one_or_none()
+
+
+SEARCH_COUNT_CAP = 10_000
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def search(session: Session, *, code: str | None, name_norm: str, core: str, offset: int, limit: int) -> tuple[list[Subject], int]:
+    """Search public subjects (not natural persons) by code or name; exact code, exact name, then similar.
+
+    On PostgreSQL the `core_name LIKE '%…%'` condition is served by the pg_trgm GIN index.
+    """
+    from sqlalchemy import case, func, literal, or_
+
+    conditions = []
+    if code:
+        conditions.append(Subject.uscc == code)
+    if name_norm:
+        conditions.append(Subject.name_norm == name_norm)
+    if core:
+        conditions.append(Subject.core_name.like(f"%{_like_escape(core)}%", escape="\\"))
+    if not conditions:
+        return [], 0
+    where = [Subject.kind != "natural_person", or_(*conditions)]
+    rank = case(
+        (Subject.uscc == (code or literal(None)), 0),
+        (Subject.name_norm == name_norm, 1),
+        (Subject.core_name == core, 2),
+        (Subject.core_name.like(f"{_like_escape(core)}%", escape="\\"), 3),
+        else_=4,
+    )
+    rows = session.scalars(
+        select(Subject).where(*where).order_by(rank, func.length(Subject.name_norm), Subject.id).offset(offset).limit(limit)
+    ).all()
+    total = session.scalar(
+        select(func.count()).select_from(select(Subject.id).where(*where).limit(SEARCH_COUNT_CAP).subquery())
+    )
+    return list(rows), int(total or 0)

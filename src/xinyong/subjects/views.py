@@ -1,0 +1,65 @@
+"""Portal pages: home, search results and the subject's public credit file."""
+
+from __future__ import annotations
+
+from itertools import groupby
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+
+from xinyong.kit.identifiers import normalize_code
+from xinyong.kit.pagination import Page
+from xinyong.records import repository as records_repository
+from xinyong.subjects import rules, service
+from xinyong.web.deps import PlatformDep, SessionDep, TodayDep
+from xinyong.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request, session: SessionDep, platform: PlatformDep, today: TodayDep) -> HTMLResponse:
+    catalog = platform.catalog
+    latest = {
+        code: records_repository.publicity_listing(session, catalog, today, item_code=code, size=6).items
+        for code in ("CF", "XK")
+    }
+    return render(request, "home.html", {"latest": latest, "catalog": catalog})
+
+
+@router.get("/search", response_class=HTMLResponse)
+def search(
+    request: Request,
+    session: SessionDep,
+    q: Annotated[str, Query(max_length=100)] = "",
+    page: Annotated[int, Query(ge=1, le=500)] = 1,
+) -> HTMLResponse:
+    size = 20
+    found, total = service.search(session, q, page=page, size=size)
+    results = Page([rules.summary(s) for s in found], total, page, size)
+    return render(request, "search.html", {"q": q, "results": results})
+
+
+@router.get("/subjects/{uscc}", response_class=HTMLResponse)
+def subject_page(
+    uscc: str, request: Request, session: SessionDep, platform: PlatformDep, today: TodayDep
+) -> HTMLResponse:
+    subject = service.get_by_uscc(session, normalize_code(uscc)[:18])
+    catalog = platform.catalog
+    records = records_repository.public_records_of(session, subject.id, catalog, today)
+    sections = []
+    for code, group in groupby(records, key=lambda r: r.item_code):
+        item = catalog.item(code)
+        if item is None:
+            continue
+        sections.append(
+            {"item": item, "records": [rules.record_read(catalog, r, today) for r in group]}
+        )
+    order = {i.code: n for n, i in enumerate(catalog.items)}
+    sections.sort(key=lambda s: order[s["item"].code])
+    return render(
+        request,
+        "subject.html",
+        {"subject": rules.summary(subject), "sections": sections, "catalog": catalog, "today": today},
+    )

@@ -1,0 +1,70 @@
+"""Request dependencies as Annotated aliases: the session (transaction owner), the platform context, today."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session, sessionmaker
+
+from xinyong.catalog import service as catalog_service
+from xinyong.catalog.schemas import Catalog
+from xinyong.config import Settings
+from xinyong.disclosure import service as disclosure_service
+from xinyong.kit.crypto import PersonalIdCipher
+from xinyong.records.service import IngestContext
+
+CHINA = ZoneInfo("Asia/Shanghai")
+
+
+@dataclass
+class Platform:
+    """Process-wide objects built once by the app factory."""
+
+    settings: Settings
+    sessions: sessionmaker[Session]
+    cipher: PersonalIdCipher
+
+    @property
+    def catalog(self) -> Catalog:
+        return catalog_service.load(self.settings.data_dir)
+
+    def ingest_context(self, today: dt.date) -> IngestContext:
+        return IngestContext(
+            catalog=self.catalog,
+            rule_sets=disclosure_service.rule_sets(self.settings.data_dir),
+            cipher=self.cipher,
+            today=today,
+        )
+
+
+def get_platform(request: Request) -> Platform:
+    platform: Platform = request.app.state.platform
+    return platform
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One transaction per request: committed when the handler returns, rolled back if it raises."""
+    session = get_platform(request).sessions()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def get_today() -> dt.date:
+    """Today's date in China (overridden in tests: time is an input)."""
+    return dt.datetime.now(CHINA).date()
+
+
+PlatformDep = Annotated[Platform, Depends(get_platform)]
+SessionDep = Annotated[Session, Depends(get_session)]
+TodayDep = Annotated[dt.date, Depends(get_today)]

@@ -1,0 +1,29 @@
+"""Jinja2 environment: one loader over the shared layout and every domain's templates/ folder."""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+
+from xinyong.kit import regions
+
+DOMAINS_WITH_PAGES = ("web", "catalog", "subjects", "records")
+
+
+def build_templates() -> Jinja2Templates:
+    loaders = [FileSystemLoader(str(resources.files(f"xinyong.{d}") / "templates")) for d in DOMAINS_WITH_PAGES]
+    env = Environment(loader=ChoiceLoader(loaders), autoescape=select_autoescape(default=True), trim_blocks=True,
+                      lstrip_blocks=True)
+    env.globals["region_name"] = regions.name
+    env.filters["region_name"] = regions.name
+    return Jinja2Templates(env=env)
+
+
+def render(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
+    templates: Jinja2Templates = request.app.state.templates
+    return templates.TemplateResponse(request, name, context, status_code=status_code)

@@ -1,0 +1,75 @@
+"""Small builders for test data: valid identifiers, departments and rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from xinyong.accounts import service as accounts
+from xinyong.kit.identifiers import make_resident_id, make_uscc
+
+_counter = itertools.count(1)
+
+
+def uscc(region: str = "510104", kind: str = "91") -> str:
+    n = next(_counter)
+    return make_uscc(kind[0], kind[1], region, f"T{n:07d}")
+
+
+def resident_id(region: str = "510104", birth: dt.date = dt.date(1985, 5, 17)) -> str:
+    return make_resident_id(region, birth, next(_counter) % 1000)
+
+
+def department(session: Session, code: str = "SCMR", name: str = "四川省市场监督管理局") -> str:
+    try:
+        accounts.get_department(session, code)
+    except Exception:
+        accounts.add_department(session, code=code, name=name, region_code="510000")
+    return code
+
+
+def penalty(**overrides: Any) -> dict[str, Any]:
+    """A valid penalty row with national field codes, as a department file carries it."""
+    n = next(_counter)
+    row = {
+        "CF_WSH": f"川市监罚〔2026〕{n}号",
+        "CF_XDR_MC": "成都测试科技有限公司",
+        "CF_XDR_LB": "法人及非法人组织",
+        "CF_XDR_SHXYM": uscc(),
+        "CF_FRDB": "张三",
+        "CF_WFXW": "销售不符合食品安全标准的食品",
+        "CF_SY": "经查，当事人销售的食品不符合食品安全标准。",
+        "CF_YJ": "《中华人民共和国食品安全法》第一百二十四条",
+        "CF_CFLB": "罚款",
+        "CF_NR": "罚款人民币伍万元",
+        "CF_NR_FK": "5",
+        "CF_JDRQ": "2026-06-15",
+        "CF_CFJG": "四川省市场监督管理局",
+        "CF_CFJGDM": make_uscc("1", "1", "510000", "00000001"),
+        "severity": "一般",
+    }
+    row.update(overrides)
+    return row
+
+
+def licence(**overrides: Any) -> dict[str, Any]:
+    n = next(_counter)
+    row = {
+        "XK_XKWS": "食品经营许可决定书",
+        "XK_WSH": f"川市监许〔2026〕{n}号",
+        "XK_XKLB": "普通",
+        "XK_NR": "食品经营许可",
+        "XK_XDR_MC": "成都测试餐饮有限公司",
+        "XK_XDR_LB": "法人及非法人组织",
+        "XK_XDR_SHXYM": uscc(),
+        "XK_JDRQ": "2026-03-01",
+        "XK_YXQZ": "2026-03-01",
+        "XK_YXQZI": "2031-02-28",
+        "XK_XKJG": "成都市市场监督管理局",
+        "XK_XKJGDM": make_uscc("1", "1", "510100", "00000002"),
+    }
+    row.update(overrides)
+    return row
