@@ -44,7 +44,7 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
     app = FastAPI(
         title="xinyong 公共信用信息平台 API",
         version=__version__,
-        description="公共信用信息归集、公示与查询接口。Errors: `{\"error\": {\"code\", \"message\"}}`.",
+        description='公共信用信息归集、公示与查询接口。Errors: `{"error": {"code", "message"}}`.',
     )
     app.state.platform = platform or build_platform(settings)
     app.state.templates = build_templates()

@@ -17,16 +17,24 @@ from xinyong.records.service import IngestContext
 from xinyong.subjects.models import Subject
 
 
-def ingest(session: Session, ctx: IngestContext, rows: list[dict[str, Any]], item: str = "CF", provider: str = "SCMR"):
+def ingest(
+    session: Session, ctx: IngestContext, rows: list[dict[str, Any]], item: str = "CF", provider: str = "SCMR"
+):
     department(session, provider)
     return service.ingest(
-        session, ctx, item_code=item, provider_code=provider,
-        rows=[Row(n, r) for n, r in enumerate(rows, start=2)], source="test",
+        session,
+        ctx,
+        item_code=item,
+        provider_code=provider,
+        rows=[Row(n, r) for n, r in enumerate(rows, start=2)],
+        source="test",
     )
 
 
 class TestSubmitPenalties:
-    def test_valid_rows_are_accepted_and_attached_to_their_subject(self, session: Session, ctx: IngestContext) -> None:
+    def test_valid_rows_are_accepted_and_attached_to_their_subject(
+        self, session: Session, ctx: IngestContext
+    ) -> None:
         code = uscc()
         receipt = ingest(session, ctx, [penalty(CF_XDR_SHXYM=code), penalty(CF_XDR_SHXYM=code.lower())])
         assert (receipt.accepted, receipt.rejected, receipt.queued) == (2, 0, 0)
@@ -42,7 +50,9 @@ class TestSubmitPenalties:
         assert (again.accepted, again.updated, again.unchanged) == (0, 0, 2)
         assert session.scalar(select(func.count(RecordVersion.id))) == 0
 
-    def test_a_changed_row_makes_a_new_version_and_keeps_the_old(self, session: Session, ctx: IngestContext) -> None:
+    def test_a_changed_row_makes_a_new_version_and_keeps_the_old(
+        self, session: Session, ctx: IngestContext
+    ) -> None:
         row = penalty(CF_NR_FK="5")
         ingest(session, ctx, [row])
         receipt = ingest(session, ctx, [{**row, "CF_NR_FK": "8"}])
@@ -71,10 +81,19 @@ class TestSubmitPenalties:
     def test_english_field_names_work_as_headers(self, session: Session, ctx: IngestContext) -> None:
         code = uscc()
         row = {
-            "doc_no": "川环罚〔2026〕9号", "subject_name": "德阳某某化工有限公司", "uscc": code,
-            "violation_type": "超标排放", "facts": "超标排放大气污染物", "penalty_basis": "《大气污染防治法》第九十九条",
-            "penalty_types": "罚款", "content": "罚款20万元", "fine_wan": "20", "decision_date": "2026年5月3日",
-            "authority_name": "德阳市生态环境局", "authority_uscc": uscc("510600", "11"), "severity": "严重",
+            "doc_no": "川环罚〔2026〕9号",
+            "subject_name": "德阳某某化工有限公司",
+            "uscc": code,
+            "violation_type": "超标排放",
+            "facts": "超标排放大气污染物",
+            "penalty_basis": "《大气污染防治法》第九十九条",
+            "penalty_types": "罚款",
+            "content": "罚款20万元",
+            "fine_wan": "20",
+            "decision_date": "2026年5月3日",
+            "authority_name": "德阳市生态环境局",
+            "authority_uscc": uscc("510600", "11"),
+            "severity": "严重",
         }
         receipt = ingest(session, ctx, [row])
         assert receipt.accepted == 1
@@ -105,12 +124,18 @@ class TestRejectedRows:
         assert (receipt.accepted, receipt.rejected) == (1, 1)
         (rejected,) = receipt.rejected_rows
         assert rejected.row == 3
-        assert {"field": field, "code": code} in [{"field": e["field"], "code": e["code"]} for e in rejected.errors]
+        assert {"field": field, "code": code} in [
+            {"field": e["field"], "code": e["code"]} for e in rejected.errors
+        ]
         assert all(e["message"] for e in rejected.errors)
 
-    def test_rejected_rows_are_kept_with_personal_ids_masked(self, session: Session, ctx: IngestContext) -> None:
+    def test_rejected_rows_are_kept_with_personal_ids_masked(
+        self, session: Session, ctx: IngestContext
+    ) -> None:
         rid = resident_id()
-        bad = penalty(CF_XDR_LB="自然人", CF_XDR_SHXYM="", CF_XDR_ZJHM=rid, CF_JDRQ="2099-01-01", CF_XDR_MC="李四")
+        bad = penalty(
+            CF_XDR_LB="自然人", CF_XDR_SHXYM="", CF_XDR_ZJHM=rid, CF_JDRQ="2099-01-01", CF_XDR_MC="李四"
+        )
         receipt = ingest(session, ctx, [bad])
         stored = session.scalars(select(RejectedRow).where(RejectedRow.batch_id == receipt.batch_id)).one()
         assert rid not in str(stored.raw) and stored.raw["CF_XDR_ZJHM"] == rid[:4] + "*" * 10 + rid[-4:]
@@ -124,7 +149,9 @@ class TestRejectedRows:
         text = "".join(write_csv(service.rejected_report(session, batch, ctx.cipher)))
         assert "'=cmd|" in text and ",=cmd" not in text
 
-    def test_missing_required_column_fails_the_file_with_its_names(self, session: Session, ctx: IngestContext) -> None:
+    def test_missing_required_column_fails_the_file_with_its_names(
+        self, session: Session, ctx: IngestContext
+    ) -> None:
         row = penalty()
         del row["CF_WSH"]
         with pytest.raises(ValidationFailed) as info:
@@ -142,8 +169,12 @@ class TestSubjectResolution:
     def test_natural_person_is_found_by_keyed_hash_and_never_stored_in_clear(
         self, session: Session, ctx: IngestContext
     ) -> None:
-        rid = resident_id("510105", __import__("datetime").date(1962, 1, 9))  # area code from 1990, born earlier
-        row = penalty(CF_XDR_LB="自然人", CF_XDR_SHXYM="", CF_XDR_ZJLX="身份证", CF_XDR_ZJHM=rid, CF_XDR_MC="王五")
+        rid = resident_id(
+            "510105", __import__("datetime").date(1962, 1, 9)
+        )  # area code from 1990, born earlier
+        row = penalty(
+            CF_XDR_LB="自然人", CF_XDR_SHXYM="", CF_XDR_ZJLX="身份证", CF_XDR_ZJHM=rid, CF_XDR_MC="王五"
+        )
         receipt = ingest(session, ctx, [row, {**row, "CF_WSH": "川市监罚〔2026〕99999号"}])
         assert receipt.accepted == 2
         person = session.scalars(select(Subject).where(Subject.kind == "natural_person")).one()
@@ -152,24 +183,41 @@ class TestSubjectResolution:
         for record in session.scalars(select(Record).where(Record.subject_id == person.id)):
             assert rid not in str(record.fields) and rid not in str(record.sensitive)
 
-    def test_name_and_region_attach_to_the_one_matching_subject(self, session: Session, ctx: IngestContext) -> None:
+    def test_name_and_region_attach_to_the_one_matching_subject(
+        self, session: Session, ctx: IngestContext
+    ) -> None:
         code = uscc("510104")
-        ingest(session, ctx, [licence(XK_XDR_MC="成都锦江区好味道餐饮有限公司", XK_XDR_SHXYM=code)], item="XK")
+        ingest(
+            session, ctx, [licence(XK_XDR_MC="成都锦江区好味道餐饮有限公司", XK_XDR_SHXYM=code)], item="XK"
+        )
         row = penalty(CF_XDR_MC="成都锦江区好味道餐饮有限公司", CF_XDR_SHXYM="", region_code="510104")
         receipt = ingest(session, ctx, [row])
         assert (receipt.accepted, receipt.queued) == (1, 0)
         record = session.scalars(select(Record).where(Record.doc_no == row["CF_WSH"])).one()
         assert session.get(Subject, record.subject_id).uscc == code  # type: ignore[union-attr]
 
-    def test_unknown_or_ambiguous_names_wait_in_the_review_queue(self, session: Session, ctx: IngestContext) -> None:
+    def test_unknown_or_ambiguous_names_wait_in_the_review_queue(
+        self, session: Session, ctx: IngestContext
+    ) -> None:
         name = "成都同名商贸有限公司"
-        ingest(session, ctx, [licence(XK_XDR_MC=name, XK_XDR_SHXYM=uscc("510104")),
-                              licence(XK_XDR_MC=name, XK_XDR_SHXYM=uscc("510104"))], item="XK")
-        receipt = ingest(session, ctx, [
-            penalty(CF_XDR_MC=name, CF_XDR_SHXYM="", region_code="510104"),
-            penalty(CF_XDR_MC="从未出现过的公司", CF_XDR_SHXYM="", region_code="510104"),
-            penalty(CF_XDR_MC="没有地区的公司", CF_XDR_SHXYM=""),
-        ])
+        ingest(
+            session,
+            ctx,
+            [
+                licence(XK_XDR_MC=name, XK_XDR_SHXYM=uscc("510104")),
+                licence(XK_XDR_MC=name, XK_XDR_SHXYM=uscc("510104")),
+            ],
+            item="XK",
+        )
+        receipt = ingest(
+            session,
+            ctx,
+            [
+                penalty(CF_XDR_MC=name, CF_XDR_SHXYM="", region_code="510104"),
+                penalty(CF_XDR_MC="从未出现过的公司", CF_XDR_SHXYM="", region_code="510104"),
+                penalty(CF_XDR_MC="没有地区的公司", CF_XDR_SHXYM=""),
+            ],
+        )
         assert (receipt.accepted, receipt.queued) == (0, 3)
         reasons = sorted(session.scalars(select(UnresolvedRow.reason_code)).all())
         assert reasons == ["subject.ambiguous", "subject.not_found", "subject.region_required"]

@@ -35,7 +35,13 @@ def list_(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> 
     """List provider departments."""
     with transaction(open_platform().sessions) as session:
         rows = [
-            {"code": d.code, "name": d.name, "uscc": d.uscc, "region_code": d.region_code, "parent_code": d.parent_code}
+            {
+                "code": d.code,
+                "name": d.name,
+                "uscc": d.uscc,
+                "region_code": d.region_code,
+                "parent_code": d.parent_code,
+            }
             for d in service.list_departments(session)
         ]
     if as_json:

@@ -37,7 +37,9 @@ def add_department(
         raise ValidationFailed(f"行政区划代码“{region_code}”不存在", code="region.unknown")
     if parent_code:
         get_department(session, parent_code)
-    department = Department(code=code, name=name.strip(), uscc=uscc, region_code=region_code, parent_code=parent_code)
+    department = Department(
+        code=code, name=name.strip(), uscc=uscc, region_code=region_code, parent_code=parent_code
+    )
     session.add(department)
     session.flush()
     return department

@@ -23,7 +23,9 @@ class DisclosureClass(enum.StrEnum):
 
 SHARING_LABELS = {"unconditional": "无条件共享", "conditional": "有条件共享", "not_shared": "不予共享"}
 DISCLOSURE_LABELS = {"public": "社会公开", "on_request": "依申请公开", "government": "政务共享"}
-FieldType = Literal["string", "text", "date", "amount", "integer", "enum", "uscc", "org_code", "resident_id", "region"]
+FieldType = Literal[
+    "string", "text", "date", "amount", "integer", "enum", "uscc", "org_code", "resident_id", "region"
+]
 SUBJECT_KINDS = ("legal_person", "individual_business", "natural_person", "gov_body")
 
 
@@ -106,7 +108,9 @@ class CatalogItem(BaseModel):
                 raise ValueError(f"item {self.code}: unknown field {ref!r}")
         for f in self.fields:
             if f.not_before and f.not_before not in names:
-                raise ValueError(f"item {self.code}: field {f.name} not_before names unknown {f.not_before!r}")
+                raise ValueError(
+                    f"item {self.code}: field {f.name} not_before names unknown {f.not_before!r}"
+                )
         unknown = set(self.subject_kinds) - set(SUBJECT_KINDS)
         if unknown:
             raise ValueError(f"item {self.code}: unknown subject kinds {sorted(unknown)}")

@@ -15,8 +15,12 @@ demo_app = typer.Typer(help="Demo data.", no_args_is_help=True)
 
 @demo_app.command("seed")
 def seed(
-    scale: float = typer.Option(1.0, "--scale", min=0.001, max=100, help="1.0 ≈ 20,000 subjects, 200,000 records."),
-    if_empty: bool = typer.Option(False, "--if-empty", help="Do nothing when the database already has records."),
+    scale: float = typer.Option(
+        1.0, "--scale", min=0.001, max=100, help="1.0 ≈ 20,000 subjects, 200,000 records."
+    ),
+    if_empty: bool = typer.Option(
+        False, "--if-empty", help="Do nothing when the database already has records."
+    ),
 ) -> None:
     """Seed demo departments, subjects and records (real region codes, valid USCCs and resident IDs)."""
     from xinyong.demo import service
@@ -31,10 +35,16 @@ def seed(
             return
     started = time.perf_counter()
     totals = {"accepted": 0, "updated": 0, "unchanged": 0, "rejected": 0, "queued": 0}
-    with transaction(platform.sessions) as session, Progress(
-        TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed:,} 行"), TimeElapsedColumn(),
-        console=err_console,
-    ) as progress:
+    with (
+        transaction(platform.sessions) as session,
+        Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed:,} 行"),
+            TimeElapsedColumn(),
+            console=err_console,
+        ) as progress,
+    ):
         task = progress.add_task("生成并归集演示数据", total=None)
 
         def on_batch(batch: object, receipt: object) -> None:

@@ -26,10 +26,15 @@ def seed_departments(session: Session) -> int:
     for d in generator.departments():
         try:
             accounts.get_department(session, d.code)
-        except Exception:  # noqa: BLE001 - NotFound: register it
+        except Exception:
             try:
                 accounts.add_department(
-                    session, code=d.code, name=d.name, uscc=d.uscc, region_code=d.region_code, parent_code=d.parent_code
+                    session,
+                    code=d.code,
+                    name=d.name,
+                    uscc=d.uscc,
+                    region_code=d.region_code,
+                    parent_code=d.parent_code,
                 )
                 added += 1
             except Conflict:
@@ -50,8 +55,14 @@ def seed(
     for batch in generator.batches(scale, today=ctx.today):
         rows = (Row(number, values) for number, values in enumerate(batch.rows, start=2))
         receipt = records.ingest(
-            session, ctx, item_code=batch.item_code, provider_code=batch.provider_code, rows=rows,
-            source="demo", filename=batch.filename, chunk_size=len(batch.rows) + 1,
+            session,
+            ctx,
+            item_code=batch.item_code,
+            provider_code=batch.provider_code,
+            rows=rows,
+            source="demo",
+            filename=batch.filename,
+            chunk_size=len(batch.rows) + 1,
         )
         receipts.append(receipt)
         if on_batch is not None:

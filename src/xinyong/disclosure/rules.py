@@ -62,8 +62,9 @@ def rule_set_for(rule_sets: list[RuleSet], decision_date: dt.date) -> RuleSet:
 
 
 def _end(start: dt.date, months: int) -> dt.date:
-    # "at most N months from the decision date": the last public day is the day before the anniversary.
-    return add_months(start, months) - dt.timedelta(days=1)
+    # Civil Code art. 201-203: the start day is not counted and the period ends on the corresponding day of
+    # the final month (its last day if it has none): 2026-04-01 + 3 months ends on 2026-07-01.
+    return add_months(start, months)
 
 
 def window_for(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -48,8 +49,10 @@ def parse_rule_sets(text: str) -> list[RuleSet]:
             )
         )
     ordered = sorted(sets, key=lambda s: s.applies_from or dt.date.min)
-    for earlier, later in zip(ordered, ordered[1:], strict=False):
-        if earlier.applies_until is None or (later.applies_from and later.applies_from <= earlier.applies_until):
+    for earlier, later in itertools.pairwise(ordered):
+        if earlier.applies_until is None or (
+            later.applies_from and later.applies_from <= earlier.applies_until
+        ):
             raise ValueError(f"rule sets {earlier.id} and {later.id} overlap")
     return ordered
 

@@ -24,11 +24,21 @@ USCC_AUTHORITIES: dict[str, tuple[str, dict[str, str]]] = {
     "2": ("外交", {"1": "外国常驻新闻机构", "9": "其他"}),
     "3": (
         "司法行政",
-        {"1": "律师执业机构", "2": "公证处", "3": "基层法律服务所", "4": "司法鉴定机构", "5": "仲裁委员会", "9": "其他"},
+        {
+            "1": "律师执业机构",
+            "2": "公证处",
+            "3": "基层法律服务所",
+            "4": "司法鉴定机构",
+            "5": "仲裁委员会",
+            "9": "其他",
+        },
     ),
     "4": ("文化", {"1": "外国在华文化中心", "9": "其他"}),
     "5": ("民政", {"1": "社会团体", "2": "民办非企业单位", "3": "基金会", "9": "其他"}),
-    "6": ("旅游", {"1": "外国旅游部门常驻代表机构", "2": "港澳台地区旅游部门常驻内地（大陆）代表机构", "9": "其他"}),
+    "6": (
+        "旅游",
+        {"1": "外国旅游部门常驻代表机构", "2": "港澳台地区旅游部门常驻内地（大陆）代表机构", "9": "其他"},
+    ),
     "7": ("宗教", {"1": "宗教活动场所", "2": "宗教院校", "9": "其他"}),
     "8": ("工会", {"1": "基层工会", "9": "其他"}),
     "9": ("工商", {"1": "企业", "2": "个体工商户", "3": "农民专业合作社"}),
@@ -82,12 +92,12 @@ def validate_uscc(value: str) -> str:
     code = normalize_code(value)
     if len(code) != 18:
         raise IdentifierError("uscc.length", f"统一社会信用代码应为18位，实为{len(code)}位")
-    try:
-        stdnum_uscc.validate(code)
-    except stdnum_uscc.InvalidChecksum:
-        raise IdentifierError("uscc.checksum", "统一社会信用代码校验位错误") from None
-    except stdnum_uscc.ValidationError:
-        raise IdentifierError("uscc.format", "统一社会信用代码含有不允许的字符") from None
+    # stdnum's own validate() insists the first eight characters are digits, which refuses the lawful
+    # authority codes A, N and Y; its check-digit calculation is used, the structure is checked here.
+    if any(c not in stdnum_uscc._alphabet for c in code) or not code[2:8].isdigit():
+        raise IdentifierError("uscc.format", "统一社会信用代码含有不允许的字符")
+    if stdnum_uscc.calc_check_digit(code[:17]) != code[17]:
+        raise IdentifierError("uscc.checksum", "统一社会信用代码校验位错误")
     authority = USCC_AUTHORITIES.get(code[0])
     if authority is None:
         raise IdentifierError("uscc.authority", f"登记管理部门代码“{code[0]}”不存在")
@@ -133,7 +143,9 @@ def validate_resident_id(value: str, *, today: dt.date | None = None) -> Residen
         raise IdentifierError("resident_id.checksum", "公民身份号码校验位错误")
     if not regions.is_known(number[:6]):
         raise IdentifierError("resident_id.region", f"公民身份号码中的地址码“{number[:6]}”不存在")
-    return ResidentIdInfo(number=number, birth_date=birth, region_code=number[:6], male=int(number[16]) % 2 == 1)
+    return ResidentIdInfo(
+        number=number, birth_date=birth, region_code=number[:6], male=int(number[16]) % 2 == 1
+    )
 
 
 def make_resident_id(region: str, birth: dt.date, sequence: int) -> str:

@@ -12,6 +12,7 @@ from functools import cache
 from importlib import resources
 
 SICHUAN = "51"
+_GROUPINGS = ("市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划")
 _ENTRY = re.compile(r"(?:\[(\d*)-(\d*)\])?([^,]+)")
 
 
@@ -82,9 +83,9 @@ def name(code: str) -> str:
     parts = []
     for prefix in (code[:2] + "0000", code[:4] + "00"):
         parent = _table().get(prefix)
-        if parent and prefix != code and parent.name not in parts:
+        if parent and prefix != code and parent.name not in parts and parent.name not in _GROUPINGS:
             parts.append(parent.name)
-    if region.name not in ("市辖区",):
+    if region.name not in _GROUPINGS:
         parts.append(region.name)
     return "".join(parts)
 

@@ -42,11 +42,15 @@ def read_rows(stream: IO[bytes], filename: str = "") -> Iterator[Row]:
         yield from _read_xlsx(io.BytesIO(head + rest))
         return
     encoding = detect_encoding(head)
-    text = io.TextIOWrapper(_Prepend(head, stream), encoding=encoding, errors="strict", newline="")
+    text = io.TextIOWrapper(
+        io.BufferedReader(_Prepend(head, stream)), encoding=encoding, errors="strict", newline=""
+    )
     try:
         yield from _read_csv(text)
     except UnicodeDecodeError as exc:
-        raise BadRequest(f"文件编码无法识别（应为 UTF-8 或 GBK/GB18030）：{exc.reason}", code="file.encoding") from None
+        raise BadRequest(
+            f"文件编码无法识别（应为 UTF-8 或 GBK/GB18030）：{exc.reason}", code="file.encoding"
+        ) from None
     except csv.Error as exc:
         raise BadRequest(f"CSV 格式错误：{exc}", code="file.csv") from None
 

@@ -16,7 +16,9 @@ router = APIRouter(tags=["records"])
 
 
 @router.post("/records", response_model=Receipt)
-def submit_records(body: RecordsSubmit, session: SessionDep, platform: PlatformDep, today: TodayDep) -> Receipt:
+def submit_records(
+    body: RecordsSubmit, session: SessionDep, platform: PlatformDep, today: TodayDep
+) -> Receipt:
     """Submit records of one catalog item; valid rows are stored, rejected rows come back with reasons."""
     if not body.provider:
         raise ValidationFailed("缺少数据提供单位（provider）", code="records.provider_required")
@@ -51,6 +53,12 @@ def rejected_report(batch_id: str, session: SessionDep, platform: PlatformDep) -
 def list_departments(session: SessionDep) -> list[dict[str, str | None]]:
     """List the provider departments."""
     return [
-        {"code": d.code, "name": d.name, "uscc": d.uscc, "region_code": d.region_code, "parent_code": d.parent_code}
+        {
+            "code": d.code,
+            "name": d.name,
+            "uscc": d.uscc,
+            "region_code": d.region_code,
+            "parent_code": d.parent_code,
+        }
         for d in accounts.list_departments(session)
     ]

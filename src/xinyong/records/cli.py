@@ -20,7 +20,9 @@ review_app = typer.Typer(help="Rows waiting for a reviewer to attach their subje
 
 @domain_errors
 def ingest_command(
-    path: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="CSV (UTF-8/GBK) or XLSX."),
+    path: Path = typer.Argument(
+        ..., exists=True, dir_okay=False, readable=True, help="CSV (UTF-8/GBK) or XLSX."
+    ),
     item: str = typer.Option(..., "--item", help="Catalog item code, e.g. CF."),
     provider: str = typer.Option(..., "--provider", help="Provider department code."),
     as_json: bool = typer.Option(False, "--json", help="Print the receipt as JSON."),
@@ -28,10 +30,17 @@ def ingest_command(
     """Ingest a department file; idempotent, commits every chunk so an interrupted run can be re-run."""
     platform = open_platform()
     sessions = platform.sessions
-    with transaction(sessions) as session, Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.completed:,} 行"), TimeElapsedColumn(),
-        console=err_console, transient=as_json,
-    ) as progress:
+    with (
+        transaction(sessions) as session,
+        Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            TextColumn("{task.completed:,} 行"),
+            TimeElapsedColumn(),
+            console=err_console,
+            transient=as_json,
+        ) as progress,
+    ):
         task = progress.add_task(f"归集 {path.name}", total=None)
 
         def on_chunk(batch: Batch) -> None:
@@ -57,7 +66,9 @@ def ingest_command(
         f"unchanged {receipt.unchanged}, rejected {receipt.rejected}, queued {receipt.queued}"
     )
     for row in receipt.rejected_rows[:20]:
-        typer.echo(f"  row {row.row}: " + "；".join(f"{e['field']} {e['code']} {e['message']}" for e in row.errors))
+        typer.echo(
+            f"  row {row.row}: " + "；".join(f"{e['field']} {e['code']} {e['message']}" for e in row.errors)
+        )
 
 
 @review_app.command("list")
@@ -65,16 +76,26 @@ def review_list(as_json: bool = typer.Option(False, "--json", help="Print JSON."
     """List open rows whose subject could not be resolved safely."""
     with transaction(open_platform().sessions) as session:
         rows = [
-            {"id": r.id, "item": r.item_code, "provider": r.provider_code, "row": r.row_number,
-             "subject_name": r.subject_name, "region_code": r.region_code, "reason_code": r.reason_code,
-             "reason": r.reason, "candidates": r.candidates}
+            {
+                "id": r.id,
+                "item": r.item_code,
+                "provider": r.provider_code,
+                "row": r.row_number,
+                "subject_name": r.subject_name,
+                "region_code": r.region_code,
+                "reason_code": r.reason_code,
+                "reason": r.reason,
+                "candidates": r.candidates,
+            }
             for r in repository.open_unresolved(session)
         ]
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     for r in rows:
-        typer.echo(f"{r['id']:>6} {r['item']:<6} {r['provider']:<10} {r['subject_name']}  [{r['reason_code']}] {r['reason']}")
+        typer.echo(
+            f"{r['id']:>6} {r['item']:<6} {r['provider']:<10} {r['subject_name']}  [{r['reason_code']}] {r['reason']}"
+        )
 
 
 @review_app.command("resolve")
@@ -86,5 +107,9 @@ def review_resolve(
     """Attach a queued row to its subject and store it as a record."""
     platform = open_platform()
     with transaction(platform.sessions) as session:
-        receipt = service.resolve_unresolved(session, platform.ingest_context(today()), row_id, normalize_code(subject))
-    typer.echo(f"resolved: accepted {receipt.accepted}, updated {receipt.updated}, unchanged {receipt.unchanged}")
+        receipt = service.resolve_unresolved(
+            session, platform.ingest_context(today()), row_id, normalize_code(subject)
+        )
+    typer.echo(
+        f"resolved: accepted {receipt.accepted}, updated {receipt.updated}, unchanged {receipt.unchanged}"
+    )

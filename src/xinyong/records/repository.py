@@ -23,11 +23,16 @@ def public_filter(catalog: Catalog, today: dt.date) -> ColumnElement[bool]:
         Record.public_from.is_not(None),
         Record.public_from <= today,
         or_(Record.public_until.is_(None), Record.public_until >= today),
-        or_(Record.subject_kind != "natural_person", Record.item_code.in_(person_items) if person_items else false()),
+        or_(
+            Record.subject_kind != "natural_person",
+            Record.item_code.in_(person_items) if person_items else false(),
+        ),
     )
 
 
-def public_records_of(session: Session, subject_id: int, catalog: Catalog, today: dt.date) -> Sequence[Record]:
+def public_records_of(
+    session: Session, subject_id: int, catalog: Catalog, today: dt.date
+) -> Sequence[Record]:
     return session.scalars(
         select(Record)
         .where(Record.subject_id == subject_id, public_filter(catalog, today))
@@ -59,10 +64,15 @@ def publicity_listing(
         conditions.append(Record.decision_date >= date_from)
     if date_to:
         conditions.append(Record.decision_date <= date_to)
-    total = session.scalar(select(func.count()).select_from(select(Record.id).where(*conditions).limit(10_000).subquery()))
+    total = session.scalar(
+        select(func.count()).select_from(select(Record.id).where(*conditions).limit(10_000).subquery())
+    )
     rows = session.scalars(
-        select(Record).where(*conditions).order_by(Record.decision_date.desc(), Record.id.desc())
-        .offset((page - 1) * size).limit(size)
+        select(Record)
+        .where(*conditions)
+        .order_by(Record.decision_date.desc(), Record.id.desc())
+        .offset((page - 1) * size)
+        .limit(size)
     ).all()
     return Page(list(rows), int(total or 0), page, size)
 
@@ -73,7 +83,10 @@ def recent_batches(session: Session, limit: int = 50) -> Sequence[Batch]:
 
 def rejected_rows(session: Session, batch_id: str, limit: int = 500) -> Sequence[RejectedRow]:
     return session.scalars(
-        select(RejectedRow).where(RejectedRow.batch_id == batch_id).order_by(RejectedRow.row_number).limit(limit)
+        select(RejectedRow)
+        .where(RejectedRow.batch_id == batch_id)
+        .order_by(RejectedRow.row_number)
+        .limit(limit)
     ).all()
 
 

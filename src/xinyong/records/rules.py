@@ -19,7 +19,11 @@ from xinyong.kit import identifiers, names, regions
 from xinyong.kit.dates import parse_date
 
 MAX_CELL_CHARS = 10_000
-KIND_BY_CATEGORY = {"法人及非法人组织": "legal_person", "个体工商户": "individual_business", "自然人": "natural_person"}
+KIND_BY_CATEGORY = {
+    "法人及非法人组织": "legal_person",
+    "个体工商户": "individual_business",
+    "自然人": "natural_person",
+}
 KIND_LABELS = {
     "legal_person": "法人和非法人组织",
     "individual_business": "个体工商户",
@@ -70,7 +74,9 @@ class SubjectClaim:
 @dataclass(slots=True)
 class RowResult:
     values: dict[str, Any] = field(default_factory=dict)  # JSON-ready; personal IDs masked
-    sensitive: dict[str, str] = field(default_factory=dict)  # field -> clear personal ID (encrypt before storing)
+    sensitive: dict[str, str] = field(
+        default_factory=dict
+    )  # field -> clear personal ID (encrypt before storing)
     errors: list[FieldError] = field(default_factory=list)
     subject: SubjectClaim | None = None
 
@@ -217,12 +223,9 @@ def validate_row(item: CatalogItem, values: Mapping[str, Any], *, today: dt.date
             result.errors.append(FieldError(spec.name, invalid.code, invalid.message))
     for spec in item.fields:
         other = spec.not_before
-        if other and spec.name in result.values and other in result.values:
-            if result.values[spec.name] < result.values[other]:
-                other_label = item.field(other).label  # type: ignore[union-attr]
-                result.errors.append(
-                    FieldError(spec.name, "date_order", f"{spec.label}早于{other_label}")
-                )
+        if other and other in result.values and result.values.get(spec.name, "9999") < result.values[other]:
+            other_label = item.field(other).label  # type: ignore[union-attr]
+            result.errors.append(FieldError(spec.name, "date_order", f"{spec.label}早于{other_label}"))
     if not result.errors:
         _claim_subject(item, result)
     return result
@@ -248,11 +251,17 @@ def _claim_subject(item: CatalogItem, result: RowResult) -> None:
         return
     if kind != "natural_person" and resident_id and not uscc:
         # An organisation identified only by a personal ID is a data error, not a person.
-        result.errors.append(FieldError("uscc", "subject.code_required", "法人和非法人组织须提供统一社会信用代码"))
+        result.errors.append(
+            FieldError("uscc", "subject.code_required", "法人和非法人组织须提供统一社会信用代码")
+        )
         return
     if kind not in item.subject_kinds:
         result.errors.append(
-            FieldError("subject_category", "subject.kind_not_allowed", f"信息项“{item.name}”不适用于{KIND_LABELS[kind]}")
+            FieldError(
+                "subject_category",
+                "subject.kind_not_allowed",
+                f"信息项“{item.name}”不适用于{KIND_LABELS[kind]}",
+            )
         )
         return
     region = v.get("region_code") or (uscc[2:8] if uscc and uscc[2:8] != "100000" else None)
@@ -272,7 +281,9 @@ def _claim_subject(item: CatalogItem, result: RowResult) -> None:
     )
 
 
-def natural_key(item: CatalogItem, provider_code: str, result: RowResult, hash_id: Callable[[str], str]) -> str:
+def natural_key(
+    item: CatalogItem, provider_code: str, result: RowResult, hash_id: Callable[[str], str]
+) -> str:
     """provider + item + document number (or the item's key fields) + subject identity, hashed."""
     assert result.subject is not None
     parts = [provider_code, item.code, *(str(result.values.get(k, "")) for k in item.key)]

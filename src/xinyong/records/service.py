@@ -117,7 +117,9 @@ def ingest_json(
     return ingest(session, ctx, item_code=item.code, provider_code=provider_code, rows=rows, source="api")
 
 
-def _mask_raw(item: CatalogItem, header_map: rules.HeaderMap, raw: dict[str, Any], cipher: PersonalIdCipher) -> tuple[dict[str, Any], dict[str, str] | None]:
+def _mask_raw(
+    item: CatalogItem, header_map: rules.HeaderMap, raw: dict[str, Any], cipher: PersonalIdCipher
+) -> tuple[dict[str, Any], dict[str, str] | None]:
     masked: dict[str, Any] = {}
     secret: dict[str, str] = {}
     for header, value in raw.items():
@@ -127,7 +129,7 @@ def _mask_raw(item: CatalogItem, header_map: rules.HeaderMap, raw: dict[str, Any
             secret[header] = cipher.encrypt(text)
             masked[header] = mask_resident_id(text.strip())
         else:
-            masked[header] = text[:rules.MAX_CELL_CHARS]
+            masked[header] = text[: rules.MAX_CELL_CHARS]
     return masked, secret or None
 
 
@@ -239,7 +241,9 @@ def _store(
             "status": status,
             "subject_name": values["subject_name"],
             "region_code": entry.result.subject.region_code if entry.result.subject else None,
-            "decision_date": dt.date.fromisoformat(values[item.date_field]) if values.get(item.date_field) else None,
+            "decision_date": dt.date.fromisoformat(values[item.date_field])
+            if values.get(item.date_field)
+            else None,
             "severity": values.get(item.severity_field) if item.severity_field else None,
             "public_from": window.public_from,
             "public_until": window.public_until,
@@ -254,8 +258,16 @@ def _store(
         }
         old = existing.get(key)
         if old is None:
-            inserts.append({"natural_key": key, "item_code": item.code, "provider_code": batch.provider_code,
-                            "version": 1, "created_at": now, **current})
+            inserts.append(
+                {
+                    "natural_key": key,
+                    "item_code": item.code,
+                    "provider_code": batch.provider_code,
+                    "version": 1,
+                    "created_at": now,
+                    **current,
+                }
+            )
             batch.accepted += 1
         elif old.content_hash == entry.digest:
             batch.unchanged += 1
@@ -263,12 +275,20 @@ def _store(
         else:
             session.execute(
                 insert(RecordVersion).values(
-                    record_id=old.id, version=old.version, status=old.status, fields=old.fields,
-                    sensitive=old.sensitive, content_hash=old.content_hash, batch_id=old.batch_id,
-                    superseded_by_batch=batch.id, superseded_at=now,
+                    record_id=old.id,
+                    version=old.version,
+                    status=old.status,
+                    fields=old.fields,
+                    sensitive=old.sensitive,
+                    content_hash=old.content_hash,
+                    batch_id=old.batch_id,
+                    superseded_by_batch=batch.id,
+                    superseded_at=now,
                 )
             )
-            session.execute(update(Record).where(Record.id == old.id).values(version=old.version + 1, **current))
+            session.execute(
+                update(Record).where(Record.id == old.id).values(version=old.version + 1, **current)
+            )
             batch.updated += 1
         if item.code == "DJ":
             subjects.update_registration(session, subject_id, values)
@@ -282,8 +302,14 @@ def _existing(session: Session, keys: set[str]) -> dict[str, Any]:
     for i in range(0, len(ordered), _IN_CHUNK):
         rows = session.execute(
             select(
-                Record.natural_key, Record.id, Record.version, Record.status, Record.fields, Record.sensitive,
-                Record.content_hash, Record.batch_id,
+                Record.natural_key,
+                Record.id,
+                Record.version,
+                Record.status,
+                Record.fields,
+                Record.sensitive,
+                Record.content_hash,
+                Record.batch_id,
             ).where(Record.natural_key.in_(ordered[i : i + _IN_CHUNK]))
         )
         out.update((r.natural_key, r) for r in rows)
@@ -292,7 +318,9 @@ def _existing(session: Session, keys: set[str]) -> dict[str, Any]:
 
 def receipt(session: Session, batch: Batch) -> Receipt:
     rows = session.scalars(
-        select(RejectedRow).where(RejectedRow.batch_id == batch.id).order_by(RejectedRow.row_number)
+        select(RejectedRow)
+        .where(RejectedRow.batch_id == batch.id)
+        .order_by(RejectedRow.row_number)
         .limit(RECEIPT_REJECTED_LIMIT)
     )
     return Receipt(
@@ -318,7 +346,9 @@ def get_batch(session: Session, batch_id: str) -> Batch:
 
 def rejected_report(session: Session, batch: Batch, cipher: PersonalIdCipher) -> Iterator[list[object]]:
     """Rows of the error report: the original columns (for the provider to correct) then the reasons."""
-    rows = session.scalars(select(RejectedRow).where(RejectedRow.batch_id == batch.id).order_by(RejectedRow.row_number))
+    rows = session.scalars(
+        select(RejectedRow).where(RejectedRow.batch_id == batch.id).order_by(RejectedRow.row_number)
+    )
     headers: list[str] | None = None
     for row in rows:
         if headers is None:
@@ -347,14 +377,22 @@ def resolve_unresolved(session: Session, ctx: IngestContext, row_id: int, subjec
     result = rules.RowResult(values=dict(row.fields))
     result.sensitive = {k: ctx.cipher.decrypt(v) for k, v in (row.sensitive or {}).items()}
     result.subject = rules.SubjectClaim(
-        kind=subject.kind, name=row.subject_name, name_norm=subject.name_norm, region_code=row.region_code,
+        kind=subject.kind,
+        name=row.subject_name,
+        name_norm=subject.name_norm,
+        region_code=row.region_code,
         uscc=subject.uscc,
     )
     key = rules.natural_key(item, row.provider_code, result, ctx.cipher.hash)
     entry = _Valid(row.row_number, result, key, rules.content_hash(result, ctx.cipher.hash))
     review_batch = Batch(
-        id=uuid.uuid4().hex, item_code=item.code, provider_code=row.provider_code, source="review",
-        filename=f"review:{row.id}", catalog_version=ctx.catalog.version, rows_read=1,
+        id=uuid.uuid4().hex,
+        item_code=item.code,
+        provider_code=row.provider_code,
+        source="review",
+        filename=f"review:{row.id}",
+        catalog_version=ctx.catalog.version,
+        rows_read=1,
     )
     session.add(review_batch)
     session.flush()

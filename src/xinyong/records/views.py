@@ -56,7 +56,9 @@ def publicity(
         date_to=_date_or_none(date_to),
         page=page,
     )
-    rows = [subject_rules.record_read(catalog, r, today) | {"subject_name": r.subject_name} for r in listing.items]
+    rows = [
+        subject_rules.record_read(catalog, r, today) | {"subject_name": r.subject_name} for r in listing.items
+    ]
     return render(
         request,
         "publicity.html",
@@ -67,7 +69,12 @@ def publicity(
             "rows": rows,
             "departments": accounts.list_departments(session),
             "prefectures": regions.current_prefectures(),
-            "filters": {"department": department, "region": region, "date_from": date_from, "date_to": date_to},
+            "filters": {
+                "department": department,
+                "region": region,
+                "date_from": date_from,
+                "date_to": date_to,
+            },
         },
     )
 
@@ -118,7 +125,9 @@ def console_ingest(
 def console_batch(batch_id: str, request: Request, session: SessionDep) -> HTMLResponse:
     batch = service.get_batch(session, batch_id)
     return render(
-        request, "console_batch.html", {"batch": batch, "rejected": repository.rejected_rows(session, batch.id)}
+        request,
+        "console_batch.html",
+        {"batch": batch, "rejected": repository.rejected_rows(session, batch.id)},
     )
 
 

@@ -24,7 +24,9 @@ def search_subjects(
 ) -> SubjectPage:
     """Search market subjects by name or unified social credit code."""
     found, total = service.search(session, q, page=page, size=size)
-    return SubjectPage(items=[SubjectSummary(**rules.summary(s)) for s in found], total=total, page=page, size=size)
+    return SubjectPage(
+        items=[SubjectSummary(**rules.summary(s)) for s in found], total=total, page=page, size=size
+    )
 
 
 @router.get("/subjects/{uscc}", response_model=SubjectDetail)
@@ -34,5 +36,6 @@ def get_subject(uscc: str, session: SessionDep, platform: PlatformDep, today: To
     catalog = platform.catalog
     records = records_repository.public_records_of(session, subject.id, catalog, today)
     return SubjectDetail(
-        **rules.summary(subject), records=[rules.record_read(catalog, r, today) for r in records]  # type: ignore[misc]
+        **rules.summary(subject),
+        records=[rules.record_read(catalog, r, today) for r in records],
     )

@@ -21,7 +21,8 @@ def _chunks(values: set[Any]) -> list[list[Any]]:
 def ids_by_uscc(session: Session, usccs: set[str]) -> dict[str, int]:
     out: dict[str, int] = {}
     for chunk in _chunks(usccs):
-        out.update((u, i) for i, u in session.execute(select(Subject.id, Subject.uscc).where(Subject.uscc.in_(chunk))))
+        rows = session.execute(select(Subject.id, Subject.uscc).where(Subject.uscc.in_(chunk)))
+        out.update((u, i) for i, u in rows if u)
     return out
 
 
@@ -29,7 +30,7 @@ def ids_by_id_hash(session: Session, hashes: set[str]) -> dict[str, int]:
     out: dict[str, int] = {}
     for chunk in _chunks(hashes):
         rows = session.execute(select(Subject.id, Subject.id_hash).where(Subject.id_hash.in_(chunk)))
-        out.update((h, i) for i, h in rows)
+        out.update((h, i) for i, h in rows if h)
     return out
 
 
@@ -39,11 +40,13 @@ def ids_by_org_code_without_uscc(session: Session, codes: set[str]) -> dict[str,
         rows = session.execute(
             select(Subject.id, Subject.org_code).where(Subject.org_code.in_(chunk), Subject.uscc.is_(None))
         )
-        out.update((c, i) for i, c in rows)
+        out.update((c, i) for i, c in rows if c)
     return out
 
 
-def ids_by_column(session: Session, column: InstrumentedAttribute[Any], values: set[str]) -> dict[str, list[int]]:
+def ids_by_column(
+    session: Session, column: InstrumentedAttribute[Any], values: set[str]
+) -> dict[str, list[int]]:
     out: dict[str, list[int]] = defaultdict(list)
     for chunk in _chunks(values):
         for sid, value in session.execute(select(Subject.id, column).where(column.in_(chunk))):
@@ -73,7 +76,9 @@ def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def search(session: Session, *, code: str | None, name_norm: str, core: str, offset: int, limit: int) -> tuple[list[Subject], int]:
+def search(
+    session: Session, *, code: str | None, name_norm: str, core: str, offset: int, limit: int
+) -> tuple[list[Subject], int]:
     """Search public subjects (not natural persons) by code or name; exact code, exact name, then similar.
 
     On PostgreSQL the `core_name LIKE '%…%'` condition is served by the pg_trgm GIN index.
@@ -98,7 +103,11 @@ def search(session: Session, *, code: str | None, name_norm: str, core: str, off
         else_=4,
     )
     rows = session.scalars(
-        select(Subject).where(*where).order_by(rank, func.length(Subject.name_norm), Subject.id).offset(offset).limit(limit)
+        select(Subject)
+        .where(*where)
+        .order_by(rank, func.length(Subject.name_norm), Subject.id)
+        .offset(offset)
+        .limit(limit)
     ).all()
     total = session.scalar(
         select(func.count()).select_from(select(Subject.id).where(*where).limit(SEARCH_COUNT_CAP).subquery())

@@ -48,7 +48,10 @@ def record_read(catalog: Catalog, record: Any, today: dt.date) -> dict[str, Any]
         "public_from": record.public_from,
         "public_until": record.public_until,
         "public_now": is_public_now(
-            status=record.status, public_from=record.public_from, public_until=record.public_until, today=today
+            status=record.status,
+            public_from=record.public_from,
+            public_until=record.public_until,
+            today=today,
         ),
         "fields": public_fields(catalog, record),
     }

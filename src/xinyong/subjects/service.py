@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, update
 from sqlalchemy.orm import Session
 
 from xinyong.kit.crypto import PersonalIdCipher
@@ -80,10 +80,10 @@ def resolve(session: Session, claims: Sequence[SubjectClaim], cipher: PersonalId
             if sid is not None and claim.uscc not in known:
                 session.execute(update(Subject).where(Subject.id == sid).values(uscc=claim.uscc))
                 known[claim.uscc] = sid
-        new_rows = {c.uscc: _new_subject_row(c, cipher) for c in missing if c.uscc not in known}
+        new_rows = {c.uscc: _new_subject_row(c, cipher) for c in missing if c.uscc and c.uscc not in known}
         if new_rows:
             session.execute(insert(Subject), list(new_rows.values()))
-            known |= repository.ids_by_uscc(session, set(new_rows))
+            known |= repository.ids_by_uscc(session, {u for u in new_rows if u})
 
     hashes = {c.resident_id: cipher.hash(c.resident_id) for c in claims if c.resident_id and not c.uscc}
     persons = repository.ids_by_id_hash(session, set(hashes.values()))
@@ -96,8 +96,12 @@ def resolve(session: Session, claims: Sequence[SubjectClaim], cipher: PersonalId
         session.execute(insert(Subject), list(new_people.values()))
         persons |= repository.ids_by_id_hash(session, set(new_people))
 
-    reg_nos = repository.ids_by_column(session, Subject.business_reg_no, {c.business_reg_no for c in claims if c.business_reg_no})
-    org_codes = repository.ids_by_column(session, Subject.org_code, {c.org_code for c in claims if c.org_code})
+    reg_nos = repository.ids_by_column(
+        session, Subject.business_reg_no, {c.business_reg_no for c in claims if c.business_reg_no}
+    )
+    org_codes = repository.ids_by_column(
+        session, Subject.org_code, {c.org_code for c in claims if c.org_code}
+    )
     by_name = repository.ids_by_name_norm(session, {c.name_norm for c in claims})
 
     for claim, result in zip(claims, results, strict=True):
@@ -107,13 +111,17 @@ def resolve(session: Session, claims: Sequence[SubjectClaim], cipher: PersonalId
             result.subject_id = persons[hashes[claim.resident_id]]
         elif claim.business_reg_no or claim.org_code:
             found = reg_nos.get(claim.business_reg_no or "", []) or org_codes.get(claim.org_code or "", [])
-            _attach_unique(result, found, "subject.unknown_code", "未找到与工商注册号或组织机构代码对应的主体")
+            _attach_unique(
+                result, found, "subject.unknown_code", "未找到与工商注册号或组织机构代码对应的主体"
+            )
         elif not claim.region_code:
             result.reason_code = "subject.region_required"
             result.reason = "仅有名称而无统一社会信用代码时，须提供行政区划代码才能匹配主体"
             result.candidates = [sid for sid, _ in by_name.get(claim.name_norm, [])][:10]
         else:
-            same_region = [sid for sid, region in by_name.get(claim.name_norm, []) if region == claim.region_code]
+            same_region = [
+                sid for sid, region in by_name.get(claim.name_norm, []) if region == claim.region_code
+            ]
             _attach_unique(result, same_region, "subject.not_found", "未找到名称和行政区划均一致的主体")
     return results
 
@@ -141,7 +149,9 @@ def update_registration(session: Session, subject_id: int, values: dict[str, obj
             name_norm=norm,
             core_name=core_name(norm),
             legal_rep=values.get("legal_rep"),
-            registered_on=dt.date.fromisoformat(str(values["registered_on"])) if values.get("registered_on") else None,
+            registered_on=dt.date.fromisoformat(str(values["registered_on"]))
+            if values.get("registered_on")
+            else None,
             operating_status=values.get("operating_status"),
             region_code=values.get("region_code") or Subject.region_code,
             updated_at=dt.datetime.now(dt.UTC),

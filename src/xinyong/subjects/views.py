@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from itertools import groupby
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
@@ -48,14 +48,12 @@ def subject_page(
     subject = service.get_by_uscc(session, normalize_code(uscc)[:18])
     catalog = platform.catalog
     records = records_repository.public_records_of(session, subject.id, catalog, today)
-    sections = []
+    sections: list[dict[str, Any]] = []
     for code, group in groupby(records, key=lambda r: r.item_code):
         item = catalog.item(code)
         if item is None:
             continue
-        sections.append(
-            {"item": item, "records": [rules.record_read(catalog, r, today) for r in group]}
-        )
+        sections.append({"item": item, "records": [rules.record_read(catalog, r, today) for r in group]})
     order = {i.code: n for n, i in enumerate(catalog.items)}
     sections.sort(key=lambda s: order[s["item"].code])
     return render(

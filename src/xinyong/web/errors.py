@@ -14,7 +14,12 @@ from xinyong.web.templating import render
 
 log = logging.getLogger("xinyong.web")
 
-HTTP_MESSAGES = {404: "页面不存在", 405: "不支持的请求方法", 413: "上传内容过大", 429: "请求过于频繁，请稍后再试"}
+HTTP_MESSAGES = {
+    404: "页面不存在",
+    405: "不支持的请求方法",
+    413: "上传内容过大",
+    429: "请求过于频繁，请稍后再试",
+}
 
 
 def _wants_json(request: Request) -> bool:
@@ -27,7 +32,9 @@ def _respond(request: Request, status: int, code: str, message: str, details: ob
         if details is not None:
             body["details"] = details
         return JSONResponse({"error": body}, status_code=status)
-    return render(request, "error.html", {"status": status, "code": code, "message": message}, status_code=status)
+    return render(
+        request, "error.html", {"status": status, "code": code, "message": message}, status_code=status
+    )
 
 
 def install(app: FastAPI) -> None:
@@ -38,7 +45,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
         details = [
-            {"loc": ".".join(str(p) for p in e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()
+            {"loc": ".".join(str(p) for p in e["loc"]), "msg": e["msg"], "type": e["type"]}
+            for e in exc.errors()
         ]
         return _respond(request, 422, "request.invalid", "请求参数不符合要求", details)
 

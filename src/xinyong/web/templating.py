@@ -16,9 +16,15 @@ DOMAINS_WITH_PAGES = ("web", "catalog", "subjects", "records")
 
 
 def build_templates() -> Jinja2Templates:
-    loaders = [FileSystemLoader(str(resources.files(f"xinyong.{d}") / "templates")) for d in DOMAINS_WITH_PAGES]
-    env = Environment(loader=ChoiceLoader(loaders), autoescape=select_autoescape(default=True), trim_blocks=True,
-                      lstrip_blocks=True)
+    loaders = [
+        FileSystemLoader(str(resources.files(f"xinyong.{d}") / "templates")) for d in DOMAINS_WITH_PAGES
+    ]
+    env = Environment(
+        loader=ChoiceLoader(loaders),
+        autoescape=select_autoescape(default=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     env.globals["region_name"] = regions.name
     env.filters["region_name"] = regions.name
     return Jinja2Templates(env=env)

@@ -8,10 +8,10 @@ Create Date: 2026-11-28
 from __future__ import annotations
 
 import sqlalchemy as sa
-
-import xinyong.db.base
 from alembic import op
 from sqlalchemy.dialects import postgresql
+
+import xinyong.db.base
 
 revision = "0001"
 down_revision = None
