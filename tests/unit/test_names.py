@@ -34,6 +34,7 @@ def test_full_width_brackets_fold_to_half_width() -> None:
         ("成都天府软件园集团有限公司", "成都天府软件园"),
         ("青羊区张记面馆", "青羊区张记面馆"),
         ("天府公司", "天府"),
+        ("天府科技（有限公司）", "天府科技"),
         ("公司", "公司"),  # a suffix alone is not stripped to nothing
     ],
 )

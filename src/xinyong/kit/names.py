@@ -32,6 +32,14 @@ LEGAL_FORM_SUFFIXES: tuple[str, ...] = tuple(
         reverse=True,
     )
 )
+# A legal form written in brackets, as people sometimes type it: 某某科技(有限公司).
+LEGAL_FORM_SUFFIXES = tuple(
+    sorted(
+        {*LEGAL_FORM_SUFFIXES, *(f"({s})" for s in LEGAL_FORM_SUFFIXES if not s.startswith("("))},
+        key=len,
+        reverse=True,
+    )
+)
 _DROP = re.compile(r"[\s\u3000·・.,，。、\-—_'\"“”‘’]+")
 
 
