@@ -16,14 +16,19 @@ def submit(client: TestClient, item: str, rows: list[dict], provider: str = "SCM
 
 
 class TestSubmitRecords:
-    def test_receipt_reports_every_count_and_rejected_reasons(self, client: TestClient, session: Session) -> None:
+    def test_receipt_reports_every_count_and_rejected_reasons(
+        self, client: TestClient, session: Session
+    ) -> None:
         department(session)
         session.commit()
         response = submit(client, "CF", [penalty(), penalty(CF_XDR_SHXYM="91510104MA6C12341Y")])
         assert response.status_code == 200
         body = response.json()
         assert {k: body[k] for k in ("accepted", "updated", "unchanged", "rejected")} == {
-            "accepted": 1, "updated": 0, "unchanged": 0, "rejected": 1,
+            "accepted": 1,
+            "updated": 0,
+            "unchanged": 0,
+            "rejected": 1,
         }
         assert body["rejected_rows"][0]["row"] == 2
         assert body["rejected_rows"][0]["errors"][0]["code"] == "uscc.checksum"
@@ -45,7 +50,9 @@ class TestSubmitRecords:
     def test_rejected_report_is_a_safe_csv(self, client: TestClient, session: Session) -> None:
         department(session)
         session.commit()
-        body = submit(client, "CF", [penalty(CF_XDR_MC="=HYPERLINK(\"http://x\")", CF_JDRQ="not a date")]).json()
+        body = submit(
+            client, "CF", [penalty(CF_XDR_MC='=HYPERLINK("http://x")', CF_JDRQ="not a date")]
+        ).json()
         report = client.get(f"/api/v1/batches/{body['batch_id']}/rejected.csv")
         assert report.status_code == 200
         rows = list(csv.reader(io.StringIO(report.text.lstrip("\ufeff"))))
@@ -55,12 +62,20 @@ class TestSubmitRecords:
 
 
 class TestSearchAndFile:
-    def test_search_tolerates_traditional_width_spacing_and_suffix(self, client: TestClient, session: Session) -> None:
+    def test_search_tolerates_traditional_width_spacing_and_suffix(
+        self, client: TestClient, session: Session
+    ) -> None:
         department(session)
         session.commit()
         code = uscc()
         submit(client, "XK", [licence(XK_XDR_MC="成都天府软件园科技有限公司", XK_XDR_SHXYM=code)])
-        for query in ["成都天府軟件園科技", "成都 天府软件园科技有限责任公司", "天府软件园", code.lower(), "成都天府软件园科技有限公司"]:
+        for query in [
+            "成都天府軟件園科技",
+            "成都 天府软件园科技有限责任公司",
+            "天府软件园",
+            code.lower(),
+            "成都天府软件园科技有限公司",
+        ]:
             body = client.get("/api/v1/subjects", params={"q": query}).json()
             assert body["total"] >= 1, query
             assert body["items"][0]["uscc"] == code, query
@@ -69,10 +84,14 @@ class TestSearchAndFile:
         department(session)
         session.commit()
         exact, longer = uscc(), uscc()
-        submit(client, "XK", [
-            licence(XK_XDR_MC="成都蓉城建筑工程劳务分包有限公司", XK_XDR_SHXYM=longer),
-            licence(XK_XDR_MC="成都蓉城建筑有限公司", XK_XDR_SHXYM=exact),
-        ])
+        submit(
+            client,
+            "XK",
+            [
+                licence(XK_XDR_MC="成都蓉城建筑工程劳务分包有限公司", XK_XDR_SHXYM=longer),
+                licence(XK_XDR_MC="成都蓉城建筑有限公司", XK_XDR_SHXYM=exact),
+            ],
+        )
         items = client.get("/api/v1/subjects", params={"q": "成都蓉城建筑有限公司"}).json()["items"]
         assert [i["uscc"] for i in items][:2] == [exact, longer]
 
@@ -86,12 +105,18 @@ class TestSearchAndFile:
         department(session)
         session.commit()
         code = uscc()
-        submit(client, "CF", [
-            penalty(CF_XDR_SHXYM=code, CF_WSH="一般-在公示期", CF_JDRQ="2026-06-15", severity="一般"),
-            penalty(CF_XDR_SHXYM=code, CF_WSH="一般-已届满", CF_JDRQ="2023-01-15", severity="一般"),  # 527: 1 year
-            penalty(CF_XDR_SHXYM=code, CF_WSH="轻微-不公示", CF_JDRQ="2026-06-15", severity="轻微"),
-            penalty(CF_XDR_SHXYM=code, CF_WSH="严重-在公示期", CF_JDRQ="2024-06-15", severity="严重"),
-        ])
+        submit(
+            client,
+            "CF",
+            [
+                penalty(CF_XDR_SHXYM=code, CF_WSH="一般-在公示期", CF_JDRQ="2026-06-15", severity="一般"),
+                penalty(
+                    CF_XDR_SHXYM=code, CF_WSH="一般-已届满", CF_JDRQ="2023-01-15", severity="一般"
+                ),  # 527: 1 year
+                penalty(CF_XDR_SHXYM=code, CF_WSH="轻微-不公示", CF_JDRQ="2026-06-15", severity="轻微"),
+                penalty(CF_XDR_SHXYM=code, CF_WSH="严重-在公示期", CF_JDRQ="2024-06-15", severity="严重"),
+            ],
+        )
         body = client.get(f"/api/v1/subjects/{code}").json()
         assert sorted(r["doc_no"] for r in body["records"]) == ["一般-在公示期", "严重-在公示期"]
         assert all(r["public_now"] for r in body["records"])

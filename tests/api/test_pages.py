@@ -18,7 +18,7 @@ def seed(client: TestClient, session: Session, item: str, rows: list[dict], prov
 
 def test_html_in_names_is_escaped_on_every_page(client: TestClient, session: Session) -> None:
     code = uscc()
-    name = '<script>alert(1)</script><img src=x onerror=alert(2)>有限公司'
+    name = "<script>alert(1)</script><img src=x onerror=alert(2)>有限公司"
     seed(client, session, "CF", [penalty(CF_XDR_MC=name, CF_XDR_SHXYM=code)])
     for url in (f"/subjects/{code}", "/publicity/penalties", "/", f"/search?q={code}"):
         page = client.get(url)
@@ -51,7 +51,11 @@ def test_catalog_pages_and_error_page(client: TestClient) -> None:
     assert "行政处罚" in client.get("/catalog").text
     assert "CF_WSH" in client.get("/catalog/CF").text
     missing = client.get("/catalog/NOPE")
-    assert missing.status_code == 404 and "catalog.unknown_item" in missing.text and "Traceback" not in missing.text
+    assert (
+        missing.status_code == 404
+        and "catalog.unknown_item" in missing.text
+        and "Traceback" not in missing.text
+    )
     assert client.get("/no/such/page").status_code == 404
 
 
@@ -64,8 +68,10 @@ def test_console_upload_of_a_gbk_csv_shows_the_receipt(client: TestClient, sessi
     lines = [",".join(headers)] + [",".join(str(r[h]) for h in headers) for r in (good, bad)]
     data = "\r\n".join(lines).encode("gb18030")
     response = client.post(
-        "/console/ingest", data={"item": "CF", "provider": "SCMR"},
-        files={"file": ("penalties.csv", data, "text/csv")}, follow_redirects=True,
+        "/console/ingest",
+        data={"item": "CF", "provider": "SCMR"},
+        files={"file": ("penalties.csv", data, "text/csv")},
+        follow_redirects=True,
     )
     assert response.status_code == 200
     assert "批次回执" in response.text and "future_date" in response.text
@@ -77,7 +83,9 @@ def test_console_refuses_other_file_types(client: TestClient, session: Session) 
     department(session)
     session.commit()
     response = client.post(
-        "/console/ingest", data={"item": "CF", "provider": "SCMR"}, files={"file": ("x.exe", b"MZ", "application/octet-stream")}
+        "/console/ingest",
+        data={"item": "CF", "provider": "SCMR"},
+        files={"file": ("x.exe", b"MZ", "application/octet-stream")},
     )
     assert response.status_code == 400 and "file.type" in response.text
 

@@ -22,7 +22,9 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("XINYONG_DATABASE_URL", raising=False)
     result = runner.invoke(app, ["db", "upgrade"])
     assert result.exit_code == 0, result.output
-    result = runner.invoke(app, ["departments", "add", "--code", "SCMR", "--name", "四川省市场监督管理局", "--region", "510000"])
+    result = runner.invoke(
+        app, ["departments", "add", "--code", "SCMR", "--name", "四川省市场监督管理局", "--region", "510000"]
+    )
     assert result.exit_code == 0, result.output
     return tmp_path
 
@@ -39,7 +41,13 @@ class TestDepartments:
         result = runner.invoke(app, ["departments", "list", "--json"])
         assert result.exit_code == 0
         assert json.loads(result.output) == [
-            {"code": "SCMR", "name": "四川省市场监督管理局", "uscc": None, "region_code": "510000", "parent_code": None}
+            {
+                "code": "SCMR",
+                "name": "四川省市场监督管理局",
+                "uscc": None,
+                "region_code": "510000",
+                "parent_code": None,
+            }
         ]
 
     def test_duplicate_and_bad_uscc_exit_non_zero_with_a_code(self, env: Path) -> None:
@@ -57,7 +65,9 @@ class TestIngest:
         receipt = json.loads(first.stdout)
         assert (receipt["accepted"], receipt["rejected"]) == (2, 1)
         assert receipt["rejected_rows"][0]["row"] == 4
-        second = json.loads(runner.invoke(app, ["ingest", str(path), "--item", "CF", "--provider", "SCMR", "--json"]).stdout)
+        second = json.loads(
+            runner.invoke(app, ["ingest", str(path), "--item", "CF", "--provider", "SCMR", "--json"]).stdout
+        )
         assert (second["accepted"], second["unchanged"], second["rejected"]) == (0, 2, 1)
 
     def test_xlsx_with_excel_serial_dates(self, env: Path) -> None:
@@ -86,10 +96,14 @@ class TestIngest:
         runner.invoke(app, ["ingest", str(path), "--item", "CF", "--provider", "SCMR"])
         orphan = penalty(CF_XDR_MC="只有名称的公司", CF_XDR_SHXYM="", region_code="510104")
         path = write_csv(env / "b.csv", [orphan])
-        receipt = json.loads(runner.invoke(app, ["ingest", str(path), "--item", "CF", "--provider", "SCMR", "--json"]).stdout)
+        receipt = json.loads(
+            runner.invoke(app, ["ingest", str(path), "--item", "CF", "--provider", "SCMR", "--json"]).stdout
+        )
         assert receipt["queued"] == 1
         listing = json.loads(runner.invoke(app, ["review", "list", "--json"]).output)
         assert listing[0]["reason_code"] == "subject.not_found"
-        done = runner.invoke(app, ["review", "resolve", str(listing[0]["id"]), "--subject", known["CF_XDR_SHXYM"]])
+        done = runner.invoke(
+            app, ["review", "resolve", str(listing[0]["id"]), "--subject", known["CF_XDR_SHXYM"]]
+        )
         assert done.exit_code == 0 and "accepted 1" in done.output
         assert json.loads(runner.invoke(app, ["review", "list", "--json"]).output) == []

@@ -32,11 +32,11 @@ def test_a_million_row_file_streams_with_flat_memory(tmp_path: Path) -> None:
     write_penalties(path, 1_000_000)
     tracemalloc.start()
     count = 0
-    for row in read_path(path):
+    for _row in read_path(path):
         count += 1
         if count == 1000:
             baseline = tracemalloc.get_traced_memory()[0]
-    current, peak = tracemalloc.get_traced_memory()
+    _current, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert count == 1_000_000
     assert peak - baseline < 5 * 1024 * 1024  # a few MB, whatever the file size (~400 MB here)
@@ -58,8 +58,14 @@ def test_ingest_memory_does_not_grow_with_the_number_of_chunks(
         peaks.append(tracemalloc.get_traced_memory()[0])
 
     receipt = service.ingest(
-        session, ctx, item_code="CF", provider_code="SCMR", rows=read_path(path), source="test",
-        chunk_size=2000, on_chunk=on_chunk,
+        session,
+        ctx,
+        item_code="CF",
+        provider_code="SCMR",
+        rows=read_path(path),
+        source="test",
+        chunk_size=2000,
+        on_chunk=on_chunk,
     )
     tracemalloc.stop()
     assert receipt.accepted == 12_000

@@ -34,7 +34,8 @@ def _ric_signed(number: str) -> str:
 
 class TestUscc:
     @pytest.mark.parametrize(
-        "code", ["914403001922038216", "9144030071526726XG", "11100000000013127D", _signed("N2510104MA6C12341X")]
+        "code",
+        ["914403001922038216", "9144030071526726XG", "11100000000013127D", _signed("N2510104MA6C12341X")],
     )
     def test_real_codes_validate(self, code: str) -> None:
         assert validate_uscc(code) == code
