@@ -1,0 +1,1 @@
+"""Synthetic demo data: a deterministic Sichuan of departments, subjects and department batches."""
