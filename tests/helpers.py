@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import re
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from xinyong.accounts import auth
 from xinyong.accounts import service as accounts
 from xinyong.kit.identifiers import make_resident_id, make_uscc
 
@@ -73,3 +75,54 @@ def licence(**overrides: Any) -> dict[str, Any]:
     }
     row.update(overrides)
     return row
+
+
+PASSWORD = "correct-horse-42"
+_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def bearer(
+    session: Session, department_code: str = "SCMR", scopes: tuple[str, ...] = ("records:write",)
+) -> dict[str, str]:
+    """Headers of a fresh API token for a department (created if missing); commits."""
+    department(session, department_code, f"部门{department_code}")
+    _, secret = auth.create_token(session, department_code=department_code, scopes=list(scopes))
+    session.commit()
+    return {"Authorization": f"Bearer {secret}"}
+
+
+def csrf(client: Any) -> str:
+    """The CSRF token of this browser (the cookie is set by any page)."""
+    match = _CSRF.search(client.get("/login").text)
+    assert match, "login page has no csrf token"
+    return match[1]
+
+
+def login(
+    client: Any,
+    session: Session,
+    *,
+    role: str = "provider",
+    department_code: str | None = "SCMR",
+    subject_id: int | None = None,
+    username: str | None = None,
+) -> str:
+    """Create a user with `role` and log the test client in; returns the CSRF token for forms."""
+    if department_code:
+        department(session, department_code, f"部门{department_code}")
+    name = username or f"{role}-{next(_counter)}"
+    auth.create_user(
+        session,
+        username=name,
+        password=PASSWORD,
+        role=role,
+        department_code=department_code,
+        subject_id=subject_id,
+    )
+    session.commit()
+    token = csrf(client)
+    response = client.post(
+        "/login", data={"username": name, "password": PASSWORD, "csrf_token": token}, follow_redirects=False
+    )
+    assert response.status_code == 303, response.text
+    return token

@@ -9,6 +9,9 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
 from xinyong import __version__
+from xinyong.accounts import views as accounts_views
+from xinyong.accounts.deps import CSRF_COOKIE, csrf_token_for, ensure_csrf_seed
+from xinyong.audit import views as audit_views
 from xinyong.catalog import api as catalog_api
 from xinyong.catalog import views as catalog_views
 from xinyong.config import Settings, get_settings
@@ -20,6 +23,7 @@ from xinyong.subjects import api as subjects_api
 from xinyong.subjects import views as subjects_views
 from xinyong.web import errors
 from xinyong.web.deps import Platform
+from xinyong.web.ratelimit import RateLimits
 from xinyong.web.templating import build_templates
 
 CSP = (
@@ -48,7 +52,32 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
     )
     app.state.platform = platform or build_platform(settings)
     app.state.templates = build_templates()
+    app.state.rate_limits = RateLimits(
+        settings.rate_limit_storage,
+        {
+            "search": settings.rate_limit_search,
+            "api": settings.rate_limit_api,
+            "login": settings.rate_limit_login,
+        },
+    )
     errors.install(app)
+    secret = settings.secret_key.get_secret_value()
+
+    @app.middleware("http")
+    async def csrf_cookie(request: Request, call_next):  # type: ignore[no-untyped-def]
+        # Signed double-submit cookie: forms carry HMAC(secret, cookie); see accounts.deps.csrf_protect.
+        seed, new = ensure_csrf_seed(request)
+        request.state.csrf_token = csrf_token_for(seed, secret)
+        response: Response = await call_next(request)
+        if new and not request.url.path.startswith("/api/"):
+            response.set_cookie(
+                CSRF_COOKIE,
+                seed,
+                httponly=True,
+                samesite="lax",
+                secure=settings.cookie_secure or request.url.scheme == "https",
+            )
+        return response
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
@@ -64,6 +93,6 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
     app.mount("/static", StaticFiles(directory=str(resources.files("xinyong.web") / "static")), name="static")
     for module in (catalog_api, subjects_api, records_api):
         app.include_router(module.router, prefix="/api/v1")
-    for module in (subjects_views, catalog_views, records_views):
+    for module in (subjects_views, catalog_views, records_views, accounts_views, audit_views):
         app.include_router(module.router)
     return app

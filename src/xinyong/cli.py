@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from xinyong.accounts.cli import departments_app
+from xinyong.accounts.cli import departments_app, tokens_app, users_app
+from xinyong.audit.cli import audit_app
 from xinyong.clikit import open_platform
 from xinyong.demo.cli import demo_app
 from xinyong.records.cli import ingest_command, review_app
@@ -13,6 +14,9 @@ app = typer.Typer(help="xinyong 公共信用信息平台", no_args_is_help=True,
 db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(departments_app, name="departments")
+app.add_typer(users_app, name="users")
+app.add_typer(tokens_app, name="tokens")
+app.add_typer(audit_app, name="audit")
 app.add_typer(review_app, name="review")
 app.add_typer(demo_app, name="demo")
 app.command("ingest")(ingest_command)

@@ -29,6 +29,12 @@ class Settings(BaseSettings):
     max_upload_mb: int = Field(default=200, ge=1)
     ingest_chunk_size: int = Field(default=5000, ge=100)
     page_size: int = Field(default=20, ge=5, le=200)
+    # Cookies carry the Secure flag when served over TLS, and always when this is set (production).
+    cookie_secure: bool = False
+    rate_limit_storage: str = "memory://"
+    rate_limit_search: str = "60/minute"
+    rate_limit_api: str = "1200/minute"
+    rate_limit_login: str = "20/minute"
 
     @cached_property
     def resolved_database_url(self) -> str:

@@ -8,20 +8,20 @@ import io
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from tests.helpers import department, licence, penalty, resident_id, uscc
+from tests.helpers import bearer, licence, penalty, resident_id, uscc
 
 
-def submit(client: TestClient, item: str, rows: list[dict], provider: str = "SCMR"):  # type: ignore[no-untyped-def]
-    return client.post("/api/v1/records", json={"item": item, "provider": provider, "records": rows})
+def submit(client: TestClient, session: Session, item: str, rows: list[dict], provider: str = "SCMR"):  # type: ignore[no-untyped-def]
+    return client.post(
+        "/api/v1/records", json={"item": item, "records": rows}, headers=bearer(session, provider)
+    )
 
 
 class TestSubmitRecords:
     def test_receipt_reports_every_count_and_rejected_reasons(
         self, client: TestClient, session: Session
     ) -> None:
-        department(session)
-        session.commit()
-        response = submit(client, "CF", [penalty(), penalty(CF_XDR_SHXYM="91510104MA6C12341Y")])
+        response = submit(client, session, "CF", [penalty(), penalty(CF_XDR_SHXYM="91510104MA6C12341Y")])
         assert response.status_code == 200
         body = response.json()
         assert {k: body[k] for k in ("accepted", "updated", "unchanged", "rejected")} == {
@@ -32,28 +32,26 @@ class TestSubmitRecords:
         }
         assert body["rejected_rows"][0]["row"] == 2
         assert body["rejected_rows"][0]["errors"][0]["code"] == "uscc.checksum"
-        again = client.get(f"/api/v1/batches/{body['batch_id']}").json()
+        again = client.get(f"/api/v1/batches/{body['batch_id']}", headers=bearer(session)).json()
         assert again["accepted"] == 1
 
     def test_unknown_item_is_a_404_with_stable_code(self, client: TestClient, session: Session) -> None:
-        department(session)
-        session.commit()
-        response = submit(client, "NOPE", [penalty()])
+        response = submit(client, session, "NOPE", [penalty()])
         assert response.status_code == 404
         assert response.json()["error"]["code"] == "catalog.unknown_item"
 
-    def test_malformed_body_is_a_422_not_a_500(self, client: TestClient) -> None:
-        response = client.post("/api/v1/records", json={"item": "CF", "records": "not a list"})
+    def test_malformed_body_is_a_422_not_a_500(self, client: TestClient, session: Session) -> None:
+        response = client.post(
+            "/api/v1/records", json={"item": "CF", "records": "not a list"}, headers=bearer(session)
+        )
         assert response.status_code == 422
         assert response.json()["error"]["code"] == "request.invalid"
 
     def test_rejected_report_is_a_safe_csv(self, client: TestClient, session: Session) -> None:
-        department(session)
-        session.commit()
         body = submit(
-            client, "CF", [penalty(CF_XDR_MC='=HYPERLINK("http://x")', CF_JDRQ="not a date")]
+            client, session, "CF", [penalty(CF_XDR_MC='=HYPERLINK("http://x")', CF_JDRQ="not a date")]
         ).json()
-        report = client.get(f"/api/v1/batches/{body['batch_id']}/rejected.csv")
+        report = client.get(f"/api/v1/batches/{body['batch_id']}/rejected.csv", headers=bearer(session))
         assert report.status_code == 200
         rows = list(csv.reader(io.StringIO(report.text.lstrip("\ufeff"))))
         assert rows[0][0] == "行号" and rows[0][-1] == "错误说明"
@@ -65,10 +63,8 @@ class TestSearchAndFile:
     def test_search_tolerates_traditional_width_spacing_and_suffix(
         self, client: TestClient, session: Session
     ) -> None:
-        department(session)
-        session.commit()
         code = uscc()
-        submit(client, "XK", [licence(XK_XDR_MC="成都天府软件园科技有限公司", XK_XDR_SHXYM=code)])
+        submit(client, session, "XK", [licence(XK_XDR_MC="成都天府软件园科技有限公司", XK_XDR_SHXYM=code)])
         for query in [
             "成都天府軟件園科技",
             "成都 天府软件园科技有限责任公司",
@@ -81,11 +77,10 @@ class TestSearchAndFile:
             assert body["items"][0]["uscc"] == code, query
 
     def test_exact_code_and_exact_name_rank_first(self, client: TestClient, session: Session) -> None:
-        department(session)
-        session.commit()
         exact, longer = uscc(), uscc()
         submit(
             client,
+            session,
             "XK",
             [
                 licence(XK_XDR_MC="成都蓉城建筑工程劳务分包有限公司", XK_XDR_SHXYM=longer),
@@ -102,11 +97,10 @@ class TestSearchAndFile:
             assert response.json()["total"] == 0
 
     def test_subject_file_shows_only_records_public_today(self, client: TestClient, session: Session) -> None:
-        department(session)
-        session.commit()
         code = uscc()
         submit(
             client,
+            session,
             "CF",
             [
                 penalty(CF_XDR_SHXYM=code, CF_WSH="一般-在公示期", CF_JDRQ="2026-06-15", severity="一般"),
@@ -124,11 +118,9 @@ class TestSearchAndFile:
     def test_natural_person_penalties_stay_off_the_portal_and_ids_never_leak(
         self, client: TestClient, session: Session
     ) -> None:
-        department(session)
-        session.commit()
         rid = resident_id()
         row = penalty(CF_XDR_LB="自然人", CF_XDR_SHXYM="", CF_XDR_ZJHM=rid, CF_XDR_MC="赵六")
-        assert submit(client, "CF", [row]).json()["accepted"] == 1
+        assert submit(client, session, "CF", [row]).json()["accepted"] == 1
         assert client.get("/api/v1/subjects", params={"q": "赵六"}).json()["total"] == 0
         listing = client.get("/publicity/penalties")
         assert "赵六" not in listing.text and rid not in listing.text

@@ -7,13 +7,13 @@ import datetime as dt
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from tests.helpers import department, licence, penalty, uscc
+from tests.helpers import bearer, licence, login, penalty, uscc
 
 
 def seed(client: TestClient, session: Session, item: str, rows: list[dict], provider: str = "SCMR") -> dict:  # type: ignore[type-arg]
-    department(session, provider, f"部门{provider}")
-    session.commit()
-    return client.post("/api/v1/records", json={"item": item, "provider": provider, "records": rows}).json()  # type: ignore[no-any-return]
+    return client.post(
+        "/api/v1/records", json={"item": item, "records": rows}, headers=bearer(session, provider)
+    ).json()  # type: ignore[no-any-return]
 
 
 def test_html_in_names_is_escaped_on_every_page(client: TestClient, session: Session) -> None:
@@ -60,8 +60,7 @@ def test_catalog_pages_and_error_page(client: TestClient) -> None:
 
 
 def test_console_upload_of_a_gbk_csv_shows_the_receipt(client: TestClient, session: Session) -> None:
-    department(session)
-    session.commit()
+    token = login(client, session, role="provider")
     good = penalty(CF_XDR_MC="成都𠮷祥餐饮有限公司")  # a rare character that GBK lacks but GB18030 has
     bad = penalty(CF_JDRQ=(dt.date(2026, 11, 28) + dt.timedelta(days=3)).isoformat())
     headers = list(good)
@@ -69,7 +68,7 @@ def test_console_upload_of_a_gbk_csv_shows_the_receipt(client: TestClient, sessi
     data = "\r\n".join(lines).encode("gb18030")
     response = client.post(
         "/console/ingest",
-        data={"item": "CF", "provider": "SCMR"},
+        data={"item": "CF", "provider": "SCMR", "csrf_token": token},
         files={"file": ("penalties.csv", data, "text/csv")},
         follow_redirects=True,
     )
@@ -80,11 +79,10 @@ def test_console_upload_of_a_gbk_csv_shows_the_receipt(client: TestClient, sessi
 
 
 def test_console_refuses_other_file_types(client: TestClient, session: Session) -> None:
-    department(session)
-    session.commit()
+    token = login(client, session, role="provider")
     response = client.post(
         "/console/ingest",
-        data={"item": "CF", "provider": "SCMR"},
+        data={"item": "CF", "provider": "SCMR", "csrf_token": token},
         files={"file": ("x.exe", b"MZ", "application/octet-stream")},
     )
     assert response.status_code == 400 and "file.type" in response.text

@@ -1,16 +1,24 @@
-"""`xinyong departments`: the provider department registry."""
+"""`xinyong departments`, `xinyong users` and `xinyong tokens`."""
 
 from __future__ import annotations
 
+import getpass
 import json
+import sys
+from typing import Any
 
 import typer
 
-from xinyong.accounts import service
+from xinyong.accounts import auth, service
+from xinyong.accounts.policy import ROLES, SYSTEM
+from xinyong.audit import service as audit
 from xinyong.clikit import domain_errors, open_platform
 from xinyong.db.session import transaction
+from xinyong.kit.identifiers import normalize_code
 
 departments_app = typer.Typer(help="Provider departments (数据提供单位).", no_args_is_help=True)
+users_app = typer.Typer(help="User accounts.", no_args_is_help=True)
+tokens_app = typer.Typer(help="API tokens for department systems.", no_args_is_help=True)
 
 
 @departments_app.command("add")
@@ -27,6 +35,7 @@ def add(
         department = service.add_department(
             session, code=code, name=name, uscc=uscc, region_code=region, parent_code=parent
         )
+        audit.record(session, SYSTEM, "department.create", target=department.code)
         typer.echo(f"added {department.code} {department.name}")
 
 
@@ -49,3 +58,165 @@ def list_(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> 
     else:
         for row in rows:
             typer.echo(f"{row['code']:<12} {row['name']}  {row['region_code'] or ''}")
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("密码: ")
+    if getpass.getpass("再次输入: ") != first:
+        raise typer.BadParameter("两次输入的密码不一致")
+    return first
+
+
+@users_app.command("create-admin")
+@domain_errors
+def create_admin(
+    username: str = typer.Option(..., "--username"),
+    department: str = typer.Option(..., "--department", help="The credit office's department code."),
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="Read the password from standard input."
+    ),
+) -> None:
+    """Create a credit office (信用办) administrator."""
+    password = _password(password_stdin)
+    with transaction(open_platform().sessions) as session:
+        user = auth.create_user(
+            session,
+            username=username,
+            password=password,
+            role="credit_office",
+            department_code=department,
+            is_department_admin=True,
+        )
+        audit.record(session, SYSTEM, "user.create", target=user.username, details={"role": "credit_office"})
+    typer.echo(f"created credit office administrator {username}")
+
+
+@users_app.command("add")
+@domain_errors
+def add_user(
+    username: str = typer.Option(..., "--username"),
+    role: str = typer.Option(..., "--role", help=f"One of: {', '.join(ROLES)}."),
+    department: str | None = typer.Option(None, "--department"),
+    subject: str | None = typer.Option(
+        None, "--subject", help="USCC of a subject account's (verified) subject."
+    ),
+    name: str | None = typer.Option(None, "--name", help="Display name."),
+    department_admin: bool = typer.Option(
+        False, "--department-admin", help="May manage its department's users."
+    ),
+    password_stdin: bool = typer.Option(False, "--password-stdin"),
+) -> None:
+    """Add a user account."""
+    from xinyong.subjects import service as subjects
+
+    password = _password(password_stdin)
+    with transaction(open_platform().sessions) as session:
+        subject_id = subjects.get_by_uscc(session, normalize_code(subject)).id if subject else None
+        user = auth.create_user(
+            session,
+            username=username,
+            password=password,
+            role=role,
+            display_name=name,
+            department_code=department,
+            subject_id=subject_id,
+            is_department_admin=department_admin,
+        )
+        audit.record(session, SYSTEM, "user.create", target=user.username, details={"role": role})
+    typer.echo(f"created {role} {username}")
+
+
+@users_app.command("list")
+def list_users(as_json: bool = typer.Option(False, "--json")) -> None:
+    """List user accounts."""
+    with transaction(open_platform().sessions) as session:
+        rows = [
+            {
+                "username": u.username,
+                "role": u.role,
+                "department": u.department_code,
+                "active": u.is_active,
+                "demo": u.is_demo,
+            }
+            for u in auth.list_users(session)
+        ]
+    typer.echo(
+        json.dumps(rows, ensure_ascii=False, indent=2)
+        if as_json
+        else "\n".join(f"{r['username']:<20} {r['role']:<14} {r['department'] or ''}" for r in rows)
+    )
+
+
+@tokens_app.command("create")
+@domain_errors
+def create_token(
+    department: str = typer.Option(..., "--department"),
+    scopes: str = typer.Option(
+        ..., "--scopes", help="Comma-separated: records:write, subjects:read, checks:run."
+    ),
+    name: str = typer.Option("", "--name"),
+    days: int = typer.Option(365, "--days", help="Days until the token expires."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Create an API token and print it once (only its hash is stored)."""
+    with transaction(open_platform().sessions) as session:
+        token, secret = auth.create_token(
+            session,
+            department_code=department,
+            scopes=[s.strip() for s in scopes.split(",") if s.strip()],
+            name=name,
+            days=days,
+        )
+        audit.record(session, SYSTEM, "token.create", target=token.prefix, details={"scopes": token.scopes})
+        out = {
+            "id": token.id,
+            "token": secret,
+            "department": token.department_code,
+            "scopes": token.scopes,
+            "expires_at": token.expires_at.isoformat(),
+        }
+    if as_json:
+        typer.echo(json.dumps(out, ensure_ascii=False, indent=2))
+    else:
+        typer.echo(
+            f"token {out['id']} for {department} ({', '.join(token.scopes)}), expires {out['expires_at']}:"
+        )
+        typer.echo(secret)
+        typer.echo("This token is shown once; store it in the department system's secret store.", err=True)
+
+
+@tokens_app.command("list")
+def list_tokens(as_json: bool = typer.Option(False, "--json")) -> None:
+    """List API tokens (prefixes only, never the secrets)."""
+    with transaction(open_platform().sessions) as session:
+        rows: list[dict[str, Any]] = [
+            {
+                "id": t.id,
+                "prefix": t.prefix,
+                "department": t.department_code,
+                "scopes": t.scopes,
+                "expires_at": t.expires_at.isoformat(),
+                "revoked": t.revoked_at is not None,
+            }
+            for t in auth.list_tokens(session)
+        ]
+    typer.echo(
+        json.dumps(rows, ensure_ascii=False, indent=2)
+        if as_json
+        else "\n".join(
+            f"{r['id']:>4} {r['prefix']} {r['department']:<10} {','.join(r['scopes'])} {'revoked' if r['revoked'] else ''}"
+            for r in rows
+        )
+    )
+
+
+@tokens_app.command("revoke")
+@domain_errors
+def revoke_token(token_id: int = typer.Argument(...)) -> None:
+    """Revoke an API token at once."""
+    with transaction(open_platform().sessions) as session:
+        token = auth.revoke_token(session, token_id)
+        audit.record(session, SYSTEM, "token.revoke", target=token.prefix)
+    typer.echo(f"revoked token {token_id}")

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import datetime as dt
+
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from xinyong.accounts.models import Department
+from xinyong.accounts.models import Department, ItemGrant
 from xinyong.kit import regions
 from xinyong.kit.errors import Conflict, NotFound, ValidationFailed
 from xinyong.kit.identifiers import IdentifierError, validate_uscc
 
-__all__ = ["Department", "add_department", "get_department", "list_departments"]
+__all__ = [
+    "Department",
+    "add_department",
+    "get_department",
+    "grant_item",
+    "granted_items",
+    "list_departments",
+]
 
 
 def add_department(
@@ -54,3 +63,41 @@ def get_department(session: Session, code: str) -> Department:
 
 def list_departments(session: Session) -> list[Department]:
     return list(session.scalars(select(Department).order_by(Department.code)))
+
+
+def granted_items(session: Session, department_code: str | None, today: dt.date) -> set[str]:
+    """Conditionally shared items (有条件共享) this department is entitled to today."""
+    if not department_code:
+        return set()
+    rows = session.scalars(
+        select(ItemGrant.item_code).where(
+            ItemGrant.department_code == department_code,
+            or_(ItemGrant.expires_on.is_(None), ItemGrant.expires_on >= today),
+        )
+    )
+    return set(rows)
+
+
+def grant_item(
+    session: Session,
+    *,
+    department_code: str,
+    item_code: str,
+    purpose: str,
+    legal_basis: str,
+    expires_on: dt.date | None = None,
+) -> ItemGrant:
+    """Entitle a department to a conditionally shared item; the legal basis is required."""
+    get_department(session, department_code)
+    if len(legal_basis.strip()) < 4 or not purpose.strip():
+        raise ValidationFailed("授权必须写明用途和法律依据", code="grant.legal_basis_required")
+    grant = ItemGrant(
+        department_code=department_code,
+        item_code=item_code,
+        purpose=purpose.strip(),
+        legal_basis=legal_basis.strip(),
+        expires_on=expires_on,
+    )
+    session.add(grant)
+    session.flush()
+    return grant

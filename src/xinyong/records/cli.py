@@ -8,6 +8,8 @@ from pathlib import Path
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from xinyong.accounts.policy import SYSTEM
+from xinyong.audit import service as audit
 from xinyong.clikit import domain_errors, err_console, open_platform, today
 from xinyong.db.session import transaction
 from xinyong.kit.identifiers import normalize_code
@@ -57,6 +59,21 @@ def ingest_command(
             filename=path.name,
             chunk_size=platform.settings.ingest_chunk_size,
             on_chunk=on_chunk,
+        )
+        audit.record(
+            session,
+            SYSTEM,
+            "records.ingest",
+            target=receipt.batch_id,
+            details={
+                "item": receipt.item,
+                "provider": receipt.provider,
+                "file": path.name,
+                "accepted": receipt.accepted,
+                "updated": receipt.updated,
+                "unchanged": receipt.unchanged,
+                "rejected": receipt.rejected,
+            },
         )
     if as_json:
         typer.echo(receipt.model_dump_json(indent=2))

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, true
 from sqlalchemy.orm import Session
 
-from xinyong.catalog.schemas import Catalog, DisclosureClass
+from xinyong.accounts.policy import Principal
+from xinyong.catalog.schemas import Catalog, DisclosureClass, SharingClass
 from xinyong.kit.pagination import Page
 from xinyong.records.models import Batch, Record, RejectedRow, UnresolvedRow
 
@@ -77,8 +79,11 @@ def publicity_listing(
     return Page(list(rows), int(total or 0), page, size)
 
 
-def recent_batches(session: Session, limit: int = 50) -> Sequence[Batch]:
-    return session.scalars(select(Batch).order_by(Batch.started_at.desc()).limit(limit)).all()
+def recent_batches(session: Session, *, provider_code: str | None = None, limit: int = 50) -> Sequence[Batch]:
+    query = select(Batch).order_by(Batch.started_at.desc()).limit(limit)
+    if provider_code:
+        query = query.where(Batch.provider_code == provider_code)
+    return session.scalars(query).all()
 
 
 def rejected_rows(session: Session, batch_id: str, limit: int = 500) -> Sequence[RejectedRow]:
@@ -90,18 +95,68 @@ def rejected_rows(session: Session, batch_id: str, limit: int = 500) -> Sequence
     ).all()
 
 
-def open_unresolved(session: Session, limit: int = 200) -> Sequence[UnresolvedRow]:
-    return session.scalars(
+def open_unresolved(
+    session: Session, *, provider_code: str | None = None, limit: int = 200
+) -> Sequence[UnresolvedRow]:
+    query = (
         select(UnresolvedRow).where(UnresolvedRow.status == "open").order_by(UnresolvedRow.id).limit(limit)
-    ).all()
+    )
+    if provider_code:
+        query = query.where(UnresolvedRow.provider_code == provider_code)
+    return session.scalars(query).all()
 
 
-def counts(session: Session) -> dict[str, int]:
+def counts(session: Session, *, provider_code: str | None = None) -> dict[str, int]:
+    def scoped(query: Select[Any], column: Any) -> Select[Any]:
+        return query.where(column == provider_code) if provider_code else query
+
+    rejected = select(func.count(RejectedRow.id)).join(Batch, Batch.id == RejectedRow.batch_id)
     return {
-        "records": int(session.scalar(select(func.count(Record.id))) or 0),
-        "batches": int(session.scalar(select(func.count(Batch.id))) or 0),
-        "rejected": int(session.scalar(select(func.count(RejectedRow.id))) or 0),
+        "records": int(session.scalar(scoped(select(func.count(Record.id)), Record.provider_code)) or 0),
+        "batches": int(session.scalar(scoped(select(func.count(Batch.id)), Batch.provider_code)) or 0),
+        "rejected": int(session.scalar(scoped(rejected, Batch.provider_code)) or 0),
         "unresolved": int(
-            session.scalar(select(func.count(UnresolvedRow.id)).where(UnresolvedRow.status == "open")) or 0
+            session.scalar(
+                scoped(select(func.count(UnresolvedRow.id)), UnresolvedRow.provider_code).where(
+                    UnresolvedRow.status == "open"
+                )
+            )
+            or 0
         ),
     }
+
+
+def visible_filter(
+    principal: Principal, catalog: Catalog, today: dt.date, granted_items: set[str]
+) -> ColumnElement[bool]:
+    """What a principal may see, as a query condition (applied in SQL, never filtered afterwards).
+
+    Public: records public today. A subject account: also its whole own file. Government: unconditionally
+    shared items, conditionally shared items granted to its department, and its own department's records;
+    items not shared stay with their provider and the credit office.
+    """
+    if principal.kind == "system" or principal.is_credit_office:
+        return true()
+    if principal.is_government:
+        unconditional = [i.code for i in catalog.items if i.sharing_class == SharingClass.UNCONDITIONAL]
+        conditional = [
+            i.code
+            for i in catalog.items
+            if i.sharing_class == SharingClass.CONDITIONAL and i.code in granted_items
+        ]
+        shared = unconditional + conditional
+        return or_(
+            Record.item_code.in_(shared) if shared else false(),
+            Record.provider_code == principal.department_code,
+        )
+    if principal.subject_id is not None:
+        return or_(public_filter(catalog, today), Record.subject_id == principal.subject_id)
+    return public_filter(catalog, today)
+
+
+def records_of(session: Session, subject_id: int, condition: ColumnElement[bool]) -> Sequence[Record]:
+    return session.scalars(
+        select(Record)
+        .where(Record.subject_id == subject_id, condition)
+        .order_by(Record.item_code, Record.decision_date.desc(), Record.id.desc())
+    ).all()

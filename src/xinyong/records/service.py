@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
 from typing import Any
@@ -18,12 +18,14 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from xinyong.accounts import service as accounts
+from xinyong.accounts.policy import Principal, allows, may_act_for_department
+from xinyong.audit import service as audit
 from xinyong.catalog import service as catalog_service
 from xinyong.catalog.schemas import Catalog, CatalogItem
 from xinyong.disclosure import rules as disclosure
 from xinyong.disclosure.rules import RuleSet
 from xinyong.kit.crypto import PersonalIdCipher
-from xinyong.kit.errors import NotFound, ValidationFailed
+from xinyong.kit.errors import Forbidden, NotFound, ValidationFailed
 from xinyong.kit.identifiers import mask_resident_id
 from xinyong.kit.tabular import Row
 from xinyong.records import rules
@@ -365,11 +367,20 @@ def rejected_report(session: Session, batch: Batch, cipher: PersonalIdCipher) ->
         ]
 
 
-def resolve_unresolved(session: Session, ctx: IngestContext, row_id: int, subject_uscc: str) -> Receipt:
+def resolve_unresolved(
+    session: Session,
+    ctx: IngestContext,
+    row_id: int,
+    subject_uscc: str,
+    *,
+    principal: Principal | None = None,
+) -> Receipt:
     """A reviewer attaches a queued row to the subject it is about; the row is then stored as a record."""
     row = session.get(UnresolvedRow, row_id)
     if row is None or row.status != "open":
         raise NotFound("未找到待处理的记录", code="review.not_found")
+    if principal is not None and not may_act_for_department(principal, row.provider_code):
+        raise Forbidden("只能处理本部门报送的记录", code="review.other_department")
     subject = subjects.get_by_uscc(session, subject_uscc)
     item = catalog_service.get_item(ctx.catalog, row.item_code)
     batch = session.get(Batch, row.batch_id)
@@ -404,3 +415,40 @@ def resolve_unresolved(session: Session, ctx: IngestContext, row_id: int, subjec
     review_batch.finished_at = row.resolved_at
     session.flush()
     return receipt(session, review_batch)
+
+
+def credit_file(
+    session: Session,
+    catalog: Catalog,
+    principal: Principal,
+    subject_id: int,
+    today: dt.date,
+    *,
+    purpose: str | None = None,
+    ip: str | None = None,
+) -> tuple[Sequence[Record], str]:
+    """The records of a subject this principal may see, and the view given: public, own or government.
+
+    Government users see non-public data only when they state a purpose; every such read is audited.
+    """
+    from xinyong.records import repository
+
+    if principal.subject_id is not None and principal.subject_id == subject_id:
+        view, action = "own", "subject.view_own"
+    elif allows(principal, "subjects:read_nonpublic") and purpose and purpose.strip():
+        view, action = "government", "subject.view"
+    else:
+        return repository.records_of(session, subject_id, repository.public_filter(catalog, today)), "public"
+    grants = accounts.granted_items(session, principal.department_code, today)
+    condition = repository.visible_filter(principal, catalog, today, grants)
+    records = repository.records_of(session, subject_id, condition)
+    audit.record(
+        session,
+        principal,
+        action,
+        subject_id=subject_id,
+        purpose=(purpose or "").strip() or None,
+        ip=ip,
+        details={"records": len(records)},
+    )
+    return records, view

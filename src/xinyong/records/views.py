@@ -9,10 +9,15 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from xinyong.accounts import service as accounts
+from xinyong.accounts.deps import CsrfDep, require
+from xinyong.accounts.policy import Principal
+from xinyong.audit import service as audit
 from xinyong.kit import regions
-from xinyong.kit.errors import PayloadTooLarge, XinyongError
+from xinyong.kit.errors import BadRequest, NotFound, PayloadTooLarge
+from xinyong.kit.identifiers import normalize_code
 from xinyong.kit.tabular import read_rows
 from xinyong.records import repository, service
+from xinyong.records.api import provider_for, readable_batch
 from xinyong.subjects import rules as subject_rules
 from xinyong.web.deps import PlatformDep, SessionDep, TodayDep
 from xinyong.web.templating import render
@@ -28,6 +33,10 @@ def _date_or_none(value: str) -> dt.date | None:
         return None
 
 
+def _ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
 @router.get("/publicity/{kind}", response_class=HTMLResponse)
 def publicity(
     kind: str,
@@ -35,6 +44,7 @@ def publicity(
     session: SessionDep,
     platform: PlatformDep,
     today: TodayDep,
+    principal: Annotated[Principal, require("public")],
     department: Annotated[str, Query(max_length=32)] = "",
     region: Annotated[str, Query(max_length=6)] = "",
     date_from: Annotated[str, Query(max_length=10)] = "",
@@ -43,7 +53,7 @@ def publicity(
 ) -> HTMLResponse:
     item_code = PUBLICITY_ITEMS.get(kind)
     if item_code is None:
-        raise XinyongError("页面不存在", code="page.not_found") from None
+        raise NotFound("页面不存在", code="page.not_found")
     catalog = platform.catalog
     listing = repository.publicity_listing(
         session,
@@ -80,14 +90,21 @@ def publicity(
 
 
 @router.get("/console", response_class=HTMLResponse)
-def console_home(request: Request, session: SessionDep, platform: PlatformDep) -> HTMLResponse:
+def console_home(
+    request: Request,
+    session: SessionDep,
+    platform: PlatformDep,
+    principal: Annotated[Principal, require("console:view")],
+) -> HTMLResponse:
+    own = None if principal.is_credit_office else principal.department_code
+    departments = accounts.list_departments(session)
     return render(
         request,
         "console_home.html",
         {
-            "batches": repository.recent_batches(session),
-            "counts": repository.counts(session),
-            "departments": accounts.list_departments(session),
+            "batches": repository.recent_batches(session, provider_code=own),
+            "counts": repository.counts(session, provider_code=own),
+            "departments": [d for d in departments if own is None or d.code == own],
             "catalog": platform.catalog,
         },
     )
@@ -99,16 +116,19 @@ def console_ingest(
     session: SessionDep,
     platform: PlatformDep,
     today: TodayDep,
+    principal: Annotated[Principal, require("records:write")],
+    _csrf: CsrfDep,
     item: Annotated[str, Form(max_length=16)],
     provider: Annotated[str, Form(max_length=32)],
     file: Annotated[UploadFile, File()],
 ) -> RedirectResponse:
+    provider = provider_for(principal, provider)
     limit = platform.settings.max_upload_mb * 1024 * 1024
     if file.size is not None and file.size > limit:
         raise PayloadTooLarge(f"文件超过{platform.settings.max_upload_mb}MB上限", code="file.too_large")
     filename = (file.filename or "upload")[:255]
     if not filename.lower().endswith((".csv", ".xlsx", ".txt")):
-        raise XinyongError("只接受 CSV 或 XLSX 文件", code="file.type")
+        raise BadRequest("只接受 CSV 或 XLSX 文件", code="file.type")
     receipt = service.ingest(
         session,
         platform.ingest_context(today),
@@ -118,12 +138,33 @@ def console_ingest(
         source="upload",
         filename=filename,
     )
+    audit.record(
+        session,
+        principal,
+        "records.ingest",
+        target=receipt.batch_id,
+        ip=_ip(request),
+        details={
+            "item": receipt.item,
+            "provider": provider,
+            "file": filename,
+            "accepted": receipt.accepted,
+            "updated": receipt.updated,
+            "unchanged": receipt.unchanged,
+            "rejected": receipt.rejected,
+        },
+    )
     return RedirectResponse(f"/console/batches/{receipt.batch_id}", status_code=303)
 
 
 @router.get("/console/batches/{batch_id}", response_class=HTMLResponse)
-def console_batch(batch_id: str, request: Request, session: SessionDep) -> HTMLResponse:
-    batch = service.get_batch(session, batch_id)
+def console_batch(
+    batch_id: str,
+    request: Request,
+    session: SessionDep,
+    principal: Annotated[Principal, require("batches:read")],
+) -> HTMLResponse:
+    batch = readable_batch(session, principal, batch_id)
     return render(
         request,
         "console_batch.html",
@@ -132,19 +173,35 @@ def console_batch(batch_id: str, request: Request, session: SessionDep) -> HTMLR
 
 
 @router.get("/console/review", response_class=HTMLResponse)
-def console_review(request: Request, session: SessionDep) -> HTMLResponse:
-    return render(request, "console_review.html", {"rows": repository.open_unresolved(session)})
+def console_review(
+    request: Request, session: SessionDep, principal: Annotated[Principal, require("review:resolve")]
+) -> HTMLResponse:
+    own = None if principal.is_credit_office else principal.department_code
+    return render(
+        request, "console_review.html", {"rows": repository.open_unresolved(session, provider_code=own)}
+    )
 
 
 @router.post("/console/review/{row_id}/resolve")
 def console_resolve(
     row_id: int,
+    request: Request,
     session: SessionDep,
     platform: PlatformDep,
     today: TodayDep,
+    principal: Annotated[Principal, require("review:resolve")],
+    _csrf: CsrfDep,
     uscc: Annotated[str, Form(max_length=40)],
 ) -> RedirectResponse:
-    from xinyong.kit.identifiers import normalize_code
-
-    service.resolve_unresolved(session, platform.ingest_context(today), row_id, normalize_code(uscc))
+    receipt = service.resolve_unresolved(
+        session, platform.ingest_context(today), row_id, normalize_code(uscc), principal=principal
+    )
+    audit.record(
+        session,
+        principal,
+        "review.resolve",
+        target=str(row_id),
+        ip=_ip(request),
+        details={"uscc": normalize_code(uscc), "batch": receipt.batch_id},
+    )
     return RedirectResponse("/console/review", status_code=303)

@@ -1,23 +1,27 @@
-"""Subject search and public credit file (JSON twins of the portal pages)."""
+"""Subject search and credit file (JSON twins of the portal pages)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
+from xinyong.accounts.deps import require
+from xinyong.accounts.policy import Principal
 from xinyong.kit.identifiers import normalize_code
-from xinyong.records import repository as records_repository
+from xinyong.records import service as records
 from xinyong.subjects import rules, service
 from xinyong.subjects.schemas import SubjectDetail, SubjectPage, SubjectSummary
 from xinyong.web.deps import PlatformDep, SessionDep, TodayDep
+from xinyong.web.ratelimit import rate_limited
 
 router = APIRouter(tags=["subjects"])
 
 
-@router.get("/subjects", response_model=SubjectPage)
+@router.get("/subjects", response_model=SubjectPage, dependencies=[rate_limited("search")])
 def search_subjects(
     session: SessionDep,
+    principal: Annotated[Principal, require("public")],
     q: Annotated[str, Query(max_length=100, description="名称或统一社会信用代码")] = "",
     page: Annotated[int, Query(ge=1, le=500)] = 1,
     size: Annotated[int, Query(ge=1, le=100)] = 20,
@@ -29,13 +33,30 @@ def search_subjects(
     )
 
 
-@router.get("/subjects/{uscc}", response_model=SubjectDetail)
-def get_subject(uscc: str, session: SessionDep, platform: PlatformDep, today: TodayDep) -> SubjectDetail:
-    """Read a subject's public credit file: basic information and the records public today."""
+@router.get("/subjects/{uscc}", response_model=SubjectDetail, dependencies=[rate_limited("api")])
+def get_subject(
+    uscc: str,
+    request: Request,
+    session: SessionDep,
+    platform: PlatformDep,
+    today: TodayDep,
+    principal: Annotated[Principal, require("public")],
+    purpose: Annotated[
+        str | None, Query(max_length=200, description="查询事由（政府用户查看非公开信息时必填）")
+    ] = None,
+) -> SubjectDetail:
+    """Read a subject's credit file: public records, or with a stated purpose what a department may see."""
     subject = service.get_by_uscc(session, normalize_code(uscc)[:18])
     catalog = platform.catalog
-    records = records_repository.public_records_of(session, subject.id, catalog, today)
+    found, _view = records.credit_file(
+        session,
+        catalog,
+        principal,
+        subject.id,
+        today,
+        purpose=purpose,
+        ip=request.client.host if request.client else None,
+    )
     return SubjectDetail(
-        **rules.summary(subject),
-        records=[rules.record_read(catalog, r, today) for r in records],
+        **rules.summary(subject), records=[rules.record_read(catalog, r, today) for r in found]
     )

@@ -8,18 +8,28 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
+from xinyong.accounts.deps import require
+from xinyong.accounts.policy import Principal, allows
 from xinyong.kit.identifiers import normalize_code
 from xinyong.kit.pagination import Page
 from xinyong.records import repository as records_repository
+from xinyong.records import service as records
 from xinyong.subjects import rules, service
 from xinyong.web.deps import PlatformDep, SessionDep, TodayDep
+from xinyong.web.ratelimit import rate_limited
 from xinyong.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
 
 @router.get("/", response_class=HTMLResponse)
-def home(request: Request, session: SessionDep, platform: PlatformDep, today: TodayDep) -> HTMLResponse:
+def home(
+    request: Request,
+    session: SessionDep,
+    platform: PlatformDep,
+    today: TodayDep,
+    principal: Annotated[Principal, require("public")],
+) -> HTMLResponse:
     catalog = platform.catalog
     latest = {
         code: records_repository.publicity_listing(session, catalog, today, item_code=code, size=6).items
@@ -28,10 +38,11 @@ def home(request: Request, session: SessionDep, platform: PlatformDep, today: To
     return render(request, "home.html", {"latest": latest, "catalog": catalog})
 
 
-@router.get("/search", response_class=HTMLResponse)
+@router.get("/search", response_class=HTMLResponse, dependencies=[rate_limited("search")])
 def search(
     request: Request,
     session: SessionDep,
+    principal: Annotated[Principal, require("public")],
     q: Annotated[str, Query(max_length=100)] = "",
     page: Annotated[int, Query(ge=1, le=500)] = 1,
 ) -> HTMLResponse:
@@ -43,13 +54,27 @@ def search(
 
 @router.get("/subjects/{uscc}", response_class=HTMLResponse)
 def subject_page(
-    uscc: str, request: Request, session: SessionDep, platform: PlatformDep, today: TodayDep
+    uscc: str,
+    request: Request,
+    session: SessionDep,
+    platform: PlatformDep,
+    today: TodayDep,
+    principal: Annotated[Principal, require("public")],
+    purpose: Annotated[str, Query(max_length=200)] = "",
 ) -> HTMLResponse:
     subject = service.get_by_uscc(session, normalize_code(uscc)[:18])
     catalog = platform.catalog
-    records = records_repository.public_records_of(session, subject.id, catalog, today)
+    found, view = records.credit_file(
+        session,
+        catalog,
+        principal,
+        subject.id,
+        today,
+        purpose=purpose,
+        ip=request.client.host if request.client else None,
+    )
     sections: list[dict[str, Any]] = []
-    for code, group in groupby(records, key=lambda r: r.item_code):
+    for code, group in groupby(found, key=lambda r: r.item_code):
         item = catalog.item(code)
         if item is None:
             continue
@@ -59,5 +84,13 @@ def subject_page(
     return render(
         request,
         "subject.html",
-        {"subject": rules.summary(subject), "sections": sections, "catalog": catalog, "today": today},
+        {
+            "subject": rules.summary(subject),
+            "sections": sections,
+            "catalog": catalog,
+            "today": today,
+            "view": view,
+            "purpose": purpose,
+            "may_read_nonpublic": allows(principal, "subjects:read_nonpublic"),
+        },
     )

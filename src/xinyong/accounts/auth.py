@@ -1,0 +1,241 @@
+"""Authentication use cases: passwords (argon2id), login throttling, server-side sessions, API tokens."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from collections.abc import Sequence
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from xinyong.accounts import service as accounts
+from xinyong.accounts.models import ApiToken, LoginAttempt, User, WebSession
+from xinyong.accounts.policy import ROLES, TOKEN_SCOPES, Principal
+from xinyong.kit.errors import Forbidden, NotFound, Unauthorized, ValidationFailed
+
+SESSION_DAYS = 1
+TOKEN_BYTES = 32
+THROTTLE_WINDOW = dt.timedelta(minutes=15)
+FREE_FAILURES = 5
+_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+
+
+def _sha256(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def check_password_strength(password: str) -> None:
+    if len(password) < 10 or password.isdigit() or password.isalpha():
+        raise ValidationFailed("密码至少10位，且须同时包含字母和数字或符号", code="user.weak_password")
+
+
+def create_user(
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    role: str,
+    display_name: str | None = None,
+    department_code: str | None = None,
+    subject_id: int | None = None,
+    is_department_admin: bool = False,
+    is_demo: bool = False,
+) -> User:
+    """Create an account; government roles need a department, subject accounts a verified subject."""
+    username = username.strip()
+    if not username or len(username) > 64:
+        raise ValidationFailed("用户名不能为空且不超过64个字符", code="user.invalid")
+    if role not in ROLES:
+        raise ValidationFailed(f"角色“{role}”不存在", code="user.unknown_role")
+    if role in ("provider", "reviewer", "credit_office") and not department_code:
+        raise ValidationFailed("部门用户必须属于一个部门", code="user.department_required")
+    if role == "subject" and subject_id is None:
+        raise ValidationFailed("主体账号须绑定已核验的信用主体", code="user.subject_required")
+    if department_code:
+        accounts.get_department(session, department_code)
+    if not is_demo:
+        check_password_strength(password)
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise ValidationFailed(f"用户名“{username}”已被使用", code="user.exists")
+    user = User(
+        username=username,
+        display_name=display_name or username,
+        password_hash=hash_password(password),
+        role=role,
+        department_code=department_code,
+        subject_id=subject_id,
+        is_department_admin=is_department_admin,
+        is_demo=is_demo,
+        verified_at=dt.datetime.now(dt.UTC) if subject_id else None,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def throttle_delay(failures: int) -> dt.timedelta:
+    """Back-off after repeated failures: free attempts, then 1, 2, 4 ... minutes, capped at an hour."""
+    if failures < FREE_FAILURES:
+        return dt.timedelta(0)
+    return dt.timedelta(minutes=min(60, 2 ** (failures - FREE_FAILURES)))
+
+
+def _recent_failures(session: Session, username: str, now: dt.datetime) -> tuple[int, dt.datetime | None]:
+    last_success = session.scalar(
+        select(func.max(LoginAttempt.at)).where(
+            LoginAttempt.username == username, LoginAttempt.success.is_(True)
+        )
+    )
+    since = max(now - THROTTLE_WINDOW, last_success) if last_success else now - THROTTLE_WINDOW
+    count, latest = session.execute(
+        select(func.count(LoginAttempt.id), func.max(LoginAttempt.at)).where(
+            LoginAttempt.username == username, LoginAttempt.success.is_(False), LoginAttempt.at > since
+        )
+    ).one()
+    if latest is not None and latest.tzinfo is None:
+        latest = latest.replace(tzinfo=dt.UTC)
+    return int(count), latest
+
+
+def authenticate(
+    session: Session,
+    username: str,
+    password: str,
+    *,
+    ip: str | None,
+    demo_mode: bool,
+    now: dt.datetime | None = None,
+) -> User:
+    """Check a password with throttling. Failures are recorded; the caller commits even when this raises."""
+    now = now or dt.datetime.now(dt.UTC)
+    username = username.strip()[:64]
+    failures, latest = _recent_failures(session, username, now)
+    delay = throttle_delay(failures)
+    if latest is not None and delay and now < latest + delay:
+        wait = int((latest + delay - now).total_seconds() // 60) + 1
+        raise Forbidden(f"登录失败次数过多，请{wait}分钟后再试", code="auth.throttled")
+    user = session.scalar(select(User).where(User.username == username))
+    ok = False
+    if user is not None and user.is_active:
+        try:
+            ok = _hasher.verify(user.password_hash, password)
+        except (VerificationError, InvalidHashError):
+            ok = False
+    else:
+        _hasher.hash(password)  # spend the same time whether or not the user exists
+    session.add(LoginAttempt(username=username, ip=ip, success=ok, at=now))
+    session.flush()
+    if not ok or user is None:
+        raise Unauthorized("用户名或密码错误", code="auth.invalid_credentials")
+    if user.is_demo and not demo_mode:
+        raise Forbidden("演示账号仅可在演示模式下使用", code="auth.demo_account")
+    user.last_login_at = now
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+def start_session(session: Session, user: User, *, ip: str | None) -> str:
+    """Create a server-side session and return the cookie value (only its hash is stored)."""
+    token = secrets.token_urlsafe(32)
+    now = dt.datetime.now(dt.UTC)
+    session.add(
+        WebSession(
+            id=_sha256(token), user_id=user.id, expires_at=now + dt.timedelta(days=SESSION_DAYS), ip=ip
+        )
+    )
+    session.execute(delete(WebSession).where(WebSession.expires_at < now))
+    session.flush()
+    return token
+
+
+def end_session(session: Session, token: str) -> None:
+    session.execute(delete(WebSession).where(WebSession.id == _sha256(token)))
+
+
+def principal_for_user(user: User) -> Principal:
+    return Principal(
+        kind="user",
+        name=user.username,
+        role=user.role,
+        department_code=user.department_code,
+        subject_id=user.subject_id,
+        user_id=user.id,
+        is_department_admin=user.is_department_admin,
+    )
+
+
+def session_principal(session: Session, token: str) -> Principal | None:
+    web = session.get(WebSession, _sha256(token))
+    if web is None or web.expires_at < dt.datetime.now(dt.UTC):
+        return None
+    user = session.get(User, web.user_id)
+    if user is None or not user.is_active:
+        return None
+    return principal_for_user(user)
+
+
+def create_token(
+    session: Session, *, department_code: str, scopes: Sequence[str], name: str = "", days: int = 365
+) -> tuple[ApiToken, str]:
+    """Create an API token; the secret is returned once and only its hash is kept."""
+    accounts.get_department(session, department_code)
+    unknown = sorted(set(scopes) - set(TOKEN_SCOPES))
+    if unknown or not scopes:
+        raise ValidationFailed(f"未知或缺少的权限范围：{', '.join(unknown) or '（空）'}", code="token.scopes")
+    if not 1 <= days <= 730:
+        raise ValidationFailed("令牌有效期须在1至730天之间", code="token.days")
+    secret = "xy_" + secrets.token_urlsafe(TOKEN_BYTES)
+    token = ApiToken(
+        prefix=secret[:10],
+        token_hash=_sha256(secret),
+        name=name or f"{department_code} token",
+        department_code=department_code,
+        scopes=sorted(set(scopes)),
+        expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(days=days),
+    )
+    session.add(token)
+    session.flush()
+    return token, secret
+
+
+def token_principal(session: Session, secret: str) -> Principal | None:
+    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _sha256(secret)))
+    now = dt.datetime.now(dt.UTC)
+    if token is None or token.revoked_at is not None or token.expires_at < now:
+        return None
+    token.last_used_at = now
+    return Principal(
+        kind="token",
+        name=token.prefix,
+        department_code=token.department_code,
+        scopes=frozenset(token.scopes),
+        token_id=token.id,
+    )
+
+
+def revoke_token(session: Session, token_id: int) -> ApiToken:
+    token = session.get(ApiToken, token_id)
+    if token is None:
+        raise NotFound("未找到该令牌", code="token.not_found")
+    token.revoked_at = token.revoked_at or dt.datetime.now(dt.UTC)
+    return token
+
+
+def list_tokens(session: Session) -> Sequence[ApiToken]:
+    return session.scalars(select(ApiToken).order_by(ApiToken.id)).all()
+
+
+def list_users(session: Session, department_code: str | None = None) -> Sequence[User]:
+    query = select(User).order_by(User.username)
+    if department_code:
+        query = query.where(User.department_code == department_code)
+    return session.scalars(query).all()

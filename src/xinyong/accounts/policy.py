@@ -1,0 +1,94 @@
+"""Who may do what: one pure policy over principals and permissions (no I/O).
+
+Routes declare the permission they need (`accounts.deps.require`); repositories scope their queries with
+the same principal (records.repository.visible_filter), so what a user cannot do is never fetched.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+ROLES = ("subject", "provider", "reviewer", "credit_office", "auditor", "agency")
+ROLE_LABELS = {
+    "subject": "信用主体",
+    "provider": "数据报送员",
+    "reviewer": "部门审核员",
+    "credit_office": "信用办管理员",
+    "auditor": "审计员",
+    "agency": "信用服务机构",
+}
+GOVERNMENT_ROLES = frozenset({"provider", "reviewer", "credit_office", "auditor"})
+TOKEN_SCOPES = ("records:write", "subjects:read", "checks:run")
+
+# permission -> roles of user accounts allowed; token scopes that allow it.
+PERMISSIONS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    "public": (frozenset(ROLES) | {"anonymous"}, frozenset(TOKEN_SCOPES)),
+    "authenticated": (frozenset(ROLES), frozenset(TOKEN_SCOPES)),
+    "records:write": (frozenset({"provider", "credit_office"}), frozenset({"records:write"})),
+    "batches:read": (frozenset({"provider", "reviewer", "credit_office"}), frozenset({"records:write"})),
+    "console:view": (GOVERNMENT_ROLES, frozenset()),
+    "review:resolve": (frozenset({"reviewer", "credit_office"}), frozenset()),
+    "subjects:read_nonpublic": (
+        frozenset({"provider", "reviewer", "credit_office"}),
+        frozenset({"subjects:read"}),
+    ),
+    "audit:read": (frozenset({"auditor", "credit_office"}), frozenset()),
+    "users:manage": (frozenset({"credit_office", "provider", "reviewer"}), frozenset()),  # + department admin
+    "departments:manage": (frozenset({"credit_office"}), frozenset()),
+    "account:own": (frozenset({"subject"}), frozenset()),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The caller of a request or command: anonymous, a user account, or a department system's token."""
+
+    kind: str  # anonymous, user, token, system
+    name: str
+    role: str | None = None
+    department_code: str | None = None
+    subject_id: int | None = None
+    scopes: frozenset[str] = field(default_factory=frozenset)
+    user_id: int | None = None
+    token_id: int | None = None
+    is_department_admin: bool = False
+
+    @property
+    def is_anonymous(self) -> bool:
+        return self.kind == "anonymous"
+
+    @property
+    def is_government(self) -> bool:
+        return self.kind == "token" or self.role in GOVERNMENT_ROLES
+
+    @property
+    def is_credit_office(self) -> bool:
+        return self.role == "credit_office"
+
+
+ANONYMOUS = Principal(kind="anonymous", name="anonymous")
+SYSTEM = Principal(kind="system", name="system", role="credit_office")
+
+
+def allows(principal: Principal, permission: str) -> bool:
+    """True if the principal holds the permission (department scoping is applied by the caller)."""
+    roles, scopes = PERMISSIONS[permission]
+    if principal.kind == "system":
+        return True
+    if principal.kind == "token":
+        return bool(principal.scopes & scopes)
+    role = principal.role or "anonymous"
+    if role not in roles:
+        return False
+    if permission == "users:manage" and role != "credit_office":
+        return principal.is_department_admin
+    return True
+
+
+def may_act_for_department(principal: Principal, department_code: str) -> bool:
+    """Providers and tokens act only for their own department; the credit office for any."""
+    return (
+        principal.is_credit_office
+        or principal.kind == "system"
+        or principal.department_code == department_code
+    )

@@ -1,0 +1,154 @@
+"""Login and logout, a subject's own account page (查询记录), and user management in the console."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from xinyong.accounts import auth
+from xinyong.accounts import service as accounts
+from xinyong.accounts.deps import SESSION_COOKIE, CsrfDep, require
+from xinyong.accounts.policy import ROLE_LABELS, ROLES, Principal
+from xinyong.audit import service as audit
+from xinyong.kit.errors import Forbidden, XinyongError
+from xinyong.subjects import rules as subject_rules
+from xinyong.subjects import service as subjects
+from xinyong.web.deps import PlatformDep, SessionDep
+from xinyong.web.ratelimit import rate_limited
+from xinyong.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+
+def _ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def _safe_next(target: str) -> str:
+    return target if target.startswith("/") and not target.startswith("//") else "/"
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(
+    request: Request, principal: Annotated[Principal, require("public")], next: str = "/"
+) -> HTMLResponse:
+    return render(request, "login.html", {"next": _safe_next(next), "error": None})
+
+
+@router.post("/login", dependencies=[rate_limited("login")])
+def login(
+    request: Request,
+    session: SessionDep,
+    platform: PlatformDep,
+    principal: Annotated[Principal, require("public")],
+    _csrf: CsrfDep,
+    username: Annotated[str, Form(max_length=64)],
+    password: Annotated[str, Form(max_length=200)],
+    next: Annotated[str, Form(max_length=300)] = "/",
+) -> Response:
+    try:
+        user = auth.authenticate(
+            session, username, password, ip=_ip(request), demo_mode=platform.settings.demo_mode
+        )
+    except XinyongError as exc:
+        attempted = Principal(kind="user", name=username.strip()[:64] or "?")
+        audit.record(
+            session, attempted, "auth.login", outcome="failed", ip=_ip(request), details={"code": exc.code}
+        )
+        session.commit()  # the failed attempt must count even though the request fails
+        return render(
+            request, "login.html", {"next": _safe_next(next), "error": exc}, status_code=exc.status_code
+        )
+    audit.record(session, auth.principal_for_user(user), "auth.login", ip=_ip(request))
+    token = auth.start_session(session, user, ip=_ip(request))
+    home = "/account" if user.role == "subject" else "/console" if user.role != "agency" else "/"
+    response = RedirectResponse(_safe_next(next) if next not in ("", "/") else home, status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="lax",
+        max_age=auth.SESSION_DAYS * 86400,
+        secure=platform.settings.cookie_secure or request.url.scheme == "https",
+    )
+    return response
+
+
+@router.post("/logout")
+def logout(
+    request: Request,
+    session: SessionDep,
+    principal: Annotated[Principal, require("authenticated")],
+    _csrf: CsrfDep,
+) -> Response:
+    if cookie := request.cookies.get(SESSION_COOKIE):
+        auth.end_session(session, cookie)
+    audit.record(session, principal, "auth.logout", ip=_ip(request))
+    response = RedirectResponse("/", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+@router.get("/account", response_class=HTMLResponse)
+def account(
+    request: Request, session: SessionDep, principal: Annotated[Principal, require("account:own")]
+) -> HTMLResponse:
+    """A subject's own page: its file link and who looked at its non-public data (查询记录)."""
+    assert principal.subject_id is not None
+    subject = subjects.get(session, principal.subject_id)
+    views = audit.views_of_subject(session, subject.id)
+    departments = {d.code: d.name for d in accounts.list_departments(session)}
+    return render(
+        request,
+        "account.html",
+        {"subject": subject_rules.summary(subject), "views": views, "departments": departments},
+    )
+
+
+@router.get("/console/users", response_class=HTMLResponse)
+def users_page(
+    request: Request, session: SessionDep, principal: Annotated[Principal, require("users:manage")]
+) -> HTMLResponse:
+    own = None if principal.is_credit_office else principal.department_code
+    return render(
+        request,
+        "users.html",
+        {
+            "users": auth.list_users(session, own),
+            "roles": [r for r in ROLES if principal.is_credit_office or r in ("provider", "reviewer")],
+            "role_labels": ROLE_LABELS,
+            "departments": [d for d in accounts.list_departments(session) if own is None or d.code == own],
+        },
+    )
+
+
+@router.post("/console/users")
+def add_user(
+    request: Request,
+    session: SessionDep,
+    principal: Annotated[Principal, require("users:manage")],
+    _csrf: CsrfDep,
+    username: Annotated[str, Form(max_length=64)],
+    display_name: Annotated[str, Form(max_length=100)],
+    password: Annotated[str, Form(max_length=200)],
+    role: Annotated[str, Form(max_length=24)],
+    department: Annotated[str, Form(max_length=32)] = "",
+) -> Response:
+    if not principal.is_credit_office and (
+        department != principal.department_code or role not in ("provider", "reviewer")
+    ):
+        raise Forbidden("只能为本部门添加数据报送员或审核员", code="user.other_department")
+    user = auth.create_user(
+        session,
+        username=username,
+        password=password,
+        role=role,
+        display_name=display_name,
+        department_code=department or None,
+    )
+    audit.record(
+        session, principal, "user.create", target=user.username, ip=_ip(request), details={"role": role}
+    )
+    return RedirectResponse("/console/users", status_code=303)
