@@ -54,7 +54,10 @@ def seed(
             progress.advance(task, len(batch.rows))  # type: ignore[attr-defined]
 
         service.seed(session, platform.ingest_context(today()), scale=scale, on_batch=on_batch)
+        users = service.seed_accounts(session, platform.ingest_context(today()))
     typer.echo(
         "demo seeded in {:.0f}s: accepted {accepted}, updated {updated}, unchanged {unchanged}, "
         "rejected {rejected}, queued for review {queued}".format(time.perf_counter() - started, **totals)
     )
+    if users:
+        typer.echo(f"demo accounts (password {service.DEMO_PASSWORD}, demo mode only): {', '.join(users)}")

@@ -72,3 +72,68 @@ def seed(
 
 def demo_batches(session: Session) -> int:
     return int(session.scalar(select(func.count(Batch.id)).where(Batch.source == "demo")) or 0)
+
+
+DEMO_PASSWORD = "xinyong-demo-2026"  # noqa: S105 - documented demo-only password, refused outside demo mode
+DEMO_USERS = (
+    # username, role, department, display name, department admin
+    ("admin", "credit_office", "SCFGW", "信用办管理员", True),
+    ("provider", "provider", "SCMR", "市场监管局数据报送员", False),
+    ("reviewer", "reviewer", "SCMR", "市场监管局审核员", True),
+    ("auditor", "auditor", "SCFGW", "审计员", False),
+    ("agency", "agency", None, "信用服务机构用户", False),
+    ("enterprise", "subject", None, "演示企业", False),
+)
+DEMO_GRANTS = (
+    ("SCMR", "QJSB", "市场主体信用风险分类", "《社会保险法》第八十六条；川发改信用规〔2019〕546号"),
+    ("SCFGW", "QZ", "公共信用综合评价", "川发改信用规〔2019〕546号"),
+)
+
+
+def seed_accounts(session: Session, ctx: records.IngestContext) -> list[str]:
+    """One demo user per role (demo-only password), item grants, and a few audited file views."""
+    from xinyong.accounts import auth
+    from xinyong.accounts.models import User
+    from xinyong.subjects.models import Subject
+
+    created = []
+    showcase = session.scalar(
+        select(Record.subject_id)
+        .join(Subject, Subject.id == Record.subject_id)
+        .where(Record.item_code == "CF", Record.severity == "严重", Subject.kind == "legal_person")
+        .order_by(Record.id)
+        .limit(1)
+    )
+    for username, role, department, display_name, admin in DEMO_USERS:
+        if session.scalar(select(User.id).where(User.username == username)) is not None:
+            continue
+        auth.create_user(
+            session,
+            username=username,
+            password=DEMO_PASSWORD,
+            role=role,
+            display_name=display_name,
+            department_code=department,
+            subject_id=showcase if role == "subject" else None,
+            is_department_admin=admin,
+            is_demo=True,
+        )
+        created.append(username)
+    for department, item, purpose, basis in DEMO_GRANTS:
+        if item not in accounts.granted_items(session, department, ctx.today):
+            accounts.grant_item(
+                session, department_code=department, item_code=item, purpose=purpose, legal_basis=basis
+            )
+    if showcase is not None and created:
+        from xinyong.accounts.policy import Principal
+
+        for department, purpose in (
+            ("SCMR", "行政许可审查"),
+            ("SCZJ", "招标投标资格审查"),
+            ("SCCZ", "财政资金项目申报审核"),
+        ):
+            viewer = Principal(
+                kind="user", name=f"demo-{department.lower()}", role="reviewer", department_code=department
+            )
+            records.credit_file(session, ctx.catalog, viewer, showcase, ctx.today, purpose=purpose)
+    return created
