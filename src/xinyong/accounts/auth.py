@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from xinyong.accounts import service as accounts
 from xinyong.accounts.models import ApiToken, LoginAttempt, User, WebSession
 from xinyong.accounts.policy import ROLES, TOKEN_SCOPES, Principal
+from xinyong.kit.crypto import PersonalIdCipher
 from xinyong.kit.errors import Forbidden, NotFound, Unauthorized, ValidationFailed
 
 SESSION_DAYS = 1
@@ -239,3 +240,68 @@ def list_users(session: Session, department_code: str | None = None) -> Sequence
     if department_code:
         query = query.where(User.department_code == department_code)
     return session.scalars(query).all()
+
+
+def register_subject_account(
+    session: Session,
+    cipher: PersonalIdCipher,
+    *,
+    username: str,
+    password: str,
+    uscc: str | None = None,
+    legal_rep: str | None = None,
+    resident_id: str | None = None,
+    person_name: str | None = None,
+    today: dt.date,
+) -> User:
+    """Open a subject account bound to its subject once the identity checks out.
+
+    An enterprise proves itself with its USCC and the legal representative's name as registered; a person
+    with a valid resident ID and the name recorded for it. (A province plugs its e-ID service in here.)
+    """
+    from xinyong.kit.identifiers import IdentifierError, validate_resident_id, validate_uscc
+    from xinyong.kit.names import normalize_name
+    from xinyong.records.rules import SubjectClaim
+    from xinyong.subjects import service as subjects
+
+    if uscc:
+        try:
+            code = validate_uscc(uscc)
+        except IdentifierError as exc:
+            raise ValidationFailed(exc.message, code=exc.code) from None
+        subject = subjects.find_by_uscc(session, code)
+        if subject is None or not subject.legal_rep or not legal_rep:
+            raise ValidationFailed(
+                "未能核验主体身份：代码不存在或未登记法定代表人", code="register.unverified"
+            )
+        if normalize_name(subject.legal_rep) != normalize_name(legal_rep):
+            raise ValidationFailed("未能核验主体身份：法定代表人与登记信息不一致", code="register.unverified")
+        subject_id = subject.id
+    elif resident_id and person_name:
+        try:
+            info = validate_resident_id(resident_id, today=today)
+        except IdentifierError as exc:
+            raise ValidationFailed(exc.message, code=exc.code) from None
+        claim = SubjectClaim(
+            kind="natural_person",
+            name=person_name.strip(),
+            name_norm=normalize_name(person_name),
+            region_code=info.region_code,
+            resident_id=info.number,
+        )
+        person = subjects.find_person(session, cipher.hash(info.number))
+        if person is not None and normalize_name(person.name) != claim.name_norm:
+            raise ValidationFailed("未能核验身份：姓名与记录不一致", code="register.unverified")
+        (resolution,) = subjects.resolve(session, [claim], cipher)
+        assert resolution.subject_id is not None
+        subject_id = resolution.subject_id
+    else:
+        raise ValidationFailed(
+            "请提供统一社会信用代码和法定代表人，或公民身份号码和姓名", code="register.missing"
+        )
+    if (
+        session.scalar(select(User.id).where(User.subject_id == subject_id, User.role == "subject"))
+        is not None
+    ):
+        raise ValidationFailed("该主体已开通账号，如遗失请联系信用办", code="register.exists")
+    return create_user(session, username=username, password=password, role="subject", subject_id=subject_id)

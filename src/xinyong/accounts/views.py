@@ -15,7 +15,7 @@ from xinyong.audit import service as audit
 from xinyong.kit.errors import Forbidden, XinyongError
 from xinyong.subjects import rules as subject_rules
 from xinyong.subjects import service as subjects
-from xinyong.web.deps import PlatformDep, SessionDep
+from xinyong.web.deps import PlatformDep, SessionDep, TodayDep
 from xinyong.web.ratelimit import rate_limited
 from xinyong.web.templating import render
 
@@ -89,6 +89,59 @@ def logout(
     response = RedirectResponse("/", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response
+
+
+@router.get("/register", response_class=HTMLResponse)
+def register_page(request: Request, principal: Annotated[Principal, require("public")]) -> HTMLResponse:
+    return render(request, "register.html", {"error": None, "form": {}})
+
+
+@router.post("/register", dependencies=[rate_limited("login")])
+def register(
+    request: Request,
+    session: SessionDep,
+    platform: PlatformDep,
+    today: TodayDep,
+    principal: Annotated[Principal, require("public")],
+    _csrf: CsrfDep,
+    username: Annotated[str, Form(max_length=64)],
+    password: Annotated[str, Form(max_length=200)],
+    kind: Annotated[str, Form(max_length=16)] = "enterprise",
+    uscc: Annotated[str, Form(max_length=40)] = "",
+    legal_rep: Annotated[str, Form(max_length=50)] = "",
+    resident_id: Annotated[str, Form(max_length=40)] = "",
+    person_name: Annotated[str, Form(max_length=50)] = "",
+) -> Response:
+    """Open a subject account after verifying the identity (enterprise: USCC + legal rep; person: ID + name)."""
+    try:
+        user = auth.register_subject_account(
+            session,
+            platform.cipher,
+            username=username,
+            password=password,
+            uscc=uscc if kind == "enterprise" else None,
+            legal_rep=legal_rep,
+            resident_id=resident_id if kind == "person" else None,
+            person_name=person_name,
+            today=today,
+        )
+    except XinyongError as exc:
+        form = {
+            "username": username,
+            "kind": kind,
+            "uscc": uscc,
+            "legal_rep": legal_rep,
+            "person_name": person_name,
+        }
+        return render(request, "register.html", {"error": exc, "form": form}, status_code=exc.status_code)
+    audit.record(
+        session,
+        auth.principal_for_user(user),
+        "account.register",
+        subject_id=user.subject_id,
+        ip=_ip(request),
+    )
+    return RedirectResponse("/login?next=/account", status_code=303)
 
 
 @router.get("/account", response_class=HTMLResponse)

@@ -191,3 +191,13 @@ def search(session: Session, query: str, *, page: int = 1, size: int = 20) -> tu
         offset=(max(page, 1) - 1) * size,
         limit=size,
     )
+
+
+def find_by_uscc(session: Session, uscc: str) -> Subject | None:
+    return repository.by_uscc(session, uscc)
+
+
+def find_person(session: Session, id_hash: str) -> Subject | None:
+    """A natural person by the keyed hash of the resident ID."""
+    found = repository.ids_by_id_hash(session, {id_hash})
+    return session.get(Subject, found[id_hash]) if found else None
