@@ -12,6 +12,7 @@ import datetime as dt
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 from stdnum.cn import ric as stdnum_ric
 from stdnum.cn import uscc as stdnum_uscc
@@ -89,6 +90,22 @@ def validate_org_code(value: str) -> str:
 
 def validate_uscc(value: str) -> str:
     """Return the compact USCC or raise IdentifierError explaining which part is wrong."""
+    code, error = _checked_uscc(value)
+    if error is not None:
+        raise IdentifierError(*error)
+    return code
+
+
+@lru_cache(maxsize=1 << 16)
+def _checked_uscc(value: str) -> tuple[str, tuple[str, str] | None]:
+    # Cached: department files repeat the same codes (the deciding authority's on every row).
+    try:
+        return _validate_uscc(value), None
+    except IdentifierError as exc:
+        return "", (exc.code, exc.message)
+
+
+def _validate_uscc(value: str) -> str:
     code = normalize_code(value)
     if len(code) != 18:
         raise IdentifierError("uscc.length", f"统一社会信用代码应为18位，实为{len(code)}位")

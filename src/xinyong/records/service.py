@@ -165,7 +165,7 @@ def _ingest_chunk(
                 }
             )
     if rejected:
-        session.execute(insert(RejectedRow), rejected)
+        session.execute(insert(RejectedRow.__table__), rejected)
         batch.rejected += len(rejected)
 
     resolutions = subjects.resolve(session, [v.result.subject for v in valid], ctx.cipher)  # type: ignore[misc]
@@ -295,7 +295,8 @@ def _store(
         if item.code == "DJ":
             subjects.update_registration(session, subject_id, values)
     if inserts:
-        session.execute(insert(Record), inserts)
+        # Core insert of plain dicts: the bulk path (executemany / insertmanyvalues), no ORM bookkeeping.
+        session.execute(insert(Record.__table__), inserts)
 
 
 def _existing(session: Session, keys: set[str]) -> dict[str, Any]:
