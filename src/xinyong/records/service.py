@@ -12,9 +12,9 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session
 
 from xinyong.accounts import service as accounts
@@ -34,6 +34,8 @@ from xinyong.records.schemas import Receipt, RejectedRowRead
 from xinyong.subjects import service as subjects
 
 RECEIPT_REJECTED_LIMIT = 1000
+RECORDS_TABLE = cast(Table, Record.__table__)
+REJECTED_TABLE = cast(Table, RejectedRow.__table__)
 _IN_CHUNK = 900
 
 
@@ -165,7 +167,7 @@ def _ingest_chunk(
                 }
             )
     if rejected:
-        session.execute(insert(RejectedRow.__table__), rejected)
+        session.execute(insert(REJECTED_TABLE), rejected)
         batch.rejected += len(rejected)
 
     resolutions = subjects.resolve(session, [v.result.subject for v in valid], ctx.cipher)  # type: ignore[misc]
@@ -296,7 +298,7 @@ def _store(
             subjects.update_registration(session, subject_id, values)
     if inserts:
         # Core insert of plain dicts: the bulk path (executemany / insertmanyvalues), no ORM bookkeeping.
-        session.execute(insert(Record.__table__), inserts)
+        session.execute(insert(RECORDS_TABLE), inserts)
 
 
 def _existing(session: Session, keys: set[str]) -> dict[str, Any]:
