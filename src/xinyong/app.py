@@ -63,6 +63,18 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
     errors.install(app)
     secret = settings.secret_key.get_secret_value()
 
+    max_body = settings.max_upload_mb * 1024 * 1024
+
+    @app.middleware("http")
+    async def body_limit(request: Request, call_next):  # type: ignore[no-untyped-def]
+        # Refuse an oversized body before reading it (uploads are also checked after parsing).
+        length = request.headers.get("content-length", "")
+        if length.isdigit() and int(length) > max_body:
+            return errors.respond(
+                request, 413, "payload_too_large", f"请求体超过{settings.max_upload_mb}MB上限"
+            )
+        return await call_next(request)
+
     @app.middleware("http")
     async def csrf_cookie(request: Request, call_next):  # type: ignore[no-untyped-def]
         # Signed double-submit cookie: forms carry HMAC(secret, cookie); see accounts.deps.csrf_protect.

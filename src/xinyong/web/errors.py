@@ -26,7 +26,7 @@ def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
-def _respond(request: Request, status: int, code: str, message: str, details: object = None) -> Response:
+def respond(request: Request, status: int, code: str, message: str, details: object = None) -> Response:
     if _wants_json(request):
         body: dict[str, object] = {"code": code, "message": message}
         if details is not None:
@@ -40,7 +40,7 @@ def _respond(request: Request, status: int, code: str, message: str, details: ob
 def install(app: FastAPI) -> None:
     @app.exception_handler(XinyongError)
     async def _domain(request: Request, exc: XinyongError) -> Response:
-        return _respond(request, exc.status_code, exc.code, exc.message, exc.details)
+        return respond(request, exc.status_code, exc.code, exc.message, exc.details)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
@@ -48,14 +48,14 @@ def install(app: FastAPI) -> None:
             {"loc": ".".join(str(p) for p in e["loc"]), "msg": e["msg"], "type": e["type"]}
             for e in exc.errors()
         ]
-        return _respond(request, 422, "request.invalid", "请求参数不符合要求", details)
+        return respond(request, 422, "request.invalid", "请求参数不符合要求", details)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         message = HTTP_MESSAGES.get(exc.status_code, "请求无法处理")
-        return _respond(request, exc.status_code, f"http.{exc.status_code}", message)
+        return respond(request, exc.status_code, f"http.{exc.status_code}", message)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return _respond(request, 500, "internal", "系统内部错误，请稍后再试")
+        return respond(request, 500, "internal", "系统内部错误，请稍后再试")
