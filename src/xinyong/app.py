@@ -26,11 +26,6 @@ from xinyong.web.deps import Platform
 from xinyong.web.ratelimit import RateLimits
 from xinyong.web.templating import build_templates
 
-CSP = (
-    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-    "form-action 'self'; frame-ancestors 'none'; base-uri 'self'"
-)
-
 
 def build_platform(settings: Settings, engine: Engine | None = None) -> Platform:
     engine = engine or make_engine(settings.resolved_database_url)
@@ -94,12 +89,7 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
         response: Response = await call_next(request)
-        response.headers.setdefault("Content-Security-Policy", CSP)
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        if request.url.scheme == "https":
-            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        errors.add_security_headers(request, response)
         return response
 
     app.mount("/static", StaticFiles(directory=str(resources.files("xinyong.web") / "static")), name="static")

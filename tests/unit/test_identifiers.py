@@ -11,6 +11,7 @@ from xinyong.kit.identifiers import (
     IdentifierError,
     make_resident_id,
     make_uscc,
+    mask_embedded_ids,
     mask_resident_id,
     org_code_check_digit,
     validate_org_code,
@@ -123,3 +124,17 @@ class TestRegions:
         assert regions.name("110101") == "北京市东城区"
         assert regions.is_known("510122")  # 双流县, replaced by 双流区 in 2015
         assert not regions.get("510122").current  # type: ignore[union-attr]
+
+
+class TestEmbeddedIds:
+    def test_ids_inside_free_text_are_masked_whatever_their_check_digit(self) -> None:
+        number = make_resident_id("510104", dt.date(1972, 8, 1), 17)
+        broken = number[:-1] + ("1" if number[-1] == "0" else "0")
+        text, found = mask_embedded_ids(f"当事人身份证号{number}，另一人{broken.lower()}。")
+        assert found
+        assert number not in text and broken not in text and broken.lower() not in text
+        assert mask_resident_id(number) in text
+
+    def test_uscc_and_other_numbers_are_left_alone(self) -> None:
+        text = "统一社会信用代码915107274611019478，合同编号202611280000000001"
+        assert mask_embedded_ids(text) == (text, False)

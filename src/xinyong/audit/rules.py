@@ -51,11 +51,15 @@ def verify(entries: Iterable[Mapping[str, Any]], head_id: int, head_hash: str) -
     """Walk the chain in id order; return the first break (changed, deleted or inserted entry) or None."""
     prev_hash, last_id = GENESIS, 0
     for entry in entries:
+        if entry["id"] > last_id + 1:
+            return Break(last_id + 1, "该条记录缺失（被删除）")
         if entry["prev_hash"] != prev_hash:
             return Break(entry["id"], "前一条记录的哈希不符（记录被删除或插入）")
         if entry_hash(prev_hash, entry) != entry["hash"]:
             return Break(entry["id"], "记录内容与其哈希不符（记录被修改）")
         prev_hash, last_id = entry["hash"], entry["id"]
+    if head_id > last_id:
+        return Break(last_id + 1, "该条及其后的记录缺失（最新的记录被删除）")
     if (last_id, prev_hash) != (head_id, head_hash if head_id else GENESIS):
-        return Break(last_id or None, "日志末尾与链头不符（最新的记录被删除）")
+        return Break(last_id or None, "日志末尾与链头不符（链头之后有插入的记录）")
     return None

@@ -174,3 +174,32 @@ def make_resident_id(region: str, birth: dt.date, sequence: int) -> str:
 def mask_resident_id(number: str) -> str:
     """Mask a resident ID for display: first four and last four characters only."""
     return number[:4] + "*" * (len(number) - 8) + number[-4:] if len(number) > 8 else "*" * len(number)
+
+
+_EMBEDDED_ID = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
+
+
+def looks_like_resident_id(candidate: str) -> bool:
+    """An 18-character run shaped like a resident ID: a known area code and a plausible birth date.
+
+    Used to catch personal IDs in the wrong column or in free text, whatever their check digit; an
+    all-digit USCC does not match (its first six digits are no area code).
+    """
+    if not regions.is_known(candidate[:6]):
+        return False
+    year, month, day = int(candidate[6:10]), int(candidate[10:12]), int(candidate[12:14])
+    return 1880 <= year <= 2100 and 1 <= month <= 12 and 1 <= day <= 31
+
+
+def mask_embedded_ids(text: str) -> tuple[str, bool]:
+    """Mask every resident-ID-shaped run inside a text; returns the text and whether anything was masked."""
+    found = False
+
+    def _mask(match: re.Match[str]) -> str:
+        nonlocal found
+        if not looks_like_resident_id(match[0]):
+            return match[0]
+        found = True
+        return mask_resident_id(match[0].upper())
+
+    return _EMBEDDED_ID.sub(_mask, text), found

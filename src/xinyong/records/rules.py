@@ -147,7 +147,12 @@ class _Invalid(Exception):
 
 def _convert(spec: FieldSpec, value: Any, today: dt.date, result: RowResult) -> Any:
     if spec.type in ("string", "text"):
-        return _clean_text(spec, value)
+        text = _clean_text(spec, value)
+        hidden, found = identifiers.mask_embedded_ids(text)
+        if found:
+            # A personal ID written into free text is kept only encrypted; the stored text is masked.
+            result.sensitive[spec.name] = text
+        return hidden
     if spec.type == "date":
         try:
             day = parse_date(value)

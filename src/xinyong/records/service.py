@@ -26,7 +26,7 @@ from xinyong.disclosure import rules as disclosure
 from xinyong.disclosure.rules import RuleSet
 from xinyong.kit.crypto import PersonalIdCipher
 from xinyong.kit.errors import Forbidden, NotFound, ValidationFailed
-from xinyong.kit.identifiers import mask_resident_id
+from xinyong.kit.identifiers import mask_embedded_ids, mask_resident_id
 from xinyong.kit.tabular import Row
 from xinyong.records import rules
 from xinyong.records.models import Batch, Record, RecordVersion, RejectedRow, UnresolvedRow
@@ -132,8 +132,13 @@ def _mask_raw(
         if spec is not None and spec.sensitive and text.strip():
             secret[header] = cipher.encrypt(text)
             masked[header] = mask_resident_id(text.strip())
-        else:
-            masked[header] = text[: rules.MAX_CELL_CHARS]
+            continue
+        text = text[: rules.MAX_CELL_CHARS]
+        # A personal ID in the wrong column or in free text is personal data all the same.
+        hidden, found = mask_embedded_ids(text)
+        if found:
+            secret[header] = cipher.encrypt(text)
+        masked[header] = hidden
     return masked, secret or None
 
 
