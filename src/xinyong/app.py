@@ -16,7 +16,10 @@ from xinyong.catalog import api as catalog_api
 from xinyong.catalog import views as catalog_views
 from xinyong.config import Settings, get_settings
 from xinyong.db.engine import make_engine, make_sessionmaker
-from xinyong.kit.crypto import PersonalIdCipher
+from xinyong.kit.crypto import PersonalIdCipher, Signer
+from xinyong.lists import views as lists_views
+from xinyong.measures import api as measures_api
+from xinyong.measures import views as measures_views
 from xinyong.records import api as records_api
 from xinyong.records import views as records_views
 from xinyong.subjects import api as subjects_api
@@ -34,7 +37,11 @@ def build_platform(settings: Settings, engine: Engine | None = None) -> Platform
         settings.pii_keys.get_secret_value() if settings.pii_keys else None,
         settings.id_hash_key.get_secret_value() if settings.id_hash_key else None,
     )
-    return Platform(settings=settings, sessions=make_sessionmaker(engine), cipher=cipher)
+    signer = Signer.from_secret(
+        settings.secret_key.get_secret_value(),
+        settings.signing_key.get_secret_value() if settings.signing_key else None,
+    )
+    return Platform(settings=settings, sessions=make_sessionmaker(engine), cipher=cipher, signer=signer)
 
 
 def create_app(settings: Settings | None = None, *, platform: Platform | None = None) -> FastAPI:
@@ -93,8 +100,16 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
         return response
 
     app.mount("/static", StaticFiles(directory=str(resources.files("xinyong.web") / "static")), name="static")
-    for module in (catalog_api, subjects_api, records_api):
+    for module in (catalog_api, subjects_api, records_api, measures_api):
         app.include_router(module.router, prefix="/api/v1")
-    for module in (subjects_views, catalog_views, records_views, accounts_views, audit_views):
+    for module in (
+        subjects_views,
+        catalog_views,
+        records_views,
+        accounts_views,
+        audit_views,
+        measures_views,
+        lists_views,
+    ):
         app.include_router(module.router)
     return app

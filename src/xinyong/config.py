@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     # newest first, comma-separated: rotation adds a key in front and re-encrypts (see README).
     pii_keys: SecretStr | None = None
     id_hash_key: SecretStr | None = None
+    # Ed25519 seed (32 bytes, base64) for signing check results; derived from secret_key when unset.
+    signing_key: SecretStr | None = None
     demo_mode: bool = True
     log_level: str = "INFO"
     max_upload_mb: int = Field(default=200, ge=1)

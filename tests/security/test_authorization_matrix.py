@@ -65,6 +65,11 @@ SPECIFICATION: dict[str, frozenset[str]] = {
     "users:manage": frozenset({"credit_office", "provider_admin", "reviewer_admin"}),
     "subjects:read_nonpublic": DEPARTMENT_DESKS | {"token:subjects:read"},
     "departments:manage": frozenset({"credit_office"}),
+    # department desks run checks before approving, awarding or contracting; systems with the checks scope
+    "checks:run": DEPARTMENT_DESKS | {"token:checks:run"},
+    # deciding on list entries is a reviewer's (and the credit office's) job, not a data clerk's
+    "lists:manage": frozenset({"reviewer", "reviewer_admin", "credit_office"}),
+    "measures:manage": frozenset({"credit_office"}),
 }
 CALLERS = (ANONYMOUS, *USERS, *TOKENS)
 

@@ -74,7 +74,10 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
 def fuzzed_app(platform: Platform, tmp_path: Path) -> Iterator[None]:
     placeholder = APP.state.platform
     APP.state.platform = Platform(
-        settings=fuzz_settings(tmp_path), sessions=platform.sessions, cipher=platform.cipher
+        settings=fuzz_settings(tmp_path),
+        sessions=platform.sessions,
+        cipher=platform.cipher,
+        signer=platform.signer,
     )
     yield
     APP.state.platform = placeholder

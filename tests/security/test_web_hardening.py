@@ -66,7 +66,9 @@ def app_client(platform: Platform, tmp_path: Path) -> Callable[..., TestClient]:
             secret_key="test-secret-key",  # type: ignore[arg-type]
             **overrides,
         )
-        custom = Platform(settings=settings, sessions=platform.sessions, cipher=platform.cipher)
+        custom = Platform(
+            settings=settings, sessions=platform.sessions, cipher=platform.cipher, signer=platform.signer
+        )
         app = create_app(platform=custom)
         app.dependency_overrides[get_today] = lambda: TODAY
         return TestClient(app, raise_server_exceptions=False)

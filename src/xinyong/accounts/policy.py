@@ -36,6 +36,9 @@ PERMISSIONS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "users:manage": (frozenset({"credit_office", "provider", "reviewer"}), frozenset()),  # + department admin
     "departments:manage": (frozenset({"credit_office"}), frozenset()),
     "account:own": (frozenset({"subject"}), frozenset()),
+    "checks:run": (frozenset({"provider", "reviewer", "credit_office"}), frozenset({"checks:run"})),
+    "lists:manage": (frozenset({"reviewer", "credit_office"}), frozenset()),
+    "measures:manage": (frozenset({"credit_office"}), frozenset()),
 }
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from xinyong.accounts import models as _accounts  # noqa: F401
 from xinyong.audit import models as _audit  # noqa: F401
 from xinyong.db.base import Base
+from xinyong.lists import models as _lists  # noqa: F401
+from xinyong.measures import models as _measures  # noqa: F401
 from xinyong.records import models as _records  # noqa: F401
 from xinyong.subjects import models as _subjects  # noqa: F401
 

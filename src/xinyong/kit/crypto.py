@@ -5,10 +5,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 from dataclasses import dataclass
 
+from cryptography.exceptions import InvalidSignature
 from cryptography.fernet import Fernet, MultiFernet
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 
@@ -48,3 +51,47 @@ class PersonalIdCipher:
     def rotate(self, token: str) -> str:
         """Re-encrypt a value under the newest key (key rotation)."""
         return self.fernet.rotate(token.encode()).decode()
+
+
+@dataclass(frozen=True)
+class Signer:
+    """Ed25519 signatures over canonical JSON, so a check result can be verified later by anyone."""
+
+    private_key: Ed25519PrivateKey
+
+    @classmethod
+    def from_secret(cls, secret_key: str, signing_seed: str | None = None) -> Signer:
+        seed = base64.b64decode(signing_seed) if signing_seed else derive_key(secret_key, "check-signing")
+        return cls(Ed25519PrivateKey.from_private_bytes(seed))
+
+    @staticmethod
+    def canonical(payload: object) -> bytes:
+        return json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+
+    def sign(self, payload: object) -> str:
+        return base64.b64encode(self.private_key.sign(self.canonical(payload))).decode()
+
+    @property
+    def public_key_b64(self) -> str:
+        raw = self.private_key.public_key().public_bytes(
+            serialization.Encoding.Raw, serialization.PublicFormat.Raw
+        )
+        return base64.b64encode(raw).decode()
+
+    @property
+    def public_key_pem(self) -> str:
+        return (
+            self.private_key.public_key()
+            .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+            .decode()
+        )
+
+
+def verify_signature(public_key_b64: str, payload: object, signature_b64: str) -> bool:
+    """True if `signature_b64` is the platform's Ed25519 signature over the payload's canonical JSON."""
+    key = Ed25519PublicKey.from_public_bytes(base64.b64decode(public_key_b64))
+    try:
+        key.verify(base64.b64decode(signature_b64), Signer.canonical(payload))
+    except (InvalidSignature, ValueError):
+        return False
+    return True

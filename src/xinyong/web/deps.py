@@ -15,7 +15,7 @@ from xinyong.catalog import service as catalog_service
 from xinyong.catalog.schemas import Catalog
 from xinyong.config import Settings
 from xinyong.disclosure import service as disclosure_service
-from xinyong.kit.crypto import PersonalIdCipher
+from xinyong.kit.crypto import PersonalIdCipher, Signer
 from xinyong.records.service import IngestContext
 
 CHINA = ZoneInfo("Asia/Shanghai")
@@ -28,6 +28,7 @@ class Platform:
     settings: Settings
     sessions: sessionmaker[Session]
     cipher: PersonalIdCipher
+    signer: Signer
 
     @property
     def catalog(self) -> Catalog:

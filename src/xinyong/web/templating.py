@@ -12,7 +12,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescap
 
 from xinyong.kit import regions
 
-DOMAINS_WITH_PAGES = ("web", "catalog", "subjects", "records", "accounts", "audit")
+DOMAINS_WITH_PAGES = ("web", "catalog", "subjects", "records", "accounts", "audit", "measures", "lists")
 
 
 def build_templates() -> Jinja2Templates:

@@ -1,0 +1,219 @@
+"""List use cases: due process (propose, notify, statement, decide, drop, remove), queries for checks."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from xinyong.accounts.policy import Principal, may_act_for_department
+from xinyong.audit import service as audit
+from xinyong.kit.dates import add_months
+from xinyong.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from xinyong.kit.names import normalize_name
+from xinyong.kit.workdays import WorkdayCalendar
+from xinyong.lists import rules
+from xinyong.lists.models import ListEntry, ListEntryEvent
+from xinyong.subjects.models import Subject
+
+__all__ = ["ListEntry", "advance", "entries_in_force", "propose", "public_entries"]
+
+
+def entries_in_force(session: Session, subject_ids: Sequence[int], today: dt.date) -> Sequence[ListEntry]:
+    """Listed entries that count today: decided, not removed, inside their publicity period."""
+    if not subject_ids:
+        return []
+    return session.scalars(
+        select(ListEntry).where(
+            ListEntry.subject_id.in_(list(subject_ids)),
+            ListEntry.status == "listed",
+            or_(ListEntry.public_from.is_(None), ListEntry.public_from <= today),
+            or_(ListEntry.public_until.is_(None), ListEntry.public_until >= today),
+        )
+    ).all()
+
+
+def history(session: Session, entry_id: int) -> Sequence[ListEntryEvent]:
+    return session.scalars(
+        select(ListEntryEvent).where(ListEntryEvent.entry_id == entry_id).order_by(ListEntryEvent.id)
+    ).all()
+
+
+DEFAULT_PERIOD_MONTHS = {"serious_dishonesty": 36, "red": 36, "market_ban": 60}
+STATEMENT_WORKDAYS = 5
+
+
+def get_entry(session: Session, principal: Principal, entry_id: int) -> ListEntry:
+    entry = session.get(ListEntry, entry_id)
+    if entry is None:
+        raise NotFound("未找到该名单记录", code="list.not_found")
+    if not may_act_for_department(principal, entry.department_code):
+        raise Forbidden("只能处理本部门认定的名单", code="list.other_department")
+    return entry
+
+
+def propose(
+    session: Session,
+    principal: Principal,
+    *,
+    subject_id: int,
+    list_type: str,
+    legal_basis: str,
+    facts: str,
+    today: dt.date,
+    scope: str | None = None,
+    permanent: bool = False,
+    escalation_rule: str | None = None,
+) -> ListEntry:
+    """Propose a subject for a list (拟列入). No list entry can be saved without its legal basis."""
+    if list_type not in rules.LIST_TYPE_LABELS:
+        raise ValidationFailed(f"名单类型“{list_type}”不存在", code="list.unknown_type")
+    if len(legal_basis.strip()) < 6:
+        raise ValidationFailed("必须写明认定依据（法律法规及条款）", code="list.legal_basis_required")
+    if not facts.strip():
+        raise ValidationFailed("必须写明主要事实", code="list.facts_required")
+    if list_type == rules.MARKET_BAN and not (scope or "").strip():
+        raise ValidationFailed("市场禁入须写明禁入的行业或活动范围", code="list.scope_required")
+    if not principal.department_code:
+        raise Forbidden("须以认定部门身份提出", code="list.department_required")
+    entry = ListEntry(
+        subject_id=subject_id,
+        list_type=list_type,
+        status="proposed",
+        department_code=principal.department_code,
+        legal_basis=legal_basis.strip(),
+        facts=facts.strip(),
+        scope=(scope or "").strip() or None,
+        permanent=permanent,
+        proposed_on=today,
+        escalation_rule=escalation_rule,
+    )
+    session.add(entry)
+    session.flush()
+    _event(session, entry, "propose", None, "proposed", today, principal, None)
+    return entry
+
+
+def _event(
+    session: Session,
+    entry: ListEntry,
+    event: str,
+    before: str | None,
+    after: str,
+    today: dt.date,
+    principal: Principal,
+    note: str | None,
+) -> None:
+    session.add(
+        ListEntryEvent(
+            entry_id=entry.id,
+            event=event,
+            from_state=before,
+            to_state=after,
+            on=today,
+            actor=principal.name,
+            note=note,
+        )
+    )
+    audit.record(
+        session,
+        principal,
+        f"list.{event}",
+        subject_id=entry.subject_id,
+        target=f"list_entry:{entry.id}",
+        details={"list_type": entry.list_type, "from": before, "to": after},
+    )
+    entry.updated_at = dt.datetime.now(dt.UTC)
+    session.flush()
+
+
+def advance(
+    session: Session,
+    principal: Principal,
+    entry: ListEntry,
+    event: str,
+    *,
+    today: dt.date,
+    calendar: WorkdayCalendar,
+    decision_no: str | None = None,
+    period_months: int | None = None,
+    reason: str | None = None,
+    note: str | None = None,
+) -> ListEntry:
+    """Move an entry through due process; illegal steps are refused (409) with the current state named."""
+    before = entry.status
+    if event == "statement":
+        if before != "notified":
+            raise Conflict("只有已告知的名单记录可以登记陈述申辩", code="list.illegal_transition")
+        entry.statement_received_on = today
+        _event(session, entry, "statement", before, before, today, principal, note)
+        return entry
+    try:
+        after = rules.transition(
+            entry.list_type,
+            before,
+            event,
+            today=today,
+            deadline=entry.statement_deadline,
+            statement_received=entry.statement_received_on is not None,
+            reason=reason,
+        )
+    except rules.ListRuleError as exc:
+        raise Conflict(exc.message, code=exc.code) from None
+    if event == "notify":
+        deadline = rules.statement_deadline(today, calendar, STATEMENT_WORKDAYS)
+        entry.notified_on, entry.statement_deadline, entry.deadline_provisional = (
+            today,
+            deadline.due,
+            deadline.provisional,
+        )
+    elif event == "decide":
+        if not (decision_no or "").strip():
+            raise ValidationFailed("列入须有认定文号", code="list.decision_no_required")
+        entry.decision_no, entry.decided_on, entry.public_from = decision_no.strip(), today, today  # type: ignore[union-attr]
+        months = period_months or DEFAULT_PERIOD_MONTHS[entry.list_type]
+        entry.public_until = None if entry.permanent else add_months(today, months)
+    elif event == "remove":
+        entry.removed_on, entry.removal_reason = today, reason
+    entry.status = after
+    _event(session, entry, event, before, after, today, principal, note or reason)
+    return entry
+
+
+def entries(
+    session: Session, *, department_code: str | None = None, status: str | None = None, limit: int = 200
+) -> Sequence[ListEntry]:
+    query = select(ListEntry).order_by(ListEntry.id.desc()).limit(limit)
+    if department_code:
+        query = query.where(ListEntry.department_code == department_code)
+    if status:
+        query = query.where(ListEntry.status == status)
+    return session.scalars(query).all()
+
+
+def public_entries(
+    session: Session, list_type: str, today: dt.date, *, query: str = "", page: int = 1, size: int = 20
+) -> tuple[Sequence[tuple[ListEntry, Subject]], int]:
+    """Listed entries the public may see today (inside their publicity period), with the subject."""
+    from sqlalchemy import func
+
+    conditions = [
+        ListEntry.list_type == list_type,
+        ListEntry.status == "listed",
+        or_(ListEntry.public_from.is_(None), ListEntry.public_from <= today),
+        or_(ListEntry.public_until.is_(None), ListEntry.public_until >= today),
+        Subject.kind != "natural_person",
+    ]
+    if query.strip():
+        norm = normalize_name(query)
+        conditions.append(
+            or_(Subject.uscc == query.strip().upper(), Subject.name_norm.contains(norm, autoescape=True))
+        )
+    base = select(ListEntry, Subject).join(Subject, Subject.id == ListEntry.subject_id).where(*conditions)
+    total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
+    rows = session.execute(
+        base.order_by(ListEntry.decided_on.desc(), ListEntry.id.desc()).offset((page - 1) * size).limit(size)
+    ).all()
+    return [(r[0], r[1]) for r in rows], int(total)

@@ -1,0 +1,1 @@
+"""Joint rewards and punishments: the measure list, real-time checks and feedback on measures applied."""

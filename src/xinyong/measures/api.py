@@ -1,0 +1,219 @@
+"""The real-time check (信用核查) API, feedback, the published measure list and case statistics."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, Field, model_validator
+
+from xinyong.accounts.deps import require
+from xinyong.accounts.policy import Principal
+from xinyong.kit.crypto import verify_signature
+from xinyong.kit.errors import ValidationFailed, XinyongError
+from xinyong.measures import service
+from xinyong.web.deps import PlatformDep, SessionDep, TodayDep
+from xinyong.web.ratelimit import rate_limited
+
+router = APIRouter(tags=["checks"], dependencies=[rate_limited("api")])
+
+
+class SubjectQuery(BaseModel):
+    uscc: str | None = Field(default=None, max_length=40)
+    resident_id: str | None = Field(default=None, max_length=40)
+    name: str | None = Field(default=None, max_length=200)
+    region: str | None = Field(default=None, max_length=6)
+
+    @model_validator(mode="after")
+    def _one_way(self) -> SubjectQuery:
+        if not (self.uscc or self.resident_id or (self.name and self.region)):
+            raise ValueError("give uscc, resident_id, or name with region")
+        return self
+
+    def ref(self) -> service.SubjectRef:
+        return service.SubjectRef(
+            uscc=self.uscc, resident_id=self.resident_id, name=self.name, region=self.region
+        )
+
+
+class CheckRequest(BaseModel):
+    subject: SubjectQuery
+    scenario: str = Field(max_length=48)
+    purpose: str = Field(min_length=1, max_length=200)
+
+
+class BatchCheckRequest(BaseModel):
+    subjects: list[SubjectQuery] = Field(min_length=1, max_length=service.MAX_BATCH)
+    scenario: str = Field(max_length=48)
+    purpose: str = Field(min_length=1, max_length=200)
+
+
+class CheckRead(BaseModel):
+    check_id: str
+    checked_at: str
+    subject: dict[str, Any]
+    scenario: str
+    hits: list[dict[str, Any]]
+    result: dict[str, Any]
+    signature: str
+    public_key: str
+
+
+class FeedbackItem(BaseModel):
+    measure: str = Field(max_length=48)
+    outcome: Literal["applied", "not_applicable"]
+    reason: str | None = Field(default=None, max_length=1000)
+
+
+class FeedbackRequest(BaseModel):
+    items: list[FeedbackItem] = Field(min_length=1, max_length=200)
+
+
+def _read(check: Any, public_key: str) -> CheckRead:
+    result = check.result
+    return CheckRead(
+        check_id=check.id,
+        checked_at=result["checked_at"],
+        subject=result["subject"],
+        scenario=check.scenario,
+        hits=result["hits"],
+        result=result,
+        signature=check.signature,
+        public_key=public_key,
+    )
+
+
+@router.post("/checks", response_model=CheckRead)
+def run_check(
+    body: CheckRequest,
+    request: Request,
+    session: SessionDep,
+    platform: PlatformDep,
+    today: TodayDep,
+    principal: Annotated[Principal, require("checks:run")],
+) -> CheckRead:
+    """Check a subject before approving, awarding or contracting: which measures apply, why, under which law."""
+    check = service.run_check(
+        session,
+        catalog=platform.catalog,
+        signer=platform.signer,
+        id_hash=platform.cipher.hash,
+        principal=principal,
+        ref=body.subject.ref(),
+        scenario=body.scenario,
+        purpose=body.purpose,
+        today=today,
+        ip=request.client.host if request.client else None,
+    )
+    return _read(check, platform.signer.public_key_b64)
+
+
+@router.post("/checks/batch")
+def run_batch(
+    body: BatchCheckRequest,
+    request: Request,
+    session: SessionDep,
+    platform: PlatformDep,
+    today: TodayDep,
+    principal: Annotated[Principal, require("checks:run")],
+) -> dict[str, Any]:
+    """Check up to 1,000 subjects at once (e.g. every bidder of a tender); each row succeeds or fails alone."""
+    service.require_scenario(service.published(session, platform.catalog), body.scenario)
+    batch_id = uuid.uuid4().hex
+    results: list[dict[str, Any]] = []
+    for index, subject in enumerate(body.subjects, start=1):
+        try:
+            with session.begin_nested():
+                check = service.run_check(
+                    session,
+                    catalog=platform.catalog,
+                    signer=platform.signer,
+                    id_hash=platform.cipher.hash,
+                    principal=principal,
+                    ref=subject.ref(),
+                    scenario=body.scenario,
+                    purpose=body.purpose,
+                    today=today,
+                    ip=request.client.host if request.client else None,
+                    batch_id=batch_id,
+                )
+            results.append(
+                {
+                    "row": index,
+                    "check_id": check.id,
+                    "subject": check.result["subject"],
+                    "hits": check.result["hits"],
+                }
+            )
+        except XinyongError as exc:  # one bad row (bad code, ambiguous name) does not fail the batch
+            results.append({"row": index, "error": {"code": exc.code, "message": exc.message}})
+    return {"batch_id": batch_id, "count": len(results), "results": results}
+
+
+@router.get("/checks/public-key")
+def public_key(platform: PlatformDep, principal: Annotated[Principal, require("public")]) -> dict[str, str]:
+    """The platform's Ed25519 public key for verifying check results (raw base64 and PEM)."""
+    return {
+        "algorithm": "Ed25519",
+        "public_key": platform.signer.public_key_b64,
+        "pem": platform.signer.public_key_pem,
+    }
+
+
+@router.get("/checks/{check_id}", response_model=CheckRead)
+def get_check(
+    check_id: str,
+    session: SessionDep,
+    platform: PlatformDep,
+    principal: Annotated[Principal, require("checks:run")],
+) -> CheckRead:
+    """Fetch a stored check result with its signature (own department only)."""
+    return _read(service.get_check(session, principal, check_id), platform.signer.public_key_b64)
+
+
+@router.post("/checks/verify")
+def verify(
+    body: dict[str, Any], platform: PlatformDep, principal: Annotated[Principal, require("public")]
+) -> dict[str, bool]:
+    """Verify a check result and its signature, e.g. a receipt kept in a department's files."""
+    result, signature = body.get("result"), body.get("signature")
+    if not isinstance(result, dict) or not isinstance(signature, str):
+        raise ValidationFailed("须提供 result 和 signature", code="check.verify_input")
+    return {"valid": verify_signature(platform.signer.public_key_b64, result, signature)}
+
+
+@router.post("/checks/{check_id}/feedback")
+def feedback(
+    check_id: str,
+    body: FeedbackRequest,
+    session: SessionDep,
+    today: TodayDep,
+    principal: Annotated[Principal, require("checks:run")],
+) -> dict[str, Any]:
+    """Report, for each hit, whether the measure was applied (a case) or not applicable (with reason)."""
+    check = service.get_check(session, principal, check_id)
+    rows = service.record_feedback(session, principal, check, [i.model_dump() for i in body.items], today)
+    return {
+        "check_id": check.id,
+        "recorded": len(rows),
+        "cases": sum(1 for r in rows if r.outcome == "applied"),
+    }
+
+
+@router.get("/measures")
+def measure_list(
+    session: SessionDep, platform: PlatformDep, principal: Annotated[Principal, require("public")]
+) -> dict[str, Any]:
+    """The published measure list (措施清单), each measure with its legal basis."""
+    return service.published(session, platform.catalog).model_dump(mode="json")
+
+
+@router.get("/measures/stats")
+def statistics(
+    session: SessionDep,
+    principal: Annotated[Principal, require("public")],
+    group: Annotated[str, Query(pattern="^(department|measure|scenario|month)$")] = "month",
+) -> dict[str, Any]:
+    """Checks, hits and joint reward/punishment cases by department, measure, scenario or month."""
+    return {"group": group, "rows": service.statistics(session, group)}

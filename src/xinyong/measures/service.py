@@ -1,0 +1,517 @@
+"""Joint rewards and punishments: the published measure list, the real-time check, feedback and cases.
+
+A check resolves the subject, takes the measures of the published list for the scenario, and reports each
+measure whose trigger is in force today (a list entry that is listed and not expired or removed; a record
+that is active — not revoked or repaired — and inside its window), with the legal basis. The answer is
+signed (Ed25519) and stored, so it can be fetched and verified later.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Integer, String, func, or_, select
+from sqlalchemy.orm import Session
+
+from xinyong.accounts.policy import Principal
+from xinyong.audit import service as audit
+from xinyong.catalog.schemas import Catalog
+from xinyong.kit import identifiers, names
+from xinyong.kit.crypto import Signer
+from xinyong.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from xinyong.lists import service as lists
+from xinyong.measures import loader
+from xinyong.measures.models import Check, MeasureFeedback, MeasureListVersion
+from xinyong.measures.schemas import Measure, MeasureList
+from xinyong.records.models import Record
+from xinyong.subjects import service as subjects
+from xinyong.subjects.models import Subject
+
+MAX_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class SubjectRef:
+    uscc: str | None = None
+    resident_id: str | None = None
+    name: str | None = None
+    region: str | None = None
+
+
+@lru_cache(maxsize=16)
+def _parsed(document_json: str, item_codes: frozenset[str]) -> MeasureList:
+    return loader.validate_document(json.loads(document_json), item_codes)
+
+
+def published(session: Session, catalog: Catalog) -> MeasureList:
+    """The measure list in force; the shipped list is published on first use of an empty store."""
+    row = session.scalars(select(MeasureListVersion).where(MeasureListVersion.status == "published")).first()
+    if row is None:
+        shipped = loader.load_shipped({i.code for i in catalog.items})
+        row = MeasureListVersion(
+            version=shipped.version,
+            status="published",
+            effective_from=shipped.effective_from,
+            document=shipped.model_dump(mode="json"),
+            created_by="system",
+            published_at=dt.datetime.now(dt.UTC),
+        )
+        session.add(row)
+        session.flush()
+    return _parsed(json.dumps(row.document, sort_keys=True), frozenset(i.code for i in catalog.items))
+
+
+def _resolve(
+    session: Session, ref: SubjectRef, cipher_hash: Any, today: dt.date
+) -> tuple[Subject | None, dict[str, Any]]:
+    if ref.uscc:
+        try:
+            code = identifiers.validate_uscc(ref.uscc)
+        except identifiers.IdentifierError as exc:
+            raise ValidationFailed(exc.message, code=exc.code) from None
+        subject = subjects.find_by_uscc(session, code)
+        return subject, {"uscc": code}
+    if ref.resident_id:
+        try:
+            info = identifiers.validate_resident_id(ref.resident_id, today=today)
+        except identifiers.IdentifierError as exc:
+            raise ValidationFailed(exc.message, code=exc.code) from None
+        subject = subjects.find_person(session, cipher_hash(info.number))
+        return subject, {"resident_id": identifiers.mask_resident_id(info.number)}
+    if ref.name and ref.region:
+        norm = names.normalize_name(ref.name)
+        found = session.scalars(
+            select(Subject).where(Subject.name_norm == norm, Subject.region_code == ref.region).limit(11)
+        ).all()
+        if len(found) > 1:
+            raise Conflict(
+                f"名称“{ref.name}”在该地区对应{len(found)}个主体，请改用统一社会信用代码查询",
+                code="check.ambiguous_subject",
+                details={"candidates": [{"uscc": s.uscc, "name": s.name} for s in found[:10]]},
+            )
+        return (found[0] if found else None), {"name": ref.name, "region": ref.region}
+    raise ValidationFailed(
+        "须提供统一社会信用代码、公民身份号码，或名称加行政区划代码", code="check.subject_required"
+    )
+
+
+def require_scenario(measure_list: MeasureList, scenario: str) -> None:
+    if scenario not in measure_list.scenarios:
+        raise ValidationFailed(
+            f"未知的应用场景“{scenario}”",
+            code="check.unknown_scenario",
+            details={"scenarios": sorted(measure_list.scenarios)},
+        )
+
+
+def _record_triggers(session: Session, subject_id: int, today: dt.date) -> Sequence[Record]:
+    """Records that count as triggers today: active (not revoked, not repaired) and not past their window."""
+    return session.scalars(
+        select(Record).where(
+            Record.subject_id == subject_id,
+            Record.status == "active",
+            or_(Record.decision_date.is_(None), Record.decision_date <= today),
+            or_(Record.public_until.is_(None), Record.public_until >= today),
+        )
+    ).all()
+
+
+def _measure_applies(measure: Measure, scenario: str, today: dt.date) -> bool:
+    return (
+        scenario in measure.scenarios
+        and measure.valid_from <= today
+        and (measure.valid_until is None or today <= measure.valid_until)
+    )
+
+
+def hits_for(
+    session: Session, measure_list: MeasureList, subject_id: int, scenario: str, today: dt.date
+) -> list[dict[str, Any]]:
+    entries = lists.entries_in_force(session, [subject_id], today)
+    records = _record_triggers(session, subject_id, today)
+    hits: list[dict[str, Any]] = []
+    for measure in measure_list.measures:
+        if not _measure_applies(measure, scenario, today):
+            continue
+        for trigger in measure.triggers:
+            if trigger.list_type:
+                for entry in entries:
+                    if entry.list_type == trigger.list_type:
+                        hits.append(
+                            _hit(
+                                measure_list,
+                                measure,
+                                {
+                                    "type": "list_entry",
+                                    "id": entry.id,
+                                    "list_type": entry.list_type,
+                                    "decision_no": entry.decision_no,
+                                    "department": entry.department_code,
+                                    "legal_basis": entry.legal_basis,
+                                    "scope": entry.scope,
+                                    "decided_on": _iso(entry.decided_on),
+                                    "public_until": _iso(entry.public_until),
+                                },
+                            )
+                        )
+            else:
+                for record in records:
+                    if record.item_code == trigger.item and (
+                        not trigger.severities or record.severity in trigger.severities
+                    ):
+                        hits.append(
+                            _hit(
+                                measure_list,
+                                measure,
+                                {
+                                    "type": "record",
+                                    "id": record.id,
+                                    "item": record.item_code,
+                                    "doc_no": record.doc_no,
+                                    "severity": record.severity,
+                                    "provider": record.provider_code,
+                                    "decision_date": _iso(record.decision_date),
+                                    "public_until": _iso(record.public_until),
+                                },
+                            )
+                        )
+    return hits
+
+
+def _iso(day: dt.date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+def _hit(measure_list: MeasureList, measure: Measure, trigger: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "measure": measure.code,
+        "name": measure.name,
+        "kind": str(measure.kind),
+        "nature": str(measure.nature),
+        "action": str(measure.action),
+        "action_label": measure_list.actions.get(measure.action, measure.action),
+        "description": measure.description,
+        "legal_basis": measure.legal_basis,
+        "trigger": trigger,
+    }
+
+
+def run_check(
+    session: Session,
+    *,
+    catalog: Catalog,
+    signer: Signer,
+    id_hash: Any,
+    principal: Principal,
+    ref: SubjectRef,
+    scenario: str,
+    purpose: str,
+    today: dt.date,
+    ip: str | None = None,
+    batch_id: str | None = None,
+) -> Check:
+    """Run, sign, store and audit one check."""
+    if not principal.department_code:
+        raise Forbidden("核查须以部门身份进行", code="check.department_required")
+    if not purpose.strip():
+        raise ValidationFailed("须说明核查事由", code="check.purpose_required")
+    measure_list = published(session, catalog)
+    require_scenario(measure_list, scenario)
+    subject, asked = _resolve(session, ref, id_hash, today)
+    hits = hits_for(session, measure_list, subject.id, scenario, today) if subject else []
+    now = dt.datetime.now(dt.UTC)
+    check_id = uuid.uuid4().hex
+    clean_purpose = purpose.strip()[:200]
+    payload: dict[str, Any] = {
+        "check_id": check_id,
+        "checked_at": now.isoformat(timespec="seconds"),
+        "department": principal.department_code,
+        "scenario": scenario,
+        "scenario_name": measure_list.scenarios[scenario],
+        "purpose": clean_purpose,
+        "asked": asked,
+        "subject": _subject_view(subject),
+        "measure_list_version": measure_list.version,
+        "hits": hits,
+    }
+    check = Check(
+        id=check_id,
+        checked_at=now,
+        department_code=principal.department_code,
+        actor=principal.name,
+        scenario=scenario,
+        purpose=clean_purpose,
+        subject_id=subject.id if subject else None,
+        measure_version=measure_list.version,
+        hit_count=len(hits),
+        result=payload,
+        signature=signer.sign(payload),
+        batch_id=batch_id,
+    )
+    session.add(check)
+    audit.record(
+        session,
+        principal,
+        "check.run",
+        subject_id=subject.id if subject else None,
+        target=check_id,
+        purpose=clean_purpose,
+        ip=ip,
+        details={"scenario": scenario, "hits": len(hits)},
+    )
+    session.flush()
+    return check
+
+
+def _subject_view(subject: Subject | None) -> dict[str, Any]:
+    if subject is None:
+        return {"found": False}
+    return {
+        "found": True,
+        "uscc": subject.uscc,
+        "name": subject.name,
+        "kind": subject.kind,
+        "region_code": subject.region_code,
+        "resident_id": subject.id_masked,
+    }
+
+
+def get_check(session: Session, principal: Principal, check_id: str) -> Check:
+    check = session.get(Check, check_id)
+    if check is None:
+        raise NotFound("未找到该核查记录", code="check.not_found")
+    if not (principal.is_credit_office or principal.department_code == check.department_code):
+        raise Forbidden("只能查看本部门的核查记录", code="check.other_department")
+    return check
+
+
+def record_feedback(
+    session: Session, principal: Principal, check: Check, items: Sequence[dict[str, str]], today: dt.date
+) -> list[MeasureFeedback]:
+    """The department reports, per hit, whether it applied the measure; applied ones become cases."""
+    by_code = {h["measure"]: h for h in check.result.get("hits", [])}
+    rows = []
+    for item in items:
+        code, outcome, reason = (
+            item.get("measure", ""),
+            item.get("outcome", ""),
+            (item.get("reason") or "").strip(),
+        )
+        if code not in by_code:
+            raise ValidationFailed(f"措施“{code}”不在本次核查的命中结果中", code="feedback.unknown_measure")
+        if outcome not in ("applied", "not_applicable"):
+            raise ValidationFailed("outcome 应为 applied 或 not_applicable", code="feedback.outcome")
+        if outcome == "not_applicable" and not reason:
+            raise ValidationFailed("未采取措施的须说明理由", code="feedback.reason_required")
+        rows.append(
+            MeasureFeedback(
+                check_id=check.id,
+                measure_code=code,
+                measure_kind=by_code[code]["kind"],
+                scenario=check.scenario,
+                department_code=check.department_code,
+                outcome=outcome,
+                reason=reason or None,
+                reported_on=today,
+                actor=principal.name,
+            )
+        )
+    session.add_all(rows)
+    audit.record(
+        session,
+        principal,
+        "check.feedback",
+        subject_id=check.subject_id,
+        target=check.id,
+        details={"items": len(rows)},
+    )
+    session.flush()
+    return rows
+
+
+def statistics(session: Session, group: str) -> list[dict[str, Any]]:
+    """Checks, hits and applied measures (cases) grouped by department, measure, scenario or month."""
+    if group == "measure":
+        column: Any = MeasureFeedback.measure_code
+        rows = session.execute(
+            select(column, func.count(), func.sum(func.cast(MeasureFeedback.outcome == "applied", Integer)))
+            .group_by(column)
+            .order_by(column)
+        ).all()
+        return [{"key": k, "feedback": n, "cases": int(c or 0)} for k, n, c in rows]
+    column = {
+        "department": Check.department_code,
+        "scenario": Check.scenario,
+        "month": func.substr(func.cast(Check.checked_at, String), 1, 7),
+    }.get(group)
+    if column is None:
+        raise ValidationFailed("group 应为 department、measure、scenario 或 month", code="stats.group")
+    checks = session.execute(
+        select(column, func.count(), func.sum(Check.hit_count)).group_by(column).order_by(column)
+    ).all()
+    cases_column = {
+        "department": MeasureFeedback.department_code,
+        "scenario": MeasureFeedback.scenario,
+        "month": func.substr(func.cast(MeasureFeedback.reported_on, String), 1, 7),
+    }[group]
+    cases: dict[Any, int] = dict(
+        session.execute(
+            select(cases_column, func.count())
+            .where(MeasureFeedback.outcome == "applied")
+            .group_by(cases_column)
+        ).all()
+    )
+    return [{"key": k, "checks": n, "hits": int(h or 0), "cases": int(cases.get(k, 0))} for k, n, h in checks]
+
+
+def punishment_share(session: Session, today: dt.date, months: int = 24) -> list[dict[str, Any]]:
+    """Share of market subjects on a punishment list (严重失信 or 市场禁入) at each month end ("降比例")."""
+    from xinyong.kit.dates import add_months
+    from xinyong.lists.models import ListEntry
+
+    points = []
+    for back in range(months - 1, -1, -1):
+        first_of_next = add_months(today.replace(day=1), 1 - back)
+        day = first_of_next - dt.timedelta(days=1)
+        listed = (
+            session.scalar(
+                select(func.count(func.distinct(ListEntry.subject_id))).where(
+                    ListEntry.list_type.in_(("serious_dishonesty", "market_ban")),
+                    ListEntry.decided_on.is_not(None),
+                    ListEntry.decided_on <= day,
+                    or_(ListEntry.removed_on.is_(None), ListEntry.removed_on > day),
+                    or_(ListEntry.public_until.is_(None), ListEntry.public_until >= day),
+                )
+            )
+            or 0
+        )
+        market = (
+            session.scalar(
+                select(func.count(Subject.id)).where(
+                    Subject.kind.in_(("legal_person", "individual_business")),
+                    or_(Subject.registered_on.is_(None), Subject.registered_on <= day),
+                )
+            )
+            or 0
+        )
+        points.append(
+            {
+                "month": day.strftime("%Y-%m"),
+                "listed": int(listed),
+                "subjects": int(market),
+                "share": round(listed / market, 6) if market else 0.0,
+            }
+        )
+    return points
+
+
+def recent_checks(session: Session, principal: Principal, limit: int = 50) -> Sequence[Check]:
+    query = select(Check).order_by(Check.checked_at.desc()).limit(limit)
+    if not principal.is_credit_office:
+        query = query.where(Check.department_code == principal.department_code)
+    return session.scalars(query).all()
+
+
+def feedback_of(session: Session, check_id: str) -> Sequence[MeasureFeedback]:
+    return session.scalars(select(MeasureFeedback).where(MeasureFeedback.check_id == check_id)).all()
+
+
+# --- The measure list editor: drafts, dry runs, publication -------------------------------------------------
+
+
+def current_draft(session: Session) -> MeasureListVersion | None:
+    return session.scalars(select(MeasureListVersion).where(MeasureListVersion.status == "draft")).first()
+
+
+def start_draft(session: Session, catalog: Catalog, principal: Principal, version: str) -> MeasureListVersion:
+    """Open a draft (a copy of the published list under a new version number); one draft at a time."""
+    if current_draft(session) is not None:
+        raise Conflict("已有一个草稿，请先发布或放弃", code="measures.draft_exists")
+    version = version.strip()
+    if not version or session.scalar(
+        select(MeasureListVersion.id).where(MeasureListVersion.version == version)
+    ):
+        raise ValidationFailed("版本号不能为空且不能与已有版本重复", code="measures.version")
+    document = published(session, catalog).model_dump(mode="json") | {"version": version}
+    draft = MeasureListVersion(
+        version=version,
+        status="draft",
+        effective_from=dt.date.fromisoformat(document["effective_from"]),
+        document=document,
+        created_by=principal.name,
+    )
+    session.add(draft)
+    audit.record(session, principal, "measures.draft", target=version)
+    session.flush()
+    return draft
+
+
+def save_measure(
+    session: Session,
+    catalog: Catalog,
+    principal: Principal,
+    draft: MeasureListVersion,
+    measure: dict[str, Any],
+) -> MeasureList:
+    """Add or replace one measure in the draft; the whole list is validated (no legal basis, no save)."""
+    measures = [m for m in draft.document["measures"] if m["code"] != measure.get("code")]
+    document = draft.document | {"measures": [*measures, measure]}
+    try:
+        validated = loader.validate_document(document, {i.code for i in catalog.items})
+    except loader.MeasureListError as exc:
+        raise ValidationFailed(str(exc), code="measures.invalid") from None
+    draft.document = validated.model_dump(mode="json")
+    audit.record(session, principal, "measures.edit", target=f"{draft.version}:{measure.get('code')}")
+    session.flush()
+    return validated
+
+
+def dry_run(
+    session: Session, catalog: Catalog, draft: MeasureListVersion, today: dt.date, days: int = 90
+) -> dict[str, Any]:
+    """What publishing the draft would change: recent checks whose hits differ, and subjects affected."""
+    current = published(session, catalog)
+    proposed = loader.validate_document(draft.document, {i.code for i in catalog.items})
+    since = dt.datetime.combine(today - dt.timedelta(days=days), dt.time(), tzinfo=dt.UTC)
+    checks = session.scalars(
+        select(Check).where(Check.checked_at >= since, Check.subject_id.is_not(None))
+    ).all()
+    changed_checks, subjects_changed = 0, set()
+    for check in checks:
+        assert check.subject_id is not None
+        before = {
+            (h["measure"], h["trigger"]["id"])
+            for h in hits_for(session, current, check.subject_id, check.scenario, today)
+        }
+        after = {
+            (h["measure"], h["trigger"]["id"])
+            for h in hits_for(session, proposed, check.subject_id, check.scenario, today)
+        }
+        if before != after:
+            changed_checks += 1
+            subjects_changed.add(check.subject_id)
+    old = {m.code: m.model_dump(mode="json") for m in current.measures}
+    new = {m.code: m.model_dump(mode="json") for m in proposed.measures}
+    return {
+        "checks_considered": len(checks),
+        "checks_changed": changed_checks,
+        "subjects_changed": len(subjects_changed),
+        "added": sorted(set(new) - set(old)),
+        "removed": sorted(set(old) - set(new)),
+        "modified": sorted(code for code in set(old) & set(new) if old[code] != new[code]),
+    }
+
+
+def publish(session: Session, principal: Principal, draft: MeasureListVersion) -> None:
+    for row in session.scalars(select(MeasureListVersion).where(MeasureListVersion.status == "published")):
+        row.status = "retired"
+    draft.status = "published"
+    draft.published_at = dt.datetime.now(dt.UTC)
+    audit.record(session, principal, "measures.publish", target=draft.version)
+    session.flush()

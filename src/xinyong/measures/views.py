@@ -1,0 +1,347 @@
+"""Portal pages of the measure list and statistics; console pages to run checks and report feedback."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from xinyong.accounts.deps import CsrfDep, require
+from xinyong.accounts.policy import Principal
+from xinyong.kit.errors import BadRequest, ValidationFailed, XinyongError
+from xinyong.kit.tabular import read_rows
+from xinyong.measures import service
+from xinyong.web.deps import PlatformDep, SessionDep, TodayDep
+from xinyong.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+
+def _ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+@router.get("/measures", response_class=HTMLResponse)
+def measures_page(
+    request: Request,
+    session: SessionDep,
+    platform: PlatformDep,
+    principal: Annotated[Principal, require("public")],
+) -> HTMLResponse:
+    measure_list = service.published(session, platform.catalog)
+    return render(request, "measures.html", {"ml": measure_list})
+
+
+@router.get("/statistics", response_class=HTMLResponse)
+def statistics_page(
+    request: Request, session: SessionDep, today: TodayDep, principal: Annotated[Principal, require("public")]
+) -> HTMLResponse:
+    months = service.statistics(session, "month")
+    scenarios = service.statistics(session, "scenario")
+    share = service.punishment_share(session, today)
+    charts = {
+        "by-month": {
+            "labels": [r["key"] for r in months],
+            "type": "line",
+            "series": [
+                {"name": "核查次数", "data": [r["checks"] for r in months]},
+                {"name": "联合奖惩案例", "data": [r["cases"] for r in months]},
+            ],
+        },
+        "by-scenario": {
+            "labels": [r["key"] for r in scenarios],
+            "series": [
+                {"name": "核查次数", "data": [r["checks"] for r in scenarios]},
+                {"name": "命中措施", "data": [r["hits"] for r in scenarios]},
+                {"name": "案例", "data": [r["cases"] for r in scenarios]},
+            ],
+        },
+        "share": {
+            "labels": [p["month"] for p in share],
+            "type": "line",
+            "percent": True,
+            "series": [
+                {"name": "失信惩戒名单主体占比", "data": [p["share"] for p in share]},
+            ],
+        },
+    }
+    return render(
+        request,
+        "statistics.html",
+        {
+            "months": months,
+            "scenarios": scenarios,
+            "share": share,
+            "charts": {k: json.dumps(v, ensure_ascii=False) for k, v in charts.items()},
+        },
+    )
+
+
+@router.get("/console/checks", response_class=HTMLResponse)
+def checks_page(
+    request: Request,
+    session: SessionDep,
+    platform: PlatformDep,
+    principal: Annotated[Principal, require("checks:run")],
+) -> HTMLResponse:
+    measure_list = service.published(session, platform.catalog)
+    return render(
+        request,
+        "checks.html",
+        {
+            "scenarios": measure_list.scenarios,
+            "checks": service.recent_checks(session, principal),
+            "batch": None,
+        },
+    )
+
+
+@router.post("/console/checks")
+def run_check(
+    request: Request,
+    session: SessionDep,
+    platform: PlatformDep,
+    today: TodayDep,
+    principal: Annotated[Principal, require("checks:run")],
+    _csrf: CsrfDep,
+    scenario: Annotated[str, Form(max_length=48)],
+    purpose: Annotated[str, Form(max_length=200)],
+    uscc: Annotated[str, Form(max_length=40)] = "",
+    name: Annotated[str, Form(max_length=200)] = "",
+    region: Annotated[str, Form(max_length=6)] = "",
+) -> RedirectResponse:
+    check = service.run_check(
+        session,
+        catalog=platform.catalog,
+        signer=platform.signer,
+        id_hash=platform.cipher.hash,
+        principal=principal,
+        ref=service.SubjectRef(uscc=uscc or None, name=name or None, region=region or None),
+        scenario=scenario,
+        purpose=purpose,
+        today=today,
+        ip=_ip(request),
+    )
+    return RedirectResponse(f"/console/checks/{check.id}", status_code=303)
+
+
+@router.post("/console/checks/batch", response_class=HTMLResponse)
+def run_batch(
+    request: Request,
+    session: SessionDep,
+    platform: PlatformDep,
+    today: TodayDep,
+    principal: Annotated[Principal, require("checks:run")],
+    _csrf: CsrfDep,
+    scenario: Annotated[str, Form(max_length=48)],
+    purpose: Annotated[str, Form(max_length=200)],
+    file: Annotated[UploadFile, File()],
+) -> HTMLResponse:
+    """Tender evaluation: an XLSX (or CSV) of bidders with a column 统一社会信用代码 (or uscc), or 名称 + 行政区划代码."""
+    measure_list = service.published(session, platform.catalog)
+    service.require_scenario(measure_list, scenario)
+    results: list[dict[str, Any]] = []
+    for row in read_rows(file.file, file.filename or "batch.xlsx"):
+        if len(results) >= service.MAX_BATCH:
+            raise BadRequest(f"一次最多核查{service.MAX_BATCH}个主体", code="check.batch_too_large")
+        values = {
+            str(k).strip().lower(): ("" if v is None else str(v).strip()) for k, v in row.values.items()
+        }
+        ref = service.SubjectRef(
+            uscc=values.get("统一社会信用代码") or values.get("uscc") or None,
+            name=values.get("名称") or values.get("name") or None,
+            region=values.get("行政区划代码") or values.get("region") or None,
+        )
+        try:
+            with session.begin_nested():
+                check = service.run_check(
+                    session,
+                    catalog=platform.catalog,
+                    signer=platform.signer,
+                    id_hash=platform.cipher.hash,
+                    principal=principal,
+                    ref=ref,
+                    scenario=scenario,
+                    purpose=purpose,
+                    today=today,
+                    ip=_ip(request),
+                )
+            results.append({"row": row.number, "check": check, "error": None})
+        except XinyongError as exc:
+            results.append({"row": row.number, "check": None, "error": exc, "asked": ref})
+    return render(
+        request,
+        "checks.html",
+        {
+            "scenarios": measure_list.scenarios,
+            "checks": service.recent_checks(session, principal),
+            "batch": results,
+        },
+    )
+
+
+@router.get("/console/checks/{check_id}", response_class=HTMLResponse)
+def check_receipt(
+    check_id: str,
+    request: Request,
+    session: SessionDep,
+    platform: PlatformDep,
+    principal: Annotated[Principal, require("checks:run")],
+) -> HTMLResponse:
+    check = service.get_check(session, principal, check_id)
+    return render(
+        request,
+        "check_receipt.html",
+        {
+            "check": check,
+            "r": check.result,
+            "feedback": service.feedback_of(session, check.id),
+            "public_key": platform.signer.public_key_b64,
+            "signed_json": json.dumps(
+                {"result": check.result, "signature": check.signature}, ensure_ascii=False
+            ),
+        },
+    )
+
+
+@router.post("/console/checks/{check_id}/feedback")
+async def check_feedback(
+    check_id: str,
+    request: Request,
+    session: SessionDep,
+    today: TodayDep,
+    principal: Annotated[Principal, require("checks:run")],
+    _csrf: CsrfDep,
+) -> RedirectResponse:
+    check = service.get_check(session, principal, check_id)
+    form = await request.form()
+    items = []
+    for hit in check.result.get("hits", []):
+        code = hit["measure"]
+        outcome = str(form.get(f"outcome-{code}", ""))
+        if outcome:
+            items.append(
+                {"measure": code, "outcome": outcome, "reason": str(form.get(f"reason-{code}", ""))[:1000]}
+            )
+    if items:
+        service.record_feedback(session, principal, check, items, today)
+    return RedirectResponse(f"/console/checks/{check.id}", status_code=303)
+
+
+def _triggers_text(triggers: list[dict[str, Any]]) -> str:
+    lines = []
+    for t in triggers:
+        if t.get("list_type"):
+            lines.append(f"list:{t['list_type']}")
+        else:
+            lines.append(
+                f"item:{t['item']}"
+                + (f":{','.join(t.get('severities') or [])}" if t.get("severities") else "")
+            )
+    return "\n".join(lines)
+
+
+def _parse_triggers(text: str) -> list[dict[str, Any]]:
+    triggers: list[dict[str, Any]] = []
+    for line in text.splitlines():
+        parts = [p.strip() for p in line.strip().split(":")]
+        if parts[0] == "list" and len(parts) == 2:
+            triggers.append({"list_type": parts[1]})
+        elif parts[0] == "item" and len(parts) in (2, 3):
+            severities = [s for s in parts[2].replace("，", ",").split(",") if s] if len(parts) == 3 else []
+            triggers.append({"item": parts[1], "severities": severities})
+        elif line.strip():
+            raise ValidationFailed(f"无法识别的触发条件：{line.strip()}", code="measures.trigger_format")
+    return triggers
+
+
+@router.get("/console/measures", response_class=HTMLResponse)
+def measures_console(
+    request: Request,
+    session: SessionDep,
+    platform: PlatformDep,
+    today: TodayDep,
+    principal: Annotated[Principal, require("measures:manage")],
+    edit: str = "",
+) -> HTMLResponse:
+    draft = service.current_draft(session)
+    current = service.published(session, platform.catalog)
+    editing = None
+    if draft is not None:
+        editing = next((m for m in draft.document["measures"] if m["code"] == edit), None)
+    return render(
+        request,
+        "measures_console.html",
+        {
+            "current": current,
+            "draft": draft,
+            "editing": editing,
+            "editing_triggers": _triggers_text(editing["triggers"]) if editing else "",
+            "dry_run": service.dry_run(session, platform.catalog, draft, today) if draft else None,
+        },
+    )
+
+
+@router.post("/console/measures/draft")
+def start_draft(
+    session: SessionDep,
+    platform: PlatformDep,
+    principal: Annotated[Principal, require("measures:manage")],
+    _csrf: CsrfDep,
+    version: Annotated[str, Form(max_length=32)],
+) -> RedirectResponse:
+    service.start_draft(session, platform.catalog, principal, version)
+    return RedirectResponse("/console/measures", status_code=303)
+
+
+@router.post("/console/measures/draft/measure")
+def save_measure(
+    session: SessionDep,
+    platform: PlatformDep,
+    principal: Annotated[Principal, require("measures:manage")],
+    _csrf: CsrfDep,
+    code: Annotated[str, Form(max_length=48)],
+    name: Annotated[str, Form(max_length=100)],
+    kind: Annotated[str, Form(max_length=16)],
+    nature: Annotated[str, Form(max_length=16)],
+    action: Annotated[str, Form(max_length=48)],
+    scenarios: Annotated[str, Form(max_length=500)],
+    triggers: Annotated[str, Form(max_length=2000)],
+    description: Annotated[str, Form(max_length=1000)],
+    legal_basis: Annotated[str, Form(max_length=2000)] = "",
+    implementers: Annotated[str, Form(max_length=500)] = "*",
+    valid_from: Annotated[str, Form(max_length=10)] = "",
+    valid_until: Annotated[str, Form(max_length=10)] = "",
+) -> RedirectResponse:
+    draft = service.current_draft(session)
+    if draft is None:
+        raise ValidationFailed("请先创建草稿", code="measures.no_draft")
+    measure = {
+        "code": code.strip(),
+        "name": name.strip(),
+        "kind": kind,
+        "nature": nature,
+        "action": action,
+        "scenarios": [s.strip() for s in scenarios.replace("，", ",").split(",") if s.strip()],
+        "triggers": _parse_triggers(triggers),
+        "implementers": [s.strip() for s in implementers.replace("，", ",").split(",") if s.strip()] or ["*"],
+        "description": description.strip(),
+        "legal_basis": legal_basis.strip(),
+        "valid_from": valid_from or draft.document["effective_from"],
+        "valid_until": valid_until or None,
+    }
+    service.save_measure(session, platform.catalog, principal, draft, measure)
+    return RedirectResponse("/console/measures", status_code=303)
+
+
+@router.post("/console/measures/publish")
+def publish(
+    session: SessionDep, principal: Annotated[Principal, require("measures:manage")], _csrf: CsrfDep
+) -> RedirectResponse:
+    draft = service.current_draft(session)
+    if draft is None:
+        raise ValidationFailed("没有待发布的草稿", code="measures.no_draft")
+    service.publish(session, principal, draft)
+    return RedirectResponse("/measures", status_code=303)
