@@ -24,6 +24,7 @@ def seed(
 ) -> None:
     """Seed demo departments, subjects and records (real region codes, valid USCCs and resident IDs)."""
     from xinyong.demo import service
+    from xinyong.demo.supervision import seed_supervision
 
     platform = open_platform()
     if not platform.settings.demo_mode:
@@ -55,9 +56,11 @@ def seed(
 
         service.seed(session, platform.ingest_context(today()), scale=scale, on_batch=on_batch)
         users = service.seed_accounts(session, platform.ingest_context(today()))
+        history = seed_supervision(session, platform.ingest_context(today()), platform.signer, scale=scale)
     typer.echo(
         "demo seeded in {:.0f}s: accepted {accepted}, updated {updated}, unchanged {unchanged}, "
         "rejected {rejected}, queued for review {queued}".format(time.perf_counter() - started, **totals)
     )
+    typer.echo(f"list entries {history['entries']}, checks {history['checks']}")
     if users:
         typer.echo(f"demo accounts (password {service.DEMO_PASSWORD}, demo mode only): {', '.join(users)}")

@@ -215,8 +215,9 @@ def run_check(
     today: dt.date,
     ip: str | None = None,
     batch_id: str | None = None,
+    at: dt.datetime | None = None,
 ) -> Check:
-    """Run, sign, store and audit one check."""
+    """Run, sign, store and audit one check (`at` defaults to now; the demo history passes past times)."""
     if not principal.department_code:
         raise Forbidden("核查须以部门身份进行", code="check.department_required")
     if not purpose.strip():
@@ -225,7 +226,7 @@ def run_check(
     require_scenario(measure_list, scenario)
     subject, asked = _resolve(session, ref, id_hash, today)
     hits = hits_for(session, measure_list, subject.id, scenario, today) if subject else []
-    now = dt.datetime.now(dt.UTC)
+    now = at or dt.datetime.now(dt.UTC)
     check_id = uuid.uuid4().hex
     clean_purpose = purpose.strip()[:200]
     payload: dict[str, Any] = {

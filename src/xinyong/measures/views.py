@@ -36,10 +36,15 @@ def measures_page(
 
 @router.get("/statistics", response_class=HTMLResponse)
 def statistics_page(
-    request: Request, session: SessionDep, today: TodayDep, principal: Annotated[Principal, require("public")]
+    request: Request,
+    session: SessionDep,
+    platform: PlatformDep,
+    today: TodayDep,
+    principal: Annotated[Principal, require("public")],
 ) -> HTMLResponse:
+    names = service.published(session, platform.catalog).scenarios
     months = service.statistics(session, "month")
-    scenarios = service.statistics(session, "scenario")
+    scenarios = [r | {"key": names.get(r["key"], r["key"])} for r in service.statistics(session, "scenario")]
     share = service.punishment_share(session, today)
     charts = {
         "by-month": {
