@@ -8,6 +8,7 @@ from xinyong.accounts.cli import departments_app, tokens_app, users_app
 from xinyong.audit.cli import audit_app
 from xinyong.clikit import open_platform
 from xinyong.demo.cli import demo_app
+from xinyong.jobs import jobs_app
 from xinyong.records.cli import ingest_command, review_app
 
 app = typer.Typer(help="xinyong 公共信用信息平台", no_args_is_help=True, add_completion=False)
@@ -19,6 +20,7 @@ app.add_typer(tokens_app, name="tokens")
 app.add_typer(audit_app, name="audit")
 app.add_typer(review_app, name="review")
 app.add_typer(demo_app, name="demo")
+app.add_typer(jobs_app, name="jobs")
 app.command("ingest")(ingest_command)
 
 

@@ -27,6 +27,7 @@ class Settings(BaseSettings):
     # Ed25519 seed (32 bytes, base64) for signing check results; derived from secret_key when unset.
     signing_key: SecretStr | None = None
     demo_mode: bool = True
+    credit_office_department: str = "SCFGW"  # the department hosting the credit office (信用办)
     log_level: str = "INFO"
     max_upload_mb: int = Field(default=200, ge=1)
     ingest_chunk_size: int = Field(default=5000, ge=100)

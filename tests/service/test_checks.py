@@ -328,3 +328,29 @@ def _cipher(session: Session) -> Any:
     from xinyong.kit.crypto import PersonalIdCipher
 
     return PersonalIdCipher.from_secrets("t", None, None)
+
+
+class TestEscalation:
+    def test_three_serious_penalties_in_two_years_propose_once_and_never_list(
+        self, client: TestClient, session: Session
+    ) -> None:
+        from xinyong.lists import jobs
+
+        code = uscc()
+        dates = ["2025-03-01", "2025-12-01", "2026-06-01"]
+        load(client, session, "CF", [penalty(CF_XDR_SHXYM=code, severity="严重", CF_JDRQ=d) for d in dates])
+        other = uscc()
+        load(
+            client,
+            session,
+            "CF",
+            [penalty(CF_XDR_SHXYM=other, severity="严重", CF_JDRQ=d) for d in dates[1:]],
+        )
+        department(session, "SCFGW", "四川省发展和改革委员会")
+        rules = jobs.load_rules()
+        assert jobs.propose_escalations(session, rules, today=TODAY, credit_office="SCFGW") == 1
+        assert jobs.propose_escalations(session, rules, today=TODAY, credit_office="SCFGW") == 0
+        (entry,) = lists.entries(session, department_code="SCFGW")
+        assert entry.status == "proposed" and entry.escalation_rule == "CF-SERIOUS-3-24"
+        assert subjects.get(session, entry.subject_id).uscc == code
+        assert "2025-03-01" in entry.facts and entry.legal_basis

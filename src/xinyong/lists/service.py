@@ -78,6 +78,8 @@ def propose(
         raise ValidationFailed("市场禁入须写明禁入的行业或活动范围", code="list.scope_required")
     if not principal.department_code:
         raise Forbidden("须以认定部门身份提出", code="list.department_required")
+    if subject_id is None or subject_id < 1:
+        raise ValidationFailed("须指定主体", code="list.subject_required")
     entry = ListEntry(
         subject_id=subject_id,
         list_type=list_type,
