@@ -15,6 +15,7 @@ from xinyong.audit import views as audit_views
 from xinyong.catalog import api as catalog_api
 from xinyong.catalog import views as catalog_views
 from xinyong.config import Settings, get_settings
+from xinyong.content import views as content_views
 from xinyong.db.engine import make_engine, make_sessionmaker
 from xinyong.kit.crypto import PersonalIdCipher, Signer
 from xinyong.lists import views as lists_views
@@ -110,6 +111,7 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
         audit_views,
         measures_views,
         lists_views,
+        content_views,
     ):
         app.include_router(module.router)
     return app

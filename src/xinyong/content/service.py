@@ -41,7 +41,6 @@ TITLE_MAX, SUMMARY_MAX, SOURCE_MAX, BODY_MAX = 200, 500, 100, 20000
 MEASURE_CODES_MAX = 20
 _MEASURE_CODE = re.compile(r"^[PI]-[A-Z0-9]+(-[A-Z0-9]+)*$")
 _CODE_SEPARATORS = re.compile(r"[\s,，、;；]+")
-_BLANK_LINE = re.compile(r"\n[ \t\u3000]*\n")
 
 
 # --- text helpers (pure) --------------------------------------------------------------------------------
@@ -54,9 +53,17 @@ def parse_codes(text: str) -> list[str]:
 
 def paragraphs(body: str) -> list[list[str]]:
     """The body's paragraphs (split on blank lines), each as its lines. Rendered escaped, never as HTML."""
-    text = body.replace("\r\n", "\n").replace("\r", "\n").strip()
-    blocks = (block.strip("\n") for block in _BLANK_LINE.split(text))
-    return [[line.rstrip() for line in block.split("\n")] for block in blocks if block.strip()]
+    result: list[list[str]] = []
+    current: list[str] = []
+    for line in body.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        if line.strip():
+            current.append(line.rstrip())
+        elif current:
+            result.append(current)
+            current = []
+    if current:
+        result.append(current)
+    return result
 
 
 def excerpt(article: Article, limit: int = 120) -> str:

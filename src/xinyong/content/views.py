@@ -34,7 +34,7 @@ def _labels() -> dict[str, Any]:
 
 
 @router.get("/cases", response_class=HTMLResponse)
-def cases(
+def portal_cases(
     request: Request,
     session: SessionDep,
     principal: Annotated[Principal, require("public")],
@@ -54,7 +54,7 @@ def cases(
 
 
 @router.get("/cases/{article_id}", response_class=HTMLResponse)
-def case(
+def portal_case(
     article_id: int,
     request: Request,
     session: SessionDep,
@@ -112,7 +112,7 @@ def _console(
 
 
 @router.get(CONSOLE, response_class=HTMLResponse)
-def console(
+def content_console(
     request: Request,
     session: SessionDep,
     principal: Annotated[Principal, require("measures:manage")],
@@ -149,7 +149,7 @@ CodesForm = Annotated[str, Form(max_length=1000)]
 
 
 @router.post(CONSOLE, response_class=HTMLResponse, response_model=None)
-def create(
+def content_create(
     request: Request,
     session: SessionDep,
     principal: Annotated[Principal, require("measures:manage")],
@@ -181,7 +181,7 @@ def create(
 
 
 @router.post(CONSOLE + "/{article_id}", response_class=HTMLResponse, response_model=None)
-def update(
+def content_update(
     article_id: int,
     request: Request,
     session: SessionDep,
@@ -216,7 +216,7 @@ def update(
 
 
 @router.post(CONSOLE + "/{article_id}/publish")
-def publish(
+def content_publish(
     article_id: int,
     session: SessionDep,
     today: TodayDep,
@@ -228,7 +228,7 @@ def publish(
 
 
 @router.post(CONSOLE + "/{article_id}/withdraw")
-def withdraw(
+def content_withdraw(
     article_id: int,
     session: SessionDep,
     principal: Annotated[Principal, require("measures:manage")],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from xinyong.accounts import models as _accounts  # noqa: F401
 from xinyong.audit import models as _audit  # noqa: F401
+from xinyong.content import models as _content  # noqa: F401
 from xinyong.db.base import Base
 from xinyong.lists import models as _lists  # noqa: F401
 from xinyong.measures import models as _measures  # noqa: F401

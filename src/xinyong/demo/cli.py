@@ -23,6 +23,8 @@ def seed(
     ),
 ) -> None:
     """Seed demo departments, subjects and records (real region codes, valid USCCs and resident IDs)."""
+    from xinyong.accounts.policy import SYSTEM
+    from xinyong.content.demo import seed_articles
     from xinyong.demo import service
     from xinyong.demo.supervision import seed_supervision
 
@@ -56,6 +58,7 @@ def seed(
 
         service.seed(session, platform.ingest_context(today()), scale=scale, on_batch=on_batch)
         users = service.seed_accounts(session, platform.ingest_context(today()))
+        seed_articles(session, SYSTEM, today())
         history = seed_supervision(session, platform.ingest_context(today()), platform.signer, scale=scale)
     typer.echo(
         "demo seeded in {:.0f}s: accepted {accepted}, updated {updated}, unchanged {unchanged}, "

@@ -12,7 +12,17 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescap
 
 from xinyong.kit import regions
 
-DOMAINS_WITH_PAGES = ("web", "catalog", "subjects", "records", "accounts", "audit", "measures", "lists")
+DOMAINS_WITH_PAGES = (
+    "web",
+    "catalog",
+    "subjects",
+    "records",
+    "accounts",
+    "audit",
+    "measures",
+    "lists",
+    "content",
+)
 
 
 def build_templates() -> Jinja2Templates:
