@@ -15,15 +15,11 @@ from xinyong.audit import service as audit
 from xinyong.kit.errors import Forbidden, XinyongError
 from xinyong.subjects import rules as subject_rules
 from xinyong.subjects import service as subjects
-from xinyong.web.deps import PlatformDep, SessionDep, TodayDep
+from xinyong.web.deps import PlatformDep, SessionDep, TodayDep, client_ip
 from xinyong.web.ratelimit import rate_limited
 from xinyong.web.templating import render
 
 router = APIRouter(include_in_schema=False)
-
-
-def _ip(request: Request) -> str | None:
-    return request.client.host if request.client else None
 
 
 def _safe_next(target: str) -> str:
@@ -50,19 +46,24 @@ def login(
 ) -> Response:
     try:
         user = auth.authenticate(
-            session, username, password, ip=_ip(request), demo_mode=platform.settings.demo_mode
+            session, username, password, ip=client_ip(request), demo_mode=platform.settings.demo_mode
         )
     except XinyongError as exc:
         attempted = Principal(kind="user", name=username.strip()[:64] or "?")
         audit.record(
-            session, attempted, "auth.login", outcome="failed", ip=_ip(request), details={"code": exc.code}
+            session,
+            attempted,
+            "auth.login",
+            outcome="failed",
+            ip=client_ip(request),
+            details={"code": exc.code},
         )
         session.commit()  # the failed attempt must count even though the request fails
         return render(
             request, "login.html", {"next": _safe_next(next), "error": exc}, status_code=exc.status_code
         )
-    audit.record(session, auth.principal_for_user(user), "auth.login", ip=_ip(request))
-    token = auth.start_session(session, user, ip=_ip(request))
+    audit.record(session, auth.principal_for_user(user), "auth.login", ip=client_ip(request))
+    token = auth.start_session(session, user, ip=client_ip(request))
     home = "/account" if user.role == "subject" else "/console" if user.role != "agency" else "/"
     response = RedirectResponse(_safe_next(next) if next not in ("", "/") else home, status_code=303)
     response.set_cookie(
@@ -85,7 +86,7 @@ def logout(
 ) -> Response:
     if cookie := request.cookies.get(SESSION_COOKIE):
         auth.end_session(session, cookie)
-    audit.record(session, principal, "auth.logout", ip=_ip(request))
+    audit.record(session, principal, "auth.logout", ip=client_ip(request))
     response = RedirectResponse("/", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response
@@ -139,7 +140,7 @@ def register(
         auth.principal_for_user(user),
         "account.register",
         subject_id=user.subject_id,
-        ip=_ip(request),
+        ip=client_ip(request),
     )
     return RedirectResponse("/login?next=/account", status_code=303)
 
@@ -202,6 +203,6 @@ def add_user(
         department_code=department or None,
     )
     audit.record(
-        session, principal, "user.create", target=user.username, ip=_ip(request), details={"role": role}
+        session, principal, "user.create", target=user.username, ip=client_ip(request), details={"role": role}
     )
     return RedirectResponse("/console/users", status_code=303)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -11,9 +10,9 @@ from pydantic import BaseModel, Field, model_validator
 from xinyong.accounts.deps import require
 from xinyong.accounts.policy import Principal
 from xinyong.kit.crypto import verify_signature
-from xinyong.kit.errors import ValidationFailed, XinyongError
+from xinyong.kit.errors import ValidationFailed
 from xinyong.measures import service
-from xinyong.web.deps import PlatformDep, SessionDep, TodayDep
+from xinyong.web.deps import PlatformDep, SessionDep, TodayDep, client_ip
 from xinyong.web.ratelimit import rate_limited
 
 router = APIRouter(tags=["checks"], dependencies=[rate_limited("api")])
@@ -104,7 +103,7 @@ def run_check(
         scenario=body.scenario,
         purpose=body.purpose,
         today=today,
-        ip=request.client.host if request.client else None,
+        ip=client_ip(request),
     )
     return _read(check, platform.signer.public_key_b64)
 
@@ -119,35 +118,29 @@ def run_batch(
     principal: Annotated[Principal, require("checks:run")],
 ) -> dict[str, Any]:
     """Check up to 1,000 subjects at once (e.g. every bidder of a tender); each row succeeds or fails alone."""
-    service.require_scenario(service.published(session, platform.catalog), body.scenario)
-    batch_id = uuid.uuid4().hex
-    results: list[dict[str, Any]] = []
-    for index, subject in enumerate(body.subjects, start=1):
-        try:
-            with session.begin_nested():
-                check = service.run_check(
-                    session,
-                    catalog=platform.catalog,
-                    signer=platform.signer,
-                    id_hash=platform.cipher.hash,
-                    principal=principal,
-                    ref=subject.ref(),
-                    scenario=body.scenario,
-                    purpose=body.purpose,
-                    today=today,
-                    ip=request.client.host if request.client else None,
-                    batch_id=batch_id,
-                )
-            results.append(
-                {
-                    "row": index,
-                    "check_id": check.id,
-                    "subject": check.result["subject"],
-                    "hits": check.result["hits"],
-                }
-            )
-        except XinyongError as exc:  # one bad row (bad code, ambiguous name) does not fail the batch
-            results.append({"row": index, "error": {"code": exc.code, "message": exc.message}})
+    batch_id, rows = service.run_batch(
+        session,
+        catalog=platform.catalog,
+        signer=platform.signer,
+        id_hash=platform.cipher.hash,
+        principal=principal,
+        refs=[(n, s.ref()) for n, s in enumerate(body.subjects, start=1)],
+        scenario=body.scenario,
+        purpose=body.purpose,
+        today=today,
+        ip=client_ip(request),
+    )
+    results = [
+        {
+            "row": r.row,
+            "check_id": r.check.id,
+            "subject": r.check.result["subject"],
+            "hits": r.check.result["hits"],
+        }
+        if r.check is not None
+        else {"row": r.row, "error": {"code": r.error.code, "message": r.error.message} if r.error else None}
+        for r in rows
+    ]
     return {"batch_id": batch_id, "count": len(results), "results": results}
 
 

@@ -24,7 +24,7 @@ from xinyong.audit import service as audit
 from xinyong.catalog.schemas import Catalog
 from xinyong.kit import identifiers, names
 from xinyong.kit.crypto import Signer
-from xinyong.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from xinyong.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed, XinyongError
 from xinyong.lists import service as lists
 from xinyong.measures import loader
 from xinyong.measures.models import Check, MeasureFeedback, MeasureListVersion
@@ -516,3 +516,52 @@ def publish(session: Session, principal: Principal, draft: MeasureListVersion) -
     draft.published_at = dt.datetime.now(dt.UTC)
     audit.record(session, principal, "measures.publish", target=draft.version)
     session.flush()
+
+
+@dataclass(frozen=True)
+class BatchRow:
+    row: int
+    ref: SubjectRef
+    check: Check | None
+    error: XinyongError | None
+
+
+def run_batch(
+    session: Session,
+    *,
+    catalog: Catalog,
+    signer: Signer,
+    id_hash: Any,
+    principal: Principal,
+    refs: Sequence[tuple[int, SubjectRef]],
+    scenario: str,
+    purpose: str,
+    today: dt.date,
+    ip: str | None = None,
+) -> tuple[str, list[BatchRow]]:
+    """Check many subjects for one purpose (e.g. every bidder of a tender); each row succeeds or fails alone."""
+    if len(refs) > MAX_BATCH:
+        raise ValidationFailed(f"一次最多核查{MAX_BATCH}个主体", code="check.batch_too_large")
+    require_scenario(published(session, catalog), scenario)
+    batch_id = uuid.uuid4().hex
+    rows: list[BatchRow] = []
+    for number, ref in refs:
+        try:
+            with session.begin_nested():  # a bad row (bad code, ambiguous name) rolls back alone
+                check = run_check(
+                    session,
+                    catalog=catalog,
+                    signer=signer,
+                    id_hash=id_hash,
+                    principal=principal,
+                    ref=ref,
+                    scenario=scenario,
+                    purpose=purpose,
+                    today=today,
+                    ip=ip,
+                    batch_id=batch_id,
+                )
+            rows.append(BatchRow(number, ref, check, None))
+        except XinyongError as exc:
+            rows.append(BatchRow(number, ref, None, exc))
+    return batch_id, rows

@@ -10,17 +10,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from xinyong.accounts.deps import CsrfDep, require
 from xinyong.accounts.policy import Principal
-from xinyong.kit.errors import BadRequest, ValidationFailed, XinyongError
+from xinyong.kit.errors import BadRequest, ValidationFailed
 from xinyong.kit.tabular import read_rows
 from xinyong.measures import service
-from xinyong.web.deps import PlatformDep, SessionDep, TodayDep
+from xinyong.web.deps import PlatformDep, SessionDep, TodayDep, client_ip
 from xinyong.web.templating import render
 
 router = APIRouter(include_in_schema=False)
-
-
-def _ip(request: Request) -> str | None:
-    return request.client.host if request.client else None
 
 
 @router.get("/measures", response_class=HTMLResponse)
@@ -127,7 +123,7 @@ def run_check(
         scenario=scenario,
         purpose=purpose,
         today=today,
-        ip=_ip(request),
+        ip=client_ip(request),
     )
     return RedirectResponse(f"/console/checks/{check.id}", status_code=303)
 
@@ -145,37 +141,36 @@ def run_batch(
     file: Annotated[UploadFile, File()],
 ) -> HTMLResponse:
     """Tender evaluation: an XLSX (or CSV) of bidders with a column 统一社会信用代码 (or uscc), or 名称 + 行政区划代码."""
-    measure_list = service.published(session, platform.catalog)
-    service.require_scenario(measure_list, scenario)
-    results: list[dict[str, Any]] = []
+    refs: list[tuple[int, service.SubjectRef]] = []
     for row in read_rows(file.file, file.filename or "batch.xlsx"):
-        if len(results) >= service.MAX_BATCH:
+        if len(refs) >= service.MAX_BATCH:
             raise BadRequest(f"一次最多核查{service.MAX_BATCH}个主体", code="check.batch_too_large")
         values = {
             str(k).strip().lower(): ("" if v is None else str(v).strip()) for k, v in row.values.items()
         }
-        ref = service.SubjectRef(
-            uscc=values.get("统一社会信用代码") or values.get("uscc") or None,
-            name=values.get("名称") or values.get("name") or None,
-            region=values.get("行政区划代码") or values.get("region") or None,
+        refs.append(
+            (
+                row.number,
+                service.SubjectRef(
+                    uscc=values.get("统一社会信用代码") or values.get("uscc") or None,
+                    name=values.get("名称") or values.get("name") or None,
+                    region=values.get("行政区划代码") or values.get("region") or None,
+                ),
+            )
         )
-        try:
-            with session.begin_nested():
-                check = service.run_check(
-                    session,
-                    catalog=platform.catalog,
-                    signer=platform.signer,
-                    id_hash=platform.cipher.hash,
-                    principal=principal,
-                    ref=ref,
-                    scenario=scenario,
-                    purpose=purpose,
-                    today=today,
-                    ip=_ip(request),
-                )
-            results.append({"row": row.number, "check": check, "error": None})
-        except XinyongError as exc:
-            results.append({"row": row.number, "check": None, "error": exc, "asked": ref})
+    _batch_id, results = service.run_batch(
+        session,
+        catalog=platform.catalog,
+        signer=platform.signer,
+        id_hash=platform.cipher.hash,
+        principal=principal,
+        refs=refs,
+        scenario=scenario,
+        purpose=purpose,
+        today=today,
+        ip=client_ip(request),
+    )
+    measure_list = service.published(session, platform.catalog)
     return render(
         request,
         "checks.html",

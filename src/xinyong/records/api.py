@@ -16,7 +16,7 @@ from xinyong.kit.tabular import write_csv
 from xinyong.records import service
 from xinyong.records.models import Batch
 from xinyong.records.schemas import Receipt, RecordsSubmit
-from xinyong.web.deps import PlatformDep, SessionDep, TodayDep
+from xinyong.web.deps import PlatformDep, SessionDep, TodayDep, client_ip
 from xinyong.web.ratelimit import rate_limited
 
 router = APIRouter(tags=["records"], dependencies=[rate_limited("api")])
@@ -62,7 +62,7 @@ def submit_records(
         principal,
         "records.ingest",
         target=receipt.batch_id,
-        ip=request.client.host if request.client else None,
+        ip=client_ip(request),
         details={
             "item": receipt.item,
             "provider": provider,
@@ -100,7 +100,7 @@ def rejected_report(
         principal,
         "batch.export_rejected",
         target=batch.id,
-        ip=request.client.host if request.client else None,
+        ip=client_ip(request),
         details={"rows": max(0, len(rows) - 1)},
     )
     return StreamingResponse(

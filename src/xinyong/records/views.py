@@ -19,7 +19,7 @@ from xinyong.kit.tabular import read_rows
 from xinyong.records import repository, service
 from xinyong.records.api import provider_for, readable_batch
 from xinyong.subjects import rules as subject_rules
-from xinyong.web.deps import PlatformDep, SessionDep, TodayDep
+from xinyong.web.deps import PlatformDep, SessionDep, TodayDep, client_ip
 from xinyong.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -31,10 +31,6 @@ def _date_or_none(value: str) -> dt.date | None:
         return dt.date.fromisoformat(value) if value else None
     except ValueError:
         return None
-
-
-def _ip(request: Request) -> str | None:
-    return request.client.host if request.client else None
 
 
 @router.get("/publicity/{kind}", response_class=HTMLResponse)
@@ -143,7 +139,7 @@ def console_ingest(
         principal,
         "records.ingest",
         target=receipt.batch_id,
-        ip=_ip(request),
+        ip=client_ip(request),
         details={
             "item": receipt.item,
             "provider": provider,
@@ -201,7 +197,7 @@ def console_resolve(
         principal,
         "review.resolve",
         target=str(row_id),
-        ip=_ip(request),
+        ip=client_ip(request),
         details={"uscc": normalize_code(uscc), "batch": receipt.batch_id},
     )
     return RedirectResponse("/console/review", status_code=303)

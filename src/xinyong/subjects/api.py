@@ -12,7 +12,7 @@ from xinyong.kit.identifiers import normalize_code
 from xinyong.records import service as records
 from xinyong.subjects import rules, service
 from xinyong.subjects.schemas import SubjectDetail, SubjectPage, SubjectSummary
-from xinyong.web.deps import PlatformDep, SessionDep, TodayDep
+from xinyong.web.deps import PlatformDep, SessionDep, TodayDep, client_ip
 from xinyong.web.ratelimit import rate_limited
 
 router = APIRouter(tags=["subjects"])
@@ -55,7 +55,7 @@ def get_subject(
         subject.id,
         today,
         purpose=purpose,
-        ip=request.client.host if request.client else None,
+        ip=client_ip(request),
     )
     return SubjectDetail(
         **rules.summary(subject), records=[rules.record_read(catalog, r, today) for r in found]

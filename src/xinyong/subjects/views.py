@@ -15,7 +15,7 @@ from xinyong.kit.pagination import Page
 from xinyong.records import repository as records_repository
 from xinyong.records import service as records
 from xinyong.subjects import rules, service
-from xinyong.web.deps import PlatformDep, SessionDep, TodayDep
+from xinyong.web.deps import PlatformDep, SessionDep, TodayDep, client_ip
 from xinyong.web.ratelimit import rate_limited
 from xinyong.web.templating import render
 
@@ -71,7 +71,7 @@ def subject_page(
         subject.id,
         today,
         purpose=purpose,
-        ip=request.client.host if request.client else None,
+        ip=client_ip(request),
     )
     sections: list[dict[str, Any]] = []
     for code, group in groupby(found, key=lambda r: r.item_code):

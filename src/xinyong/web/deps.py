@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from xinyong.catalog import service as catalog_service
 from xinyong.catalog.schemas import Catalog
 from xinyong.config import Settings
+from xinyong.db.session import transaction
 from xinyong.disclosure import service as disclosure_service
 from xinyong.kit.crypto import PersonalIdCipher, Signer
 from xinyong.records.service import IngestContext
@@ -50,15 +51,13 @@ def get_platform(request: Request) -> Platform:
 
 def get_session(request: Request) -> Iterator[Session]:
     """One transaction per request: committed when the handler returns, rolled back if it raises."""
-    session = get_platform(request).sessions()
-    try:
+    with transaction(get_platform(request).sessions) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
+
+
+def client_ip(request: Request) -> str | None:
+    """The caller's address, for the audit trail and rate limits."""
+    return request.client.host if request.client else None
 
 
 def get_today() -> dt.date:
