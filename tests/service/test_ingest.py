@@ -229,3 +229,38 @@ class TestSubjectResolution:
         queued = session.scalars(select(UnresolvedRow)).one()
         receipt = service.resolve_unresolved(session, ctx, queued.id, code)
         assert receipt.accepted == 1 and queued.status == "resolved"
+
+
+class TestInterruptedIngest:
+    def test_a_rerun_after_a_crash_finishes_the_file_without_duplicates(
+        self, session: Session, ctx: IngestContext
+    ) -> None:
+        department(session)
+        session.commit()
+        rows = [Row(n, penalty()) for n in range(2, 12)]
+        calls = {"n": 0}
+
+        def crash_after_first_chunk(batch: object) -> None:
+            session.commit()
+            calls["n"] += 1
+            if calls["n"] == 1:
+                raise RuntimeError("power cut")
+
+        with pytest.raises(RuntimeError):
+            service.ingest(
+                session,
+                ctx,
+                item_code="CF",
+                provider_code="SCMR",
+                rows=rows,
+                source="test",
+                chunk_size=4,
+                on_chunk=crash_after_first_chunk,
+            )
+        session.rollback()
+        assert session.scalar(select(func.count(Record.id))) == 4  # the first chunk was committed
+        receipt = service.ingest(
+            session, ctx, item_code="CF", provider_code="SCMR", rows=rows, source="test", chunk_size=4
+        )
+        assert (receipt.accepted, receipt.unchanged) == (6, 4)
+        assert session.scalar(select(func.count(Record.id))) == 10
