@@ -63,3 +63,15 @@ def test_audit_verify_reports_an_intact_chain(env: Path) -> None:
     runner.invoke(app, ["tokens", "create", "--department", "SCFGW", "--scopes", "records:write"])
     result = runner.invoke(app, ["audit", "verify"])
     assert result.exit_code == 0 and "intact" in result.output
+
+
+def test_daily_jobs_run_and_a_second_run_the_same_day_does_nothing(env: Path) -> None:
+    first = runner.invoke(app, ["jobs", "run"])
+    assert first.exit_code == 0, first.output
+    assert (
+        "escalation: 0 subjects proposed" in first.output
+        and "disclosure: 0 publicity windows ended" in first.output
+    )
+    again = runner.invoke(app, ["jobs", "run"])
+    assert again.exit_code == 0 and "disclosure: 0" in again.output
+    assert "intact" in runner.invoke(app, ["audit", "verify"]).output
