@@ -9,11 +9,9 @@ signed (Ed25519) and stored, so it can be fetched and verified later.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Integer, String, func, or_, select
@@ -44,14 +42,24 @@ class SubjectRef:
     region: str | None = None
 
 
-@lru_cache(maxsize=16)
-def _parsed(document_json: str, item_codes: frozenset[str]) -> MeasureList:
-    return loader.validate_document(json.loads(document_json), item_codes)
+_PARSED: dict[tuple[int, str, frozenset[str]], MeasureList] = {}
 
 
 def published(session: Session, catalog: Catalog) -> MeasureList:
-    """The measure list in force; the shipped list is published on first use of an empty store."""
-    row = session.scalars(select(MeasureListVersion).where(MeasureListVersion.status == "published")).first()
+    """The measure list in force; the shipped list is published on first use of an empty store.
+
+    Hot path of every check: one small query for the published version's id; the document is read and
+    validated only when that version was not seen before by this process.
+    """
+    item_codes = frozenset(i.code for i in catalog.items)
+    head = session.execute(
+        select(MeasureListVersion.id, MeasureListVersion.version).where(
+            MeasureListVersion.status == "published"
+        )
+    ).first()
+    if head is not None and (head.id, head.version, item_codes) in _PARSED:
+        return _PARSED[(head.id, head.version, item_codes)]
+    row = session.get(MeasureListVersion, head.id) if head is not None else None
     if row is None:
         shipped = loader.load_shipped({i.code for i in catalog.items})
         row = MeasureListVersion(
@@ -64,7 +72,9 @@ def published(session: Session, catalog: Catalog) -> MeasureList:
         )
         session.add(row)
         session.flush()
-    return _parsed(json.dumps(row.document, sort_keys=True), frozenset(i.code for i in catalog.items))
+    parsed = loader.validate_document(row.document, item_codes)
+    _PARSED[(row.id, row.version, item_codes)] = parsed
+    return parsed
 
 
 def _resolve(
