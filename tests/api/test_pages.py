@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from tests.helpers import bearer, licence, login, penalty, uscc
+from xinyong.web.deps import SessionDep
 
 
 def seed(client: TestClient, session: Session, item: str, rows: list[dict], provider: str = "SCMR") -> dict:  # type: ignore[type-arg]
@@ -92,3 +93,21 @@ def test_security_headers_are_set(client: TestClient) -> None:
     response = client.get("/")
     assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
     assert response.headers["x-frame-options"] == "DENY"
+
+
+def test_a_request_whose_commit_fails_is_never_answered_with_success(platform) -> None:  # type: ignore[no-untyped-def]
+    """The request's transaction commits before the response is sent (dependency scope "function")."""
+    from xinyong.accounts.models import Department
+    from xinyong.app import create_app
+
+    app = create_app(platform=platform)
+
+    @app.get("/test/commit-fails")
+    def commit_fails(session: SessionDep) -> dict[str, bool]:
+        session.add(Department(code="BROKEN", name=None))  # NOT NULL violated: fails only at commit
+        return {"ok": True}
+
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.get("/test/commit-fails")
+    assert response.status_code == 500
+    assert "ok" not in response.text

@@ -66,5 +66,7 @@ def get_today() -> dt.date:
 
 
 PlatformDep = Annotated[Platform, Depends(get_platform)]
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": commit before the response is sent, so no client is told "done" for a transaction that
+# then fails to commit, and locks are not held while the response travels.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 TodayDep = Annotated[dt.date, Depends(get_today)]
