@@ -138,7 +138,8 @@ def _ingest_block(store: str, r: dict[str, Any]) -> list[str]:
         f"#### {title}{size_note}",
         "",
         f"File `{r['csv']}`: {r['rows']:,} penalty rows about {r['subjects']:,} subjects, {_n(r['csv_mb'])} MiB "
-        f"(generated in {_n(r['generate_s'], 1)} s, or reused). Finished {r.get('date', '?')}; its steps took "
+        f"(generated in {_n(r['generate_s'], 1)} s, or reused). Finished {r.get('date', '?')}"
+        f"{' at commit `' + r['git_head'] + '`' if r.get('git_head') else ''}; its steps took "
         f"{_n(r['wall_s'])} s in all.",
         "",
         *([analyze_note, ""] if analyze_note else []),
@@ -158,8 +159,13 @@ def _ingest_block(store: str, r: dict[str, Any]) -> list[str]:
         f"{_n(rerun['rows_per_s'])} | {r['ratio_rerun']:.3f} | {_n(rerun['peak_rss_mb'])} | "
         f"{rerun['load_avg_before']:.1f}→{rerun['load_avg_after']:.1f} |",
         "",
-        f"Target ratio ≥ {INGEST_TARGET_RATIO}: {_met(r['ratio_first'] >= INGEST_TARGET_RATIO)} "
-        f"(ingest reaches {r['ratio_first']:.1%} of the raw load's rate).",
+        (
+            "Diagnostic run, not a result against the target: compare its first ingest with the PostgreSQL "
+            "result above."
+            if store.endswith("-no-analyze")
+            else f"Target ratio ≥ {INGEST_TARGET_RATIO}: {_met(r['ratio_first'] >= INGEST_TARGET_RATIO)} "
+            f"(ingest reaches {r['ratio_first']:.1%} of the raw load's rate)."
+        ),
         f"First ingest receipt: accepted {first['accepted']:,}, updated {first['updated']:,}, unchanged "
         f"{first['unchanged']:,}, rejected {first['rejected']:,}, queued {first['queued']:,}; "
         f"{first['records_in_db']:,} records and {first['subjects_in_db']:,} subjects stored "
@@ -184,7 +190,8 @@ def _search_block(r: dict[str, Any]) -> list[str]:
     lines = [
         f"### Name search at {r['subjects']:,} subjects (PostgreSQL){size_note}",
         "",
-        f"Finished {r.get('date', '?')}, {_n(r['wall_s'])} s in all. Loaded {load['subjects']:,} subjects "
+        f"Finished {r.get('date', '?')}{' at commit `' + r['git_head'] + '`' if r.get('git_head') else ''}, "
+        f"{_n(r['wall_s'])} s in all. Loaded {load['subjects']:,} subjects "
         f"({load['distinct_names']:,} distinct names) with COPY in {_n(load['copy_s'], 1)} s, rebuilt "
         f"{len(load['indexes_rebuilt'])} secondary indexes in {_n(load['index_s'], 1)} s, VACUUM ANALYZE "
         f"{_n(load['vacuum_analyze_s'], 1)} s. Table {_n(load['table_mb'])} MiB, indexes "
@@ -258,13 +265,18 @@ def generated_block(results: dict[str, Any]) -> str:
         "| --- | ---: | ---: | ---: | --- | --- |",
     ]
     for key, r in results.get("ingest", {}).items():
+        diagnostic = key.endswith("-no-analyze")
         store = key.replace("-no-analyze", ", no ANALYZE (server as configured)")
         if r:
             size = "" if r["rows"] >= FULL_ROWS else f" (reduced: {r['rows']:,} rows)"
+            verdict = (
+                "diagnostic | |"
+                if diagnostic
+                else f"≥ {INGEST_TARGET_RATIO} | {_met(r['ratio_first'] >= INGEST_TARGET_RATIO)} |"
+            )
             lines.append(
                 f"| ingest {r['rows']:,} rows, {store}{size} | {_n(r['first']['rows_per_s'])} rows/s | "
-                f"{_n(r['reference']['rows_per_s'])} rows/s | {r['ratio_first']:.3f} | ≥ {INGEST_TARGET_RATIO} | "
-                f"{_met(r['ratio_first'] >= INGEST_TARGET_RATIO)} |"
+                f"{_n(r['reference']['rows_per_s'])} rows/s | {r['ratio_first']:.3f} | {verdict}"
             )
             lines.append(
                 f"| re-run same file, {store} | {_n(r['rerun']['rows_per_s'])} rows/s | "
@@ -282,8 +294,8 @@ def generated_block(results: dict[str, Any]) -> str:
     if m:
         pg = m.get("postgresql_settings", {})
         lines += [
-            f"- Run started {m.get('date', '?')}, checked-out commit `{m.get('git_head') or '?'}` (plus any "
-            "uncommitted work in the tree: see each benchmark's source digest)",
+            f"- Last run started {m.get('date', '?')} at commit `{m.get('git_head') or '?'}`; other people's "
+            "work kept landing in src/ meanwhile, so each benchmark names the code it measured (source digest)",
             f"- Machine: CPU {m['cpu']} ({m['cores']} cores as seen by the OS), "
             f"{m['ram_gib']} GiB RAM, {m['os']}",
             f"- Python {m['python']}, SQLAlchemy {m['sqlalchemy']}, psycopg {m['psycopg']}, "
@@ -315,7 +327,7 @@ HOW_TO = """
 
 ```sh
 make install-dev                                  # psycopg, rapidfuzz (the dev extra)
-python -m benchmarks.run                          # everything at full size, about 20-25 minutes on 2 cores
+python -m benchmarks.run                          # everything at full size, about 18-20 minutes on 2 cores
 python -m benchmarks.run --rows 100000 --only ingest          # quick ingest check, about 2 minutes
 python -m benchmarks.run --only ingest --stores sqlite
 python -m benchmarks.run --only search --subjects 200000

@@ -101,11 +101,11 @@ def main(argv: list[str] | None = None) -> int:
                 key = store
                 if outcome.get("server_autovacuum") is False and not outcome.get("autoanalyze_emulated"):
                     key = f"{store}-no-analyze"  # kept apart from the main result
-                results["ingest"][key] = {**outcome, "date": report.today()}
+                results["ingest"][key] = {**outcome, "date": report.today(), "git_head": common.git_head()}
                 report.save_results(results)
         if args.only in (None, "search"):
             outcome = search.run(args.subjects, args.queries, args.fuzz_queries, timeout_s=timeout_s)
-            results["search"] = {**outcome, "date": report.today()}
+            results["search"] = {**outcome, "date": report.today(), "git_head": common.git_head()}
             report.save_results(results)
     except PhaseFailed as exc:
         common.log(f"FAILED: {exc}")

@@ -36,6 +36,7 @@ def test_full_width_brackets_fold_to_half_width() -> None:
         ("天府公司", "天府"),
         ("天府科技（有限公司）", "天府科技"),
         ("公司", "公司"),  # a suffix alone is not stripped to nothing
+        ("成都天府软件园有限公司武侯分公司", "成都天府软件园有限公司武侯分公司"),
     ],
 )
 def test_core_name_drops_the_legal_form(name: str, core: str) -> None:

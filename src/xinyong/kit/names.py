@@ -63,6 +63,8 @@ def core_name(normalized: str) -> str:
     while changed:
         changed = False
         for suffix in LEGAL_FORM_SUFFIXES:
+            if suffix == "公司" and text.endswith("分公司"):
+                break  # a branch (分公司) keeps its name: ...有限公司武侯分公司 is not ...武侯分
             if text.endswith(suffix) and len(text) > len(suffix) + 1:
                 text = text[: -len(suffix)]
                 changed = True

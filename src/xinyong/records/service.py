@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import Any, cast
 
-from sqlalchemy import JSON, Table, insert, select, update
+from sqlalchemy import JSON, String, Table, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from xinyong.accounts import service as accounts
@@ -22,6 +22,7 @@ from xinyong.accounts.policy import Principal, allows, may_act_for_department
 from xinyong.audit import service as audit
 from xinyong.catalog import service as catalog_service
 from xinyong.catalog.schemas import Catalog, CatalogItem
+from xinyong.db.base import UTCDateTime
 from xinyong.disclosure import rules as disclosure
 from xinyong.disclosure.rules import RuleSet
 from xinyong.kit.crypto import PersonalIdCipher
@@ -282,17 +283,31 @@ def _store(
             batch.unchanged += 1
             continue
         else:
+            # The old version is copied inside the database: it never has to travel to Python and back.
             session.execute(
-                insert(RecordVersion).values(
-                    record_id=old.id,
-                    version=old.version,
-                    status=old.status,
-                    fields=old.fields,
-                    sensitive=old.sensitive,
-                    content_hash=old.content_hash,
-                    batch_id=old.batch_id,
-                    superseded_by_batch=batch.id,
-                    superseded_at=now,
+                insert(RecordVersion).from_select(
+                    [
+                        "record_id",
+                        "version",
+                        "status",
+                        "fields",
+                        "sensitive",
+                        "content_hash",
+                        "batch_id",
+                        "superseded_by_batch",
+                        "superseded_at",
+                    ],
+                    select(
+                        Record.id,
+                        Record.version,
+                        Record.status,
+                        Record.fields,
+                        Record.sensitive,
+                        Record.content_hash,
+                        Record.batch_id,
+                        literal(batch.id, String()),
+                        literal(now, UTCDateTime()),
+                    ).where(Record.id == old.id),
                 )
             )
             session.execute(
@@ -331,20 +346,14 @@ def bulk_insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
 
 
 def _existing(session: Session, keys: set[str]) -> dict[str, Any]:
+    """Existing records by natural key: light columns only (an unchanged row needs just its hash)."""
     out: dict[str, Any] = {}
     ordered = sorted(keys)
     for i in range(0, len(ordered), _IN_CHUNK):
         rows = session.execute(
-            select(
-                Record.natural_key,
-                Record.id,
-                Record.version,
-                Record.status,
-                Record.fields,
-                Record.sensitive,
-                Record.content_hash,
-                Record.batch_id,
-            ).where(Record.natural_key.in_(ordered[i : i + _IN_CHUNK]))
+            select(Record.natural_key, Record.id, Record.version, Record.content_hash).where(
+                Record.natural_key.in_(ordered[i : i + _IN_CHUNK])
+            )
         )
         out.update((r.natural_key, r) for r in rows)
     return out

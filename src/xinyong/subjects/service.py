@@ -102,7 +102,11 @@ def resolve(session: Session, claims: Sequence[SubjectClaim], cipher: PersonalId
     org_codes = repository.ids_by_column(
         session, Subject.org_code, {c.org_code for c in claims if c.org_code}
     )
-    by_name = repository.ids_by_name_norm(session, {c.name_norm for c in claims})
+    # Names are only looked up for claims that carry no identifier at all.
+    name_only = {
+        c.name_norm for c in claims if not (c.uscc or c.resident_id or c.business_reg_no or c.org_code)
+    }
+    by_name = repository.ids_by_name_norm(session, name_only) if name_only else {}
 
     for claim, result in zip(claims, results, strict=True):
         if claim.uscc:
