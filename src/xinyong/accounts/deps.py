@@ -49,7 +49,7 @@ class Requirement:
     def __init__(self, permission: str) -> None:
         self.permission = permission
 
-    def __call__(
+    async def __call__(  # no I/O: stays on the event loop
         self, request: Request, principal: Annotated[Principal, Depends(get_principal)]
     ) -> Principal:
         if not allows(principal, self.permission):

@@ -44,14 +44,14 @@ class Platform:
         )
 
 
-def get_platform(request: Request) -> Platform:
+async def get_platform(request: Request) -> Platform:
     platform: Platform = request.app.state.platform
     return platform
 
 
 def get_session(request: Request) -> Iterator[Session]:
     """One transaction per request: committed when the handler returns, rolled back if it raises."""
-    with transaction(get_platform(request).sessions) as session:
+    with transaction(request.app.state.platform.sessions) as session:
         yield session
 
 
@@ -60,7 +60,7 @@ def client_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-def get_today() -> dt.date:
+async def get_today() -> dt.date:
     """Today's date in China (overridden in tests: time is an input)."""
     return dt.datetime.now(CHINA).date()
 

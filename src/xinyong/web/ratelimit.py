@@ -37,7 +37,7 @@ def client_key(request: Request) -> str:
 
 
 def rate_limited(name: str) -> Any:
-    def check(request: Request) -> None:
+    async def check(request: Request) -> None:  # no I/O: stays on the event loop, no thread hop
         limits: RateLimits = request.app.state.rate_limits
         if not limits.hit(name, client_key(request)):
             raise TooManyRequests("请求过于频繁，请稍后再试")
