@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tests.helpers import PASSWORD, bearer, csrf, penalty, resident_id, uscc
+from tests.helpers import PASSWORD, bearer, csrf, department, penalty, resident_id, uscc
 from xinyong.accounts import auth
 from xinyong.accounts.models import User
 from xinyong.kit.errors import XinyongError
@@ -105,3 +105,41 @@ class TestLogin:
             with pytest.raises(XinyongError) as info:
                 auth.create_user(session, username=f"u-{weak}", password=weak, role="auditor")
             assert info.value.code == "user.weak_password"
+
+
+class TestUserManagement:
+    def test_a_department_admin_disables_a_clerk_of_its_own_department_only(
+        self, client: TestClient, session: Session
+    ) -> None:
+        department(session, "SCMR")
+        department(session, "SCFGW", "四川省发展和改革委员会")
+        clerk = auth.create_user(
+            session, username="clerk-a", password=PASSWORD, role="provider", department_code="SCMR"
+        )
+        other = auth.create_user(
+            session, username="clerk-b", password=PASSWORD, role="provider", department_code="SCFGW"
+        )
+        auth.create_user(
+            session,
+            username="admin-a",
+            password=PASSWORD,
+            role="reviewer",
+            department_code="SCMR",
+            is_department_admin=True,
+        )
+        session.commit()
+        token = csrf(client)
+        client.post("/login", data={"username": "admin-a", "password": PASSWORD, "csrf_token": token})
+        done = client.post(f"/console/users/{clerk.id}/active", data={"active": "false", "csrf_token": token})
+        assert done.status_code == 200
+        session.refresh(clerk)
+        assert clerk.is_active is False
+        with pytest.raises(XinyongError) as info:
+            auth.authenticate(session, "clerk-a", PASSWORD, ip=None, demo_mode=True)
+        assert info.value.code == "auth.invalid_credentials"
+        refused = client.post(
+            f"/console/users/{other.id}/active", data={"active": "false", "csrf_token": token}
+        )
+        assert refused.status_code == 404
+        session.refresh(other)
+        assert other.is_active is True

@@ -88,7 +88,7 @@ def test_counts_agree_with_what_the_public_stops_seeing(
     sid = subjects.get_by_uscc(session, code).id
 
     def public_on(day: dt.date) -> set[int]:
-        return {r.id for r in repository.public_records_of(session, sid, catalog, day)}
+        return {r.id for r in repository.records_of(session, sid, repository.public_filter(catalog, day))}
 
     jobs.end_publicity(session, dt.date(2026, 4, 30))
     before = public_on(dt.date(2026, 4, 30))

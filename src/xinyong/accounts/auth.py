@@ -308,3 +308,16 @@ def register_subject_account(
     ):
         raise ValidationFailed("该主体已开通账号，如遗失请联系信用办", code="register.exists")
     return create_user(session, username=username, password=password, role="subject", subject_id=subject_id)
+
+
+def set_active(session: Session, user_id: int, active: bool, *, department_code: str | None) -> User:
+    """Disable or re-enable an account (a disabled user's sessions and logins stop at once).
+
+    `department_code` limits the change to that department's users (None: the credit office, any user).
+    """
+    user = session.get(User, user_id)
+    if user is None or (department_code is not None and user.department_code != department_code):
+        raise NotFound("未找到该用户", code="user.not_found")
+    user.is_active = active
+    session.flush()
+    return user

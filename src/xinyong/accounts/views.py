@@ -206,3 +206,26 @@ def add_user(
         session, principal, "user.create", target=user.username, ip=client_ip(request), details={"role": role}
     )
     return RedirectResponse("/console/users", status_code=303)
+
+
+@router.post("/console/users/{user_id}/active")
+def set_user_active(
+    user_id: int,
+    request: Request,
+    session: SessionDep,
+    principal: Annotated[Principal, require("users:manage")],
+    _csrf: CsrfDep,
+    active: Annotated[bool, Form()] = False,
+) -> Response:
+    if user_id == principal.user_id:
+        raise Forbidden("不能停用自己的账号", code="user.self")
+    own = None if principal.is_credit_office else principal.department_code
+    user = auth.set_active(session, user_id, active, department_code=own)
+    audit.record(
+        session,
+        principal,
+        "user.enable" if active else "user.disable",
+        target=user.username,
+        ip=client_ip(request),
+    )
+    return RedirectResponse("/console/users", status_code=303)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Sequence
+from typing import NotRequired, TypedDict, Unpack
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -74,15 +75,27 @@ def excerpt(article: Article, limit: int = 120) -> str:
     return first if len(first) <= limit else first[:limit] + "…"
 
 
+class ArticleText(TypedDict):
+    """An article's text as written: what create and update take."""
+
+    kind: str
+    category: str
+    title: str
+    body: str
+    summary: NotRequired[str]
+    source: NotRequired[str]
+    related_measure_codes: NotRequired[Sequence[str]]
+
+
 def _clean(
     *,
     kind: str,
     category: str,
     title: str,
-    summary: str,
     body: str,
-    source: str,
-    related_measure_codes: Sequence[str],
+    summary: str = "",
+    source: str = "",
+    related_measure_codes: Sequence[str] = (),
 ) -> dict[str, object]:
     """Validated, normalised fields, or ValidationFailed with a stable `article.*` code."""
     if kind not in KIND_LABELS:
@@ -143,28 +156,9 @@ def _audit(session: Session, principal: Principal, action: str, article: Article
     )
 
 
-def create(
-    session: Session,
-    principal: Principal,
-    *,
-    kind: str,
-    category: str,
-    title: str,
-    body: str,
-    summary: str = "",
-    source: str = "",
-    related_measure_codes: Sequence[str] = (),
-) -> Article:
+def create(session: Session, principal: Principal, **text: Unpack[ArticleText]) -> Article:
     """Write a new article; it starts as a draft that the public cannot see."""
-    fields = _clean(
-        kind=kind,
-        category=category,
-        title=title,
-        summary=summary,
-        body=body,
-        source=source,
-        related_measure_codes=related_measure_codes,
-    )
+    fields = _clean(**text)
     article = Article(**fields, status="draft", created_by=principal.name[:64])
     session.add(article)
     session.flush()
@@ -172,29 +166,9 @@ def create(
     return article
 
 
-def update(
-    session: Session,
-    principal: Principal,
-    article: Article,
-    *,
-    kind: str,
-    category: str,
-    title: str,
-    body: str,
-    summary: str = "",
-    source: str = "",
-    related_measure_codes: Sequence[str] = (),
-) -> Article:
+def update(session: Session, principal: Principal, article: Article, **text: Unpack[ArticleText]) -> Article:
     """Replace an article's text (in any state: a published article is corrected in place)."""
-    fields = _clean(
-        kind=kind,
-        category=category,
-        title=title,
-        summary=summary,
-        body=body,
-        source=source,
-        related_measure_codes=related_measure_codes,
-    )
+    fields = _clean(**text)
     for name, value in fields.items():
         setattr(article, name, value)
     article.updated_at = dt.datetime.now(dt.UTC)

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from xinyong.accounts.deps import CsrfDep, require
@@ -73,7 +74,7 @@ def portal_case(
 
 def _form_of(article: Article | None) -> dict[str, str]:
     if article is None:
-        return _fields("case", service.CATEGORIES[0], "", "", "", "", "")
+        return ArticleForm(category=service.CATEGORIES[0]).model_dump()
     return {
         "kind": article.kind,
         "category": article.category,
@@ -124,28 +125,30 @@ def content_console(
     return _console(request, session, status=status, kind=kind, editing=editing)
 
 
-def _fields(
-    kind: str, category: str, title: str, summary: str, body: str, source: str, measure_codes: str
-) -> dict[str, str]:
-    return {
-        "kind": kind,
-        "category": category,
-        "title": title,
-        "summary": summary,
-        "body": body,
-        "source": source,
-        "measure_codes": measure_codes,
-    }
+class ArticleForm(BaseModel):
+    """The console's article form. Limits are generous bounds; the service enforces the real ones."""
+
+    kind: str = Field("case", max_length=16)
+    category: str = Field("其他", max_length=16)
+    title: str = Field("", max_length=400)
+    summary: str = Field("", max_length=1000)
+    body: str = Field("", max_length=40000)
+    source: str = Field("", max_length=200)
+    measure_codes: str = Field("", max_length=1000)
+
+    def text(self) -> service.ArticleText:
+        return service.ArticleText(
+            kind=self.kind,
+            category=self.category,
+            title=self.title,
+            summary=self.summary,
+            body=self.body,
+            source=self.source,
+            related_measure_codes=service.parse_codes(self.measure_codes),
+        )
 
 
-# Form limits are generous bounds; the service enforces the real ones with `article.*` codes.
-KindForm = Annotated[str, Form(max_length=16)]
-CategoryForm = Annotated[str, Form(max_length=16)]
-TitleForm = Annotated[str, Form(max_length=400)]
-SummaryForm = Annotated[str, Form(max_length=1000)]
-BodyForm = Annotated[str, Form(max_length=40000)]
-SourceForm = Annotated[str, Form(max_length=200)]
-CodesForm = Annotated[str, Form(max_length=1000)]
+ArticleFormDep = Annotated[ArticleForm, Form()]
 
 
 @router.post(CONSOLE, response_class=HTMLResponse, response_model=None)
@@ -154,29 +157,12 @@ def content_create(
     session: SessionDep,
     principal: Annotated[Principal, require("measures:manage")],
     _csrf: CsrfDep,
-    kind: KindForm = "case",
-    category: CategoryForm = "其他",
-    title: TitleForm = "",
-    summary: SummaryForm = "",
-    body: BodyForm = "",
-    source: SourceForm = "",
-    measure_codes: CodesForm = "",
+    form: ArticleFormDep,
 ) -> HTMLResponse | RedirectResponse:
     try:
-        service.create(
-            session,
-            principal,
-            kind=kind,
-            category=category,
-            title=title,
-            summary=summary,
-            body=body,
-            source=source,
-            related_measure_codes=service.parse_codes(measure_codes),
-        )
+        service.create(session, principal, **form.text())
     except ValidationFailed as exc:
-        form = _fields(kind, category, title, summary, body, source, measure_codes)
-        return _console(request, session, form=form, error=exc)
+        return _console(request, session, form=form.model_dump(), error=exc)
     return RedirectResponse(CONSOLE, status_code=303)
 
 
@@ -187,31 +173,13 @@ def content_update(
     session: SessionDep,
     principal: Annotated[Principal, require("measures:manage")],
     _csrf: CsrfDep,
-    kind: KindForm = "case",
-    category: CategoryForm = "其他",
-    title: TitleForm = "",
-    summary: SummaryForm = "",
-    body: BodyForm = "",
-    source: SourceForm = "",
-    measure_codes: CodesForm = "",
+    form: ArticleFormDep,
 ) -> HTMLResponse | RedirectResponse:
     article = service.get(session, article_id)
     try:
-        service.update(
-            session,
-            principal,
-            article,
-            kind=kind,
-            category=category,
-            title=title,
-            summary=summary,
-            body=body,
-            source=source,
-            related_measure_codes=service.parse_codes(measure_codes),
-        )
+        service.update(session, principal, article, **form.text())
     except ValidationFailed as exc:
-        form = _fields(kind, category, title, summary, body, source, measure_codes)
-        return _console(request, session, editing=article, form=form, error=exc)
+        return _console(request, session, editing=article, form=form.model_dump(), error=exc)
     return RedirectResponse(CONSOLE, status_code=303)
 
 

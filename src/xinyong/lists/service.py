@@ -35,12 +35,6 @@ def entries_in_force(session: Session, subject_ids: Sequence[int], today: dt.dat
     ).all()
 
 
-def history(session: Session, entry_id: int) -> Sequence[ListEntryEvent]:
-    return session.scalars(
-        select(ListEntryEvent).where(ListEntryEvent.entry_id == entry_id).order_by(ListEntryEvent.id)
-    ).all()
-
-
 DEFAULT_PERIOD_MONTHS = {"serious_dishonesty": 36, "red": 36, "market_ban": 60}
 STATEMENT_WORKDAYS = 5
 

@@ -32,16 +32,6 @@ def public_filter(catalog: Catalog, today: dt.date) -> ColumnElement[bool]:
     )
 
 
-def public_records_of(
-    session: Session, subject_id: int, catalog: Catalog, today: dt.date
-) -> Sequence[Record]:
-    return session.scalars(
-        select(Record)
-        .where(Record.subject_id == subject_id, public_filter(catalog, today))
-        .order_by(Record.item_code, Record.decision_date.desc(), Record.id.desc())
-    ).all()
-
-
 def publicity_listing(
     session: Session,
     catalog: Catalog,
