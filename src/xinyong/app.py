@@ -14,6 +14,7 @@ from xinyong.accounts.deps import CSRF_COOKIE, csrf_token_for, ensure_csrf_seed
 from xinyong.audit import views as audit_views
 from xinyong.catalog import api as catalog_api
 from xinyong.catalog import views as catalog_views
+from xinyong.commitments import views as commitments_views
 from xinyong.config import Settings, get_settings
 from xinyong.content import views as content_views
 from xinyong.db.engine import make_engine, make_sessionmaker
@@ -21,8 +22,11 @@ from xinyong.kit.crypto import PersonalIdCipher, Signer
 from xinyong.lists import views as lists_views
 from xinyong.measures import api as measures_api
 from xinyong.measures import views as measures_views
+from xinyong.notices import views as notices_views
+from xinyong.objections import views as objections_views
 from xinyong.records import api as records_api
 from xinyong.records import views as records_views
+from xinyong.repair import views as repair_views
 from xinyong.subjects import api as subjects_api
 from xinyong.subjects import views as subjects_views
 from xinyong.web import errors
@@ -112,6 +116,10 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
         measures_views,
         lists_views,
         content_views,
+        repair_views,
+        objections_views,
+        commitments_views,
+        notices_views,
     ):
         app.include_router(module.router)
     return app

@@ -30,12 +30,21 @@ def serve(
     port: int = typer.Option(8000, help="Port to listen on."),
 ) -> None:
     """Serve the portal, console and JSON API."""
+    import threading
+
     import uvicorn
 
     from xinyong.app import create_app
+    from xinyong.jobs import start_scheduler
 
     platform = open_platform()
-    uvicorn.run(create_app(platform=platform), host=host, port=port, log_level="info")
+    stop = threading.Event()
+    if platform.settings.scheduler:
+        start_scheduler(platform, platform.settings.jobs_at, stop)
+    try:
+        uvicorn.run(create_app(platform=platform), host=host, port=port, log_level="info")
+    finally:
+        stop.set()
 
 
 @db_app.command("upgrade")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import cached_property
 from pathlib import Path
 
@@ -34,6 +35,10 @@ class Settings(BaseSettings):
     page_size: int = Field(default=20, ge=5, le=200)
     # Cookies carry the Secure flag when served over TLS, and always when this is set (production).
     cookie_secure: bool = False
+    # The daily jobs (publicity ends, repair alerts and re-checks, objection escalation) run inside
+    # `xinyong serve` at start-up and daily at this time (China time); off: run `xinyong jobs run` from cron.
+    scheduler: bool = True
+    jobs_at: dt.time = dt.time(1, 30)
     rate_limit_storage: str = "memory://"
     rate_limit_search: str = "60/minute"
     rate_limit_api: str = "1200/minute"

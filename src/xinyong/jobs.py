@@ -1,31 +1,105 @@
-"""`xinyong jobs run`: the daily batch work, each part idempotent (safe to re-run, resumes by re-running)."""
+"""The daily jobs: `xinyong jobs run`, and a scheduler thread inside `xinyong serve`.
+
+Each part runs in its own transaction and is idempotent (safe to re-run; an interrupted run resumes by
+running again), so one part failing keeps the others.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
+import threading
+from collections.abc import Callable
+
 import typer
+from sqlalchemy.orm import Session
 
+from xinyong.accounts.policy import SYSTEM
 from xinyong.clikit import open_platform, today
+from xinyong.db.session import transaction
+from xinyong.web.deps import CHINA, Platform
 
+log = logging.getLogger(__name__)
 jobs_app = typer.Typer(help="Scheduled work.", no_args_is_help=True)
+
+
+def _parts(platform: Platform, day: dt.date) -> list[tuple[str, Callable[[Session], int]]]:
+    from xinyong.disclosure import jobs as disclosure_jobs
+    from xinyong.lists import jobs as list_jobs
+    from xinyong.objections import service as objections
+    from xinyong.repair import service as repair
+
+    settings = platform.settings
+    return [
+        (
+            "escalation: subjects proposed for listing",
+            lambda s: list_jobs.propose_escalations(
+                s,
+                list_jobs.load_rules(settings.data_dir),
+                today=day,
+                credit_office=settings.credit_office_department,
+            ),
+        ),
+        ("disclosure: publicity windows ended", lambda s: disclosure_jobs.end_publicity(s, day)),
+        ("repair: overdue applications alerted", lambda s: repair.alert_overdue(s, day)),
+        (
+            "repair: cases drawn for re-check",
+            lambda s: repair.draw_recheck(s, platform.repair_policy, platform.calendar, day),
+        ),
+        (
+            "objections: overdue objections escalated",
+            lambda s: objections.escalate_overdue(
+                s, day, credit_office=settings.credit_office_department, principal=SYSTEM
+            ),
+        ),
+    ]
+
+
+def run_daily(platform: Platform, day: dt.date) -> dict[str, int]:
+    """Run every daily part for ``day``; returns the count each part reports."""
+    results: dict[str, int] = {}
+    for label, part in _parts(platform, day):
+        try:
+            with transaction(platform.sessions) as session:
+                results[label] = part(session)
+        except Exception:
+            log.exception("daily job part failed: %s", label)
+            results[label] = -1
+    return results
 
 
 @jobs_app.command("run")
 def run() -> None:
-    """Run the daily jobs: propose listings from escalation rules; note publicity windows that ended."""
-    from xinyong.db.session import transaction
-    from xinyong.disclosure import jobs as disclosure_jobs
-    from xinyong.lists import jobs as list_jobs
-
+    """Run the daily jobs: escalation proposals, ended publicity, repair alerts and re-checks, objections."""
     platform = open_platform()
-    day = today()
-    with transaction(platform.sessions) as session:
-        proposed = list_jobs.propose_escalations(
-            session,
-            list_jobs.load_rules(platform.settings.data_dir),
-            today=day,
-            credit_office=platform.settings.credit_office_department,
-        )
-    typer.echo(f"escalation: {proposed} subjects proposed for listing")
-    with transaction(platform.sessions) as session:  # its own transaction: one job failing keeps the other
-        ended = disclosure_jobs.end_publicity(session, day)
-    typer.echo(f"disclosure: {ended} publicity windows ended")
+    failed = False
+    for label, count in run_daily(platform, today()).items():
+        failed = failed or count < 0
+        typer.echo(f"{label}: {'FAILED' if count < 0 else count}")
+    if failed:
+        raise typer.Exit(1)
+
+
+def next_run(now: dt.datetime, at: dt.time) -> dt.datetime:
+    """The next moment the daily jobs run: today at ``at`` if still ahead, else tomorrow (China time)."""
+    candidate = now.replace(hour=at.hour, minute=at.minute, second=0, microsecond=0)
+    return candidate if candidate > now else candidate + dt.timedelta(days=1)
+
+
+def start_scheduler(platform: Platform, at: dt.time, stop: threading.Event) -> threading.Thread:
+    """Run the daily jobs once at start-up, then every day at ``at``, until ``stop`` is set.
+
+    Idempotent parts make it safe for several app servers to run it; a province may instead switch it off
+    (XINYONG_SCHEDULER=false) and run `xinyong jobs run` from cron.
+    """
+
+    def loop() -> None:
+        while not stop.is_set():
+            results = run_daily(platform, dt.datetime.now(CHINA).date())
+            log.info("daily jobs: %s", results)
+            now = dt.datetime.now(CHINA)
+            stop.wait((next_run(now, at) - now).total_seconds())
+
+    thread = threading.Thread(target=loop, name="xinyong-daily-jobs", daemon=True)
+    thread.start()
+    return thread

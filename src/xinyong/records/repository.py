@@ -135,8 +135,9 @@ def visible_filter(
             if i.sharing_class == SharingClass.CONDITIONAL and i.code in granted_items
         ]
         shared = unconditional + conditional
+        # A repaired record stops being shared (信用修复：停止共享); its provider keeps it in the archive.
         return or_(
-            Record.item_code.in_(shared) if shared else false(),
+            and_(Record.item_code.in_(shared), Record.status != "repaired") if shared else false(),
             Record.provider_code == principal.department_code,
         )
     if principal.subject_id is not None:

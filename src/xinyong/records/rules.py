@@ -306,3 +306,56 @@ def content_hash(result: RowResult, hash_id: Callable[[str], str]) -> str:
 
 def is_revocation(result: RowResult) -> bool:
     return bool(result.values.get("record_status") == REVOKED)
+
+
+IDENTITY_FIELDS = frozenset(
+    {
+        "subject_name",
+        "subject_category",
+        "uscc",
+        "business_reg_no",
+        "org_code",
+        "id_type",
+        "id_no",
+        "region_code",
+    }
+)
+
+
+def correctable_fields(item: CatalogItem) -> list[FieldSpec]:
+    """Fields a correction (异议更正) may change: not the natural key, not who the record is about, and not
+    a personal ID (those change only through a new submission by the provider)."""
+    return [
+        spec
+        for spec in item.fields
+        if spec.name not in item.key
+        and spec.name not in IDENTITY_FIELDS
+        and spec.name != "record_status"
+        and not spec.sensitive
+        and spec.public
+    ]
+
+
+def validate_fields(
+    item: CatalogItem, values: Mapping[str, Any], *, today: dt.date
+) -> tuple[dict[str, Any], list[FieldError]]:
+    """Validate only the given fields (a correction), with the same conversions as ingestion."""
+    converted: dict[str, Any] = {}
+    errors: list[FieldError] = []
+    scratch = RowResult()
+    for name, value in values.items():
+        spec = item.field(name)
+        if spec is None:
+            errors.append(FieldError(name, "unknown_field", f"未知字段：{name}"))
+            continue
+        if _blank(value):
+            if spec.required:
+                errors.append(FieldError(name, "required", f"缺少必填项：{spec.label}"))
+            else:
+                converted[name] = None
+            continue
+        try:
+            converted[name] = _convert(spec, value, today, scratch)
+        except _Invalid as invalid:
+            errors.append(FieldError(name, invalid.code, invalid.message))
+    return converted, errors

@@ -29,6 +29,7 @@ from xinyong.kit.crypto import PersonalIdCipher
 from xinyong.kit.errors import Forbidden, NotFound, ValidationFailed
 from xinyong.kit.identifiers import mask_embedded_ids, mask_resident_id
 from xinyong.kit.tabular import Row
+from xinyong.notices import service as notices
 from xinyong.records import rules
 from xinyong.records.models import Batch, Record, RecordVersion, RejectedRow, UnresolvedRow
 from xinyong.records.schemas import Receipt, RejectedRowRead
@@ -48,6 +49,7 @@ class IngestContext:
     rule_sets: list[RuleSet]
     cipher: PersonalIdCipher
     today: dt.date
+    repair_items: frozenset[str] = frozenset()  # items whose published records get a repair notice
 
 
 @dataclass(slots=True)
@@ -100,6 +102,8 @@ def ingest(
                     details={"missing": header_map.missing_required, "unknown_headers": header_map.unknown},
                 )
         _ingest_chunk(session, ctx, item, batch, header_map, chunk)
+        if item.code in ctx.repair_items:
+            notices.issue_repair_notices(session, batch.id, frozenset({item.code}), ctx.today)
         batch.rows_read += len(chunk)
         session.flush()
         if on_chunk is not None:
@@ -283,6 +287,8 @@ def _store(
             batch.unchanged += 1
             continue
         else:
+            if old.status == "repaired" and current["status"] == "active":
+                current["status"] = "repaired"  # a new version does not undo a repair decision
             # The old version is copied inside the database: it never has to travel to Python and back.
             session.execute(
                 insert(RecordVersion).from_select(
@@ -351,7 +357,7 @@ def _existing(session: Session, keys: set[str]) -> dict[str, Any]:
     ordered = sorted(keys)
     for i in range(0, len(ordered), _IN_CHUNK):
         rows = session.execute(
-            select(Record.natural_key, Record.id, Record.version, Record.content_hash).where(
+            select(Record.natural_key, Record.id, Record.version, Record.content_hash, Record.status).where(
                 Record.natural_key.in_(ordered[i : i + _IN_CHUNK])
             )
         )
@@ -449,6 +455,9 @@ def resolve_unresolved(
     session.add(review_batch)
     session.flush()
     _store(session, ctx, item, review_batch, [(entry, subject.id)])
+    if item.code in ctx.repair_items:
+        session.flush()
+        notices.issue_repair_notices(session, review_batch.id, frozenset({item.code}), ctx.today)
     row.status = "resolved"
     row.resolved_subject_id = subject.id
     row.resolved_at = dt.datetime.now(dt.UTC)

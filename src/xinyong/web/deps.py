@@ -16,8 +16,12 @@ from xinyong.catalog.schemas import Catalog
 from xinyong.config import Settings
 from xinyong.db.session import transaction
 from xinyong.disclosure import service as disclosure_service
+from xinyong.disclosure.rules import RuleSet
 from xinyong.kit.crypto import PersonalIdCipher, Signer
+from xinyong.kit.workdays import WorkdayCalendar, default_calendar
 from xinyong.records.service import IngestContext
+from xinyong.repair import service as repair_service
+from xinyong.repair.rules import Policy as RepairPolicy
 
 CHINA = ZoneInfo("Asia/Shanghai")
 
@@ -41,7 +45,20 @@ class Platform:
             rule_sets=disclosure_service.rule_sets(self.settings.data_dir),
             cipher=self.cipher,
             today=today,
+            repair_items=repair_service.notice_items(self.repair_policy),
         )
+
+    @property
+    def repair_policy(self) -> RepairPolicy:
+        return repair_service.policy(self.settings.data_dir)
+
+    @property
+    def calendar(self) -> WorkdayCalendar:
+        return default_calendar()
+
+    @property
+    def rule_sets(self) -> list[RuleSet]:
+        return disclosure_service.rule_sets(self.settings.data_dir)
 
 
 async def get_platform(request: Request) -> Platform:

@@ -22,6 +22,10 @@ DOMAINS_WITH_PAGES = (
     "measures",
     "lists",
     "content",
+    "repair",
+    "objections",
+    "commitments",
+    "notices",
 )
 
 

@@ -1,0 +1,1 @@
+"""Credit commitments (信用承诺): templates, online signing, publicity and fulfilment."""

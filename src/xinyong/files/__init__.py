@@ -1,0 +1,1 @@
+"""Uploaded evidence files (证明材料): content-addressed on disk, described in the database."""

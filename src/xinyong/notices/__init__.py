@@ -1,0 +1,1 @@
+"""Notices to subjects and departments: repair notices (修复告知书), decisions, escalations."""

@@ -1,0 +1,52 @@
+"""Objections (异议) to records and their steps."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from xinyong.db.base import Base, JSONType, UTCDateTime, utcnow
+
+
+class Objection(Base):
+    __tablename__ = "objections"
+    __table_args__ = (Index("ix_objections_department_status", "department_code", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id"), index=True)
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"), index=True)
+    department_code: Mapped[str] = mapped_column(ForeignKey("departments.code"))  # the provider answers
+    filer_kind: Mapped[str] = mapped_column(String(16))  # subject, public, clerk
+    filer_name: Mapped[str] = mapped_column(String(100))
+    filer_contact: Mapped[str | None] = mapped_column(String(100))
+    filed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reasons: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    filed_on: Mapped[dt.date] = mapped_column(Date)
+    due_on: Mapped[dt.date] = mapped_column(Date)
+    due_provisional: Mapped[bool] = mapped_column(default=False)
+    escalated_on: Mapped[dt.date | None] = mapped_column(Date)
+    answered_on: Mapped[dt.date | None] = mapped_column(Date)
+    answer: Mapped[str | None] = mapped_column(Text)
+    changes: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONType)
+    record_version: Mapped[int] = mapped_column(Integer)  # the version objected to
+    new_version: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ObjectionEvent(Base):
+    __tablename__ = "objection_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    objection_id: Mapped[int] = mapped_column(ForeignKey("objections.id"), index=True)
+    event: Mapped[str] = mapped_column(String(16))
+    from_state: Mapped[str | None] = mapped_column(String(16))
+    to_state: Mapped[str] = mapped_column(String(16))
+    on: Mapped[dt.date] = mapped_column(Date)
+    actor: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)

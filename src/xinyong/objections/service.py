@@ -1,0 +1,497 @@
+"""Objection use cases: file, answer (correct / revoke / maintain), withdraw, escalate overdue ones.
+
+A correction makes a new version of the record, field by field, through the same versioning as ingestion
+(the old version is kept in record_versions, under a batch of source ``correction``), and the publicity
+window is recomputed when a date or the severity changed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from xinyong.accounts.policy import Principal, allows, may_act_for_department
+from xinyong.audit import service as audit
+from xinyong.catalog.schemas import Catalog
+from xinyong.disclosure import rules as disclosure
+from xinyong.disclosure.rules import RuleSet
+from xinyong.files import service as files
+from xinyong.files.service import Upload
+from xinyong.kit.crypto import PersonalIdCipher
+from xinyong.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from xinyong.kit.workdays import WorkdayCalendar
+from xinyong.notices import service as notices
+from xinyong.objections import rules
+from xinyong.objections.models import Objection, ObjectionEvent
+from xinyong.records import rules as record_rules
+from xinyong.records.models import Batch, Record, RecordVersion
+
+
+def _public_now(catalog: Catalog, record: Record, today: dt.date) -> bool:
+    item = catalog.item(record.item_code)
+    if item is None or item.disclosure_class != "public":
+        return False
+    if record.subject_kind == "natural_person" and not item.public_for_natural_persons:
+        return False
+    return disclosure.is_public_now(
+        status=record.status, public_from=record.public_from, public_until=record.public_until, today=today
+    )
+
+
+def _event(
+    session: Session,
+    objection: Objection,
+    event: str,
+    before: str | None,
+    after: str,
+    today: dt.date,
+    principal: Principal,
+    note: str | None,
+) -> None:
+    session.add(
+        ObjectionEvent(
+            objection_id=objection.id,
+            event=event,
+            from_state=before,
+            to_state=after,
+            on=today,
+            actor=principal.name,
+            note=note,
+        )
+    )
+    objection.updated_at = dt.datetime.now(dt.UTC)
+    audit.record(
+        session,
+        principal,
+        f"objection.{event}",
+        subject_id=objection.subject_id,
+        target=f"objection:{objection.id}",
+        details={"record_id": objection.record_id, "from": before, "to": after},
+    )
+    session.flush()
+
+
+def file(
+    session: Session,
+    principal: Principal,
+    *,
+    catalog: Catalog,
+    calendar: WorkdayCalendar,
+    answer_workdays: int,
+    data_dir: Path,
+    record_id: int,
+    reasons: str,
+    filer_name: str,
+    filer_contact: str | None,
+    evidence: Sequence[Upload],
+    today: dt.date,
+) -> Objection:
+    """File an objection: the subject on any record of its own file, anyone on a record public today."""
+    record = session.get(Record, record_id)
+    if record is None:
+        raise NotFound("未找到该信用记录", code="objection.record_not_found")
+    own = principal.subject_id is not None and principal.subject_id == record.subject_id
+    if not own and not _public_now(catalog, record, today):
+        raise NotFound("未找到该信用记录", code="objection.record_not_found")
+    reasons = reasons.strip()
+    if len(reasons) < 10:
+        raise ValidationFailed("请写明异议的事实和理由（至少10个字）", code="objection.reasons_required")
+    if len(reasons) > 4000:
+        raise ValidationFailed("异议理由不能超过4000字", code="objection.reasons_too_long")
+    name = filer_name.strip()
+    if not 2 <= len(name) <= 100:
+        raise ValidationFailed("请填写异议人姓名或名称", code="objection.filer_required")
+    contact = (filer_contact or "").strip()
+    if not own and not contact:
+        raise ValidationFailed("请填写联系方式，以便告知处理结果", code="objection.contact_required")
+    if len(contact) > 100:
+        raise ValidationFailed("联系方式过长", code="objection.contact_too_long")
+    if record.status != "active":
+        raise Conflict("该记录已撤销或已修复，无需提出异议", code="objection.record_inactive")
+    duplicate = select(Objection.id).where(
+        Objection.record_id == record.id,
+        Objection.status == rules.OPEN,
+        (Objection.filed_by == principal.user_id)
+        if principal.user_id is not None
+        else (Objection.filer_contact == contact),
+    )
+    if session.scalar(duplicate.limit(1)) is not None:
+        raise Conflict("您对该记录的异议正在处理中，请勿重复提交", code="objection.duplicate")
+    due = rules.answer_deadline(today, calendar, answer_workdays)
+    objection = Objection(
+        record_id=record.id,
+        subject_id=record.subject_id,
+        department_code=record.provider_code,
+        filer_kind="subject" if own else "public",
+        filer_name=name,
+        filer_contact=contact or None,
+        filed_by=principal.user_id,
+        reasons=reasons,
+        status=rules.OPEN,
+        filed_on=today,
+        due_on=due.due,
+        due_provisional=due.provisional,
+        record_version=record.version,
+    )
+    session.add(objection)
+    session.flush()
+    for upload in evidence:
+        files.store(
+            session,
+            data_dir,
+            principal,
+            owner=f"objection:{objection.id}",
+            filename=upload.filename,
+            content=upload.content,
+        )
+    _event(session, objection, "file", None, rules.OPEN, today, principal, None)
+    notices.send(
+        session,
+        kind="objection_received",
+        ref=f"objection:{objection.id}",
+        title="信用信息异议待处理",
+        body=f"对记录“{record.doc_no or record.id}”的异议，请在{due.due.isoformat()}前答复。",
+        link=f"/console/objections/{objection.id}",
+        department_code=record.provider_code,
+    )
+    return objection
+
+
+def get_objection(session: Session, principal: Principal, objection_id: int) -> Objection:
+    """An objection its filer, its subject, the provider department or the credit office may see."""
+    objection = session.get(Objection, objection_id)
+    if objection is None:
+        raise NotFound("未找到该异议", code="objection.not_found")
+    allowed = (
+        (principal.subject_id is not None and principal.subject_id == objection.subject_id)
+        or (principal.user_id is not None and principal.user_id == objection.filed_by)
+        or (principal.is_government and may_act_for_department(principal, objection.department_code))
+        or principal.kind == "system"
+    )
+    if not allowed:
+        raise NotFound("未找到该异议", code="objection.not_found")
+    return objection
+
+
+def _new_version(
+    session: Session,
+    record: Record,
+    *,
+    fields: dict[str, Any],
+    status: str,
+    catalog: Catalog,
+    rule_sets: list[RuleSet],
+    cipher: PersonalIdCipher,
+    principal: Principal,
+    objection_id: int,
+) -> int:
+    """Keep the current version, then write the corrected one (the same versioning as ingestion)."""
+    batch = Batch(
+        id=uuid.uuid4().hex,
+        item_code=record.item_code,
+        provider_code=record.provider_code,
+        source="correction",
+        filename=f"objection:{objection_id}",
+        status="done",
+        catalog_version=catalog.version,
+        rows_read=1,
+        updated=1,
+        finished_at=dt.datetime.now(dt.UTC),
+    )
+    session.add(batch)
+    session.flush()
+    session.add(
+        RecordVersion(
+            record_id=record.id,
+            version=record.version,
+            status=record.status,
+            fields=record.fields,
+            sensitive=record.sensitive,
+            content_hash=record.content_hash,
+            batch_id=record.batch_id,
+            superseded_by_batch=batch.id,
+        )
+    )
+    clear = {name: cipher.decrypt(token) for name, token in (record.sensitive or {}).items()}
+    result = record_rules.RowResult(values=fields, sensitive=clear)
+    item = catalog.item(record.item_code)
+    assert item is not None
+    if item.date_field and fields.get(item.date_field):
+        decided = dt.date.fromisoformat(fields[item.date_field])
+        end = fields.get(item.end_field) if item.end_field else None
+        window = disclosure.window_for(
+            item,
+            decision_date=decided,
+            end_date=dt.date.fromisoformat(end) if end else None,
+            severity=fields.get(item.severity_field) if item.severity_field else None,
+            sector=fields.get("sector"),
+            rule_sets=rule_sets,
+        )
+        record.decision_date = decided
+        record.public_from, record.public_until = window.public_from, window.public_until
+        record.min_public_until, record.disclosure_rule = window.min_public_until, window.rule
+    if item.severity_field:
+        record.severity = fields.get(item.severity_field)
+    record.fields = fields
+    record.status = status
+    record.content_hash = record_rules.content_hash(result, cipher.hash)
+    record.version += 1
+    record.batch_id = batch.id
+    record.updated_at = dt.datetime.now(dt.UTC)
+    session.flush()
+    return record.version
+
+
+def answer(
+    session: Session,
+    principal: Principal,
+    objection: Objection,
+    event: str,
+    *,
+    catalog: Catalog,
+    rule_sets: list[RuleSet],
+    cipher: PersonalIdCipher,
+    today: dt.date,
+    reason: str | None,
+    corrections: dict[str, Any] | None = None,
+) -> Objection:
+    """The provider department's answer: correct (field by field), revoke, or maintain with reasons."""
+    if event not in rules.ANSWERS:
+        raise ValidationFailed(f"答复方式“{event}”不存在", code="objection.unknown_event")
+    if not (
+        allows(principal, "objections:handle")
+        and may_act_for_department(principal, objection.department_code)
+    ):
+        raise Forbidden("只有提供该记录的部门可以答复异议", code="objection.other_department")
+    record = session.get(Record, objection.record_id)
+    assert record is not None
+    item = catalog.item(record.item_code)
+    assert item is not None
+    changes: list[rules.Change] = []
+    new_fields: dict[str, Any] | None = None
+    if event == "correct":
+        allowed = {spec.name: spec.label for spec in record_rules.correctable_fields(item)}
+        refused = sorted(set(corrections or {}) - set(allowed))
+        if refused:
+            raise ValidationFailed(
+                f"这些字段不能通过异议更正：{'、'.join(refused)}（主体身份、文书号和证件号码须由报送部门重新报送）",
+                code="objection.field_not_correctable",
+            )
+        converted, errors = record_rules.validate_fields(item, corrections or {}, today=today)
+        if errors:
+            raise ValidationFailed(
+                "更正内容有误：" + "；".join(e.message for e in errors),
+                code="objection.invalid_correction",
+                details=[e.as_dict() for e in errors],
+            )
+        changes = rules.diff(record.fields, converted, allowed)
+        new_fields = {**record.fields, **{c.field: c.after for c in changes}}
+        new_fields = {k: v for k, v in new_fields.items() if v is not None}
+    before = objection.status
+    try:
+        after = rules.transition(before, event, changes=changes, reason=reason)
+    except rules.ObjectionRuleError as exc:
+        raise Conflict(exc.message, code=exc.code) from None
+    if event == "correct":
+        assert new_fields is not None
+        objection.new_version = _new_version(
+            session,
+            record,
+            fields=new_fields,
+            status=record.status,
+            catalog=catalog,
+            rule_sets=rule_sets,
+            cipher=cipher,
+            principal=principal,
+            objection_id=objection.id,
+        )
+        objection.changes = [c.as_dict() for c in changes]
+    elif event == "revoke":
+        objection.new_version = _new_version(
+            session,
+            record,
+            fields=dict(record.fields),
+            status="revoked",
+            catalog=catalog,
+            rule_sets=rule_sets,
+            cipher=cipher,
+            principal=principal,
+            objection_id=objection.id,
+        )
+    objection.status, objection.answered_on, objection.answer = after, today, (reason or "").strip()
+    _event(session, objection, event, before, after, today, principal, reason)
+    notices.send(
+        session,
+        kind="objection_answer",
+        ref=f"objection:{objection.id}",
+        title=f"信用信息异议处理结果：{rules.STATE_LABELS[after]}",
+        body=f"对记录“{record.doc_no or record.id}”的异议已处理：{rules.STATE_LABELS[after]}。理由：{(reason or '').strip()}",
+        link=f"/account/objections/{objection.id}",
+        subject_id=objection.subject_id,
+    )
+    return objection
+
+
+def withdraw(session: Session, principal: Principal, objection: Objection, *, today: dt.date) -> Objection:
+    own = (principal.user_id is not None and principal.user_id == objection.filed_by) or (
+        principal.subject_id is not None
+        and principal.subject_id == objection.subject_id
+        and objection.filer_kind == "subject"
+    )
+    if not own:
+        raise Forbidden("只有异议人可以撤回异议", code="objection.not_filer")
+    before = objection.status
+    try:
+        after = rules.transition(before, "withdraw")
+    except rules.ObjectionRuleError as exc:
+        raise Conflict(exc.message, code=exc.code) from None
+    objection.status = after
+    _event(session, objection, "withdraw", before, after, today, principal, None)
+    return objection
+
+
+def escalate_overdue(session: Session, today: dt.date, *, credit_office: str, principal: Principal) -> int:
+    """Escalate open objections past their deadline to the credit office (once each)."""
+    candidates = session.scalars(
+        select(Objection).where(
+            Objection.status == rules.OPEN, Objection.escalated_on.is_(None), Objection.due_on < today
+        )
+    ).all()
+    count = 0
+    for objection in candidates:
+        if not rules.should_escalate(objection.status, objection.due_on, objection.escalated_on, today):
+            continue
+        objection.escalated_on = today
+        _event(
+            session,
+            objection,
+            "escalate",
+            objection.status,
+            objection.status,
+            today,
+            principal,
+            "逾期未答复，已提请信用办督办",
+        )
+        notices.send(
+            session,
+            kind="objection_escalated",
+            ref=f"objection:{objection.id}",
+            title="异议逾期未答复，提请督办",
+            body=f"部门{objection.department_code}未在{objection.due_on.isoformat()}前答复异议{objection.id}。",
+            link=f"/console/objections/{objection.id}",
+            department_code=credit_office,
+        )
+        count += 1
+    return count
+
+
+def open_record_ids(session: Session, record_ids: Sequence[int]) -> set[int]:
+    """Of these records, those under objection (marked 异议处理中 on the portal)."""
+    if not record_ids:
+        return set()
+    return set(
+        session.scalars(
+            select(Objection.record_id).where(
+                Objection.record_id.in_(list(record_ids)), Objection.status == rules.OPEN
+            )
+        ).all()
+    )
+
+
+def queue(
+    session: Session,
+    principal: Principal,
+    today: dt.date,
+    *,
+    status: str | None = None,
+    overdue_only: bool = False,
+    escalated_only: bool = False,
+    limit: int = 200,
+) -> Sequence[Objection]:
+    query = select(Objection)
+    if not principal.is_credit_office:
+        query = query.where(Objection.department_code == principal.department_code)
+    if status:
+        query = query.where(Objection.status == status)
+    if overdue_only:
+        query = query.where(Objection.status == rules.OPEN, Objection.due_on < today)
+    if escalated_only:
+        query = query.where(Objection.escalated_on.is_not(None), Objection.status == rules.OPEN)
+    return session.scalars(
+        query.order_by(Objection.status != rules.OPEN, Objection.due_on, Objection.id).limit(limit)
+    ).all()
+
+
+def of_subject(session: Session, principal: Principal) -> Sequence[Objection]:
+    """Objections about the principal's subject or filed by the principal."""
+    conditions = []
+    if principal.subject_id is not None:
+        conditions.append(Objection.subject_id == principal.subject_id)
+    if principal.user_id is not None:
+        conditions.append(Objection.filed_by == principal.user_id)
+    if not conditions:
+        return []
+    from sqlalchemy import or_
+
+    return session.scalars(select(Objection).where(or_(*conditions)).order_by(Objection.id.desc())).all()
+
+
+def events_of(session: Session, objection_id: int) -> Sequence[ObjectionEvent]:
+    return session.scalars(
+        select(ObjectionEvent).where(ObjectionEvent.objection_id == objection_id).order_by(ObjectionEvent.id)
+    ).all()
+
+
+def statistics(session: Session, calendar: WorkdayCalendar) -> dict[str, list[dict[str, Any]]]:
+    """Objections by department and outcome, with the average working days taken to answer."""
+    rows = session.execute(
+        select(
+            Objection.department_code,
+            Objection.status,
+            Objection.filed_on,
+            Objection.answered_on,
+            Objection.escalated_on,
+        )
+    ).all()
+    by_department: dict[str, dict[str, Any]] = {}
+    by_outcome: dict[str, int] = {}
+    for department, status, filed, answered, escalated in rows:
+        entry = by_department.setdefault(
+            department,
+            {
+                "department": department,
+                "total": 0,
+                "open": 0,
+                "corrected": 0,
+                "revoked": 0,
+                "maintained": 0,
+                "escalated": 0,
+                "days": [],
+            },
+        )
+        entry["total"] += 1
+        if status in entry:
+            entry[status] += 1
+        if escalated is not None:
+            entry["escalated"] += 1
+        by_outcome[status] = by_outcome.get(status, 0) + 1
+        if answered is not None:
+            entry["days"].append(calendar.workdays_between(filed, answered))
+    departments = []
+    for entry in sorted(by_department.values(), key=lambda e: -e["total"]):
+        days = entry.pop("days")
+        entry["avg_workdays"] = round(sum(days) / len(days), 1) if days else None
+        departments.append(entry)
+    return {
+        "departments": departments,
+        "outcomes": [
+            {"status": s, "label": rules.STATE_LABELS.get(s, s), "count": n}
+            for s, n in sorted(by_outcome.items())
+        ],
+    }

@@ -1,0 +1,1 @@
+"""Credit repair (信用修复): notices, applications, decisions by the deciding department, re-checks."""

@@ -1,0 +1,207 @@
+"""Credit repair end to end on both stores: notice on ingest, application, decision, the record leaving the
+portal, the API and checks at once, and coming back after a wrong repair (错修) is reverted on re-check."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tests.conftest import TODAY
+from tests.helpers import bearer, department, penalty, uscc
+from xinyong.accounts.policy import Principal
+from xinyong.audit.models import AuditEntry
+from xinyong.files.service import Upload
+from xinyong.kit.errors import Conflict, Forbidden, ValidationFailed
+from xinyong.notices.models import Notice
+from xinyong.records.models import Record
+from xinyong.repair import rules
+from xinyong.repair import service as repair
+from xinyong.subjects import service as subjects
+from xinyong.web.deps import Platform
+
+REVIEWER = Principal(kind="user", name="审核员", role="reviewer", department_code="SCMR")
+OTHER_REVIEWER = Principal(kind="user", name="他部门", role="reviewer", department_code="SCSW")
+OFFICE = Principal(kind="user", name="信用办", role="credit_office", department_code="SCFGW")
+PDF = Upload("罚款缴纳凭证.pdf", b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n")
+
+
+def ingest(client: TestClient, session: Session, rows: list[dict[str, Any]]) -> None:
+    body = client.post(
+        "/api/v1/records", json={"item": "CF", "records": rows}, headers=bearer(session)
+    ).json()
+    assert body["rejected"] == 0, body
+
+
+def subject_principal(session: Session, code: str) -> Principal:
+    subject = subjects.get_by_uscc(session, code)
+    return Principal(kind="user", name="企业经办人", role="subject", subject_id=subject.id)
+
+
+def record_of(session: Session, code: str) -> Record:
+    subject = subjects.get_by_uscc(session, code)
+    return session.scalars(select(Record).where(Record.subject_id == subject.id)).one()
+
+
+def submit(platform: Platform, session: Session, principal: Principal, record: Record, **kw: Any) -> Any:
+    args: dict[str, Any] = {
+        "catalog": platform.catalog,
+        "repair_policy": platform.repair_policy,
+        "calendar": platform.calendar,
+        "signer": platform.signer,
+        "data_dir": platform.settings.data_dir,
+        "target_kind": "record",
+        "target_id": record.id,
+        "statement": "已全额缴纳罚款并完成整改，建立了食品安全自查制度。",
+        "contact_name": "李四",
+        "contact_phone": "028-86001234",
+        "signer_name": "张三",
+        "evidence": [PDF],
+        "today": TODAY,
+    }
+    args.update(kw)
+    return repair.apply(session, principal, **args)
+
+
+def step(
+    platform: Platform, session: Session, principal: Principal, application: Any, event: str, **kw: Any
+) -> Any:
+    return repair.advance(
+        session,
+        principal,
+        application,
+        event,
+        catalog=platform.catalog,
+        repair_policy=platform.repair_policy,
+        calendar=platform.calendar,
+        today=kw.pop("today", TODAY),
+        data_dir=platform.settings.data_dir,
+        **kw,
+    )
+
+
+def check_hits(client: TestClient, session: Session, code: str) -> list[dict[str, Any]]:
+    headers = bearer(session, "SCCZ", ("checks:run",))
+    body = {"subject": {"uscc": code}, "scenario": "government_procurement", "purpose": "采购资格审查"}
+    response = client.post("/api/v1/checks", json=body, headers=headers)
+    assert response.status_code == 200, response.text
+    return [h for h in response.json()["hits"] if h["trigger"]["type"] == "record"]
+
+
+def on_portal(client: TestClient, code: str, doc_no: str) -> bool:
+    return doc_no in client.get(f"/api/v1/subjects/{code}").text
+
+
+class TestRepairNotice:
+    def test_published_penalty_gets_one_notice_and_a_reingest_adds_none(
+        self, client: TestClient, session: Session
+    ) -> None:
+        code = uscc()
+        row = penalty(CF_XDR_SHXYM=code, severity="一般", CF_JDRQ="2026-06-15")
+        ingest(client, session, [row])
+        ingest(client, session, [row])
+        record = record_of(session, code)
+        notices = session.scalars(select(Notice).where(Notice.record_id == record.id)).all()
+        assert [n.kind for n in notices] == ["repair_notice"]
+        assert notices[0].subject_id == record.subject_id
+
+    def test_unpublished_minor_penalty_gets_no_notice(self, client: TestClient, session: Session) -> None:
+        code = uscc()
+        ingest(client, session, [penalty(CF_XDR_SHXYM=code, severity="轻微", CF_JDRQ="2026-06-15")])
+        record = record_of(session, code)
+        assert record.public_from is None
+        assert session.scalars(select(Notice).where(Notice.record_id == record.id)).all() == []
+
+    def test_notice_states_window_and_earliest_application(
+        self, platform: Platform, client: TestClient, session: Session
+    ) -> None:
+        code = uscc()
+        ingest(client, session, [penalty(CF_XDR_SHXYM=code, severity="严重", CF_JDRQ="2026-06-15")])
+        view = repair.notice_view(platform.catalog, platform.repair_policy, record_of(session, code))
+        assert view["public_from"] == dt.date(2026, 6, 15)
+        assert view["public_until"] == dt.date(2029, 6, 15)  # 36号令: 严重 at most 3 years
+        assert view["earliest"] == dt.date(2027, 6, 16)  # at least 1 year, then the next day
+
+
+class TestRepairWorkflow:
+    def test_repair_removes_record_from_portal_api_and_checks_and_error_repair_brings_it_back(
+        self, platform: Platform, client: TestClient, session: Session
+    ) -> None:
+        department(session)
+        code = uscc()
+        # 严重 under 58号令 (decided before 2026-04-01): at least 3 months, at most 3 years; it triggers
+        # procurement measures.
+        row = penalty(CF_XDR_SHXYM=code, severity="严重", CF_JDRQ="2025-06-10")
+        ingest(client, session, [row])
+        record = record_of(session, code)
+        assert on_portal(client, code, row["CF_WSH"]) and check_hits(client, session, code)
+
+        applicant = subject_principal(session, code)
+        application = submit(platform, session, applicant, record)
+        assert application.status == rules.SUBMITTED and application.department_code == record.provider_code
+        assert application.due_on == platform.calendar.add_workdays(TODAY, 3).due
+        step(platform, session, REVIEWER, application, "accept")
+        step(platform, session, REVIEWER, application, "review")
+        step(
+            platform,
+            session,
+            REVIEWER,
+            application,
+            "approve",
+            decision_no="川市监修〔2026〕8号",
+            note="材料齐全",
+        )
+        session.commit()
+        assert application.status == rules.REPAIRED and record.status == "repaired"
+        assert not on_portal(client, code, row["CF_WSH"])
+        assert check_hits(client, session, code) == []
+
+        step(platform, session, OFFICE, application, "revert", note="罚款缴纳凭证系伪造")
+        session.commit()
+        assert application.status == rules.REVERTED and record.status == "active"
+        assert on_portal(client, code, row["CF_WSH"]) and check_hits(client, session, code)
+        actions = set(
+            session.scalars(select(AuditEntry.action).where(AuditEntry.target == f"repair:{application.id}"))
+        )
+        assert {"repair.submit", "repair.approve", "repair.revert"} <= actions
+
+    def test_ineligible_before_minimum_period_explains_why(
+        self, platform: Platform, client: TestClient, session: Session
+    ) -> None:
+        code = uscc()
+        ingest(client, session, [penalty(CF_XDR_SHXYM=code, severity="严重", CF_JDRQ="2026-06-15")])
+        with pytest.raises(ValidationFailed) as caught:
+            submit(platform, session, subject_principal(session, code), record_of(session, code))
+        assert caught.value.code == rules.NOT_ELIGIBLE
+        unmet = {c["code"] for c in caught.value.details["conditions"] if not c["met"]}
+        assert unmet == {"min_period"}
+        assert "2027年6月16日" in caught.value.message
+
+    def test_other_department_cannot_decide_and_illegal_step_is_refused(
+        self, platform: Platform, client: TestClient, session: Session
+    ) -> None:
+        department(session)
+        code = uscc()
+        ingest(client, session, [penalty(CF_XDR_SHXYM=code, CF_JDRQ="2026-06-15")])
+        application = submit(platform, session, subject_principal(session, code), record_of(session, code))
+        with pytest.raises(Forbidden):
+            step(platform, session, OTHER_REVIEWER, application, "accept")
+        with pytest.raises(Conflict) as caught:
+            step(platform, session, REVIEWER, application, "approve", decision_no="x")
+        assert caught.value.code == rules.ILLEGAL_TRANSITION
+        assert application.status == rules.SUBMITTED
+
+    def test_second_application_for_same_record_is_refused(
+        self, platform: Platform, client: TestClient, session: Session
+    ) -> None:
+        code = uscc()
+        ingest(client, session, [penalty(CF_XDR_SHXYM=code, CF_JDRQ="2026-06-15")])
+        principal = subject_principal(session, code)
+        submit(platform, session, principal, record_of(session, code))
+        with pytest.raises(ValidationFailed) as caught:
+            submit(platform, session, principal, record_of(session, code))
+        assert {c["code"] for c in caught.value.details["conditions"] if not c["met"]} == {"no_pending"}
