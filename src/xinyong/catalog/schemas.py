@@ -46,6 +46,9 @@ class FieldSpec(BaseModel):
     public: bool = True
     future_ok: bool = False
     not_before: str | None = None
+    # enum only: "max" accepts several values in one cell (separated by 、 ; , /) and keeps the one latest
+    # in `enum` order, e.g. a decision with several penalties keeps its most serious severity.
+    combine: Literal["max"] | None = None
 
     @property
     def sensitive(self) -> bool:
@@ -58,6 +61,8 @@ class FieldSpec(BaseModel):
         for target in self.enum_aliases.values():
             if self.enum and target not in self.enum:
                 raise ValueError(f"field {self.name}: alias target {target!r} is not an enum value")
+        if self.combine and self.type != "enum":
+            raise ValueError(f"field {self.name}: `combine` applies to enum fields only")
         if self.type == "amount" and not self.unit:
             raise ValueError(f"field {self.name}: amounts need an explicit `unit`")
         return self

@@ -25,6 +25,7 @@ from xinyong.files import service as files
 from xinyong.files.service import Upload
 from xinyong.kit.crypto import PersonalIdCipher
 from xinyong.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from xinyong.kit.identifiers import mask_embedded_ids
 from xinyong.kit.workdays import WorkdayCalendar
 from xinyong.notices import service as notices
 from xinyong.objections import rules
@@ -99,7 +100,7 @@ def file(
     own = principal.subject_id is not None and principal.subject_id == record.subject_id
     if not own and not _public_now(catalog, record, today):
         raise NotFound("未找到该信用记录", code="objection.record_not_found")
-    reasons = reasons.strip()
+    reasons = mask_embedded_ids(reasons.strip())[0]  # IDs are never stored in clear
     if len(reasons) < 10:
         raise ValidationFailed("请写明异议的事实和理由（至少10个字）", code="objection.reasons_required")
     if len(reasons) > 4000:
@@ -264,6 +265,7 @@ def answer(
     """The provider department's answer: correct (field by field), revoke, or maintain with reasons."""
     if event not in rules.ANSWERS:
         raise ValidationFailed(f"答复方式“{event}”不存在", code="objection.unknown_event")
+    reason = mask_embedded_ids(reason.strip())[0] if reason else reason  # IDs are never stored in clear
     if not (
         allows(principal, "objections:handle")
         and may_act_for_department(principal, objection.department_code)
@@ -324,7 +326,7 @@ def answer(
             principal=principal,
             objection_id=objection.id,
         )
-    objection.status, objection.answered_on, objection.answer = after, today, (reason or "").strip()
+    objection.status, objection.answered_on, objection.answer = after, today, reason or ""
     _event(session, objection, event, before, after, today, principal, reason)
     notices.send(
         session,

@@ -139,6 +139,9 @@ def _clean_text(spec: FieldSpec, value: Any) -> str:
     return text
 
 
+_ENUM_SEPARATORS = re.compile(r"[;；,，、/\s]+")
+
+
 class _Invalid(Exception):
     def __init__(self, code: str, message: str) -> None:
         self.code = code
@@ -185,6 +188,12 @@ def _convert(spec: FieldSpec, value: Any, today: dt.date, result: RowResult) -> 
         aliased = spec.enum_aliases.get(text) or spec.enum_aliases.get(text.lower())
         if aliased:
             return aliased
+        if spec.combine == "max" and _ENUM_SEPARATORS.search(text):
+            # Several values in one decision (e.g. several penalties): the one latest in enum order counts,
+            # so a decision with 一般 and 严重 penalties takes the longest publicity window.
+            parts = [p for p in _ENUM_SEPARATORS.split(text) if p]
+            values = [_convert(spec, part, today, result) for part in parts]
+            return max(values, key=spec.enum.index)
         raise _Invalid("enum", f"{spec.label}“{text[:40]}”不在允许值内（{'/'.join(spec.enum)}）")
     if spec.type == "uscc":
         try:

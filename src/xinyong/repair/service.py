@@ -30,6 +30,7 @@ from xinyong.commitments.models import Commitment
 from xinyong.files import service as files
 from xinyong.files.service import Upload
 from xinyong.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from xinyong.kit.identifiers import mask_embedded_ids
 from xinyong.kit.workdays import WorkdayCalendar
 from xinyong.lists import rules as list_rules
 from xinyong.lists.models import ListEntry, ListEntryEvent
@@ -240,6 +241,11 @@ def notice_view(catalog: Catalog, repair_policy: rules.Policy, record: Record) -
 # -- applications --------------------------------------------------------------------------------------------
 
 
+def _free_text(text: str) -> str:
+    """Free text as kept: trimmed, with any resident ID typed into it masked (IDs are never stored in clear)."""
+    return mask_embedded_ids(text.strip())[0]
+
+
 def _event(
     session: Session,
     application: RepairApplication,
@@ -341,7 +347,7 @@ def apply(
         department_code=info.department_code,
         channel="online" if online else "paper",
         status=rules.SUBMITTED,
-        statement=statement.strip(),
+        statement=_free_text(statement),
         contact_name=contact_name.strip()[:100],
         contact_phone=contact_phone.strip(),
         eligibility=eligibility.as_dict(),
@@ -549,10 +555,10 @@ def advance(
     if event == "accept":
         application.accepted_on = today
     elif event == "request_material":
-        application.material_note = (note or "").strip()
+        application.material_note = _free_text(note or "")
     elif event in ("approve", "refuse", "reject", "complete"):
         application.decided_on = today
-        application.decision_note = (note or "").strip() or None
+        application.decision_note = _free_text(note or "") or None
         if decision_no:
             application.decision_no = decision_no.strip()[:128]
     application.status = after
@@ -562,6 +568,7 @@ def advance(
         _undo_repair(session, application, principal, today, note or "")
     if event in rules.RECHECK_EVENTS:
         application.recheck_status, application.recheck_note = "corrected", (note or "").strip()
+    note = _free_text(note) if note else note
     _event(session, application, event, before, after, today, principal, note)
     if event not in ("review", "supplement", "withdraw"):
         notices.send(
