@@ -32,7 +32,7 @@ def _parts(platform: Platform, day: dt.date) -> list[tuple[str, Callable[[Sessio
     settings = platform.settings
     return [
         (
-            "escalation: subjects proposed for listing",
+            "escalation: {} subjects proposed for listing",
             lambda s: list_jobs.propose_escalations(
                 s,
                 list_jobs.load_rules(settings.data_dir),
@@ -40,14 +40,14 @@ def _parts(platform: Platform, day: dt.date) -> list[tuple[str, Callable[[Sessio
                 credit_office=settings.credit_office_department,
             ),
         ),
-        ("disclosure: publicity windows ended", lambda s: disclosure_jobs.end_publicity(s, day)),
-        ("repair: overdue applications alerted", lambda s: repair.alert_overdue(s, day)),
+        ("disclosure: {} publicity windows ended", lambda s: disclosure_jobs.end_publicity(s, day)),
+        ("repair: {} overdue applications alerted", lambda s: repair.alert_overdue(s, day)),
         (
-            "repair: cases drawn for re-check",
+            "repair: {} cases drawn for re-check",
             lambda s: repair.draw_recheck(s, platform.repair_policy, platform.calendar, day),
         ),
         (
-            "objections: overdue objections escalated",
+            "objections: {} overdue objections escalated",
             lambda s: objections.escalate_overdue(
                 s, day, credit_office=settings.credit_office_department, principal=SYSTEM
             ),
@@ -56,7 +56,8 @@ def _parts(platform: Platform, day: dt.date) -> list[tuple[str, Callable[[Sessio
 
 
 def run_daily(platform: Platform, day: dt.date) -> dict[str, int]:
-    """Run every daily part for ``day``; returns the count each part reports."""
+    """Run every daily part for ``day``; returns the count each part reports (-1: failed), by its label
+    (a format string with one ``{}`` for the count)."""
     results: dict[str, int] = {}
     for label, part in _parts(platform, day):
         try:
@@ -75,7 +76,7 @@ def run() -> None:
     failed = False
     for label, count in run_daily(platform, today()).items():
         failed = failed or count < 0
-        typer.echo(f"{label}: {'FAILED' if count < 0 else count}")
+        typer.echo(label.format("FAILED" if count < 0 else count))
     if failed:
         raise typer.Exit(1)
 

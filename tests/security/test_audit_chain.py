@@ -18,6 +18,7 @@ from xinyong.audit import service
 from xinyong.audit.models import AuditEntry
 from xinyong.cli import app
 from xinyong.db.engine import make_engine
+from xinyong.web.deps import Platform
 
 OFFICIAL = Principal(kind="user", name="officer-1", role="provider", department_code="SCMR", user_id=1)
 
@@ -37,6 +38,11 @@ def write_entries(session: Session, count: int = 5) -> list[int]:
         ids.append(entry.id)
     session.commit()
     return ids
+
+
+def position(session: Session, entry_id: int) -> tuple[int, int]:
+    row = session.execute(text("SELECT chain, seq FROM audit_entries WHERE id = :id"), {"id": entry_id}).one()
+    return int(row[0]), int(row[1])
 
 
 def execute(session: Session, sql: str, **params: object) -> None:
@@ -84,31 +90,40 @@ class TestTamperingIsDetected:
         broken = service.verify(session)
         assert broken is not None and broken.entry_id == ids[-1]
 
-    def test_deleting_a_middle_entry_is_detected(self, session: Session) -> None:
+    def test_deleting_a_middle_entry_names_its_place(self, session: Session) -> None:
         ids = write_entries(session)
+        chain, seq = position(session, ids[2])
         execute(session, "DELETE FROM audit_entries WHERE id = :id", id=ids[2])
         broken = service.verify(session)
         assert broken is not None and "删除" in broken.reason
-        assert broken.entry_id in (ids[2], ids[3])  # the gap is at entry 3, seen from entry 4
+        assert (broken.entry_id, broken.chain, broken.position) == (None, chain, seq)
+        assert f"#{ids[1]}" in broken.reason and f"#{ids[3]}" in broken.reason  # between its neighbours
 
-    def test_deleting_a_middle_entry_names_the_deleted_entry(self, session: Session) -> None:
+    def test_deleting_the_newest_entry_names_its_place(self, session: Session) -> None:
         ids = write_entries(session)
-        execute(session, "DELETE FROM audit_entries WHERE id = :id", id=ids[2])
-        broken = service.verify(session)
-        assert broken is not None and broken.entry_id == ids[2]
-
-    def test_deleting_the_newest_entry_is_detected(self, session: Session) -> None:
-        ids = write_entries(session)
+        chain, seq = position(session, ids[-1])
         execute(session, "DELETE FROM audit_entries WHERE id = :id", id=ids[-1])
         broken = service.verify(session)
         assert broken is not None and "删除" in broken.reason
-        assert broken.entry_id in (ids[-1], ids[-2])
+        assert (broken.entry_id, broken.chain, broken.position) == (None, chain, seq)
+        assert f"#{ids[-2]}" in broken.reason
 
-    def test_deleting_the_newest_entry_names_the_deleted_entry(self, session: Session) -> None:
+    def test_one_transaction_appends_to_one_chain_in_order(self, session: Session) -> None:
         ids = write_entries(session)
-        execute(session, "DELETE FROM audit_entries WHERE id = :id", id=ids[-1])
-        broken = service.verify(session)
-        assert broken is not None and broken.entry_id == ids[-1]
+        places = [position(session, i) for i in ids]
+        assert len({chain for chain, _ in places}) == 1
+        assert [seq for _, seq in places] == list(range(places[0][1], places[0][1] + len(ids)))
+
+    def test_entries_of_concurrent_sessions_spread_over_chains_and_verify(
+        self, platform: Platform, session: Session
+    ) -> None:
+        for _ in range(12):
+            with platform.sessions() as other:
+                service.record(other, OFFICIAL, "auth.login")
+                other.commit()
+        chains = set(session.scalars(text("SELECT DISTINCT chain FROM audit_entries")))
+        assert len(chains) > 1
+        assert service.verify(session) is None
 
     def test_deleting_every_entry_is_detected(self, session: Session) -> None:
         write_entries(session)

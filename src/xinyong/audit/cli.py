@@ -18,6 +18,8 @@ def verify() -> None:
         broken = service.verify(session)
         total = session.query(service.AuditEntry).count()
     if broken is not None:
-        typer.echo(f"audit chain broken at entry {broken.entry_id}: {broken.reason}", err=True)
+        where = f"entry {broken.entry_id}" if broken.entry_id is not None else "a deleted entry"
+        position = f" (chain {broken.chain}, position {broken.position})" if broken.chain is not None else ""
+        typer.echo(f"audit chain broken at {where}: {broken.reason}{position}", err=True)
         raise typer.Exit(1)
     typer.echo(f"audit chain intact: {total} entries")

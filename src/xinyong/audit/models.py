@@ -1,4 +1,9 @@
-"""Audit entries and the chain head (which makes deleting the newest entries detectable)."""
+"""Audit entries and the chain heads (which make deleting the newest entries detectable).
+
+The trail is a fixed number of parallel hash chains (``audit.rules.CHAINS``): a transaction appends to one
+chain, locking only that chain's head, so concurrent requests (checks, logins, reads) do not queue behind a
+single lock. Each entry has its chain and its position (``seq``) in it; ``id`` is the global order.
+"""
 
 from __future__ import annotations
 
@@ -13,9 +18,15 @@ from xinyong.db.base import Base, JSONType, UTCDateTime
 
 class AuditEntry(Base):
     __tablename__ = "audit_entries"
-    __table_args__ = (Index("ix_audit_entries_subject_at", "subject_id", "at"),)
+    __table_args__ = (
+        Index("ix_audit_entries_subject_at", "subject_id", "at"),
+        Index("ix_audit_entries_chain_seq", "chain", "seq", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Chain and position; NULL only in a row written behind the application's back (verify names it).
+    chain: Mapped[int | None] = mapped_column(Integer)
+    seq: Mapped[int | None] = mapped_column(Integer)
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
     action: Mapped[str] = mapped_column(String(48), index=True)
     outcome: Mapped[str] = mapped_column(String(16))  # ok, denied, failed
@@ -32,10 +43,10 @@ class AuditEntry(Base):
 
 
 class AuditHead(Base):
-    """One row: the id and hash of the newest entry. Appends lock it, so the chain has one order."""
+    """One row per chain: the position and hash of its newest entry. Appends lock it: one order per chain."""
 
     __tablename__ = "audit_head"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    last_id: Mapped[int] = mapped_column(Integer, default=0)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)  # the chain number
+    last_id: Mapped[int] = mapped_column(Integer, default=0)  # the newest entry's position (seq) in the chain
     last_hash: Mapped[str] = mapped_column(String(64))

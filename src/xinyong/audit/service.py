@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select, text
 from sqlalchemy.orm import Session
 
 from xinyong.accounts.policy import Principal
@@ -15,7 +16,21 @@ from xinyong.audit.models import AuditEntry, AuditHead
 
 __all__ = ["AuditEntry", "record", "verify", "views_of_subject"]
 
-_HEAD_ID = 1
+
+def _chain(session: Session) -> int:
+    """The chain this session appends to: chosen once, at random, so concurrent requests spread out."""
+    chain = session.info.get("audit_chain")
+    if chain is None:
+        chain = session.info["audit_chain"] = secrets.randbelow(rules.CHAINS) + 1
+    return int(chain)
+
+
+def _next_id(session: Session) -> int:
+    """The entry's id before it is written (the hash covers it): the sequence on PostgreSQL; SQLite
+    serialises writers, so the next number after the largest is safe there."""
+    if session.get_bind().dialect.name == "postgresql":
+        return int(session.scalar(text("SELECT nextval(pg_get_serial_sequence('audit_entries', 'id'))")))
+    return int(session.scalar(select(func.coalesce(func.max(AuditEntry.id), 0))) or 0) + 1
 
 
 def record(
@@ -30,14 +45,15 @@ def record(
     ip: str | None = None,
     details: dict[str, Any] | None = None,
 ) -> AuditEntry:
-    """Append one entry, chained to the previous one. Never pass personal IDs in clear in `details`."""
-    head = session.scalars(select(AuditHead).where(AuditHead.id == _HEAD_ID).with_for_update()).one_or_none()
+    """Append one entry to this session's chain. Never pass personal IDs in clear in `details`."""
+    chain = _chain(session)
+    head = session.scalars(select(AuditHead).where(AuditHead.id == chain).with_for_update()).one_or_none()
     if head is None:
-        head = AuditHead(id=_HEAD_ID, last_id=0, last_hash=rules.GENESIS)
+        head = AuditHead(id=chain, last_id=0, last_hash=rules.GENESIS)
         session.add(head)
         session.flush()
     content: dict[str, Any] = {
-        "id": head.last_id + 1,
+        "id": _next_id(session),
         "at": dt.datetime.now(dt.UTC),
         "action": action,
         "outcome": outcome,
@@ -51,26 +67,48 @@ def record(
         "details": details,
     }
     digest = rules.entry_hash(head.last_hash, content)
-    entry = AuditEntry(**content, prev_hash=head.last_hash, hash=digest)
+    entry = AuditEntry(**content, chain=chain, seq=head.last_id + 1, prev_hash=head.last_hash, hash=digest)
     session.add(entry)
-    head.last_id, head.last_hash = entry.id, digest
+    head.last_id, head.last_hash = head.last_id + 1, digest
     session.flush()
     return entry
 
 
-def _rows(session: Session) -> Iterator[dict[str, Any]]:
-    columns = [getattr(AuditEntry, f) for f in (*rules.HASHED_FIELDS, "prev_hash", "hash")]
-    result = session.execute(select(*columns).order_by(AuditEntry.id).execution_options(yield_per=5000))
+def _rows(session: Session, chain: int) -> Iterator[dict[str, Any]]:
+    columns = [getattr(AuditEntry, f) for f in (*rules.HASHED_FIELDS, "seq", "prev_hash", "hash")]
+    result = session.execute(
+        select(*columns)
+        .where(AuditEntry.chain == chain)
+        .order_by(AuditEntry.seq)
+        .execution_options(yield_per=5000)
+    )
     for row in result:
         yield dict(row._mapping)
 
 
 def verify(session: Session) -> rules.Break | None:
-    """Check the whole chain; the first break names the entry that was changed, removed or inserted."""
-    head = session.get(AuditHead, _HEAD_ID)
-    return rules.verify(
-        _rows(session), head.last_id if head else 0, head.last_hash if head else rules.GENESIS
+    """Check every chain; the first break names the entry changed or inserted, or where one was removed."""
+    stray = session.scalar(
+        select(AuditEntry.id)
+        .where(or_(AuditEntry.chain.is_(None), AuditEntry.seq.is_(None)))
+        .order_by(AuditEntry.id)
+        .limit(1)
     )
+    if stray is not None:
+        return rules.Break(stray, "该记录不属于任何链（在应用之外插入）")
+    heads = {h.id: h for h in session.scalars(select(AuditHead))}
+    chains = set(heads) | set(session.scalars(select(AuditEntry.chain).distinct()).all())
+    for chain in sorted(c for c in chains if c is not None):
+        head = heads.get(chain)
+        broken = rules.verify_chain(
+            chain,
+            _rows(session, chain),
+            head.last_id if head else 0,
+            head.last_hash if head else rules.GENESIS,
+        )
+        if broken is not None:
+            return broken
+    return None
 
 
 def views_of_subject(session: Session, subject_id: int, limit: int = 200) -> Sequence[AuditEntry]:
