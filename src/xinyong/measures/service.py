@@ -120,11 +120,25 @@ def require_scenario(measure_list: MeasureList, scenario: str) -> None:
         )
 
 
-def _record_triggers(session: Session, subject_id: int, today: dt.date) -> Sequence[Record]:
-    """Records that count as triggers today: active (not revoked, not repaired) and not past their window."""
-    return session.scalars(
-        select(Record).where(
+def _record_triggers(
+    session: Session, subject_id: int, today: dt.date, items: frozenset[str]
+) -> Sequence[Any]:
+    """Records that count as triggers today: of an item some measure names, active (not revoked, not
+    repaired) and not past their window. Only the columns a hit shows are read (no JSON documents)."""
+    if not items:
+        return []
+    return session.execute(
+        select(
+            Record.id,
+            Record.item_code,
+            Record.doc_no,
+            Record.severity,
+            Record.provider_code,
+            Record.decision_date,
+            Record.public_until,
+        ).where(
             Record.subject_id == subject_id,
+            Record.item_code.in_(sorted(items)),
             Record.status == "active",
             or_(Record.decision_date.is_(None), Record.decision_date <= today),
             or_(Record.public_until.is_(None), Record.public_until >= today),
@@ -140,11 +154,15 @@ def _measure_applies(measure: Measure, scenario: str, today: dt.date) -> bool:
     )
 
 
+def _trigger_items(measure_list: MeasureList) -> frozenset[str]:
+    return frozenset(t.item for m in measure_list.measures for t in m.triggers if t.item)
+
+
 def hits_for(
     session: Session, measure_list: MeasureList, subject_id: int, scenario: str, today: dt.date
 ) -> list[dict[str, Any]]:
     entries = lists.entries_in_force(session, [subject_id], today)
-    records = _record_triggers(session, subject_id, today)
+    records = _record_triggers(session, subject_id, today, _trigger_items(measure_list))
     hits: list[dict[str, Any]] = []
     for measure in measure_list.measures:
         if not _measure_applies(measure, scenario, today):
