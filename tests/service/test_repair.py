@@ -205,3 +205,150 @@ class TestRepairWorkflow:
         with pytest.raises(ValidationFailed) as caught:
             submit(platform, session, principal, record_of(session, code))
         assert {c["code"] for c in caught.value.details["conditions"] if not c["met"]} == {"no_pending"}
+
+
+def government_view(client: TestClient, session: Session, code: str, department_code: str) -> list[int]:
+    headers = bearer(session, department_code, ("subjects:read",))
+    response = client.get(f"/api/v1/subjects/{code}", params={"purpose": "行政许可审查"}, headers=headers)
+    assert response.status_code == 200, response.text
+    return [r["id"] for r in response.json()["records"]]
+
+
+class TestArchiveAndSharing:
+    def test_repaired_record_stops_being_shared_but_stays_with_its_provider(
+        self, platform: Platform, client: TestClient, session: Session
+    ) -> None:
+        department(session)
+        code = uscc()
+        ingest(client, session, [penalty(CF_XDR_SHXYM=code, severity="严重", CF_JDRQ="2025-06-10")])
+        record = record_of(session, code)
+        assert record.id in government_view(client, session, code, "SCSW")
+        application = submit(platform, session, subject_principal(session, code), record)
+        for event in ("accept", "review"):
+            step(platform, session, REVIEWER, application, event)
+        step(platform, session, REVIEWER, application, "approve", decision_no="川市监修〔2026〕9号")
+        session.commit()
+        assert record.id not in government_view(client, session, code, "SCSW")  # 停止共享
+        assert record.id in government_view(client, session, code, "SCMR")  # the archive of its provider
+        assert application.decision_no == "川市监修〔2026〕9号" and application.decided_on == TODAY
+
+
+class TestListEntryRepair:
+    def test_repaired_list_entry_is_removed_and_stops_triggering(
+        self, platform: Platform, client: TestClient, session: Session
+    ) -> None:
+        from xinyong.lists import service as lists
+
+        department(session)
+        code = uscc()
+        ingest(client, session, [penalty(CF_XDR_SHXYM=code, severity="一般", CF_JDRQ="2026-06-15")])
+        subject = subjects.get_by_uscc(session, code)
+        entry = lists.propose(
+            session,
+            REVIEWER,
+            subject_id=subject.id,
+            list_type="serious_dishonesty",
+            legal_basis="《严重失信主体名单管理办法》第七条",
+            facts="拒不履行法定义务",
+            today=dt.date(2025, 9, 1),
+        )
+        lists.advance(
+            session, REVIEWER, entry, "notify", today=dt.date(2025, 9, 2), calendar=platform.calendar
+        )
+        lists.advance(
+            session,
+            REVIEWER,
+            entry,
+            "decide",
+            today=dt.date(2025, 10, 9),
+            calendar=platform.calendar,
+            decision_no="川市监认〔2025〕3号",
+        )
+        session.commit()
+        application = submit(
+            platform,
+            session,
+            subject_principal(session, code),
+            record_of(session, code),
+            target_kind="list_entry",
+            target_id=entry.id,
+        )
+        assert application.department_code == "SCMR" and application.target_kind == "list_entry"
+        for event in ("accept", "review"):
+            step(platform, session, REVIEWER, application, event)
+        step(platform, session, REVIEWER, application, "approve", decision_no="川市监修〔2026〕10号")
+        session.commit()
+        assert (entry.status, entry.removal_reason, entry.removed_on) == ("removed", "repaired", TODAY)
+        headers = bearer(session, "SCCZ", ("checks:run",))
+        body = {"subject": {"uscc": code}, "scenario": "government_procurement", "purpose": "采购资格审查"}
+        hits = client.post("/api/v1/checks", json=body, headers=headers).json()["hits"]
+        assert not [h for h in hits if h["trigger"]["type"] == "list_entry"]
+
+    def test_list_entry_before_twelve_months_is_not_yet_repairable(
+        self, platform: Platform, client: TestClient, session: Session
+    ) -> None:
+        from xinyong.lists import service as lists
+
+        department(session)
+        code = uscc()
+        ingest(client, session, [penalty(CF_XDR_SHXYM=code, severity="一般", CF_JDRQ="2026-06-15")])
+        subject = subjects.get_by_uscc(session, code)
+        entry = lists.propose(
+            session,
+            REVIEWER,
+            subject_id=subject.id,
+            list_type="serious_dishonesty",
+            legal_basis="《严重失信主体名单管理办法》第七条",
+            facts="拒不履行法定义务",
+            today=dt.date(2026, 5, 1),
+        )
+        lists.advance(
+            session, REVIEWER, entry, "notify", today=dt.date(2026, 5, 6), calendar=platform.calendar
+        )
+        lists.advance(
+            session,
+            REVIEWER,
+            entry,
+            "decide",
+            today=dt.date(2026, 6, 1),
+            calendar=platform.calendar,
+            decision_no="x号",
+        )
+        with pytest.raises(ValidationFailed) as caught:
+            submit(
+                platform,
+                session,
+                subject_principal(session, code),
+                record_of(session, code),
+                target_kind="list_entry",
+                target_id=entry.id,
+            )
+        assert "2027年6月2日" in caught.value.message
+
+
+class TestObjectionFlagInApi:
+    def test_open_objection_is_flagged_in_the_public_api(
+        self, platform: Platform, client: TestClient, session: Session
+    ) -> None:
+        from xinyong.objections import service as objections
+
+        code = uscc()
+        ingest(client, session, [penalty(CF_XDR_SHXYM=code, severity="严重", CF_JDRQ="2025-06-10")])
+        record = record_of(session, code)
+        objections.file(
+            session,
+            subject_principal(session, code),
+            catalog=platform.catalog,
+            calendar=platform.calendar,
+            answer_workdays=platform.repair_policy.objection_workdays,
+            data_dir=platform.settings.data_dir,
+            record_id=record.id,
+            reasons="处罚决定书文号录入错误，应为另一文号。",
+            filer_name="成都测试科技有限公司",
+            filer_contact=None,
+            evidence=[],
+            today=TODAY,
+        )
+        session.commit()
+        [read] = client.get(f"/api/v1/subjects/{code}").json()["records"]
+        assert read["id"] == record.id and read["under_objection"] is True

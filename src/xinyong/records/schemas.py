@@ -48,3 +48,6 @@ class RecordRead(BaseModel):
     public_until: dt.date | None
     public_now: bool
     fields: dict[str, Any]
+    under_objection: bool = Field(
+        default=False, description="异议处理中：an objection to this record is open"
+    )

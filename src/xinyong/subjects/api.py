@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request
 from xinyong.accounts.deps import require
 from xinyong.accounts.policy import Principal
 from xinyong.kit.identifiers import normalize_code
+from xinyong.objections import service as objections
 from xinyong.records import service as records
 from xinyong.subjects import rules, service
 from xinyong.subjects.schemas import SubjectDetail, SubjectPage, SubjectSummary
@@ -57,6 +58,8 @@ def get_subject(
         purpose=purpose,
         ip=client_ip(request),
     )
+    disputed = objections.open_record_ids(session, [r.id for r in found])
     return SubjectDetail(
-        **rules.summary(subject), records=[rules.record_read(catalog, r, today) for r in found]
+        **rules.summary(subject),
+        records=[rules.record_read(catalog, r, today, under_objection=r.id in disputed) for r in found],
     )

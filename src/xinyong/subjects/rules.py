@@ -33,7 +33,9 @@ def public_fields(catalog: Catalog, record: Any) -> dict[str, Any]:
     return {f.name: record.fields[f.name] for f in item.fields if f.public and f.name in record.fields}
 
 
-def record_read(catalog: Catalog, record: Any, today: dt.date) -> dict[str, Any]:
+def record_read(
+    catalog: Catalog, record: Any, today: dt.date, *, under_objection: bool = False
+) -> dict[str, Any]:
     item = catalog.item(record.item_code)
     return {
         "id": record.id,
@@ -54,4 +56,5 @@ def record_read(catalog: Catalog, record: Any, today: dt.date) -> dict[str, Any]
             today=today,
         ),
         "fields": public_fields(catalog, record),
+        "under_objection": under_objection,
     }
