@@ -42,6 +42,8 @@ PERMISSIONS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     # Repair applications and objections are handled by the deciding / providing department's reviewers.
     "repairs:handle": (frozenset({"reviewer", "credit_office"}), frozenset()),
     "objections:handle": (frozenset({"reviewer", "provider", "credit_office"}), frozenset()),
+    # The re-check of decided repairs (错修、漏修) is the credit office's.
+    "repairs:recheck": (frozenset({"credit_office"}), frozenset()),
 }
 
 
