@@ -498,7 +498,7 @@ def repair_queue(
     if status not in ("", "open", *rules.STATE_LABELS):
         raise ValidationFailed(f"状态“{status}”不存在", code="repair.unknown_state")
     applications = service.queue(session, principal, today, status=status or None, overdue_only=overdue)
-    applicants = {a.subject_id: subjects.get(session, a.subject_id) for a in applications}
+    applicants = subjects.get_many(session, (a.subject_id for a in applications))
     return render(
         request,
         "repair_queue.html",
@@ -614,7 +614,7 @@ def _recheck_page(
         "repair_recheck.html",
         {
             "cases": cases,
-            "applicants": {a.subject_id: subjects.get(session, a.subject_id) for a in cases},
+            "applicants": subjects.get_many(session, (a.subject_id for a in cases)),
             "departments": _departments(session),
             "states": rules.STATE_LABELS,
             "recheck_labels": RECHECK_LABELS,
