@@ -22,6 +22,8 @@ class Commitment(Base):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     channel: Mapped[str] = mapped_column(String(16))  # online, paper (recorded by a clerk)
     ref: Mapped[str | None] = mapped_column(String(64), index=True)  # what it is for, e.g. repair:12
+    # The department that follows the commitment up (for a repair: the deciding department).
+    department_code: Mapped[str | None] = mapped_column(ForeignKey("departments.code"), index=True)
     title: Mapped[str] = mapped_column(String(200))
     text: Mapped[str] = mapped_column(Text)  # the full text as signed, frozen
     text_sha256: Mapped[str] = mapped_column(String(64))

@@ -14,7 +14,7 @@ from functools import cache
 from importlib import resources
 
 import yaml
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from xinyong.accounts.policy import Principal
@@ -23,6 +23,7 @@ from xinyong.commitments.models import Commitment
 from xinyong.commitments.schemas import CommitmentTemplate
 from xinyong.kit.crypto import Signer, verify_signature
 from xinyong.kit.errors import Conflict, NotFound, ValidationFailed
+from xinyong.kit.pagination import Page
 from xinyong.subjects.models import Subject
 
 STATUS_LABELS = {"signed": "已承诺", "fulfilled": "已履约", "breached": "未履约"}
@@ -69,6 +70,7 @@ def sign(
     today: dt.date,
     ref: str | None = None,
     channel: str = "online",
+    department_code: str | None = None,
 ) -> Commitment:
     """Sign a commitment from a template for ``subject``; the text as signed is frozen and attested."""
     name = signer_name.strip()
@@ -88,6 +90,7 @@ def sign(
         user_id=principal.user_id,
         channel=channel,
         ref=ref,
+        department_code=department_code,
         title=chosen.title,
         text=text,
         text_sha256=digest,
@@ -154,6 +157,43 @@ def record_fulfilment(
         details={"status": commitment.status},
     )
     return commitment
+
+
+def follow_ups(
+    session: Session, principal: Principal, *, status: str | None = None, limit: int = 200
+) -> Sequence[Commitment]:
+    """Commitments a department follows up (the credit office: all), newest first."""
+    query = select(Commitment).order_by(Commitment.signed_on.desc(), Commitment.id.desc()).limit(limit)
+    if not principal.is_credit_office:
+        query = query.where(Commitment.department_code == principal.department_code)
+    if status:
+        query = query.where(Commitment.status == status)
+    return session.scalars(query).all()
+
+
+def get_for_follow_up(session: Session, principal: Principal, commitment_id: int) -> Commitment:
+    commitment = session.get(Commitment, commitment_id)
+    if commitment is None or not (
+        principal.is_credit_office or commitment.department_code == principal.department_code
+    ):
+        raise NotFound("未找到该承诺书", code="commitment.not_found")
+    return commitment
+
+
+def public_listing(session: Session, *, query: str = "", page: int = 1, size: int = 20) -> Page[Commitment]:
+    """Published commitments (信用承诺公示), newest first, optionally by subject name."""
+    conditions: list[ColumnElement[bool]] = [Commitment.public.is_(True)]
+    if query.strip():
+        conditions.append(Commitment.subject_name.contains(query.strip(), autoescape=True))
+    total = session.scalar(select(func.count(Commitment.id)).where(*conditions)) or 0
+    rows = session.scalars(
+        select(Commitment)
+        .where(*conditions)
+        .order_by(Commitment.signed_on.desc(), Commitment.id.desc())
+        .offset((page - 1) * size)
+        .limit(size)
+    ).all()
+    return Page(list(rows), int(total), page, size)
 
 
 def get_public(session: Session, commitment_id: int) -> Commitment:

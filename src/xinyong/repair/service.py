@@ -378,6 +378,7 @@ def apply(
         today=today,
         ref=f"repair:{application.id}",
         channel="online" if online else "paper",
+        department_code=info.department_code,
     )
     application.commitment_id = commitment.id
     _event(session, application, "submit", None, rules.SUBMITTED, today, principal, None)

@@ -49,6 +49,7 @@ def upgrade() -> None:
         sa.Column("user_id", sa.Integer(), nullable=True),
         sa.Column("channel", sa.String(length=16), nullable=False),
         sa.Column("ref", sa.String(length=64), nullable=True),
+        sa.Column("department_code", sa.String(length=32), nullable=True),
         sa.Column("title", sa.String(length=200), nullable=False),
         sa.Column("text", sa.Text(), nullable=False),
         sa.Column("text_sha256", sa.String(length=64), nullable=False),
@@ -63,10 +64,16 @@ def upgrade() -> None:
             ["subject_id"], ["subjects.id"], name=op.f("fk_commitments_subject_id_subjects")
         ),
         sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_commitments_user_id_users")),
+        sa.ForeignKeyConstraint(
+            ["department_code"],
+            ["departments.code"],
+            name=op.f("fk_commitments_department_code_departments"),
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_commitments")),
     )
     with op.batch_alter_table("commitments", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_commitments_ref"), ["ref"], unique=False)
+        batch_op.create_index(batch_op.f("ix_commitments_department_code"), ["department_code"], unique=False)
         batch_op.create_index(batch_op.f("ix_commitments_status"), ["status"], unique=False)
         batch_op.create_index(batch_op.f("ix_commitments_subject_id"), ["subject_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_commitments_template_code"), ["template_code"], unique=False)
