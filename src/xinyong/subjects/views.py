@@ -10,8 +10,10 @@ from fastapi.responses import HTMLResponse
 
 from xinyong.accounts.deps import require
 from xinyong.accounts.policy import Principal, allows
+from xinyong.commitments import service as commitments
 from xinyong.kit.identifiers import normalize_code
 from xinyong.kit.pagination import Page
+from xinyong.objections import service as objections
 from xinyong.records import repository as records_repository
 from xinyong.records import service as records
 from xinyong.subjects import rules, service
@@ -81,6 +83,7 @@ def subject_page(
         sections.append({"item": item, "records": [rules.record_read(catalog, r, today) for r in group]})
     order = {i.code: n for n, i in enumerate(catalog.items)}
     sections.sort(key=lambda s: order[s["item"].code])
+    under_objection = objections.open_record_ids(session, [r.id for r in found])
     return render(
         request,
         "subject.html",
@@ -92,5 +95,8 @@ def subject_page(
             "view": view,
             "purpose": purpose,
             "may_read_nonpublic": allows(principal, "subjects:read_nonpublic"),
+            "under_objection": under_objection,
+            "commitments": commitments.public_of_subject(session, subject.id),
+            "commitment_labels": commitments.STATUS_LABELS,
         },
     )
