@@ -45,6 +45,20 @@ def _public_now(catalog: Catalog, record: Record, today: dt.date) -> bool:
     )
 
 
+def objectable_record(
+    session: Session, principal: Principal, catalog: Catalog, record_id: int, today: dt.date
+) -> Record:
+    """The record this principal may object to: any of its own file, else one public today (404 otherwise,
+    so a non-public record's existence is not revealed)."""
+    record = session.get(Record, record_id)
+    own = (
+        record is not None and principal.subject_id is not None and principal.subject_id == record.subject_id
+    )
+    if record is None or not (own or _public_now(catalog, record, today)):
+        raise NotFound("未找到该信用记录", code="objection.record_not_found")
+    return record
+
+
 def _event(
     session: Session,
     objection: Objection,
@@ -94,12 +108,8 @@ def file(
     today: dt.date,
 ) -> Objection:
     """File an objection: the subject on any record of its own file, anyone on a record public today."""
-    record = session.get(Record, record_id)
-    if record is None:
-        raise NotFound("未找到该信用记录", code="objection.record_not_found")
+    record = objectable_record(session, principal, catalog, record_id, today)
     own = principal.subject_id is not None and principal.subject_id == record.subject_id
-    if not own and not _public_now(catalog, record, today):
-        raise NotFound("未找到该信用记录", code="objection.record_not_found")
     reasons = mask_embedded_ids(reasons.strip())[0]  # IDs are never stored in clear
     if len(reasons) < 10:
         raise ValidationFailed("请写明异议的事实和理由（至少10个字）", code="objection.reasons_required")

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections.abc import Sequence
 from typing import Annotated, Any
@@ -75,19 +74,6 @@ def _department_names(session: Session) -> dict[str, str]:
 def _record(session: Session, record_id: int) -> Record:
     record = session.get(Record, record_id)
     if record is None:
-        raise NotFound("未找到该信用记录", code="objection.record_not_found")
-    return record
-
-
-def _filable_record(
-    session: Session, principal: Principal, catalog: Catalog, record_id: int, today: dt.date
-) -> Record:
-    """The record this principal may object to: any of its own file, else one public today (as in filing)."""
-    record = session.get(Record, record_id)
-    own = (
-        record is not None and principal.subject_id is not None and principal.subject_id == record.subject_id
-    )
-    if record is None or not (own or service._public_now(catalog, record, today)):
         raise NotFound("未找到该信用记录", code="objection.record_not_found")
     return record
 
@@ -176,7 +162,7 @@ def new_objection(
     record: Annotated[int, Query(ge=1)],
 ) -> HTMLResponse:
     """The form to object to one record (anyone for a public record, the subject for any of its own)."""
-    target = _filable_record(session, principal, platform.catalog, record, today)
+    target = service.objectable_record(session, principal, platform.catalog, record, today)
     own = principal.subject_id is not None and principal.subject_id == target.subject_id
     form = {"filer_name": target.subject_name if own else "", "filer_contact": "", "reasons": ""}
     return render(request, "objection_new.html", _filing_context(platform, principal, target, form, None))
@@ -197,7 +183,7 @@ def file_objection(
     evidence: Annotated[list[UploadFile] | None, File()] = None,
 ) -> HTMLResponse:
     """File an objection; the provider department answers within the deadline shown on the receipt."""
-    target = _filable_record(session, principal, platform.catalog, record, today)
+    target = service.objectable_record(session, principal, platform.catalog, record, today)
     form = {"reasons": reasons, "filer_name": filer_name, "filer_contact": filer_contact}
     try:
         uploads = _read_uploads(evidence or [])
