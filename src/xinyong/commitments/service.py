@@ -22,7 +22,7 @@ from xinyong.audit import service as audit
 from xinyong.commitments.models import Commitment
 from xinyong.commitments.schemas import CommitmentTemplate
 from xinyong.kit.crypto import Signer, verify_signature
-from xinyong.kit.errors import Conflict, NotFound, ValidationFailed
+from xinyong.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from xinyong.kit.pagination import Page
 from xinyong.subjects.models import Subject
 
@@ -78,6 +78,10 @@ def sign(
         raise ValidationFailed("请填写签署人姓名（2至50个字）", code="commitment.signer_required")
     if channel == "online" and principal.subject_id != subject.id:
         raise ValidationFailed("只能以本主体名义在线签署承诺书", code="commitment.not_own_subject")
+    if channel == "paper" and not (principal.is_government or principal.kind == "system"):
+        raise Forbidden("纸质承诺书只能由部门工作人员代为登记", code="commitment.paper_by_department")
+    if channel not in ("online", "paper"):
+        raise ValidationFailed(f"签署方式“{channel}”不存在", code="commitment.bad_channel")
     chosen = template(template_code)
     text = preview(template_code, subject, target=target, signer_name=name, today=today)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -26,6 +26,7 @@ def seed(
     from xinyong.accounts.policy import SYSTEM
     from xinyong.content.demo import seed_articles
     from xinyong.demo import service
+    from xinyong.demo.repair import seed_repair
     from xinyong.demo.supervision import seed_supervision
 
     platform = open_platform()
@@ -60,10 +61,15 @@ def seed(
         users = service.seed_accounts(session, platform.ingest_context(today()))
         seed_articles(session, SYSTEM, today())
         history = seed_supervision(session, platform.ingest_context(today()), platform.signer, scale=scale)
+        repairs = seed_repair(session, platform, today())
     typer.echo(
         "demo seeded in {:.0f}s: accepted {accepted}, updated {updated}, unchanged {unchanged}, "
         "rejected {rejected}, queued for review {queued}".format(time.perf_counter() - started, **totals)
     )
     typer.echo(f"list entries {history['entries']}, checks {history['checks']}")
+    typer.echo(
+        f"repair applications {repairs['applications']} ({repairs['sampled']} drawn for re-check), "
+        f"objections {repairs['objections']} ({repairs['escalated']} escalated)"
+    )
     if users:
         typer.echo(f"demo accounts (password {service.DEMO_PASSWORD}, demo mode only): {', '.join(users)}")

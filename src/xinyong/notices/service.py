@@ -130,6 +130,7 @@ def issue_repair_notices(session: Session, batch_id: str, item_codes: frozenset[
         ~exists().where(and_(Notice.kind == REPAIR_NOTICE, Notice.record_id == Record.id)),
     )
     result = session.execute(
-        insert(Notice).from_select(["kind", "ref", "subject_id", "record_id", "title", "created_at"], query)
+        insert(Notice).from_select(["kind", "ref", "subject_id", "record_id", "title", "created_at"], query),
+        execution_options={"preserve_rowcount": True},  # psycopg reports -1 for INSERT … SELECT otherwise
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -18,6 +18,7 @@ Pure rules: no I/O and "today" is always an argument.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -408,8 +409,9 @@ def is_overdue(state: str, due_on: dt.date | None, today: dt.date) -> bool:
 
 
 def sample_size(population: int, policy: Policy) -> int:
-    """How many decided cases of a period the re-check draws: the rate, at least the minimum, at most all."""
+    """How many decided cases of a period the re-check draws: the rate rounded up (at least that share),
+    at least the minimum, at most all."""
     if population <= 0:
         return 0
-    wanted = max(policy.recheck_minimum, round(population * policy.recheck_rate))
+    wanted = max(policy.recheck_minimum, math.ceil(population * policy.recheck_rate - 1e-9))
     return min(population, wanted)
