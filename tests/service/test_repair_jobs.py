@@ -539,9 +539,9 @@ class TestNotices:
         assert notices.exists(session, "repair_overdue", "repair:9:overdue:2026-10-15")
         assert not notices.exists(session, "repair_update", "repair:9:overdue:2026-10-15")
 
-    def test_repair_notices_of_a_batch_are_issued_once(self, session: Session, ctx: IngestContext) -> None:
+    def test_repair_notices_are_issued_once(self, session: Session, ctx: IngestContext) -> None:
         (record,) = published_penalties(session, ctx, 1)  # ingestion issued its notice (两书同达)
-        notices.issue_repair_notices(session, record.batch_id, frozenset({"CF"}), TODAY)
+        notices.issue_repair_notices(session, [record.natural_key])
         issued = session.scalars(
             select(Notice).where(Notice.record_id == record.id, Notice.kind == notices.REPAIR_NOTICE)
         ).all()
@@ -551,5 +551,5 @@ class TestNotices:
         self, session: Session, ctx: IngestContext
     ) -> None:
         (record,) = published_penalties(session, dataclasses.replace(ctx, repair_items=frozenset()), 1)
-        assert notices.issue_repair_notices(session, record.batch_id, frozenset({"CF"}), TODAY) == 1
-        assert notices.issue_repair_notices(session, record.batch_id, frozenset({"CF"}), TODAY) == 0
+        assert notices.issue_repair_notices(session, [record.natural_key]) == 1
+        assert notices.issue_repair_notices(session, [record.natural_key]) == 0

@@ -19,7 +19,7 @@ class Notice(Base):
     ref: Mapped[str] = mapped_column(String(64))  # what it is about, e.g. record:12, repair:3:approve
     subject_id: Mapped[int | None] = mapped_column(ForeignKey("subjects.id"), index=True)
     department_code: Mapped[str | None] = mapped_column(ForeignKey("departments.code"), index=True)
-    record_id: Mapped[int | None] = mapped_column(ForeignKey("records.id"))
+    record_id: Mapped[int | None] = mapped_column(ForeignKey("records.id"), index=True)
     title: Mapped[str] = mapped_column(String(200))
     body: Mapped[str | None] = mapped_column(Text)  # None for repair notices: rendered from the record
     link: Mapped[str | None] = mapped_column(String(300))

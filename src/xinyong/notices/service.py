@@ -101,36 +101,38 @@ REPAIR_NOTICE = "repair_notice"
 REPAIR_NOTICE_TITLE = "信用修复告知书"
 
 
-def issue_repair_notices(session: Session, batch_id: str, item_codes: frozenset[str], today: dt.date) -> int:
-    """两书同达: a repair notice for each record of ``batch_id`` that will be public and may be repaired.
+def issue_repair_notices(session: Session, natural_keys: Sequence[str]) -> int:
+    """两书同达: a repair notice for each of these records (by natural key) that has none yet.
 
-    One set-based statement per ingest chunk (no per-row work); idempotent, so a re-run sends nothing twice.
-    The notice's text is rendered from the record when read, so it always states the current window.
+    Ingestion passes the keys of the records it just stored that will be public and may be repaired; the
+    statement looks them up through the unique key, so its cost follows the chunk, not the table. Idempotent:
+    a re-run sends nothing twice. The notice's text is rendered from the record when read, so it always
+    states the current window.
     """
     from sqlalchemy import String, and_, cast, exists, insert, literal
 
     from xinyong.records.models import Record
 
-    if not item_codes:
-        return 0
+    issued = 0
+    keys = sorted(set(natural_keys))
     now = dt.datetime.now(dt.UTC)
-    query = select(
-        literal(REPAIR_NOTICE),
-        literal("record:") + cast(Record.id, String),
-        Record.subject_id,
-        Record.id,
-        literal(REPAIR_NOTICE_TITLE),
-        literal(now, Notice.__table__.c.created_at.type),
-    ).where(
-        Record.batch_id == batch_id,
-        Record.item_code.in_(sorted(item_codes)),
-        Record.status == "active",
-        Record.public_from.is_not(None),
-        or_(Record.public_until.is_(None), Record.public_until >= today),
-        ~exists().where(and_(Notice.kind == REPAIR_NOTICE, Notice.record_id == Record.id)),
-    )
-    result = session.execute(
-        insert(Notice).from_select(["kind", "ref", "subject_id", "record_id", "title", "created_at"], query),
-        execution_options={"preserve_rowcount": True},  # psycopg reports -1 for INSERT … SELECT otherwise
-    )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    for i in range(0, len(keys), 900):
+        query = select(
+            literal(REPAIR_NOTICE),
+            literal("record:") + cast(Record.id, String),
+            Record.subject_id,
+            Record.id,
+            literal(REPAIR_NOTICE_TITLE),
+            literal(now, Notice.__table__.c.created_at.type),
+        ).where(
+            Record.natural_key.in_(keys[i : i + 900]),
+            ~exists().where(and_(Notice.kind == REPAIR_NOTICE, Notice.record_id == Record.id)),
+        )
+        result = session.execute(
+            insert(Notice).from_select(
+                ["kind", "ref", "subject_id", "record_id", "title", "created_at"], query
+            ),
+            execution_options={"preserve_rowcount": True},  # psycopg reports -1 for INSERT … SELECT otherwise
+        )
+        issued += int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return issued

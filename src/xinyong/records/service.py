@@ -102,8 +102,6 @@ def ingest(
                     details={"missing": header_map.missing_required, "unknown_headers": header_map.unknown},
                 )
         _ingest_chunk(session, ctx, item, batch, header_map, chunk)
-        if item.code in ctx.repair_items:
-            notices.issue_repair_notices(session, batch.id, frozenset({item.code}), ctx.today)
         batch.rows_read += len(chunk)
         session.flush()
         if on_chunk is not None:
@@ -244,6 +242,8 @@ def _store(
     existing = _existing(session, set(latest))
     now = dt.datetime.now(dt.UTC)
     inserts: list[dict[str, Any]] = []
+    notify = item.code in ctx.repair_items
+    notice_keys: list[str] = []  # records that will be public and may be repaired: 两书同达
     for key, (entry, subject_id) in latest.items():
         values = entry.result.values
         window = _window(ctx, item, values)
@@ -270,6 +270,13 @@ def _store(
             "batch_id": batch.id,
             "updated_at": now,
         }
+        if (
+            notify
+            and status == "active"
+            and window.public_from is not None
+            and (window.public_until is None or window.public_until >= ctx.today)
+        ):
+            notice_keys.append(key)
         old = existing.get(key)
         if old is None:
             inserts.append(
@@ -324,6 +331,8 @@ def _store(
             subjects.update_registration(session, subject_id, values)
     if inserts:
         bulk_insert(session, RECORDS_TABLE, inserts)
+    if notice_keys:
+        notices.issue_repair_notices(session, notice_keys)
 
 
 COPY_THRESHOLD = 200
@@ -455,9 +464,6 @@ def resolve_unresolved(
     session.add(review_batch)
     session.flush()
     _store(session, ctx, item, review_batch, [(entry, subject.id)])
-    if item.code in ctx.repair_items:
-        session.flush()
-        notices.issue_repair_notices(session, review_batch.id, frozenset({item.code}), ctx.today)
     row.status = "resolved"
     row.resolved_subject_id = subject.id
     row.resolved_at = dt.datetime.now(dt.UTC)

@@ -103,6 +103,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_notices_created_at"), ["created_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_notices_department_code"), ["department_code"], unique=False)
         batch_op.create_index(batch_op.f("ix_notices_subject_id"), ["subject_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_notices_record_id"), ["record_id"], unique=False)
 
     op.create_table(
         "objections",
@@ -297,6 +298,7 @@ def downgrade() -> None:
     op.drop_table("objections")
     with op.batch_alter_table("notices", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_notices_subject_id"))
+        batch_op.drop_index(batch_op.f("ix_notices_record_id"))
         batch_op.drop_index(batch_op.f("ix_notices_department_code"))
         batch_op.drop_index(batch_op.f("ix_notices_created_at"))
 
