@@ -14,6 +14,8 @@ class SeverityRule:
     publish: bool
     min_months: int = 0
     max_months: int | None = None
+    # Not published by default, but at most this long where an industry rule publishes it (36号令: 轻微).
+    industry_max_months: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +27,7 @@ class RuleSet:
     applies_until: dt.date | None
     severities: dict[str, SeverityRule]
     sector_minimums: dict[str, int]
+    industry_publish: frozenset[str] = frozenset()  # sectors whose industry rule publishes such penalties
 
     def applies_to(self, decision_date: dt.date) -> bool:
         return (self.applies_from is None or self.applies_from <= decision_date) and (
@@ -96,6 +99,15 @@ def window_for(
         return Window(start, until, None, f"{rule.kind}:{rule.max_months}")
     rule_set = rule_set_for(rule_sets, decision_date)
     severity_rule = rule_set.severities.get(severity or "一般")
+    if (
+        severity_rule is not None
+        and not severity_rule.publish
+        and severity_rule.industry_max_months
+        and sector in rule_set.industry_publish
+    ):
+        # Published only because the sector's industry rule says so, for at most the industry maximum; the
+        # subject may apply for repair as soon as its obligations are fulfilled (no minimum period).
+        return Window(start, _end(start, severity_rule.industry_max_months), start, f"{rule_set.id}:industry")
     if severity_rule is None or not severity_rule.publish or severity_rule.max_months is None:
         return Window(None, None, None, rule_set.id)
     min_months = max(severity_rule.min_months, rule_set.sector_minimums.get(sector or "", 0))

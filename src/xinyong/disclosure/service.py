@@ -34,6 +34,7 @@ def parse_rule_sets(text: str) -> list[RuleSet]:
                 publish=bool(spec.get("publish")),
                 min_months=int(spec.get("min_months", 0)),
                 max_months=spec.get("max_months"),
+                industry_max_months=spec.get("industry_max_months"),
             )
             for name, spec in entry["severities"].items()
         }
@@ -46,6 +47,7 @@ def parse_rule_sets(text: str) -> list[RuleSet]:
                 applies_until=_date(entry.get("applies_until")),
                 severities=severities,
                 sector_minimums={k: int(v) for k, v in (entry.get("sector_minimums") or {}).items()},
+                industry_publish=frozenset(entry.get("industry_publish") or ()),
             )
         )
     ordered = sorted(sets, key=lambda s: s.applies_from or dt.date.min)
