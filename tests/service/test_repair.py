@@ -93,7 +93,12 @@ def check_hits(client: TestClient, session: Session, code: str) -> list[dict[str
 
 
 def on_portal(client: TestClient, code: str, doc_no: str) -> bool:
-    return doc_no in client.get(f"/api/v1/subjects/{code}").text
+    """Whether the public sees the record, asserting that the portal page and the API agree."""
+    page = client.get(f"/subjects/{code}")
+    api = client.get(f"/api/v1/subjects/{code}")
+    assert page.status_code == api.status_code == 200
+    assert (doc_no in page.text) == (doc_no in api.text)
+    return doc_no in api.text
 
 
 class TestRepairNotice:
