@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -28,6 +27,7 @@ from xinyong.records import rules as record_rules
 from xinyong.records.models import Record
 from xinyong.repair import service as repair
 from xinyong.subjects import rules as subject_rules
+from xinyong.web import downloads
 from xinyong.web.deps import Platform, PlatformDep, SessionDep, TodayDep, client_ip
 from xinyong.web.ratelimit import rate_limited
 from xinyong.web.templating import render
@@ -126,14 +126,6 @@ def _may_withdraw(principal: Principal, objection: Objection) -> bool:
             and objection.filer_kind == "subject"
         )
     )
-
-
-def _content_disposition(filename: str) -> str:
-    """``attachment`` with an ASCII fallback name and the real name as RFC 5987 ``filename*``."""
-    fallback = "".join(
-        ch if ch.isascii() and ch.isprintable() and ch not in '"\\' else "_" for ch in filename
-    )
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 # -- portal: filing ----------------------------------------------------------------------------------------------
@@ -418,15 +410,7 @@ def evidence_file(
         ip=client_ip(request),
         details={"file": attachment.id},
     )
-    return Response(
-        content,
-        media_type=attachment.content_type,
-        headers={
-            "Content-Disposition": _content_disposition(attachment.filename),
-            "X-Content-Type-Options": "nosniff",
-            "Cache-Control": "private, no-store",
-        },
-    )
+    return downloads.attachment(content, attachment.filename, attachment.content_type)
 
 
 @router.post("/console/objections/{objection_id}/{event}", response_class=HTMLResponse, response_model=None)

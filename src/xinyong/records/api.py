@@ -16,6 +16,7 @@ from xinyong.kit.tabular import write_csv
 from xinyong.records import service
 from xinyong.records.models import Batch
 from xinyong.records.schemas import Receipt, RecordsSubmit
+from xinyong.web import downloads
 from xinyong.web.deps import PlatformDep, SessionDep, TodayDep, client_ip
 from xinyong.web.ratelimit import rate_limited
 
@@ -106,7 +107,7 @@ def rejected_report(
     return StreamingResponse(
         write_csv(rows),
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="rejected-{batch.id}.csv"'},
+        headers={"Content-Disposition": downloads.content_disposition(f"rejected-{batch.id}.csv")},
     )
 
 

@@ -8,10 +8,10 @@ form again with the message; the attempt runs in a savepoint, so nothing of it i
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Annotated, Any
-from urllib.parse import quote
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
@@ -36,6 +36,7 @@ from xinyong.lists import rules as list_rules
 from xinyong.repair import rules, service
 from xinyong.repair.models import RepairApplication
 from xinyong.subjects import service as subjects
+from xinyong.web import downloads
 from xinyong.web.deps import Platform, PlatformDep, SessionDep, TodayDep, client_ip
 from xinyong.web.templating import render
 
@@ -52,6 +53,44 @@ PROVIDED_WITH_APPLICATION = frozenset({"obligations", "commitment"})
 FORM_ERRORS = (ValidationFailed, PayloadTooLarge, Conflict)
 
 FileList = Annotated[list[UploadFile | str] | None, File()]
+
+
+@dataclass(frozen=True)
+class ApplicationForm:
+    """The application form as posted, online by the subject or on paper by a department clerk."""
+
+    target_kind: str
+    target_id: int
+    statement: str
+    contact_name: str
+    contact_phone: str
+    signer_name: str
+    agree: bool
+
+    @property
+    def typed(self) -> dict[str, str]:
+        """What the applicant typed, to show the form again after a refusal."""
+        return {
+            "statement": self.statement,
+            "contact_name": self.contact_name,
+            "contact_phone": self.contact_phone,
+            "signer_name": self.signer_name,
+        }
+
+
+def _application_form(
+    target_kind: Annotated[str, Form(max_length=16)],
+    target_id: Annotated[int, Form(ge=1)],
+    statement: Annotated[str, Form(max_length=4000)] = "",
+    contact_name: Annotated[str, Form(max_length=100)] = "",
+    contact_phone: Annotated[str, Form(max_length=32)] = "",
+    signer_name: Annotated[str, Form(max_length=50)] = "",
+    agree: Annotated[bool, Form()] = False,
+) -> ApplicationForm:
+    return ApplicationForm(target_kind, target_id, statement, contact_name, contact_phone, signer_name, agree)
+
+
+ApplicationFormDep = Annotated[ApplicationForm, Depends(_application_form)]
 
 
 # -- helpers -------------------------------------------------------------------------------------------------
@@ -85,21 +124,7 @@ def _download(session: Session, platform: Platform, application: RepairApplicati
     """An evidence file as an attachment, with its checked type (never rendered inline)."""
     attachment = files.get(session, f"repair:{application.id}", file_id)
     content = files.read(platform.settings.data_dir, attachment)
-    fallback = "".join(
-        ch if ch.isascii() and ch.isprintable() and ch not in '"\\;' else "_" for ch in attachment.filename
-    )
-    disposition = (
-        f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(attachment.filename, safe='')}"
-    )
-    return Response(
-        content,
-        media_type=attachment.content_type,
-        headers={
-            "Content-Disposition": disposition,
-            "X-Content-Type-Options": "nosniff",
-            "Cache-Control": "private, no-store",
-        },
-    )
+    return downloads.attachment(content, attachment.filename, attachment.content_type)
 
 
 def _departments(session: Session) -> dict[str, str]:
@@ -212,12 +237,11 @@ def _submit(
     principal: Principal,
     today: dt.date,
     info: service.TargetInfo,
-    form: dict[str, str],
+    form: ApplicationForm,
     evidence: list[UploadFile | str] | None,
-    agreed: bool,
 ) -> RepairApplication:
     """Check the form, then apply in a savepoint (a refused application leaves nothing behind)."""
-    if not agreed:
+    if not form.agree:
         raise ValidationFailed("请阅读承诺书全文并勾选“我已阅读并承诺”", code="repair.commitment_not_agreed")
     uploads = _uploads(evidence)
     with session.begin_nested():
@@ -231,10 +255,10 @@ def _submit(
             data_dir=platform.settings.data_dir,
             target_kind=info.kind,
             target_id=_target_id_of(info),
-            statement=form["statement"],
-            contact_name=form["contact_name"],
-            contact_phone=form["contact_phone"],
-            signer_name=form["signer_name"],
+            statement=form.statement,
+            contact_name=form.contact_name,
+            contact_phone=form.contact_phone,
+            signer_name=form.signer_name,
             evidence=uploads,
             today=today,
         )
@@ -341,27 +365,15 @@ def submit_repair(
     today: TodayDep,
     principal: Annotated[Principal, require("account:own")],
     _csrf: CsrfDep,
-    target_kind: Annotated[str, Form(max_length=16)],
-    target_id: Annotated[int, Form(ge=1)],
-    statement: Annotated[str, Form(max_length=4000)] = "",
-    contact_name: Annotated[str, Form(max_length=100)] = "",
-    contact_phone: Annotated[str, Form(max_length=32)] = "",
-    signer_name: Annotated[str, Form(max_length=50)] = "",
-    agree: Annotated[bool, Form()] = False,
+    form: ApplicationFormDep,
     evidence: FileList = None,
 ) -> Response:
     """Submit a repair application with its evidence; the commitment is signed with it."""
-    info = _own_target(session, platform, principal, target_kind, target_id, today)
-    form = {
-        "statement": statement,
-        "contact_name": contact_name,
-        "contact_phone": contact_phone,
-        "signer_name": signer_name,
-    }
+    info = _own_target(session, platform, principal, form.target_kind, form.target_id, today)
     try:
-        application = _submit(session, platform, principal, today, info, form, evidence, agree)
+        application = _submit(session, platform, principal, today, info, form, evidence)
     except FORM_ERRORS as exc:
-        return _apply_page(request, session, platform, today, info, paper=False, form=form, error=exc)
+        return _apply_page(request, session, platform, today, info, paper=False, form=form.typed, error=exc)
     return RedirectResponse(f"/account/repairs/{application.id}", status_code=303)
 
 
@@ -575,27 +587,15 @@ def submit_paper_repair(
     today: TodayDep,
     principal: Annotated[Principal, require("repairs:handle")],
     _csrf: CsrfDep,
-    target_kind: Annotated[str, Form(max_length=16)],
-    target_id: Annotated[int, Form(ge=1)],
-    statement: Annotated[str, Form(max_length=4000)] = "",
-    contact_name: Annotated[str, Form(max_length=100)] = "",
-    contact_phone: Annotated[str, Form(max_length=32)] = "",
-    signer_name: Annotated[str, Form(max_length=50)] = "",
-    agree: Annotated[bool, Form()] = False,
+    form: ApplicationFormDep,
     evidence: FileList = None,
 ) -> Response:
     """Record a paper application; the signer is the name on the paper commitment."""
-    info = _department_target(session, platform, principal, target_kind, target_id, today)
-    form = {
-        "statement": statement,
-        "contact_name": contact_name,
-        "contact_phone": contact_phone,
-        "signer_name": signer_name,
-    }
+    info = _department_target(session, platform, principal, form.target_kind, form.target_id, today)
     try:
-        application = _submit(session, platform, principal, today, info, form, evidence, agree)
+        application = _submit(session, platform, principal, today, info, form, evidence)
     except FORM_ERRORS as exc:
-        return _apply_page(request, session, platform, today, info, paper=True, form=form, error=exc)
+        return _apply_page(request, session, platform, today, info, paper=True, form=form.typed, error=exc)
     return RedirectResponse(f"/console/repairs/{application.id}", status_code=303)
 
 
