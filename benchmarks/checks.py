@@ -105,7 +105,7 @@ def log(message: str) -> None:
 def today() -> dt.date:
     from xinyong.web.deps import get_today
 
-    return get_today()  # the date the server uses (China)
+    return asyncio.run(get_today())  # the date the server uses (China)
 
 
 # --- The served app ---------------------------------------------------------------------------------------

@@ -1,8 +1,8 @@
 """Audit entries and the chain heads (which make deleting the newest entries detectable).
 
 The trail is a fixed number of parallel hash chains (``audit.rules.CHAINS``): a transaction appends to one
-chain, locking only that chain's head, so concurrent requests (checks, logins, reads) do not queue behind a
-single lock. Each entry has its chain and its position (``seq``) in it; ``id`` is the global order.
+chain, taking a head no other transaction holds, so concurrent requests (checks, logins, reads) do not queue
+behind a single lock. Each entry has its chain and its position (``seq``) in it; ``id`` is the global order.
 """
 
 from __future__ import annotations

@@ -17,12 +17,29 @@ from xinyong.audit.models import AuditEntry, AuditHead
 __all__ = ["AuditEntry", "record", "verify", "views_of_subject"]
 
 
-def _chain(session: Session) -> int:
-    """The chain this session appends to: chosen once, at random, so concurrent requests spread out."""
-    chain = session.info.get("audit_chain")
-    if chain is None:
-        chain = session.info["audit_chain"] = secrets.randbelow(rules.CHAINS) + 1
-    return int(chain)
+def _locked_head(session: Session) -> AuditHead:
+    """The head of the chain this transaction appends to, locked until it commits.
+
+    The first append of a transaction takes any chain head no other transaction holds (SKIP LOCKED), so
+    concurrent requests do not wait for each other until every chain is busy; later appends of the same
+    transaction stay on its chain. SQLite serialises writers anyway (FOR UPDATE is not emitted there).
+    """
+    session.connection()  # begins the transaction if it has not begun, so it can be told apart
+    transaction = session.get_transaction()
+    held = session.info.get("audit_head")
+    query = select(AuditHead).execution_options(populate_existing=True)
+    if held is not None and held[0] is transaction:
+        return session.scalars(query.where(AuditHead.id == held[1]).with_for_update()).one()
+    head = session.scalars(query.order_by(func.random()).limit(1).with_for_update(skip_locked=True)).first()
+    if head is None:  # every chain busy (or none yet): wait for one
+        chain = secrets.randbelow(rules.CHAINS) + 1
+        head = session.scalars(query.where(AuditHead.id == chain).with_for_update()).one_or_none()
+        if head is None:
+            head = AuditHead(id=chain, last_id=0, last_hash=rules.GENESIS)
+            session.add(head)
+            session.flush()
+    session.info["audit_head"] = (transaction, head.id)
+    return head
 
 
 def _next_id(session: Session) -> int:
@@ -46,12 +63,7 @@ def record(
     details: dict[str, Any] | None = None,
 ) -> AuditEntry:
     """Append one entry to this session's chain. Never pass personal IDs in clear in `details`."""
-    chain = _chain(session)
-    head = session.scalars(select(AuditHead).where(AuditHead.id == chain).with_for_update()).one_or_none()
-    if head is None:
-        head = AuditHead(id=chain, last_id=0, last_hash=rules.GENESIS)
-        session.add(head)
-        session.flush()
+    head = _locked_head(session)
     content: dict[str, Any] = {
         "id": _next_id(session),
         "at": dt.datetime.now(dt.UTC),
@@ -67,7 +79,7 @@ def record(
         "details": details,
     }
     digest = rules.entry_hash(head.last_hash, content)
-    entry = AuditEntry(**content, chain=chain, seq=head.last_id + 1, prev_hash=head.last_hash, hash=digest)
+    entry = AuditEntry(**content, chain=head.id, seq=head.last_id + 1, prev_hash=head.last_hash, hash=digest)
     session.add(entry)
     head.last_id, head.last_hash = head.last_id + 1, digest
     session.flush()
