@@ -1594,7 +1594,7 @@ def render(results: dict[str, Any]) -> str:
                 "Decomposition (supplementary endpoints of the benchmark app, same request): `noop+deps` adds the "
                 "check route's rate-limit dependency and the platform/today dependencies (plain `def`s, each run "
                 "in the thread pool), no database; `noop+deps+auth` adds the request session and "
-                '`require("checks:run")` (token SELECT, UPDATE of `api_tokens.last_used_at`, COMMIT). '
+                '`require("checks:run")` (token SELECT, UPDATE of `api_tokens.last_used_at` when stale, COMMIT). '
                 + "; ".join(chain)
                 + "."
             )
