@@ -30,6 +30,7 @@ def serve(
     port: int = typer.Option(8000, help="Port to listen on."),
 ) -> None:
     """Serve the portal, console and JSON API."""
+    import logging
     import threading
 
     import uvicorn
@@ -38,6 +39,7 @@ def serve(
     from xinyong.jobs import start_scheduler
 
     platform = open_platform()
+    logging.basicConfig(level=platform.settings.log_level, format="%(levelname)s:     %(name)s: %(message)s")
     stop = threading.Event()
     if platform.settings.scheduler:
         start_scheduler(platform, platform.settings.jobs_at, stop)

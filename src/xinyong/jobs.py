@@ -97,7 +97,7 @@ def start_scheduler(platform: Platform, at: dt.time, stop: threading.Event) -> t
     def loop() -> None:
         while not stop.is_set():
             results = run_daily(platform, dt.datetime.now(CHINA).date())
-            log.info("daily jobs: %s", results)
+            log.info("daily jobs: %s", "; ".join(label.format(count) for label, count in results.items()))
             now = dt.datetime.now(CHINA)
             stop.wait((next_run(now, at) - now).total_seconds())
 
