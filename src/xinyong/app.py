@@ -26,6 +26,7 @@ from xinyong.notices import views as notices_views
 from xinyong.objections import views as objections_views
 from xinyong.records import api as records_api
 from xinyong.records import views as records_views
+from xinyong.repair import console_views as repair_console_views
 from xinyong.repair import views as repair_views
 from xinyong.subjects import api as subjects_api
 from xinyong.subjects import views as subjects_views
@@ -117,6 +118,7 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
         lists_views,
         content_views,
         repair_views,
+        repair_console_views,
         objections_views,
         commitments_views,
         notices_views,
