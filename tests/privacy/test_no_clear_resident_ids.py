@@ -34,11 +34,13 @@ from sqlalchemy import Engine, select
 from xinyong.accounts import auth
 from xinyong.accounts.models import User
 from xinyong.app import build_platform, create_app
+from xinyong.commitments.models import Commitment
 from xinyong.config import Settings
 from xinyong.db import migrate
 from xinyong.db.session import transaction
 from xinyong.demo import generator
 from xinyong.demo import service as demo
+from xinyong.demo.repair import seed_repair
 from xinyong.kit import regions
 from xinyong.kit.identifiers import (
     IdentifierError,
@@ -47,7 +49,9 @@ from xinyong.kit.identifiers import (
     validate_resident_id,
     validate_uscc,
 )
+from xinyong.objections.models import Objection
 from xinyong.records.models import Batch, Record, RejectedRow
+from xinyong.repair.models import RepairApplication
 from xinyong.subjects.models import Subject
 from xinyong.web.deps import Platform, get_today
 
@@ -340,6 +344,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoRun]:
         with transaction(platform.sessions) as session:
             demo.seed(session, ctx, scale=SCALE, on_batch=lambda _b, _r: session.commit())
             demo.seed_accounts(session, ctx)
+            seed_repair(session, platform, TODAY)  # applications, objections, commitments, notices
         demo_run = DemoRun(
             platform=platform,
             engine=engine,
@@ -392,6 +397,7 @@ def _browse(run: DemoRun, cf_rows: list[dict[str, str]], names: list[str]) -> No
         users["admin"].get("/console/audit")
         users["auditor"].get("/console/audit")
         users["enterprise"].get("/account")
+        _repair_and_objection_pages(anon, users)
     finally:
         anon.close()
         for browser in users.values():
@@ -467,6 +473,36 @@ def _submit_through_the_web(
     for q in ("隐私测试", "隐私测试甲", "隐私测试丁", "隐私测试戊"):
         anon.get(f"/search?q={q}")
         anon.get(f"/api/v1/subjects?q={q}")
+
+
+def _repair_and_objection_pages(anon: Browser, users: dict[str, Browser]) -> None:
+    """Notices, repair applications (with the signed commitments), objections and their statistics."""
+    admin, reviewer, enterprise = users["admin"], users["reviewer"], users["enterprise"]
+    with transaction(admin.run.platform.sessions) as session:
+        applications = list(session.execute(select(RepairApplication.id, RepairApplication.department_code)))
+        objections = list(session.execute(select(Objection.id, Objection.department_code)))
+        commitment_ids = list(session.scalars(select(Commitment.id).where(Commitment.public.is_(True))))
+    assert applications and objections and commitment_ids, "the demo holds repairs, objections, commitments"
+    for url in ("/account/notices", "/account/repairs", "/account/objections"):
+        enterprise.get(url)
+    for url in ("/console/repairs?status=", "/console/objections?show=", "/console/notices"):
+        admin.get(url)
+        reviewer.get(url)
+    admin.get("/console/repairs/recheck")
+    admin.get("/console/commitments?status=")
+    for application_id, department_code in applications:
+        admin.get(f"/console/repairs/{application_id}")
+        if department_code == "SCMR":
+            reviewer.get(f"/console/repairs/{application_id}")
+    for objection_id, department_code in objections:
+        admin.get(f"/console/objections/{objection_id}")
+        if department_code == "SCMR":
+            reviewer.get(f"/console/objections/{objection_id}")
+    anon.get("/commitments")
+    anon.get("/statistics/repairs")
+    anon.get("/statistics/repairs.json")
+    for commitment_id in commitment_ids:
+        anon.get(f"/commitments/{commitment_id}")
 
 
 def _console_pages(
