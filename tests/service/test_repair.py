@@ -4,6 +4,7 @@ portal, the API and checks at once, and coming back after a wrong repair (错修
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import pytest
@@ -357,3 +358,40 @@ class TestObjectionFlagInApi:
         session.commit()
         [read] = client.get(f"/api/v1/subjects/{code}").json()["records"]
         assert read["id"] == record.id and read["under_objection"] is True
+
+
+class TestOneOpenApplication:
+    def test_the_index_condition_names_exactly_the_open_states(self) -> None:
+        from xinyong.repair.models import OPEN_STATES_SQL
+
+        assert set(re.findall(r"'([a-z_]+)'", OPEN_STATES_SQL)) == set(rules.OPEN_STATES)
+
+    def test_the_store_refuses_a_second_open_application_for_a_record(
+        self, platform: Platform, client: TestClient, session: Session
+    ) -> None:
+        from sqlalchemy.exc import IntegrityError
+
+        from xinyong.repair.models import RepairApplication
+
+        code = uscc()
+        ingest(client, session, [penalty(CF_XDR_SHXYM=code, CF_JDRQ="2026-06-15")])
+        first = submit(platform, session, subject_principal(session, code), record_of(session, code))
+        session.commit()
+        twin = RepairApplication(
+            **{
+                c.key: getattr(first, c.key)
+                for c in RepairApplication.__table__.columns
+                if c.key not in ("id", "commitment_id")
+            }
+        )
+
+        def insert_twin() -> None:
+            with session.begin_nested():
+                session.add(twin)
+                session.flush()
+
+        with pytest.raises(IntegrityError):
+            insert_twin()
+        step(platform, session, subject_principal(session, code), first, "withdraw")
+        again = submit(platform, session, subject_principal(session, code), record_of(session, code))
+        assert again.status == rules.SUBMITTED  # a closed application does not block a new one

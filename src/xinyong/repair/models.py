@@ -5,15 +5,30 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Date, ForeignKey, Index, String, Text
+from sqlalchemy import Date, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from xinyong.db.base import Base, JSONType, UTCDateTime, utcnow
 
+OPEN_STATES_SQL = "status IN ('submitted', 'accepted', 'under_review', 'material_requested')"
+
 
 class RepairApplication(Base):
     __tablename__ = "repair_applications"
-    __table_args__ = (Index("ix_repair_applications_department_status", "department_code", "status"),)
+    __table_args__ = (
+        Index("ix_repair_applications_department_status", "department_code", "status"),
+        # At most one open application per record and per list entry, even under concurrent submissions.
+        *(
+            Index(
+                f"uq_repair_applications_open_{column}",
+                column,
+                unique=True,
+                postgresql_where=text(OPEN_STATES_SQL),
+                sqlite_where=text(OPEN_STATES_SQL),
+            )
+            for column in ("record_id", "list_entry_id")
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"), index=True)

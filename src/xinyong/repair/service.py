@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from xinyong.accounts.policy import Principal, allows, may_act_for_department
@@ -356,8 +357,12 @@ def apply(
         due_provisional=due.provisional,
         created_by=principal.user_id,
     )
-    session.add(application)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(application)
+            session.flush()
+    except IntegrityError:  # another submission for the same target won the race
+        raise Conflict("该信息有正在办理的修复申请，请勿重复申请", code="repair.pending") from None
     for upload in evidence:
         files.store(
             session,
