@@ -62,7 +62,7 @@ def record(
     ip: str | None = None,
     details: dict[str, Any] | None = None,
 ) -> AuditEntry:
-    """Append one entry to this session's chain. Never pass personal IDs in clear in `details`."""
+    """Append one entry to the chain this transaction holds. Never pass personal IDs in clear in `details`."""
     head = _locked_head(session)
     content: dict[str, Any] = {
         "id": _next_id(session),
