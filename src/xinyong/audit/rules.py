@@ -33,8 +33,14 @@ def _jsonable(value: Any) -> Any:
 
 
 def canonical(entry: Mapping[str, Any]) -> str:
-    """The entry's content as canonical JSON (sorted keys, UTC timestamps), excluding the hashes."""
-    return json.dumps({k: _jsonable(entry.get(k)) for k in HASHED_FIELDS}, sort_keys=True, ensure_ascii=False)
+    """The entry's content as canonical JSON (sorted keys, UTC timestamps), excluding the hashes.
+
+    Its "id" is the entry's position in its chain (``seq``): the row id is assigned by the database when the
+    entry is written, after it was hashed. Entries of the single chain the trail began with have the two
+    equal, so their hashes are unchanged.
+    """
+    content = {k: _jsonable(entry.get("seq" if k == "id" else k)) for k in HASHED_FIELDS}
+    return json.dumps(content, sort_keys=True, ensure_ascii=False)
 
 
 def entry_hash(prev_hash: str, entry: Mapping[str, Any]) -> str:

@@ -7,7 +7,7 @@ import secrets
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import func, or_, select, text
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from xinyong.accounts.policy import Principal
@@ -42,14 +42,6 @@ def _locked_head(session: Session) -> AuditHead:
     return head
 
 
-def _next_id(session: Session) -> int:
-    """The entry's id before it is written (the hash covers it): the sequence on PostgreSQL; SQLite
-    serialises writers, so the next number after the largest is safe there."""
-    if session.get_bind().dialect.name == "postgresql":
-        return int(session.scalar(text("SELECT nextval(pg_get_serial_sequence('audit_entries', 'id'))")))
-    return int(session.scalar(select(func.coalesce(func.max(AuditEntry.id), 0))) or 0) + 1
-
-
 def record(
     session: Session,
     principal: Principal,
@@ -65,7 +57,6 @@ def record(
     """Append one entry to the chain this transaction holds. Never pass personal IDs in clear in `details`."""
     head = _locked_head(session)
     content: dict[str, Any] = {
-        "id": _next_id(session),
         "at": dt.datetime.now(dt.UTC),
         "action": action,
         "outcome": outcome,
@@ -78,10 +69,11 @@ def record(
         "ip": ip,
         "details": details,
     }
-    digest = rules.entry_hash(head.last_hash, content)
-    entry = AuditEntry(**content, chain=head.id, seq=head.last_id + 1, prev_hash=head.last_hash, hash=digest)
+    seq = head.last_id + 1
+    digest = rules.entry_hash(head.last_hash, {**content, "seq": seq})
+    entry = AuditEntry(**content, chain=head.id, seq=seq, prev_hash=head.last_hash, hash=digest)
     session.add(entry)
-    head.last_id, head.last_hash = head.last_id + 1, digest
+    head.last_id, head.last_hash = seq, digest
     session.flush()
     return entry
 
