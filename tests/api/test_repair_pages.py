@@ -117,7 +117,9 @@ class TestRepairNotice:
         assert link
 
         page = client.get(f"/account/notices/{link[1]}")
-        view = repair.notice_view(platform.catalog, platform.repair_policy, record)
+        view = repair.notice_view(
+            platform.repair_policy, repair.target_of_record(platform.catalog, record, TODAY)
+        )
         assert page.status_code == 200
         for shown in (record.doc_no, "部门SCMR", str(view["public_from"]), str(view["earliest"])):
             assert shown in page.text

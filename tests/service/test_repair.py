@@ -127,7 +127,9 @@ class TestRepairNotice:
     ) -> None:
         code = uscc()
         ingest(client, session, [penalty(CF_XDR_SHXYM=code, severity="严重", CF_JDRQ="2026-06-15")])
-        view = repair.notice_view(platform.catalog, platform.repair_policy, record_of(session, code))
+        view = repair.notice_view(
+            platform.repair_policy, repair.target_of_record(platform.catalog, record_of(session, code), TODAY)
+        )
         assert view["public_from"] == dt.date(2026, 6, 15)
         assert view["public_until"] == dt.date(2029, 6, 15)  # 36号令: 严重 at most 3 years
         assert view["earliest"] == dt.date(2027, 6, 16)  # at least 1 year, then the next day

@@ -42,14 +42,13 @@ def _repair_notice(
     if notice.kind != service.REPAIR_NOTICE or notice.record_id is None:
         return None
     info = repair.load_target(session, platform.catalog, "record", notice.record_id, today)
-    assert info.record is not None
-    view = repair.notice_view(platform.catalog, platform.repair_policy, info.record)
+    view = repair.notice_view(platform.repair_policy, info)
     try:
         department = accounts.get_department(session, info.department_code).name
     except NotFound:  # a department code without a row still shows its code
         department = info.department_code
     return view | {
-        "record_id": info.record.id,
+        "record_id": notice.record_id,
         "department": department,
         "in_force": info.target.in_force,
         "can_apply_now": view["earliest"] is None or today >= view["earliest"],

@@ -217,9 +217,10 @@ def repairable_targets(
 # -- notices (两书同达) -------------------------------------------------------------------------------------
 
 
-def notice_view(catalog: Catalog, repair_policy: rules.Policy, record: Record) -> dict[str, Any]:
+def notice_view(repair_policy: rules.Policy, info: TargetInfo) -> dict[str, Any]:
     """The repair notice's content, from the record as it stands: what, how long public, from when, how."""
-    info = target_of_record(catalog, record, record.decision_date or dt.date.today())
+    record = info.record
+    assert record is not None, "repair notices are about records"
     earliest = rules.earliest_application(info.target, repair_policy)
     return {
         "item": info.label,
