@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 
 from xinyong import __version__
 from xinyong.accounts import views as accounts_views
+from xinyong.accounts.auth import TokenCache
 from xinyong.accounts.deps import CSRF_COOKIE, csrf_token_for, ensure_csrf_seed
 from xinyong.audit import views as audit_views
 from xinyong.catalog import api as catalog_api
@@ -47,7 +48,13 @@ def build_platform(settings: Settings, engine: Engine | None = None) -> Platform
         settings.secret_key.get_secret_value(),
         settings.signing_key.get_secret_value() if settings.signing_key else None,
     )
-    return Platform(settings=settings, sessions=make_sessionmaker(engine), cipher=cipher, signer=signer)
+    return Platform(
+        settings=settings,
+        sessions=make_sessionmaker(engine),
+        cipher=cipher,
+        signer=signer,
+        tokens=TokenCache(ttl_s=settings.token_cache_seconds),
+    )
 
 
 def create_app(settings: Settings | None = None, *, platform: Platform | None = None) -> FastAPI:

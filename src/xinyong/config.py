@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     # `xinyong serve` at start-up and daily at this time (China time); off: run `xinyong jobs run` from cron.
     scheduler: bool = True
     jobs_at: dt.time = dt.time(1, 30)
+    # API tokens are remembered this many seconds after a successful look-up: a revoked token keeps working
+    # that long in a running server (0: look every token up on every request).
+    token_cache_seconds: float = Field(default=15, ge=0, le=300)
     rate_limit_storage: str = "memory://"
     rate_limit_search: str = "60/minute"
     rate_limit_api: str = "1200/minute"

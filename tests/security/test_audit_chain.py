@@ -26,7 +26,7 @@ OFFICIAL = Principal(kind="user", name="officer-1", role="provider", department_
 def write_entries(session: Session, count: int = 5) -> list[int]:
     ids = []
     for n in range(count):
-        entry = service.record(
+        entry_id = service.record(
             session,
             OFFICIAL,
             "subject.view" if n % 2 else "records.ingest",
@@ -35,7 +35,7 @@ def write_entries(session: Session, count: int = 5) -> list[int]:
             ip="10.0.0.7",
             details={"records": n, "备注": "查询", "nested": {"ok": True}},
         )
-        ids.append(entry.id)
+        ids.append(entry_id)
     session.commit()
     return ids
 

@@ -142,12 +142,34 @@ class TestBearerTokens:
         response = client.get("/api/v1/batches/x", headers={"Authorization": "Basic dXNlcjpwYXNz"})
         assert response.status_code == 401 and error_code(response) == "auth.bad_header"
 
-    def test_revoked_token_stops_working(self, client: TestClient, session: Session) -> None:
+    def test_revoked_token_stops_working_once_its_cache_entry_is_stale(
+        self, client: TestClient, session: Session
+    ) -> None:
+        now = [1000.0]
+        tokens = client.app.state.platform.tokens  # type: ignore[attr-defined]
+        tokens.clock = lambda: now[0]
         department(session)
         token, secret = auth.create_token(session, department_code="SCMR", scopes=["records:write"])
         session.commit()
         headers = {"Authorization": f"Bearer {secret}"}
         assert client.get("/api/v1/batches/nope", headers=headers).status_code == 404  # accepted, no batch
+        auth.revoke_token(session, token.id)  # by the CLI: another process, the server's cache is not told
+        session.commit()
+        now[0] += tokens.ttl_s - 1
+        assert client.get("/api/v1/batches/nope", headers=headers).status_code == 404  # the stated window
+        now[0] += 1
+        response = client.get("/api/v1/batches/nope", headers=headers)
+        assert response.status_code == 401 and error_code(response) == "auth.invalid_token"
+
+    def test_without_the_token_cache_a_revoked_token_stops_at_once(
+        self, client: TestClient, session: Session
+    ) -> None:
+        client.app.state.platform.tokens.ttl_s = 0  # type: ignore[attr-defined]
+        department(session)
+        token, secret = auth.create_token(session, department_code="SCMR", scopes=["records:write"])
+        session.commit()
+        headers = {"Authorization": f"Bearer {secret}"}
+        assert client.get("/api/v1/batches/nope", headers=headers).status_code == 404
         auth.revoke_token(session, token.id)
         session.commit()
         response = client.get("/api/v1/batches/nope", headers=headers)

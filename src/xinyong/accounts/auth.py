@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-from collections.abc import Sequence
+import threading
+import time
+from collections.abc import Callable, Sequence
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -209,7 +211,54 @@ def create_token(
     return token, secret
 
 
-def token_principal(session: Session, secret: str) -> Principal | None:
+class TokenCache:
+    """API tokens authenticated in the last few seconds, so a busy department system is not looked up (and
+    its transaction not opened) on every request.
+
+    The price is stated: a token revoked (by `xinyong tokens revoke`, another process) keeps working for at
+    most `ttl_s` seconds in a running server; expiry is checked on every hit. `ttl_s` 0 turns caching off.
+    """
+
+    def __init__(
+        self, ttl_s: float, max_entries: int = 10_000, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.ttl_s = ttl_s
+        self.max_entries = max_entries
+        self.clock = clock
+        self._entries: dict[str, tuple[Principal, float, dt.datetime]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, secret: str) -> Principal | None:
+        if self.ttl_s <= 0:
+            return None
+        found = self._entries.get(_sha256(secret))
+        if found is None:
+            return None
+        principal, fresh_until, expires_at = found
+        if self.clock() >= fresh_until or dt.datetime.now(dt.UTC) >= expires_at:
+            return None
+        return principal
+
+    def put(self, secret: str, principal: Principal, expires_at: dt.datetime) -> None:
+        if self.ttl_s <= 0:
+            return
+        now = self.clock()
+        with self._lock:
+            if len(self._entries) >= self.max_entries:
+                self._entries = {k: v for k, v in self._entries.items() if v[1] > now}
+                if len(self._entries) >= self.max_entries:
+                    self._entries.clear()
+            self._entries[_sha256(secret)] = (principal, now + self.ttl_s, expires_at)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+def token_principal(session: Session, secret: str, cache: TokenCache | None = None) -> Principal | None:
+    """The principal of a bearer token, or None when it is unknown, revoked or expired."""
+    if cache is not None and (hit := cache.get(secret)) is not None:
+        return hit
     token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _sha256(secret)))
     now = dt.datetime.now(dt.UTC)
     if token is None or token.revoked_at is not None or token.expires_at < now:
@@ -217,13 +266,16 @@ def token_principal(session: Session, secret: str) -> Principal | None:
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_GRANULARITY:
         # Written at most every few minutes: a busy system's token row is not a point of lock contention.
         token.last_used_at = now
-    return Principal(
+    principal = Principal(
         kind="token",
         name=token.prefix,
         department_code=token.department_code,
         scopes=frozenset(token.scopes),
         token_id=token.id,
     )
+    if cache is not None:
+        cache.put(secret, principal, token.expires_at)
+    return principal
 
 
 def revoke_token(session: Session, token_id: int) -> ApiToken:

@@ -12,6 +12,7 @@ import secrets
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
 from xinyong.accounts import auth
 from xinyong.accounts.policy import ANONYMOUS, Principal, allows
@@ -23,8 +24,12 @@ CSRF_COOKIE = "xy_csrf"
 CSRF_FIELD = "csrf_token"
 
 
-def get_principal(request: Request, session: SessionDep) -> Principal:
-    """Bearer token (department systems), else the session cookie (people), else anonymous."""
+async def get_principal(request: Request, session: SessionDep) -> Principal:
+    """Bearer token (department systems), else the session cookie (people), else anonymous.
+
+    A token seen in the last few seconds is answered from the platform's token cache on the event loop;
+    anything that reads the database runs in the thread pool.
+    """
     cached: Principal | None = getattr(request.state, "principal", None)
     if cached is not None:
         return cached
@@ -32,13 +37,17 @@ def get_principal(request: Request, session: SessionDep) -> Principal:
     header = request.headers.get("authorization", "")
     if header:
         scheme, _, secret = header.partition(" ")
-        if scheme.lower() != "bearer" or not secret.strip():
+        secret = secret.strip()
+        if scheme.lower() != "bearer" or not secret:
             raise Unauthorized("Authorization 头应为 Bearer 令牌", code="auth.bad_header")
-        principal = auth.token_principal(session, secret.strip())
+        tokens = request.app.state.platform.tokens
+        principal = tokens.get(secret) or await run_in_threadpool(
+            auth.token_principal, session, secret, tokens
+        )
         if principal is None:
             raise Unauthorized("令牌无效、已过期或已吊销", code="auth.invalid_token")
     elif cookie := request.cookies.get(SESSION_COOKIE):
-        principal = auth.session_principal(session, cookie)
+        principal = await run_in_threadpool(auth.session_principal, session, cookie)
     request.state.principal = principal or ANONYMOUS
     return request.state.principal  # type: ignore[no-any-return]
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Table, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from xinyong.accounts.policy import Principal
@@ -17,29 +17,45 @@ from xinyong.audit.models import AuditEntry, AuditHead
 __all__ = ["AuditEntry", "record", "verify", "views_of_subject"]
 
 
-def _locked_head(session: Session) -> AuditHead:
-    """The head of the chain this transaction appends to, locked until it commits.
+_HEADS = cast(Table, AuditHead.__table__)
+_ENTRIES = cast(Table, AuditEntry.__table__)
+# Built once: an append is on the path of every audited request (building a statement costs more than
+# running it there).
+_HEAD_COLUMNS = select(_HEADS.c.id, _HEADS.c.last_id, _HEADS.c.last_hash)
+_ANY_FREE_HEAD = _HEAD_COLUMNS.order_by(func.random()).limit(1).with_for_update(skip_locked=True)
+_HEAD = _HEAD_COLUMNS.where(_HEADS.c.id == bindparam("chain")).with_for_update()
+_INSERT_ENTRY = insert(_ENTRIES).returning(_ENTRIES.c.id)
+_MOVE_HEAD = (
+    update(_HEADS)
+    .where(_HEADS.c.id == bindparam("head_chain"))
+    .values(last_id=bindparam("head_seq"), last_hash=bindparam("head_hash"))
+)
+# PostgreSQL moves the head in the same statement as the insert (a data-modifying WITH): one round trip.
+_INSERT_ENTRY_MOVING_HEAD = insert(_ENTRIES).add_cte(_MOVE_HEAD.cte("moved")).returning(_ENTRIES.c.id)
+
+
+def _locked_head(session: Session) -> tuple[int, int, str]:
+    """The head (chain, position, hash) of the chain this transaction appends to, locked until it commits.
 
     The first append of a transaction takes any chain head no other transaction holds (SKIP LOCKED), so
     concurrent requests do not wait for each other until every chain is busy; later appends of the same
     transaction stay on its chain. SQLite serialises writers anyway (FOR UPDATE is not emitted there).
     """
-    session.connection()  # begins the transaction if it has not begun, so it can be told apart
+    connection = session.connection()  # begins the transaction if it has not begun, so it can be told apart
     transaction = session.get_transaction()
     held = session.info.get("audit_head")
-    query = select(AuditHead).execution_options(populate_existing=True)
     if held is not None and held[0] is transaction:
-        return session.scalars(query.where(AuditHead.id == held[1]).with_for_update()).one()
-    head = session.scalars(query.order_by(func.random()).limit(1).with_for_update(skip_locked=True)).first()
-    if head is None:  # every chain busy (or none yet): wait for one
+        head = connection.execute(_HEAD, {"chain": held[1]}).one()
+        return head.id, head.last_id, head.last_hash
+    found = connection.execute(_ANY_FREE_HEAD).first()
+    if found is None:  # every chain busy (or none yet): wait for one
         chain = secrets.randbelow(rules.CHAINS) + 1
-        head = session.scalars(query.where(AuditHead.id == chain).with_for_update()).one_or_none()
-        if head is None:
-            head = AuditHead(id=chain, last_id=0, last_hash=rules.GENESIS)
-            session.add(head)
-            session.flush()
-    session.info["audit_head"] = (transaction, head.id)
-    return head
+        found = connection.execute(_HEAD, {"chain": chain}).first()
+        if found is None:
+            connection.execute(insert(_HEADS).values(id=chain, last_id=0, last_hash=rules.GENESIS))
+            found = connection.execute(_HEAD, {"chain": chain}).one()
+    session.info["audit_head"] = (transaction, found.id)
+    return found.id, found.last_id, found.last_hash
 
 
 def record(
@@ -53,9 +69,11 @@ def record(
     purpose: str | None = None,
     ip: str | None = None,
     details: dict[str, Any] | None = None,
-) -> AuditEntry:
-    """Append one entry to the chain this transaction holds. Never pass personal IDs in clear in `details`."""
-    head = _locked_head(session)
+) -> int:
+    """Append one entry to the chain this transaction holds and return its id. Never pass personal IDs in
+    clear in `details`."""
+    session.flush()  # what the caller changed goes first, as a flush before the entry always did
+    chain, last_seq, last_hash = _locked_head(session)
     content: dict[str, Any] = {
         "at": dt.datetime.now(dt.UTC),
         "action": action,
@@ -69,13 +87,16 @@ def record(
         "ip": ip,
         "details": details,
     }
-    seq = head.last_id + 1
-    digest = rules.entry_hash(head.last_hash, {**content, "seq": seq})
-    entry = AuditEntry(**content, chain=head.id, seq=seq, prev_hash=head.last_hash, hash=digest)
-    session.add(entry)
-    head.last_id, head.last_hash = seq, digest
-    session.flush()
-    return entry
+    seq = last_seq + 1
+    digest = rules.entry_hash(last_hash, {**content, "seq": seq})
+    connection = session.connection()
+    entry = {**content, "chain": chain, "seq": seq, "prev_hash": last_hash, "hash": digest}
+    move = {"head_chain": chain, "head_seq": seq, "head_hash": digest}
+    if connection.dialect.name == "postgresql":
+        return int(connection.execute(_INSERT_ENTRY_MOVING_HEAD, {**entry, **move}).scalar_one())
+    entry_id = int(connection.execute(_INSERT_ENTRY, entry).scalar_one())
+    connection.execute(_MOVE_HEAD, move)
+    return entry_id
 
 
 def _rows(session: Session, chain: int) -> Iterator[dict[str, Any]]:
@@ -100,7 +121,7 @@ def verify(session: Session) -> rules.Break | None:
     )
     if stray is not None:
         return rules.Break(stray, "该记录不属于任何链（在应用之外插入）")
-    heads = {h.id: h for h in session.scalars(select(AuditHead))}
+    heads = {h.id: h for h in session.scalars(select(AuditHead).execution_options(populate_existing=True))}
     chains = set(heads) | set(session.scalars(select(AuditEntry.chain).distinct()).all())
     for chain in sorted(c for c in chains if c is not None):
         head = heads.get(chain)

@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 from dataclasses import dataclass
+from functools import cached_property
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.fernet import Fernet, MultiFernet
@@ -71,7 +72,7 @@ class Signer:
     def sign(self, payload: object) -> str:
         return base64.b64encode(self.private_key.sign(self.canonical(payload))).decode()
 
-    @property
+    @cached_property
     def public_key_b64(self) -> str:
         raw = self.private_key.public_key().public_bytes(
             serialization.Encoding.Raw, serialization.PublicFormat.Raw

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from xinyong.accounts.policy import Principal, may_act_for_department
@@ -21,17 +21,22 @@ from xinyong.subjects.models import Subject
 __all__ = ["ListEntry", "advance", "entries_in_force", "propose", "public_entries"]
 
 
+def in_force(today: dt.date | ColumnElement[dt.date]) -> ColumnElement[bool]:
+    """The condition of a list entry that counts today: decided, not removed, inside its publicity period.
+    `today` may be a bound parameter, for statements built once."""
+    return and_(
+        ListEntry.status == "listed",
+        or_(ListEntry.public_from.is_(None), ListEntry.public_from <= today),
+        or_(ListEntry.public_until.is_(None), ListEntry.public_until >= today),
+    )
+
+
 def entries_in_force(session: Session, subject_ids: Sequence[int], today: dt.date) -> Sequence[ListEntry]:
-    """Listed entries that count today: decided, not removed, inside their publicity period."""
+    """Listed entries that count today (`in_force`) of these subjects."""
     if not subject_ids:
         return []
     return session.scalars(
-        select(ListEntry).where(
-            ListEntry.subject_id.in_(list(subject_ids)),
-            ListEntry.status == "listed",
-            or_(ListEntry.public_from.is_(None), ListEntry.public_from <= today),
-            or_(ListEntry.public_until.is_(None), ListEntry.public_until >= today),
-        )
+        select(ListEntry).where(ListEntry.subject_id.in_(list(subject_ids)), in_force(today))
     ).all()
 
 

@@ -105,6 +105,7 @@ def run_check(
         today=today,
         ip=client_ip(request),
     )
+    session.commit()  # here, in the handler's thread, rather than in one more thread-pool hop afterwards
     return _read(check, platform.signer.public_key_b64)
 
 

@@ -9,12 +9,28 @@ signed (Ed25519) and stored, so it can be fetched and verified later.
 from __future__ import annotations
 
 import datetime as dt
+import typing
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Integer, String, func, or_, select
+from sqlalchemy import (
+    Date,
+    Integer,
+    String,
+    Table,
+    Text,
+    bindparam,
+    cast,
+    func,
+    insert,
+    literal,
+    null,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from xinyong.accounts.policy import Principal
@@ -24,6 +40,7 @@ from xinyong.kit import identifiers, names
 from xinyong.kit.crypto import Signer
 from xinyong.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed, XinyongError
 from xinyong.lists import service as lists
+from xinyong.lists.models import ListEntry
 from xinyong.measures import loader
 from xinyong.measures.models import Check, MeasureFeedback, MeasureListVersion
 from xinyong.measures.schemas import Measure, MeasureList
@@ -32,6 +49,7 @@ from xinyong.subjects import service as subjects
 from xinyong.subjects.models import Subject
 
 MAX_BATCH = 1000
+CHECKS = typing.cast(Table, Check.__table__)
 
 
 @dataclass(frozen=True)
@@ -43,6 +61,8 @@ class SubjectRef:
 
 
 _PARSED: dict[tuple[int, str, frozenset[str]], MeasureList] = {}
+# By id() of a list in _PARSED: those are never freed, so their ids are never reused.
+_TRIGGER_ITEMS: dict[int, frozenset[str]] = {}
 
 
 def published(session: Session, catalog: Catalog) -> MeasureList:
@@ -52,11 +72,7 @@ def published(session: Session, catalog: Catalog) -> MeasureList:
     validated only when that version was not seen before by this process.
     """
     item_codes = frozenset(i.code for i in catalog.items)
-    head = session.execute(
-        select(MeasureListVersion.id, MeasureListVersion.version).where(
-            MeasureListVersion.status == "published"
-        )
-    ).first()
+    head = session.connection().execute(_PUBLISHED_HEAD).first()
     if head is not None and (head.id, head.version, item_codes) in _PARSED:
         return _PARSED[(head.id, head.version, item_codes)]
     row = session.get(MeasureListVersion, head.id) if head is not None else None
@@ -74,19 +90,21 @@ def published(session: Session, catalog: Catalog) -> MeasureList:
         session.flush()
     parsed = loader.validate_document(row.document, item_codes)
     _PARSED[(row.id, row.version, item_codes)] = parsed
+    _TRIGGER_ITEMS[id(parsed)] = _trigger_items(parsed)
     return parsed
 
 
 def _resolve(
     session: Session, ref: SubjectRef, cipher_hash: Any, today: dt.date
-) -> tuple[Subject | None, dict[str, Any]]:
+) -> tuple[Any, dict[str, Any]]:
+    """The subject asked about (a Subject, or a row of the columns a check shows), and how it was asked."""
     if ref.uscc:
         try:
             code = identifiers.validate_uscc(ref.uscc)
         except identifiers.IdentifierError as exc:
             raise ValidationFailed(exc.message, code=exc.code) from None
-        subject = subjects.find_by_uscc(session, code)
-        return subject, {"uscc": code}
+        # The columns a check shows, not the whole subject: this is the hot path of every check.
+        return session.connection().execute(_SUBJECT_BY_USCC, {"uscc": code}).first(), {"uscc": code}
     if ref.resident_id:
         try:
             info = identifiers.validate_resident_id(ref.resident_id, today=today)
@@ -120,30 +138,64 @@ def require_scenario(measure_list: MeasureList, scenario: str) -> None:
         )
 
 
-def _record_triggers(
-    session: Session, subject_id: int, today: dt.date, items: frozenset[str]
-) -> Sequence[Any]:
-    """Records that count as triggers today: of an item some measure names, active (not revoked, not
-    repaired) and not past their window. Only the columns a hit shows are read (no JSON documents)."""
+_ENTRIES = typing.cast(Table, ListEntry.__table__)
+_RECORDS = typing.cast(Table, Record.__table__)
+_SUBJECTS = typing.cast(Table, Subject.__table__)
+_VERSIONS = typing.cast(Table, MeasureListVersion.__table__)
+# The check's statements are built once: building and keying a statement costs more than running it here.
+_PUBLISHED_HEAD = select(_VERSIONS.c.id, _VERSIONS.c.version).where(_VERSIONS.c.status == "published")
+_SUBJECT_BY_USCC = select(
+    _SUBJECTS.c.id,
+    _SUBJECTS.c.uscc,
+    _SUBJECTS.c.name,
+    _SUBJECTS.c.kind,
+    _SUBJECTS.c.region_code,
+    _SUBJECTS.c.id_masked,
+).where(_SUBJECTS.c.uscc == bindparam("uscc"))
+_TODAY = bindparam("today", type_=Date())
+_ENTRY_TRIGGERS = select(
+    literal("list_entry").label("source"),
+    _ENTRIES.c.id,
+    _ENTRIES.c.list_type.label("code"),
+    _ENTRIES.c.decision_no.label("doc_no"),
+    _ENTRIES.c.department_code.label("department"),
+    _ENTRIES.c.legal_basis,
+    _ENTRIES.c.scope,
+    cast(null(), String).label("severity"),
+    _ENTRIES.c.decided_on.label("day"),
+    _ENTRIES.c.public_until,
+).where(_ENTRIES.c.subject_id == bindparam("subject_id"), lists.in_force(_TODAY))
+_RECORD_TRIGGERS = select(
+    literal("record"),
+    _RECORDS.c.id,
+    _RECORDS.c.item_code,
+    _RECORDS.c.doc_no,
+    _RECORDS.c.provider_code,
+    cast(null(), Text),
+    cast(null(), String),
+    _RECORDS.c.severity,
+    _RECORDS.c.decision_date,
+    _RECORDS.c.public_until,
+).where(
+    _RECORDS.c.subject_id == bindparam("subject_id"),
+    _RECORDS.c.item_code.in_(bindparam("items", expanding=True)),
+    _RECORDS.c.status == "active",
+    or_(_RECORDS.c.decision_date.is_(None), _RECORDS.c.decision_date <= _TODAY),
+    or_(_RECORDS.c.public_until.is_(None), _RECORDS.c.public_until >= _TODAY),
+)
+_TRIGGERS = union_all(_ENTRY_TRIGGERS, _RECORD_TRIGGERS)
+_INSERT_CHECK = insert(CHECKS)
+
+
+def _triggers(session: Session, subject_id: int, today: dt.date, items: frozenset[str]) -> Sequence[Any]:
+    """What can trigger a measure today, in one statement: the subject's list entries in force, and its records
+    of an item some measure names that are active (not revoked, not repaired) and not past their window.
+    Only the columns a hit shows are read (no JSON documents)."""
+    connection = session.connection()
     if not items:
-        return []
-    return session.execute(
-        select(
-            Record.id,
-            Record.item_code,
-            Record.doc_no,
-            Record.severity,
-            Record.provider_code,
-            Record.decision_date,
-            Record.public_until,
-        ).where(
-            Record.subject_id == subject_id,
-            Record.item_code.in_(sorted(items)),
-            Record.status == "active",
-            or_(Record.decision_date.is_(None), Record.decision_date <= today),
-            or_(Record.public_until.is_(None), Record.public_until >= today),
-        )
-    ).all()
+        return connection.execute(_ENTRY_TRIGGERS, {"subject_id": subject_id, "today": today}).all()
+    params = {"subject_id": subject_id, "today": today, "items": sorted(items)}
+    return connection.execute(_TRIGGERS, params).all()
 
 
 def _measure_applies(measure: Measure, scenario: str, today: dt.date) -> bool:
@@ -155,14 +207,19 @@ def _measure_applies(measure: Measure, scenario: str, today: dt.date) -> bool:
 
 
 def _trigger_items(measure_list: MeasureList) -> frozenset[str]:
-    return frozenset(t.item for m in measure_list.measures for t in m.triggers if t.item)
+    """The record items some measure names (worked out once for a published list)."""
+    items = _TRIGGER_ITEMS.get(id(measure_list))
+    if items is None:
+        items = frozenset(t.item for m in measure_list.measures for t in m.triggers if t.item)
+    return items
 
 
 def hits_for(
     session: Session, measure_list: MeasureList, subject_id: int, scenario: str, today: dt.date
 ) -> list[dict[str, Any]]:
-    entries = lists.entries_in_force(session, [subject_id], today)
-    records = _record_triggers(session, subject_id, today, _trigger_items(measure_list))
+    found = _triggers(session, subject_id, today, _trigger_items(measure_list))
+    entries = [t for t in found if t.source == "list_entry"]
+    records = [t for t in found if t.source == "record"]
     hits: list[dict[str, Any]] = []
     for measure in measure_list.measures:
         if not _measure_applies(measure, scenario, today):
@@ -170,7 +227,7 @@ def hits_for(
         for trigger in measure.triggers:
             if trigger.list_type:
                 for entry in entries:
-                    if entry.list_type == trigger.list_type:
+                    if entry.code == trigger.list_type:
                         hits.append(
                             _hit(
                                 measure_list,
@@ -178,19 +235,19 @@ def hits_for(
                                 {
                                     "type": "list_entry",
                                     "id": entry.id,
-                                    "list_type": entry.list_type,
-                                    "decision_no": entry.decision_no,
-                                    "department": entry.department_code,
+                                    "list_type": entry.code,
+                                    "decision_no": entry.doc_no,
+                                    "department": entry.department,
                                     "legal_basis": entry.legal_basis,
                                     "scope": entry.scope,
-                                    "decided_on": _iso(entry.decided_on),
+                                    "decided_on": _iso(entry.day),
                                     "public_until": _iso(entry.public_until),
                                 },
                             )
                         )
             else:
                 for record in records:
-                    if record.item_code == trigger.item and (
+                    if record.code == trigger.item and (
                         not trigger.severities or record.severity in trigger.severities
                     ):
                         hits.append(
@@ -200,11 +257,11 @@ def hits_for(
                                 {
                                     "type": "record",
                                     "id": record.id,
-                                    "item": record.item_code,
+                                    "item": record.code,
                                     "doc_no": record.doc_no,
                                     "severity": record.severity,
-                                    "provider": record.provider_code,
-                                    "decision_date": _iso(record.decision_date),
+                                    "provider": record.department,
+                                    "decision_date": _iso(record.day),
                                     "public_until": _iso(record.public_until),
                                 },
                             )
@@ -269,21 +326,23 @@ def run_check(
         "measure_list_version": measure_list.version,
         "hits": hits,
     }
-    check = Check(
-        id=check_id,
-        checked_at=now,
-        department_code=principal.department_code,
-        actor=principal.name,
-        scenario=scenario,
-        purpose=clean_purpose,
-        subject_id=subject.id if subject else None,
-        measure_version=measure_list.version,
-        hit_count=len(hits),
-        result=payload,
-        signature=signer.sign(payload),
-        batch_id=batch_id,
-    )
-    session.add(check)
+    values: dict[str, Any] = {
+        "id": check_id,
+        "checked_at": now,
+        "department_code": principal.department_code,
+        "actor": principal.name,
+        "scenario": scenario,
+        "purpose": clean_purpose,
+        "subject_id": subject.id if subject else None,
+        "measure_version": measure_list.version,
+        "hit_count": len(hits),
+        "result": payload,
+        "signature": signer.sign(payload),
+        "batch_id": batch_id,
+    }
+    # A Core INSERT: the stored check is never changed, so it needs no unit of work (a check is a hot path).
+    session.connection().execute(_INSERT_CHECK, values)
+    check = Check(**values)
     audit.record(
         session,
         principal,
@@ -294,11 +353,10 @@ def run_check(
         ip=ip,
         details={"scenario": scenario, "hits": len(hits)},
     )
-    session.flush()
     return check
 
 
-def _subject_view(subject: Subject | None) -> dict[str, Any]:
+def _subject_view(subject: Any) -> dict[str, Any]:
     if subject is None:
         return {"found": False}
     return {

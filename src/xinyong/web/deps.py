@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 
+from xinyong.accounts.auth import TokenCache
 from xinyong.catalog import service as catalog_service
 from xinyong.catalog.schemas import Catalog
 from xinyong.config import Settings
-from xinyong.db.session import transaction
 from xinyong.disclosure import service as disclosure_service
 from xinyong.disclosure.rules import RuleSet
 from xinyong.kit.crypto import PersonalIdCipher, Signer
@@ -34,6 +35,7 @@ class Platform:
     sessions: sessionmaker[Session]
     cipher: PersonalIdCipher
     signer: Signer
+    tokens: TokenCache = field(default_factory=lambda: TokenCache(ttl_s=0))
 
     @property
     def catalog(self) -> Catalog:
@@ -66,10 +68,35 @@ async def get_platform(request: Request) -> Platform:
     return platform
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """One transaction per request: committed when the handler returns, rolled back if it raises."""
-    with transaction(request.app.state.platform.sessions) as session:
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """One transaction per request: committed when the handler returns, rolled back if it raises.
+
+    Making a session does no I/O, so it is made on the event loop; the end of the transaction (which talks
+    to the database) takes one thread-pool hop, and none when the request never used the database.
+    """
+    session = request.app.state.platform.sessions()
+    try:
         yield session
+    except BaseException:
+        await run_in_threadpool(_end, session, commit=False)
+        raise
+    if session.in_transaction() or session.new or session.dirty or session.deleted:
+        await run_in_threadpool(_end, session, commit=True)
+    else:
+        session.close()
+
+
+def _end(session: Session, *, commit: bool) -> None:
+    try:
+        if commit:
+            session.commit()
+        else:
+            session.rollback()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
 
 
 def client_ip(request: Request) -> str | None:
