@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import orjson
 from sqlalchemy import JSON, DateTime, MetaData, TypeDecorator
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
@@ -19,6 +20,13 @@ NAMING_CONVENTION = {
 }
 
 JSONType = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
+
+
+def json_dumps(value: Any) -> str:
+    """How JSON and JSONB columns are written (the engines' serializer): orjson, about ten times faster than
+    the standard library on the documents ingestion stores by the million. Non-string keys become strings,
+    as with `json.dumps`."""
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 class UTCDateTime(TypeDecorator[dt.datetime]):

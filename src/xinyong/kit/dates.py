@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from functools import lru_cache
 
 _PATTERNS = (
     re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})"),
@@ -22,7 +23,12 @@ def parse_date(value: object) -> dt.date:
         return value
     if isinstance(value, int | float) and not isinstance(value, bool):
         return _from_serial(float(value))
-    text = str(value).strip()
+    return _parse_text(str(value).strip())
+
+
+@lru_cache(maxsize=1 << 14)
+def _parse_text(text: str) -> dt.date:
+    # Cached: a file's dates repeat (a few thousand distinct days in a million rows).
     text = _TIME_TAIL.sub("", text)
     for pattern in _PATTERNS:
         match = pattern.fullmatch(text)

@@ -193,6 +193,8 @@ def looks_like_resident_id(candidate: str) -> bool:
 
 def mask_embedded_ids(text: str) -> tuple[str, bool]:
     """Mask every resident-ID-shaped run inside a text; returns the text and whether anything was masked."""
+    if _EMBEDDED_ID.search(text) is None:  # the common case, without building the replacement closure
+        return text, False
     found = False
 
     def _mask(match: re.Match[str]) -> str:

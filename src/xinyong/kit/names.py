@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import cache
+from functools import cache, lru_cache
 
 import opencc
 
@@ -48,8 +48,10 @@ def _t2s() -> opencc.OpenCC:
     return opencc.OpenCC("t2s")
 
 
+@lru_cache(maxsize=1 << 16)
 def normalize_name(name: str) -> str:
-    """Fold width (NFKC), traditional to simplified (OpenCC t2s), case, spacing, punctuation and brackets."""
+    """Fold width (NFKC), traditional to simplified (OpenCC t2s), case, spacing, punctuation and brackets.
+    Cached: a file names the same subjects again and again."""
     text = unicodedata.normalize("NFKC", name)  # full-width （） become ()
     text = _t2s().convert(text)
     text = text.replace("[", "(").replace("]", ")").replace("【", "(").replace("】", ")")

@@ -111,12 +111,12 @@ def issue_repair_notices(session: Session, natural_keys: Sequence[str]) -> int:
     """
     from sqlalchemy import String, and_, cast, exists, insert, literal
 
+    from xinyong.db.bulk import member_of
     from xinyong.records.models import Record
 
     issued = 0
-    keys = sorted(set(natural_keys))
     now = dt.datetime.now(dt.UTC)
-    for i in range(0, len(keys), 900):
+    for condition in member_of(session, Record.natural_key, natural_keys):
         query = select(
             literal(REPAIR_NOTICE),
             literal("record:") + cast(Record.id, String),
@@ -125,7 +125,7 @@ def issue_repair_notices(session: Session, natural_keys: Sequence[str]) -> int:
             literal(REPAIR_NOTICE_TITLE),
             literal(now, Notice.__table__.c.created_at.type),
         ).where(
-            Record.natural_key.in_(keys[i : i + 900]),
+            condition,
             ~exists().where(and_(Notice.kind == REPAIR_NOTICE, Notice.record_id == Record.id)),
         )
         result = session.execute(

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
+from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any, cast
 
-from sqlalchemy import JSON, String, Table, insert, literal, select, update
+from sqlalchemy import String, Table, insert, literal, select, text, update
 from sqlalchemy.orm import Session
 
 from xinyong.accounts import service as accounts
@@ -23,6 +25,7 @@ from xinyong.audit import service as audit
 from xinyong.catalog import service as catalog_service
 from xinyong.catalog.schemas import Catalog, CatalogItem
 from xinyong.db.base import UTCDateTime
+from xinyong.db.bulk import bulk_insert, member_of
 from xinyong.disclosure import rules as disclosure
 from xinyong.disclosure.rules import RuleSet
 from xinyong.kit.crypto import PersonalIdCipher
@@ -38,7 +41,6 @@ from xinyong.subjects import service as subjects
 RECEIPT_REJECTED_LIMIT = 1000
 RECORDS_TABLE = cast(Table, Record.__table__)
 REJECTED_TABLE = cast(Table, RejectedRow.__table__)
-_IN_CHUNK = 900
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,9 @@ class IngestContext:
     cipher: PersonalIdCipher
     today: dt.date
     repair_items: frozenset[str] = frozenset()  # items whose published records get a repair notice
+    # Windows already worked out in this ingest, by their inputs: a file repeats the same few thousand
+    # (decision date, severity) pairs.
+    windows: dict[tuple[Any, ...], disclosure.Window] = field(default_factory=dict, compare=False)
 
 
 @dataclass(slots=True)
@@ -86,30 +91,53 @@ def ingest(
     )
     session.add(batch)
     session.flush()
-    iterator = iter(rows)
-    header_map: rules.HeaderMap | None = None
-    while True:
-        chunk = list(islice(iterator, chunk_size))
-        if not chunk:
-            break
-        if header_map is None:
-            header_map = rules.HeaderMap(item, list(chunk[0].values))
-            if header_map.missing_required:
-                labels = [item.field(n).label for n in header_map.missing_required]  # type: ignore[union-attr]
-                raise ValidationFailed(
-                    f"文件缺少必填列：{'、'.join(labels)}",
-                    code="file.missing_columns",
-                    details={"missing": header_map.missing_required, "unknown_headers": header_map.unknown},
-                )
-        _ingest_chunk(session, ctx, item, batch, header_map, chunk)
-        batch.rows_read += len(chunk)
-        session.flush()
-        if on_chunk is not None:
-            on_chunk(batch)
+    statistics = _Statistics(session)
+    checked = _checked_chunks(ctx, item, provider_code, iter(rows), chunk_size)
+    with closing(_one_ahead(checked)) as chunks:  # on an error, the reader stops before it is raised
+        for rows_read, chunk in chunks:
+            _store_chunk(session, ctx, item, batch, chunk)
+            batch.rows_read += rows_read
+            session.flush()
+            statistics.after_chunk(batch.accepted + batch.updated)
+            if on_chunk is not None:
+                on_chunk(batch)
     batch.status = "done"
     batch.finished_at = dt.datetime.now(dt.UTC)
     session.flush()
     return receipt(session, batch)
+
+
+class _Statistics:
+    """Keeps PostgreSQL's table statistics in step with a large ingest.
+
+    The look-ups of each chunk (subjects by USCC, records by natural key, repair notices) are planned from
+    the tables' statistics. A table that was small when last analysed looks small to the planner however
+    many rows this ingest has added, and autovacuum (if it runs at all) waits its turn, so the planner keeps
+    choosing sequential scans that grow with every chunk. ANALYZE (which samples a fixed number of rows and
+    may run inside the transaction, counting its own new rows) is therefore run whenever the records
+    table has grown by half since the last figures: a handful of times in a 1,000,000-row ingest.
+    """
+
+    TABLES = ("subjects", "records", "notices")
+    MIN_GROWTH = 5000
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.enabled = session.get_bind().dialect.name == "postgresql"
+        self.known = 0.0
+        self.stored_at_last = 0
+        if self.enabled:
+            known = session.execute(
+                text("SELECT reltuples FROM pg_class WHERE relname = 'records' AND relkind = 'r'")
+            ).scalar()
+            self.known = max(float(known or 0), 0.0)
+
+    def after_chunk(self, stored: int) -> None:
+        grown = stored - self.stored_at_last
+        if not self.enabled or grown < max(self.MIN_GROWTH, 0.5 * (self.known + self.stored_at_last)):
+            return
+        self.session.execute(text(f"ANALYZE {', '.join(self.TABLES)}"))
+        self.stored_at_last = stored
 
 
 def ingest_json(
@@ -145,38 +173,81 @@ def _mask_raw(
     return masked, secret or None
 
 
-def _ingest_chunk(
-    session: Session,
-    ctx: IngestContext,
-    item: CatalogItem,
-    batch: Batch,
-    header_map: rules.HeaderMap,
-    chunk: list[Row],
-) -> None:
+@dataclass(slots=True)
+class _Checked:
+    """A validated chunk: what the database part needs, worked out without it."""
+
+    valid: list[_Valid]
+    rejected: list[dict[str, Any]]
+
+
+def _checked_chunks(
+    ctx: IngestContext, item: CatalogItem, provider_code: str, rows: Iterator[Row], chunk_size: int
+) -> Iterator[tuple[int, _Checked]]:
+    """Read and validate chunk by chunk (pure: no session), yielding each chunk's row count and result."""
+    header_map: rules.HeaderMap | None = None
+    while chunk := list(islice(rows, chunk_size)):
+        if header_map is None:
+            header_map = rules.HeaderMap(item, list(chunk[0].values))
+            if header_map.missing_required:
+                labels = [item.field(n).label for n in header_map.missing_required]  # type: ignore[union-attr]
+                raise ValidationFailed(
+                    f"文件缺少必填列：{'、'.join(labels)}",
+                    code="file.missing_columns",
+                    details={"missing": header_map.missing_required, "unknown_headers": header_map.unknown},
+                )
+        yield len(chunk), _check_chunk(ctx, item, provider_code, header_map, chunk)
+
+
+_END = object()
+
+
+def _one_ahead(chunks: Iterator[tuple[int, _Checked]]) -> Generator[tuple[int, _Checked]]:
+    """Read and validate the next chunk in a worker thread while the caller writes this one.
+
+    Writing mostly waits for the database, which releases the GIL, so reading and validating (pure Python)
+    overlap with it. One chunk ahead at most: memory stays flat. Errors (a missing column, a malformed
+    file) surface here, in the caller's thread, in file order.
+    """
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-read") as pool:
+        pending = pool.submit(next, chunks, _END)
+        while (ready := pending.result()) is not _END:
+            pending = pool.submit(next, chunks, _END)
+            yield cast(tuple[int, _Checked], ready)
+
+
+def _check_chunk(
+    ctx: IngestContext, item: CatalogItem, provider_code: str, header_map: rules.HeaderMap, chunk: list[Row]
+) -> _Checked:
     hash_id = ctx.cipher.hash
-    valid: list[_Valid] = []
-    rejected: list[dict[str, Any]] = []
+    checked = _Checked(valid=[], rejected=[])
     for row in chunk:
         result = rules.validate_row(item, header_map.apply(row.values), today=ctx.today)
         if "__extra__" in row.values:
             result.errors.append(rules.FieldError("", "file.extra_cells", "该行单元格数多于表头列数"))
         if result.ok:
-            key = rules.natural_key(item, batch.provider_code, result, hash_id)
-            valid.append(_Valid(row.number, result, key, rules.content_hash(result, hash_id)))
+            key = rules.natural_key(item, provider_code, result, hash_id)
+            checked.valid.append(_Valid(row.number, result, key, rules.content_hash(result, hash_id)))
         else:
             masked, secret = _mask_raw(item, header_map, row.values, ctx.cipher)
-            rejected.append(
+            checked.rejected.append(
                 {
-                    "batch_id": batch.id,
                     "row_number": row.number,
                     "errors": [e.as_dict() for e in result.errors],
                     "raw": masked,
                     "raw_sensitive": secret,
                 }
             )
-    if rejected:
-        bulk_insert(session, REJECTED_TABLE, rejected)
-        batch.rejected += len(rejected)
+    return checked
+
+
+def _store_chunk(
+    session: Session, ctx: IngestContext, item: CatalogItem, batch: Batch, chunk: _Checked
+) -> None:
+    valid = chunk.valid
+    if chunk.rejected:
+        bulk_insert(session, REJECTED_TABLE, [{"batch_id": batch.id, **r} for r in chunk.rejected])
+        batch.rejected += len(chunk.rejected)
 
     resolutions = subjects.resolve(session, [v.result.subject for v in valid], ctx.cipher)  # type: ignore[misc]
     resolved: list[tuple[_Valid, int]] = []
@@ -214,17 +285,22 @@ def _encrypt(sensitive: dict[str, str], cipher: PersonalIdCipher) -> dict[str, s
 
 
 def _window(ctx: IngestContext, item: CatalogItem, values: dict[str, Any]) -> disclosure.Window:
-    def day(name: str | None) -> dt.date | None:
-        return dt.date.fromisoformat(values[name]) if name and values.get(name) else None
-
-    return disclosure.window_for(
-        item,
-        decision_date=day(item.date_field),
-        end_date=day(item.end_field),
-        severity=values.get(item.severity_field) if item.severity_field else None,
-        sector=values.get("sector"),
-        rule_sets=ctx.rule_sets,
-    )
+    decided = values.get(item.date_field) if item.date_field else None
+    ends = values.get(item.end_field) if item.end_field else None
+    severity = values.get(item.severity_field) if item.severity_field else None
+    sector = values.get("sector")
+    key = (item.code, decided, ends, severity, sector)
+    window = ctx.windows.get(key)
+    if window is None:
+        window = ctx.windows[key] = disclosure.window_for(
+            item,
+            decision_date=dt.date.fromisoformat(decided) if decided else None,
+            end_date=dt.date.fromisoformat(ends) if ends else None,
+            severity=severity,
+            sector=sector,
+            rule_sets=ctx.rule_sets,
+        )
+    return window
 
 
 def _store(
@@ -335,39 +411,13 @@ def _store(
         notices.issue_repair_notices(session, notice_keys)
 
 
-COPY_THRESHOLD = 200
-
-
-def bulk_insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
-    """The database's fast bulk load: COPY on PostgreSQL, a Core executemany elsewhere (or for few rows)."""
-    connection = session.connection()
-    if connection.dialect.name != "postgresql" or len(rows) < COPY_THRESHOLD:
-        session.execute(insert(table), rows)
-        return
-    from psycopg.types.json import Jsonb
-
-    columns = list(rows[0])
-    json_columns = {c for c in columns if isinstance(table.c[c].type, JSON)}
-    driver = connection.connection.driver_connection
-    assert driver is not None
-    with (
-        driver.cursor() as cursor,
-        cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy,
-    ):
-        for row in rows:
-            copy.write_row(
-                [Jsonb(row[c]) if c in json_columns and row[c] is not None else row[c] for c in columns]
-            )
-
-
 def _existing(session: Session, keys: set[str]) -> dict[str, Any]:
     """Existing records by natural key: light columns only (an unchanged row needs just its hash)."""
     out: dict[str, Any] = {}
-    ordered = sorted(keys)
-    for i in range(0, len(ordered), _IN_CHUNK):
+    for condition in member_of(session, Record.natural_key, keys):
         rows = session.execute(
             select(Record.natural_key, Record.id, Record.version, Record.content_hash, Record.status).where(
-                Record.natural_key.in_(ordered[i : i + _IN_CHUNK])
+                condition
             )
         )
         out.update((r.natural_key, r) for r in rows)

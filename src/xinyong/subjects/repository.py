@@ -8,38 +8,30 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from xinyong.db.bulk import member_of
 from xinyong.subjects.models import Subject
-
-_IN_CHUNK = 900  # stay under SQLite's bound-parameter limit
-
-
-def _chunks(values: set[Any]) -> list[list[Any]]:
-    items = sorted(values)
-    return [items[i : i + _IN_CHUNK] for i in range(0, len(items), _IN_CHUNK)]
 
 
 def ids_by_uscc(session: Session, usccs: set[str]) -> dict[str, int]:
     out: dict[str, int] = {}
-    for chunk in _chunks(usccs):
-        rows = session.execute(select(Subject.id, Subject.uscc).where(Subject.uscc.in_(chunk)))
+    for condition in member_of(session, Subject.uscc, usccs):
+        rows = session.execute(select(Subject.id, Subject.uscc).where(condition))
         out.update((u, i) for i, u in rows if u)
     return out
 
 
 def ids_by_id_hash(session: Session, hashes: set[str]) -> dict[str, int]:
     out: dict[str, int] = {}
-    for chunk in _chunks(hashes):
-        rows = session.execute(select(Subject.id, Subject.id_hash).where(Subject.id_hash.in_(chunk)))
+    for condition in member_of(session, Subject.id_hash, hashes):
+        rows = session.execute(select(Subject.id, Subject.id_hash).where(condition))
         out.update((h, i) for i, h in rows if h)
     return out
 
 
 def ids_by_org_code_without_uscc(session: Session, codes: set[str]) -> dict[str, int]:
     out: dict[str, int] = {}
-    for chunk in _chunks(codes):
-        rows = session.execute(
-            select(Subject.id, Subject.org_code).where(Subject.org_code.in_(chunk), Subject.uscc.is_(None))
-        )
+    for condition in member_of(session, Subject.org_code, codes):
+        rows = session.execute(select(Subject.id, Subject.org_code).where(condition, Subject.uscc.is_(None)))
         out.update((c, i) for i, c in rows if c)
     return out
 
@@ -48,18 +40,16 @@ def ids_by_column(
     session: Session, column: InstrumentedAttribute[Any], values: set[str]
 ) -> dict[str, list[int]]:
     out: dict[str, list[int]] = defaultdict(list)
-    for chunk in _chunks(values):
-        for sid, value in session.execute(select(Subject.id, column).where(column.in_(chunk))):
+    for condition in member_of(session, column, values):
+        for sid, value in session.execute(select(Subject.id, column).where(condition)):
             out[value].append(sid)
     return out
 
 
 def ids_by_name_norm(session: Session, norms: set[str]) -> dict[str, list[tuple[int, str | None]]]:
     out: dict[str, list[tuple[int, str | None]]] = defaultdict(list)
-    for chunk in _chunks(norms):
-        rows = session.execute(
-            select(Subject.id, Subject.name_norm, Subject.region_code).where(Subject.name_norm.in_(chunk))
-        )
+    for condition in member_of(session, Subject.name_norm, norms):
+        rows = session.execute(select(Subject.id, Subject.name_norm, Subject.region_code).where(condition))
         for sid, norm, region in rows:
             out[norm].append((sid, region))
     return out

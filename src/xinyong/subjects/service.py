@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 
+from xinyong.db.bulk import bulk_insert
 from xinyong.kit.crypto import PersonalIdCipher
 from xinyong.kit.errors import NotFound
 from xinyong.kit.identifiers import mask_resident_id
@@ -16,6 +18,8 @@ from xinyong.kit.names import core_name, normalize_name
 from xinyong.records.rules import SubjectClaim
 from xinyong.subjects import repository
 from xinyong.subjects.models import Subject, SubjectKind
+
+SUBJECTS_TABLE = cast(Table, Subject.__table__)
 
 __all__ = ["Resolution", "Subject", "SubjectKind", "get_by_uscc", "resolve", "update_registration"]
 
@@ -82,7 +86,7 @@ def resolve(session: Session, claims: Sequence[SubjectClaim], cipher: PersonalId
                 known[claim.uscc] = sid
         new_rows = {c.uscc: _new_subject_row(c, cipher) for c in missing if c.uscc and c.uscc not in known}
         if new_rows:
-            session.execute(insert(Subject), list(new_rows.values()))
+            bulk_insert(session, SUBJECTS_TABLE, list(new_rows.values()))
             known |= repository.ids_by_uscc(session, {u for u in new_rows if u})
 
     hashes = {c.resident_id: cipher.hash(c.resident_id) for c in claims if c.resident_id and not c.uscc}
@@ -93,7 +97,7 @@ def resolve(session: Session, claims: Sequence[SubjectClaim], cipher: PersonalId
         if c.resident_id and not c.uscc and hashes[c.resident_id] not in persons
     }
     if new_people:
-        session.execute(insert(Subject), list(new_people.values()))
+        bulk_insert(session, SUBJECTS_TABLE, list(new_people.values()))
         persons |= repository.ids_by_id_hash(session, set(new_people))
 
     reg_nos = repository.ids_by_column(
