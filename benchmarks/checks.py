@@ -137,10 +137,10 @@ def bench_app() -> Any:
     app.add_api_route(NOOP_PATH, noop, methods=["GET", "POST"], include_in_schema=False)
 
     # Supplementary steps between the no-op and the check (decomposition only, never the reference):
-    # + the check router's rate-limit dependency and the platform/today dependencies (all plain `def`s, run
-    #   in the thread pool as the check's are), no database;
-    # + the session and the token authentication of `require("checks:run")` (one SELECT, the UPDATE of
-    #   api_tokens.last_used_at, COMMIT) — everything of the check but the check itself.
+    # + the check router's rate-limit dependency and the platform/today dependencies (async, on the event loop),
+    #   the handler a plain `def` in the thread pool as the check's is; no database;
+    # + the session and the token authentication of `require("checks:run")` (from the token cache, a SELECT
+    #   when the cached entry is stale) — everything of the check but the check itself.
     from xinyong.web.ratelimit import rate_limited
 
     def noop_deps(platform: PlatformDep, today: TodayDep) -> dict[str, Any]:
@@ -634,6 +634,11 @@ def _label(statement: str) -> str:
     if head == "UPDATE":
         match = re.search(r"UPDATE (\w+)", text)
         return f"UPDATE {match.group(1) if match else '?'}"
+    if head == "WITH":
+        moved = re.search(r"\bUPDATE (\w+)", text)
+        into = re.search(r"INSERT INTO (\w+)", text)
+        if moved and into:
+            return f"INSERT {into.group(1)} (WITH UPDATE {moved.group(1)})"
     return head
 
 
@@ -968,30 +973,70 @@ def serve(port: int, workers: int) -> None:
         access_log=False,
         log_level="warning",
     )
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", port))
+    sock = _listener(port, reuse_port=False)
     sock.set_inheritable(True)
     Multiprocess(config, sockets=[sock]).run()
+
+
+def _listener(port: int, reuse_port: bool) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if reuse_port:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind(("127.0.0.1", port))
+    return sock
+
+
+def _reuseport_worker(port: int) -> None:
+    import uvicorn
+
+    config = uvicorn.Config(
+        "benchmarks.checks:bench_app", factory=True, access_log=False, log_level="warning"
+    )
+    uvicorn.Server(config).run(sockets=[_listener(port, reuse_port=True)])
+
+
+def serve_reuseport(port: int, workers: int) -> None:
+    """`python -m benchmarks.checks serve-reuseport PORT WORKERS`: each worker process listens on its own
+    SO_REUSEPORT socket (IPPROTO_TCP, so TCP_NODELAY holds), and the kernel spreads new connections over them.
+
+    With one shared listening socket (uvicorn's supervisor), whichever worker wakes first accepts every
+    connection that is waiting, so 16 connections opened at once may all land on one worker while the other
+    idles (seen in these runs as about one core used instead of two). Per-worker sockets are how gunicorn's
+    `--reuse-port` or nginx's `reuseport` spread load; the kernel hashes each connection to one socket.
+    """
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    processes = [context.Process(target=_reuseport_worker, args=(port,)) for _ in range(workers)]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join()
 
 
 @dataclass(frozen=True)
 class ServerSetup:
     workers: int
-    launcher: str  # "uvicorn" (the plain CLI) or "nodelay" (`serve` above)
+    launcher: str  # "uvicorn" (the plain CLI), "nodelay" (`serve` above) or "reuseport" (`serve_reuseport`)
     short: bool = False  # fewer requests: a demonstration beside the full runs
 
     @property
     def name(self) -> str:
         if self.launcher == "nodelay":
             return f"uvicorn supervisor, {self.workers} workers, TCP_NODELAY listener (`benchmarks.checks serve`)"
+        if self.launcher == "reuseport":
+            return (
+                f"{self.workers} uvicorn workers, one SO_REUSEPORT listener each "
+                "(`benchmarks.checks serve-reuseport`)"
+            )
         return f"`uvicorn --workers {self.workers}`"
 
 
 def parse_setup(text: str) -> ServerSetup:
     launcher, _, rest = text.partition(":")
     workers, _, short = rest.partition(":")
-    assert launcher in ("uvicorn", "nodelay"), text
+    assert launcher in ("uvicorn", "nodelay", "reuseport"), text
     return ServerSetup(int(workers), launcher, short == "short")
 
 
@@ -1005,12 +1050,12 @@ class Server:
         self.log_path = WORK / f"server-{setup.launcher}-{setup.workers}w.log"
         env = dict(os.environ)
         env.update({ENV_URL: pg_url(), ENV_DATA_DIR: str(data_dir), "PYTHONPATH": str(ROOT)})
-        if setup.launcher == "nodelay":
+        if setup.launcher in ("nodelay", "reuseport"):
             self.command = [
                 sys.executable,
                 "-m",
                 "benchmarks.checks",
-                "serve",
+                "serve" if setup.launcher == "nodelay" else "serve-reuseport",
                 str(self.port),
                 str(setup.workers),
             ]
@@ -1592,9 +1637,10 @@ def render(results: dict[str, Any]) -> str:
             add("")
             add(
                 "Decomposition (supplementary endpoints of the benchmark app, same request): `noop+deps` adds the "
-                "check route's rate-limit dependency and the platform/today dependencies (plain `def`s, each run "
-                "in the thread pool), no database; `noop+deps+auth` adds the request session and "
-                '`require("checks:run")` (token SELECT, UPDATE of `api_tokens.last_used_at` when stale, COMMIT). '
+                "check route's rate-limit dependency and the platform/today dependencies (on the event loop) and "
+                "runs the handler in the thread pool, no database; `noop+deps+auth` adds the request session and "
+                '`require("checks:run")` (the token from the process\'s token cache, looked up with a SELECT once '
+                "per `XINYONG_TOKEN_CACHE_SECONDS`; the session, never used, ends without a database call). "
                 + "; ".join(chain)
                 + "."
             )
@@ -1734,7 +1780,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--servers",
         type=lambda s: [parse_setup(x) for x in s.split(",")],
-        default=[parse_setup(x) for x in ("nodelay:2", "uvicorn:1", "uvicorn:2:short")],
+        default=[parse_setup(x) for x in ("nodelay:2", "reuseport:2", "uvicorn:1", "uvicorn:2:short")],
         help="server set-ups, LAUNCHER:WORKERS[:short]; the first is the headline",
     )
     parser.add_argument("--warmup", type=int, default=300)
@@ -1763,6 +1809,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["serve"]:
         serve(int(argv[1]), int(argv[2]))
+        return 0
+    if argv[:1] == ["serve-reuseport"]:
+        serve_reuseport(int(argv[1]), int(argv[2]))
         return 0
     args = parse_args(argv)
     if args.from_results:  # re-render the generated part of the doc from a saved results.json
