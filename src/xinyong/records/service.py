@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import closing
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any, cast
@@ -92,15 +90,13 @@ def ingest(
     session.add(batch)
     session.flush()
     statistics = _Statistics(session)
-    checked = _checked_chunks(ctx, item, provider_code, iter(rows), chunk_size)
-    with closing(_one_ahead(checked)) as chunks:  # on an error, the reader stops before it is raised
-        for rows_read, chunk in chunks:
-            _store_chunk(session, ctx, item, batch, chunk)
-            batch.rows_read += rows_read
-            session.flush()
-            statistics.after_chunk(batch.accepted + batch.updated)
-            if on_chunk is not None:
-                on_chunk(batch)
+    for rows_read, chunk in _checked_chunks(ctx, item, provider_code, iter(rows), chunk_size):
+        _store_chunk(session, ctx, item, batch, chunk)
+        batch.rows_read += rows_read
+        session.flush()
+        statistics.after_chunk(batch.accepted + batch.updated)
+        if on_chunk is not None:
+            on_chunk(batch)
     batch.status = "done"
     batch.finished_at = dt.datetime.now(dt.UTC)
     session.flush()
@@ -197,23 +193,6 @@ def _checked_chunks(
                     details={"missing": header_map.missing_required, "unknown_headers": header_map.unknown},
                 )
         yield len(chunk), _check_chunk(ctx, item, provider_code, header_map, chunk)
-
-
-_END = object()
-
-
-def _one_ahead(chunks: Iterator[tuple[int, _Checked]]) -> Generator[tuple[int, _Checked]]:
-    """Read and validate the next chunk in a worker thread while the caller writes this one.
-
-    Writing mostly waits for the database, which releases the GIL, so reading and validating (pure Python)
-    overlap with it. One chunk ahead at most: memory stays flat. Errors (a missing column, a malformed
-    file) surface here, in the caller's thread, in file order.
-    """
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-read") as pool:
-        pending = pool.submit(next, chunks, _END)
-        while (ready := pending.result()) is not _END:
-            pending = pool.submit(next, chunks, _END)
-            yield cast(tuple[int, _Checked], ready)
 
 
 def _check_chunk(
