@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from tests.helpers import department, licence, penalty, resident_id, uscc
@@ -264,3 +264,45 @@ class TestInterruptedIngest:
         )
         assert (receipt.accepted, receipt.unchanged) == (6, 4)
         assert session.scalar(select(func.count(Record.id))) == 10
+
+
+class TestLargeIngest:
+    def test_thousands_of_new_subjects_are_bulk_loaded_and_attached_to_their_own_records(
+        self, session: Session, ctx: IngestContext
+    ) -> None:
+        rows = [penalty() for _ in range(1200)]  # over the COPY threshold in each chunk
+        department(session, "SCMR")
+        receipt = service.ingest(
+            session,
+            ctx,
+            item_code="CF",
+            provider_code="SCMR",
+            rows=[Row(n, r) for n, r in enumerate(rows, start=2)],
+            source="test",
+            chunk_size=500,
+        )
+        assert (receipt.accepted, receipt.rejected, receipt.queued) == (1200, 0, 0)
+        pairs = session.execute(
+            select(Record.doc_no, Subject.uscc).join(Subject, Record.subject_id == Subject.id)
+        )
+        assert dict(pairs.all()) == {r["CF_WSH"]: r["CF_XDR_SHXYM"] for r in rows}
+
+    def test_postgresql_statistics_follow_the_ingest(self, session: Session, ctx: IngestContext) -> None:
+        if session.get_bind().dialect.name != "postgresql":
+            pytest.skip("planner statistics are PostgreSQL's")
+        session.execute(text("ANALYZE records"))  # the table as this test sees it: empty
+        assert session.scalar(text("SELECT reltuples FROM pg_class WHERE relname = 'records'")) == 0
+        department(session, "SCMR")
+        service.ingest(
+            session,
+            ctx,
+            item_code="CF",
+            provider_code="SCMR",
+            rows=[Row(n, penalty()) for n in range(2, 6002)],
+            source="test",
+            chunk_size=3000,
+        )
+        # ANALYZE ran inside the ingest's transaction once the table had grown by 5,000 rows or more, so the
+        # planner sees the rows this ingest added, not an empty table.
+        assert session.scalar(text("SELECT reltuples FROM pg_class WHERE relname = 'records'")) == 6000
+        assert session.scalar(text("SELECT reltuples FROM pg_class WHERE relname = 'subjects'")) >= 6000
