@@ -250,10 +250,6 @@ class TokenCache:
                     self._entries.clear()
             self._entries[_sha256(secret)] = (principal, now + self.ttl_s, expires_at)
 
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
 
 def token_principal(session: Session, secret: str, cache: TokenCache | None = None) -> Principal | None:
     """The principal of a bearer token, or None when it is unknown, revoked or expired."""

@@ -18,7 +18,7 @@ from xinyong.lists import rules
 from xinyong.lists.models import ListEntry, ListEntryEvent
 from xinyong.subjects.models import Subject
 
-__all__ = ["ListEntry", "advance", "entries_in_force", "propose", "public_entries"]
+__all__ = ["ListEntry", "advance", "in_force", "propose", "public_entries"]
 
 
 def in_force(today: dt.date | ColumnElement[dt.date]) -> ColumnElement[bool]:
@@ -29,15 +29,6 @@ def in_force(today: dt.date | ColumnElement[dt.date]) -> ColumnElement[bool]:
         or_(ListEntry.public_from.is_(None), ListEntry.public_from <= today),
         or_(ListEntry.public_until.is_(None), ListEntry.public_until >= today),
     )
-
-
-def entries_in_force(session: Session, subject_ids: Sequence[int], today: dt.date) -> Sequence[ListEntry]:
-    """Listed entries that count today (`in_force`) of these subjects."""
-    if not subject_ids:
-        return []
-    return session.scalars(
-        select(ListEntry).where(ListEntry.subject_id.in_(list(subject_ids)), in_force(today))
-    ).all()
 
 
 DEFAULT_PERIOD_MONTHS = {"serious_dishonesty": 36, "red": 36, "market_ban": 60}

@@ -61,8 +61,6 @@ class SubjectRef:
 
 
 _PARSED: dict[tuple[int, str, frozenset[str]], MeasureList] = {}
-# By id() of a list in _PARSED: those are never freed, so their ids are never reused.
-_TRIGGER_ITEMS: dict[int, frozenset[str]] = {}
 
 
 def published(session: Session, catalog: Catalog) -> MeasureList:
@@ -90,7 +88,6 @@ def published(session: Session, catalog: Catalog) -> MeasureList:
         session.flush()
     parsed = loader.validate_document(row.document, item_codes)
     _PARSED[(row.id, row.version, item_codes)] = parsed
-    _TRIGGER_ITEMS[id(parsed)] = _trigger_items(parsed)
     return parsed
 
 
@@ -207,11 +204,7 @@ def _measure_applies(measure: Measure, scenario: str, today: dt.date) -> bool:
 
 
 def _trigger_items(measure_list: MeasureList) -> frozenset[str]:
-    """The record items some measure names (worked out once for a published list)."""
-    items = _TRIGGER_ITEMS.get(id(measure_list))
-    if items is None:
-        items = frozenset(t.item for m in measure_list.measures for t in m.triggers if t.item)
-    return items
+    return frozenset(t.item for m in measure_list.measures for t in m.triggers if t.item)
 
 
 def hits_for(
