@@ -126,3 +126,33 @@ def login(
     )
     assert response.status_code == 303, response.text
     return token
+
+
+PDF_BYTES = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"
+
+
+def apply_for_repair(
+    platform: Any, session: Session, principal: Any, record_id: int, today: dt.date, **overrides: Any
+) -> Any:
+    """A complete repair application for a record (a payment receipt as evidence); `overrides` change any
+    argument of `repair.service.apply`."""
+    from xinyong.files.service import Upload
+    from xinyong.repair import service as repair
+
+    args: dict[str, Any] = {
+        "catalog": platform.catalog,
+        "repair_policy": platform.repair_policy,
+        "calendar": platform.calendar,
+        "signer": platform.signer,
+        "data_dir": platform.settings.data_dir,
+        "target_kind": "record",
+        "target_id": record_id,
+        "statement": "已全额缴纳罚款并完成整改。",
+        "contact_name": "李四",
+        "contact_phone": "028-86001234",
+        "signer_name": "张三",
+        "evidence": [Upload("罚款缴纳凭证.pdf", PDF_BYTES)],
+        "today": today,
+        **overrides,
+    }
+    return repair.apply(session, principal, **args)

@@ -12,19 +12,18 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tests.conftest import TODAY
-from tests.helpers import bearer, login, penalty, uscc
+from tests.helpers import PDF_BYTES, apply_for_repair, bearer, login, penalty, uscc
 from xinyong.accounts.policy import Principal
 from xinyong.audit.models import AuditEntry
 from xinyong.commitments.models import Commitment
 from xinyong.files.models import Attachment
-from xinyong.files.service import Upload
 from xinyong.records.models import Record
 from xinyong.repair import service as repair
 from xinyong.repair.models import RepairApplication
 from xinyong.subjects import service as subjects
 from xinyong.web.deps import Platform
 
-PDF = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"
+PDF = PDF_BYTES
 HTML_AS_PDF = b"<html><body><script>alert(1)</script>\xe5\x87\xad\xe8\xaf\x81</body></html>"
 PDF_NAME = "罚款缴纳凭证.pdf"
 REVIEWER = Principal(kind="user", name="审核员", role="reviewer", department_code="SCMR")
@@ -299,22 +298,13 @@ class TestDepartmentHandling:
         _, _, fresh_id = applied(client, session)
         code, record = published_penalty(client, session, **REPAIRABLE)
         subject = subjects.get_by_uscc(session, code)
-        late = repair.apply(
+        late = apply_for_repair(
+            platform,
             session,
             Principal(kind="user", name="企业经办人", role="subject", subject_id=subject.id),
-            catalog=platform.catalog,
-            repair_policy=platform.repair_policy,
-            calendar=platform.calendar,
-            signer=platform.signer,
-            data_dir=platform.settings.data_dir,
-            target_kind="record",
-            target_id=record.id,
+            record.id,
+            dt.date(2026, 11, 2),  # due three working days later, long before TODAY
             statement="已缴纳罚款",
-            contact_name="李四",
-            contact_phone="028-86001234",
-            signer_name="张三",
-            evidence=[Upload(PDF_NAME, PDF)],
-            today=dt.date(2026, 11, 2),  # due three working days later, long before TODAY
         )
         session.commit()
         login(client, session, role="reviewer", department_code="SCMR")
@@ -426,22 +416,8 @@ class TestRecheck:
         subject = subjects.get_by_uscc(session, code)
         applicant = Principal(kind="user", name="企业经办人", role="subject", subject_id=subject.id)
         october = dt.date(2026, 10, 12)
-        application = repair.apply(
-            session,
-            applicant,
-            catalog=platform.catalog,
-            repair_policy=platform.repair_policy,
-            calendar=platform.calendar,
-            signer=platform.signer,
-            data_dir=platform.settings.data_dir,
-            target_kind="record",
-            target_id=record.id,
-            statement="已缴纳罚款",
-            contact_name="李四",
-            contact_phone="028-86001234",
-            signer_name="张三",
-            evidence=[Upload(PDF_NAME, PDF)],
-            today=october,
+        application = apply_for_repair(
+            platform, session, applicant, record.id, october, statement="已缴纳罚款"
         )
         for event in ("accept", "review", "approve"):
             repair.advance(

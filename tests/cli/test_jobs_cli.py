@@ -11,13 +11,12 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from tests.helpers import penalty
+from tests.helpers import apply_for_repair, penalty
 from xinyong import jobs
 from xinyong.accounts.policy import Principal
 from xinyong.cli import app
 from xinyong.clikit import open_platform
 from xinyong.db.session import transaction
-from xinyong.files.service import Upload
 from xinyong.kit.tabular import Row
 from xinyong.objections import service as objections
 from xinyong.records import service as records
@@ -27,7 +26,6 @@ from xinyong.web.deps import CHINA
 
 runner = CliRunner()
 DAY = dt.date(2026, 11, 28)
-PDF = Upload("罚款缴纳凭证.pdf", b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n")
 PARTS = {
     "escalation": "subjects proposed",
     "disclosure": "publicity windows ended",
@@ -80,23 +78,7 @@ def overdue_application_and_objection() -> None:
         )
         record = session.scalars(select(Record).where(Record.doc_no == row["CF_WSH"])).one()
         subject = Principal(kind="user", name="企业经办人", role="subject", subject_id=record.subject_id)
-        repair.apply(
-            session,
-            subject,
-            catalog=platform.catalog,
-            repair_policy=platform.repair_policy,
-            calendar=platform.calendar,
-            signer=platform.signer,
-            data_dir=platform.settings.data_dir,
-            target_kind="record",
-            target_id=record.id,
-            statement="已全额缴纳罚款并完成整改。",
-            contact_name="李四",
-            contact_phone="028-86001234",
-            signer_name="张三",
-            evidence=[PDF],
-            today=dt.date(2026, 10, 12),
-        )
+        apply_for_repair(platform, session, subject, record.id, dt.date(2026, 10, 12))
         objections.file(
             session,
             subject,

@@ -13,10 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tests.conftest import TODAY
-from tests.helpers import bearer, department, penalty, uscc
+from tests.helpers import apply_for_repair, bearer, department, penalty, uscc
 from xinyong.accounts.policy import Principal
 from xinyong.audit.models import AuditEntry
-from xinyong.files.service import Upload
 from xinyong.kit.errors import Conflict, Forbidden, ValidationFailed
 from xinyong.notices.models import Notice
 from xinyong.records.models import Record
@@ -28,7 +27,6 @@ from xinyong.web.deps import Platform
 REVIEWER = Principal(kind="user", name="审核员", role="reviewer", department_code="SCMR")
 OTHER_REVIEWER = Principal(kind="user", name="他部门", role="reviewer", department_code="SCSW")
 OFFICE = Principal(kind="user", name="信用办", role="credit_office", department_code="SCFGW")
-PDF = Upload("罚款缴纳凭证.pdf", b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n")
 
 
 def ingest(client: TestClient, session: Session, rows: list[dict[str, Any]]) -> None:
@@ -49,23 +47,8 @@ def record_of(session: Session, code: str) -> Record:
 
 
 def submit(platform: Platform, session: Session, principal: Principal, record: Record, **kw: Any) -> Any:
-    args: dict[str, Any] = {
-        "catalog": platform.catalog,
-        "repair_policy": platform.repair_policy,
-        "calendar": platform.calendar,
-        "signer": platform.signer,
-        "data_dir": platform.settings.data_dir,
-        "target_kind": "record",
-        "target_id": record.id,
-        "statement": "已全额缴纳罚款并完成整改，建立了食品安全自查制度。",
-        "contact_name": "李四",
-        "contact_phone": "028-86001234",
-        "signer_name": "张三",
-        "evidence": [PDF],
-        "today": TODAY,
-    }
-    args.update(kw)
-    return repair.apply(session, principal, **args)
+    kw.setdefault("statement", "已全额缴纳罚款并完成整改，建立了食品安全自查制度。")
+    return apply_for_repair(platform, session, principal, record.id, kw.pop("today", TODAY), **kw)
 
 
 def step(

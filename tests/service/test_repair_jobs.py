@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tests.helpers import department, penalty
+from tests.helpers import PDF_BYTES, apply_for_repair, department, penalty
 from xinyong.accounts.policy import Principal
 from xinyong.commitments import service as commitments
 from xinyong.commitments.models import Commitment
@@ -36,7 +36,7 @@ D = dt.date
 TODAY = D(2026, 11, 28)
 REVIEWER = Principal(kind="user", name="审核员", role="reviewer", department_code="SCMR")
 OFFICE = Principal(kind="user", name="信用办", role="credit_office", department_code="SCFGW")
-PDF = Upload("罚款缴纳凭证.pdf", b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n")
+PDF = Upload("罚款缴纳凭证.pdf", PDF_BYTES)
 
 
 def published_penalties(session: Session, ctx: IngestContext, count: int) -> list[Record]:
@@ -60,23 +60,7 @@ def applicant(record: Record) -> Principal:
 
 
 def apply(platform: Platform, session: Session, record: Record, day: dt.date) -> RepairApplication:
-    return repair.apply(
-        session,
-        applicant(record),
-        catalog=platform.catalog,
-        repair_policy=platform.repair_policy,
-        calendar=platform.calendar,
-        signer=platform.signer,
-        data_dir=platform.settings.data_dir,
-        target_kind="record",
-        target_id=record.id,
-        statement="已全额缴纳罚款并完成整改。",
-        contact_name="李四",
-        contact_phone="028-86001234",
-        signer_name="张三",
-        evidence=[PDF],
-        today=day,
-    )
+    return apply_for_repair(platform, session, applicant(record), record.id, day)  # type: ignore[no-any-return]
 
 
 def step(
@@ -490,22 +474,14 @@ class TestEvidenceFiles:
     ) -> None:
         (record,) = published_penalties(session, ctx, 1)
         with pytest.raises(ValidationFailed) as caught:
-            repair.apply(
+            apply_for_repair(
+                platform,
                 session,
                 applicant(record),
-                catalog=platform.catalog,
-                repair_policy=platform.repair_policy,
-                calendar=platform.calendar,
-                signer=platform.signer,
-                data_dir=platform.settings.data_dir,
-                target_kind="record",
-                target_id=record.id,
+                record.id,
+                D(2026, 10, 12),
                 statement="已缴清罚款。",
-                contact_name="李四",
-                contact_phone="028-86001234",
-                signer_name="张三",
                 evidence=[Upload("凭证.pdf", b"<html></html>")],
-                today=D(2026, 10, 12),
             )
         assert caught.value.code == "file.type_not_allowed"
 
