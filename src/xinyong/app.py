@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from importlib import resources
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
 from xinyong import __version__
 from xinyong.accounts import views as accounts_views
 from xinyong.accounts.auth import TokenCache
-from xinyong.accounts.deps import CSRF_COOKIE, csrf_token_for, ensure_csrf_seed
 from xinyong.audit import views as audit_views
 from xinyong.catalog import api as catalog_api
 from xinyong.catalog import views as catalog_views
@@ -33,6 +32,7 @@ from xinyong.subjects import api as subjects_api
 from xinyong.subjects import views as subjects_views
 from xinyong.web import errors
 from xinyong.web.deps import Platform
+from xinyong.web.middleware import HttpGuard
 from xinyong.web.ratelimit import RateLimits
 from xinyong.web.templating import build_templates
 
@@ -76,42 +76,12 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
         },
     )
     errors.install(app)
-    secret = settings.secret_key.get_secret_value()
-
-    max_body = settings.max_upload_mb * 1024 * 1024
-
-    @app.middleware("http")
-    async def body_limit(request: Request, call_next):  # type: ignore[no-untyped-def]
-        # Refuse an oversized body before reading it (uploads are also checked after parsing).
-        length = request.headers.get("content-length", "")
-        if length.isdigit() and int(length) > max_body:
-            return errors.respond(
-                request, 413, "payload_too_large", f"请求体超过{settings.max_upload_mb}MB上限"
-            )
-        return await call_next(request)
-
-    @app.middleware("http")
-    async def csrf_cookie(request: Request, call_next):  # type: ignore[no-untyped-def]
-        # Signed double-submit cookie: forms carry HMAC(secret, cookie); see accounts.deps.csrf_protect.
-        seed, new = ensure_csrf_seed(request)
-        request.state.csrf_token = csrf_token_for(seed, secret)
-        response: Response = await call_next(request)
-        if new and not request.url.path.startswith("/api/"):
-            response.set_cookie(
-                CSRF_COOKIE,
-                seed,
-                httponly=True,
-                samesite="lax",
-                secure=settings.cookie_secure or request.url.scheme == "https",
-            )
-        return response
-
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
-        response: Response = await call_next(request)
-        errors.add_security_headers(request, response)
-        return response
-
+    app.add_middleware(
+        HttpGuard,
+        secret=settings.secret_key.get_secret_value(),
+        max_upload_mb=settings.max_upload_mb,
+        cookie_secure=settings.cookie_secure,
+    )
     app.mount("/static", StaticFiles(directory=str(resources.files("xinyong.web") / "static")), name="static")
     for module in (catalog_api, subjects_api, records_api, measures_api):
         app.include_router(module.router, prefix="/api/v1")

@@ -80,11 +80,13 @@ def csrf_token_for(seed: str, secret: str) -> str:
     return hmac.new(secret.encode(), seed.encode(), hashlib.sha256).hexdigest()
 
 
-def ensure_csrf_seed(request: Request) -> tuple[str, bool]:
-    seed = request.cookies.get(CSRF_COOKIE)
-    if seed and 20 <= len(seed) <= 100:
-        return seed, False
-    return secrets.token_urlsafe(24), True
+def usable_csrf_seed(seed: str | None) -> str | None:
+    """The browser's seed cookie if it is one this platform could have issued, else None."""
+    return seed if seed and 20 <= len(seed) <= 100 else None
+
+
+def new_csrf_seed() -> str:
+    return secrets.token_urlsafe(24)
 
 
 async def csrf_protect(request: Request, platform: PlatformDep) -> None:

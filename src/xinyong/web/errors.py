@@ -20,14 +20,23 @@ CSP = (
 )
 
 
+_SECURITY_HEADERS = (
+    ("Content-Security-Policy", CSP),
+    ("X-Frame-Options", "DENY"),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "same-origin"),
+)
+_HSTS = (("Strict-Transport-Security", "max-age=31536000"),)
+
+
+def security_headers(https: bool) -> tuple[tuple[str, str], ...]:
+    """CSP, framing, sniffing and referrer headers for every response (error pages included), HSTS over TLS."""
+    return _SECURITY_HEADERS + _HSTS if https else _SECURITY_HEADERS
+
+
 def add_security_headers(request: Request, response: Response) -> None:
-    """CSP, framing, sniffing and referrer headers on every response (error pages included), HSTS over TLS."""
-    response.headers.setdefault("Content-Security-Policy", CSP)
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    if request.url.scheme == "https":
-        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    for name, value in security_headers(request.url.scheme == "https"):
+        response.headers.setdefault(name, value)
 
 
 HTTP_MESSAGES = {
