@@ -114,9 +114,9 @@ def today() -> dt.date:
 def bench_app() -> Any:
     """uvicorn factory (`benchmarks.checks:bench_app --factory`): the project's app plus a no-op route.
 
-    The no-op is registered on the same FastAPI app, so it passes the same uvicorn, the same three HTTP
-    middlewares (body limit, CSRF cookie, security headers), routing and the same thread pool (a plain `def`,
-    as the check endpoint is); it has no dependencies and returns `{}`.
+    The no-op is registered on the same FastAPI app, so it passes the same uvicorn, the same HTTP middleware
+    (body limit, CSRF cookie, security headers), routing and a thread-pool hop (a plain `def`; the check's
+    handler is async and takes its hop in the coalescer); it has no dependencies and returns `{}`.
     """
     from xinyong.app import build_platform, create_app
     from xinyong.config import Settings
@@ -138,15 +138,15 @@ def bench_app() -> Any:
 
     # Supplementary steps between the no-op and the check (decomposition only, never the reference):
     # + the check router's rate-limit dependency and the platform/today dependencies (async, on the event loop),
-    #   the handler a plain `def` in the thread pool as the check's is; no database;
+    #   the handler an `async def` on the event loop as the check's is; no database;
     # + the session and the token authentication of `require("checks:run")` (from the token cache, a SELECT
     #   when the cached entry is stale) — everything of the check but the check itself.
     from xinyong.web.ratelimit import rate_limited
 
-    def noop_deps(platform: PlatformDep, today: TodayDep) -> dict[str, Any]:
+    async def noop_deps(platform: PlatformDep, today: TodayDep) -> dict[str, Any]:
         return {}
 
-    def noop_auth(
+    async def noop_auth(
         platform: PlatformDep,
         today: TodayDep,
         session: SessionDep,
@@ -580,12 +580,9 @@ def _check_in_process(platform: Any, secret: str, uscc: str) -> Any:
             catalog=platform.catalog,
             signer=platform.signer,
             id_hash=platform.cipher.hash,
-            principal=principal,
-            ref=service.SubjectRef(uscc=uscc),
-            scenario=SCENARIO,
-            purpose=PURPOSE,
-            today=today(),
-            ip="127.0.0.1",
+            order=service.CheckOrder(
+                principal, service.SubjectRef(uscc=uscc), SCENARIO, PURPOSE, today(), "127.0.0.1"
+            ),
         )
         session.commit()
         return check
@@ -703,12 +700,9 @@ def profile_in_process(platform: Any, secret: str, usccs: Sequence[str]) -> dict
                 catalog=platform.catalog,
                 signer=platform.signer,
                 id_hash=platform.cipher.hash,
-                principal=principal,
-                ref=service.SubjectRef(uscc=uscc),
-                scenario=SCENARIO,
-                purpose=PURPOSE,
-                today=day,
-                ip="127.0.0.1",
+                order=service.CheckOrder(
+                    principal, service.SubjectRef(uscc=uscc), SCENARIO, PURPOSE, day, "127.0.0.1"
+                ),
             )
             c0 = time.perf_counter()
             session.commit()
@@ -1322,8 +1316,9 @@ def measure_server(
             n_noop = (args.sequential_noop if concurrency == 1 else args.noop_requests) // divisor
             ids, reqs = checks(n_checks, salt)
             log(f"  [{tag}] {n_checks:,} checks at concurrency {concurrency}")
+            mark = _last_audit_id()
             loaded = run_load(server, reqs, concurrency, keep_bodies=True, timeout_s=args.run_timeout)
-            check_run = loaded["result"] | {"endpoint": "check"}
+            check_run = loaded["result"] | {"endpoint": "check", "batches": _check_batches(mark)}
             check_run["verify"] = verify_checks(loaded["bodies"], ids, plan)
             check_run["listed_share"] = sum(i in listed for i in ids) / len(ids)
             _log_run(check_run)
@@ -1363,6 +1358,28 @@ def measure_server(
     return out
 
 
+def _last_audit_id() -> int:
+    import psycopg
+
+    with psycopg.connect(pg_dsn()) as conn:
+        row = conn.execute("SELECT coalesce(max(id), 0) FROM audit_entries").fetchone()
+        return int(row[0]) if row else 0
+
+
+def _check_batches(after_id: int) -> dict[str, float]:
+    """How the server grouped the run's checks: the entries of one batch share one audit append, hence one
+    timestamp (`audit.service.record_many`), so distinct timestamps count the batches."""
+    import psycopg
+
+    with psycopg.connect(pg_dsn()) as conn:
+        row = conn.execute(
+            "SELECT count(*), count(DISTINCT (chain, at)) FROM audit_entries WHERE id > %s AND action = 'check.run'",
+            (after_id,),
+        ).fetchone()
+    checks, batches = (int(row[0]), int(row[1])) if row else (0, 0)
+    return {"checks": checks, "batches": batches, "mean_size": checks / batches if batches else 0.0}
+
+
 def _log_run(run: dict[str, Any]) -> None:
     cpu = run["cpu"]
     log(
@@ -1372,6 +1389,11 @@ def _log_run(run: dict[str, Any]) -> None:
         f"{cpu['cores_others']:.2f}; pg active {cpu['pg_active_mean']:.1f} lock-waiting "
         f"{cpu['pg_lock_wait_mean']:.1f} {cpu['pg_lock_waiting_by_statement']}; new pg sessions "
         f"{cpu['pg_new_sessions']}"
+        + (
+            f"; {run['batches']['checks']:,} checks in {run['batches']['batches']:,} batches"
+            if "batches" in run
+            else ""
+        )
     )
 
 
@@ -1557,8 +1579,10 @@ def render(results: dict[str, Any]) -> str:
         "The app is `benchmarks.checks:bench_app`, a factory: `create_app(platform=build_platform(settings))` "
         "with the database URL from the environment, the rate limits raised out of the way (100000000/minute), "
         "plus `POST /bench/noop` — a plain `def` returning `{}` on the same app, so it passes the same uvicorn, "
-        "middleware, routing and thread pool as the check but no dependency (no token, no rate limit, no "
-        "database). The no-op request carries the same headers and body as a check. Served on 127.0.0.1 by "
+        "middleware, routing and one thread-pool hop as the check but no dependency (no token, no rate limit, no "
+        "database). The no-op request carries the same headers and body as a check. The check's handler is an "
+        "`async def` that hands the check to the worker's coalescer (`Platform.checks`), which runs what "
+        "concurrent requests asked for in one transaction per batch in the thread pool. Served on 127.0.0.1 by "
         "uvicorn with h11 and asyncio (httptools and uvloop are not installed in the project's venv), access "
         "log off, in these set-ups:"
     )
@@ -1623,6 +1647,17 @@ def render(results: dict[str, Any]) -> str:
             if ch and no:
                 ratios.append(f"{c} connection(s) {ch['throughput_rps'] / no['throughput_rps']:.3f}")
         add("Check throughput / no-op throughput: " + "; ".join(ratios) + ".")
+        sizes = [
+            f"{r['concurrency']} connection(s) {r['batches']['mean_size']:.2f} "
+            f"({r['batches']['checks']:,} in {r['batches']['batches']:,})"
+            for r in server["runs"]
+            if r["endpoint"] == "check" and r.get("batches", {}).get("batches")
+        ]
+        if sizes:
+            add(
+                "Checks per shared transaction (`Platform.checks` coalescing; counted from the audit trail, where "
+                "a batch's entries share one timestamp): " + "; ".join(sizes) + "."
+            )
         steps = [r for r in server["runs"] if r["endpoint"].startswith("noop+")]
         if steps:
             c_top = max(results["args"]["concurrency"])
@@ -1637,8 +1672,8 @@ def render(results: dict[str, Any]) -> str:
             add("")
             add(
                 "Decomposition (supplementary endpoints of the benchmark app, same request): `noop+deps` adds the "
-                "check route's rate-limit dependency and the platform/today dependencies (on the event loop) and "
-                "runs the handler in the thread pool, no database; `noop+deps+auth` adds the request session and "
+                "check route's rate-limit dependency and the platform/today dependencies and, as the check route, "
+                "an `async def` handler on the event loop, no database; `noop+deps+auth` adds the request session and "
                 '`require("checks:run")` (the token from the process\'s token cache, looked up with a SELECT once '
                 "per `XINYONG_TOKEN_CACHE_SECONDS`; the session, never used, ends without a database call). "
                 + "; ".join(chain)
@@ -1674,8 +1709,8 @@ def render(results: dict[str, Any]) -> str:
     add("### Where a check's time goes (in-process, no HTTP)")
     add("")
     add(
-        f"`measures.service.run_check` + `Session.commit()` called directly, one session per check as a request "
-        f"has, after the token look-up (`accounts.auth.token_principal`); {prof['n_timed']} checks timed with "
+        f"`measures.service.run_check` + `Session.commit()` called directly, one check per session and "
+        f"transaction (a batch of one, as a lone request is), after the token look-up (`accounts.auth.token_principal`); {prof['n_timed']} checks timed with "
         f"SQLAlchemy cursor events: mean {prof['total']['mean_ms']:.2f} ms per check (p50 "
         f"{prof['total']['p50_ms']:.2f}, p99 {prof['total']['p99_ms']:.2f}) = SQL "
         f"{prof['sql_ms_mean']:.2f} ms ({prof['statements_per_check']:.1f} statements) + commit "

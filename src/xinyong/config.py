@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     # API tokens are remembered this many seconds after a successful look-up: a revoked token keeps working
     # that long in a running server (0: look every token up on every request).
     token_cache_seconds: float = Field(default=15, ge=0, le=300)
+    # Concurrent API checks are run together, one transaction per batch of at most this many (1: one by one).
+    check_batch_max: int = Field(default=64, ge=1, le=1000)
     rate_limit_storage: str = "memory://"
     rate_limit_search: str = "60/minute"
     rate_limit_api: str = "1200/minute"

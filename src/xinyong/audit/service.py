@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, func, insert, or_, select, update
@@ -14,7 +15,7 @@ from xinyong.accounts.policy import Principal
 from xinyong.audit import rules
 from xinyong.audit.models import AuditEntry, AuditHead
 
-__all__ = ["AuditEntry", "record", "verify", "views_of_subject"]
+__all__ = ["AuditEntry", "Draft", "record", "record_many", "verify", "views_of_subject"]
 
 
 _HEADS = cast(Table, AuditHead.__table__)
@@ -24,7 +25,7 @@ _ENTRIES = cast(Table, AuditEntry.__table__)
 _HEAD_COLUMNS = select(_HEADS.c.id, _HEADS.c.last_id, _HEADS.c.last_hash)
 _ANY_FREE_HEAD = _HEAD_COLUMNS.order_by(func.random()).limit(1).with_for_update(skip_locked=True)
 _HEAD = _HEAD_COLUMNS.where(_HEADS.c.id == bindparam("chain")).with_for_update()
-_INSERT_ENTRY = insert(_ENTRIES).returning(_ENTRIES.c.id)
+_INSERT_ENTRY = insert(_ENTRIES).returning(_ENTRIES.c.id, sort_by_parameter_order=True)
 _MOVE_HEAD = (
     update(_HEADS)
     .where(_HEADS.c.id == bindparam("head_chain"))
@@ -58,6 +59,20 @@ def _locked_head(session: Session) -> tuple[int, int, str]:
     return found.id, found.last_id, found.last_hash
 
 
+@dataclass(frozen=True)
+class Draft:
+    """One entry to append: who did what, to whom, why. Never put personal IDs in clear in `details`."""
+
+    principal: Principal
+    action: str
+    outcome: str = "ok"
+    subject_id: int | None = None
+    target: str | None = None
+    purpose: str | None = None
+    ip: str | None = None
+    details: dict[str, Any] | None = None
+
+
 def record(
     session: Session,
     principal: Principal,
@@ -72,31 +87,41 @@ def record(
 ) -> int:
     """Append one entry to the chain this transaction holds and return its id. Never pass personal IDs in
     clear in `details`."""
+    draft = Draft(principal, action, outcome, subject_id, target, purpose, ip, details)
+    return record_many(session, [draft])[0]
+
+
+def record_many(session: Session, drafts: Sequence[Draft]) -> list[int]:
+    """Append entries, in order, to the chain this transaction holds and return their ids: one head lock and
+    one INSERT however many entries (a batch of checks is audited entry by entry, in one append)."""
     session.flush()  # what the caller changed goes first, as a flush before the entry always did
-    chain, last_seq, last_hash = _locked_head(session)
-    content: dict[str, Any] = {
-        "at": dt.datetime.now(dt.UTC),
-        "action": action,
-        "outcome": outcome,
-        "actor_kind": principal.kind,
-        "actor": principal.name[:64],
-        "department_code": principal.department_code,
-        "subject_id": subject_id,
-        "target": target[:200] if target else None,
-        "purpose": purpose[:200] if purpose else None,
-        "ip": ip,
-        "details": details,
-    }
-    seq = last_seq + 1
-    digest = rules.entry_hash(last_hash, {**content, "seq": seq})
+    chain, seq, digest = _locked_head(session)
+    now = dt.datetime.now(dt.UTC)
+    entries = []
+    for draft in drafts:
+        content: dict[str, Any] = {
+            "at": now,
+            "action": draft.action,
+            "outcome": draft.outcome,
+            "actor_kind": draft.principal.kind,
+            "actor": draft.principal.name[:64],
+            "department_code": draft.principal.department_code,
+            "subject_id": draft.subject_id,
+            "target": draft.target[:200] if draft.target else None,
+            "purpose": draft.purpose[:200] if draft.purpose else None,
+            "ip": draft.ip,
+            "details": draft.details,
+        }
+        seq, prev = seq + 1, digest
+        digest = rules.entry_hash(prev, {**content, "seq": seq})
+        entries.append({**content, "chain": chain, "seq": seq, "prev_hash": prev, "hash": digest})
     connection = session.connection()
-    entry = {**content, "chain": chain, "seq": seq, "prev_hash": last_hash, "hash": digest}
     move = {"head_chain": chain, "head_seq": seq, "head_hash": digest}
-    if connection.dialect.name == "postgresql":
-        return int(connection.execute(_INSERT_ENTRY_MOVING_HEAD, {**entry, **move}).scalar_one())
-    entry_id = int(connection.execute(_INSERT_ENTRY, entry).scalar_one())
+    if len(entries) == 1 and connection.dialect.name == "postgresql":
+        return [int(connection.execute(_INSERT_ENTRY_MOVING_HEAD, {**entries[0], **move}).scalar_one())]
+    ids = [int(i) for i in connection.execute(_INSERT_ENTRY, entries).scalars()]
     connection.execute(_MOVE_HEAD, move)
-    return entry_id
+    return ids
 
 
 def _rows(session: Session, chain: int) -> Iterator[dict[str, Any]]:

@@ -3,10 +3,10 @@ thousands of rows)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import JSON, ColumnElement, Table, any_, bindparam, insert
+from sqlalchemy import JSON, ColumnElement, Connection, Executable, Row, Table, any_, bindparam, insert
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
@@ -28,6 +28,41 @@ def member_of(session: Session, column: Any, values: Iterable[Any]) -> Iterator[
         return
     for start in range(0, len(items), SQLITE_MAX_IN):
         yield column.in_(items[start : start + SQLITE_MAX_IN])
+
+
+class Membership:
+    """A statement built once with `column IN :name` conditions, for hot paths that look up one or many values.
+
+    `member_of` builds its statement per call; here every form is built at import (`=` for one value,
+    PostgreSQL's `= ANY(:name)` or an expanding IN for more) and only the values change: one statement on
+    PostgreSQL, IN lists of at most 900 values on SQLite.
+    """
+
+    def __init__(
+        self, name: str, type_: Any, build: Callable[[Callable[[Any], ColumnElement[bool]]], Executable]
+    ) -> None:
+        """`build(member)` returns the statement; `member(column)` is the condition on the values bound as `name`
+        (it may be used on several columns, e.g. both halves of a UNION)."""
+        self.name = name
+        self._one = build(lambda column: column == bindparam(name, type_=type_))
+        self._any = build(lambda column: column == any_(bindparam(name, type_=ARRAY(type_))))
+        self._in = build(lambda column: column.in_(bindparam(name, expanding=True)))
+
+    def rows(self, connection: Connection, values: Iterable[Any], **params: Any) -> Sequence[Row[Any]]:
+        items = sorted(set(values))
+        if not items:
+            return []
+        if len(items) == 1:
+            # A plain `=`: a prepared `= ANY($1)` is re-planned on every call (its generic plan, blind to the
+            # array's length, never looks cheaper than a custom one), which doubles the database's work.
+            return connection.execute(self._one, {**params, self.name: items[0]}).all()
+        if connection.dialect.name == "postgresql":
+            return connection.execute(self._any, {**params, self.name: items}).all()
+        found: list[Row[Any]] = []
+        for start in range(0, len(items), SQLITE_MAX_IN):
+            part = items[start : start + SQLITE_MAX_IN]
+            found.extend(connection.execute(self._in, {**params, self.name: part}).all())
+        return found
 
 
 COPY_THRESHOLD = 200

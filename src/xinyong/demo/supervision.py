@@ -170,20 +170,22 @@ def _seed_checks(
             catalog=ctx.catalog,
             signer=signer,
             id_hash=ctx.cipher.hash,
-            principal=clerk,
-            ref=measures.SubjectRef(uscc=usccs[subject_id]),
-            scenario=rng.choice(SCENARIOS),
-            purpose=rng.choice(
-                (
-                    "项目招标资格审查",
-                    "行政许可审查",
-                    "财政补助资金申报审核",
-                    "评优评先资格审查",
-                    "政府采购供应商审查",
-                )
+            order=measures.CheckOrder(
+                clerk,
+                measures.SubjectRef(uscc=usccs[subject_id]),
+                rng.choice(SCENARIOS),
+                rng.choice(
+                    (
+                        "项目招标资格审查",
+                        "行政许可审查",
+                        "财政补助资金申报审核",
+                        "评优评先资格审查",
+                        "政府采购供应商审查",
+                    )
+                ),
+                when.date(),
+                at=when,
             ),
-            today=when.date(),
-            at=when,
         )
         count += 1
         hits = check.result["hits"]

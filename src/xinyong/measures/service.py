@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import typing
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,11 +31,12 @@ from sqlalchemy import (
     select,
     union_all,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from xinyong.accounts.policy import Principal
 from xinyong.audit import service as audit
 from xinyong.catalog.schemas import Catalog
+from xinyong.db.bulk import Membership
 from xinyong.kit import identifiers, names
 from xinyong.kit.crypto import Signer
 from xinyong.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed, XinyongError
@@ -91,17 +92,11 @@ def published(session: Session, catalog: Catalog) -> MeasureList:
     return parsed
 
 
-def _resolve(
+def _resolve_one(
     session: Session, ref: SubjectRef, cipher_hash: Any, today: dt.date
 ) -> tuple[Any, dict[str, Any]]:
-    """The subject asked about (a Subject, or a row of the columns a check shows), and how it was asked."""
-    if ref.uscc:
-        try:
-            code = identifiers.validate_uscc(ref.uscc)
-        except identifiers.IdentifierError as exc:
-            raise ValidationFailed(exc.message, code=exc.code) from None
-        # The columns a check shows, not the whole subject: this is the hot path of every check.
-        return session.connection().execute(_SUBJECT_BY_USCC, {"uscc": code}).first(), {"uscc": code}
+    """The subject asked about by resident ID or by name and region, and how it was asked (USCCs are resolved
+    together, in `_resolve`)."""
     if ref.resident_id:
         try:
             info = identifiers.validate_resident_id(ref.resident_id, today=today)
@@ -126,6 +121,31 @@ def _resolve(
     )
 
 
+def _resolve(
+    session: Session, orders: Sequence[CheckOrder], cipher_hash: Any
+) -> list[tuple[Any, dict[str, Any]] | XinyongError]:
+    """For each order the subject asked about (a Subject, or a row of the columns a check shows) and how it was
+    asked, or why it cannot be resolved. All USCCs are looked up in one statement (the hot path)."""
+    resolved: list[tuple[Any, dict[str, Any]] | XinyongError | None] = [None] * len(orders)
+    usccs: dict[int, str] = {}
+    for n, order in enumerate(orders):
+        try:
+            if order.ref.uscc:
+                try:
+                    usccs[n] = identifiers.validate_uscc(order.ref.uscc)
+                except identifiers.IdentifierError as exc:
+                    raise ValidationFailed(exc.message, code=exc.code) from None
+            else:
+                resolved[n] = _resolve_one(session, order.ref, cipher_hash, order.today)
+        except XinyongError as exc:
+            resolved[n] = exc
+    if usccs:
+        rows = {row.uscc: row for row in _SUBJECTS_BY_USCC.rows(session.connection(), usccs.values())}
+        for n, code in usccs.items():
+            resolved[n] = (rows.get(code), {"uscc": code})
+    return [r for r in resolved if r is not None]
+
+
 def require_scenario(measure_list: MeasureList, scenario: str) -> None:
     if scenario not in measure_list.scenarios:
         raise ValidationFailed(
@@ -141,17 +161,22 @@ _SUBJECTS = typing.cast(Table, Subject.__table__)
 _VERSIONS = typing.cast(Table, MeasureListVersion.__table__)
 # The check's statements are built once: building and keying a statement costs more than running it here.
 _PUBLISHED_HEAD = select(_VERSIONS.c.id, _VERSIONS.c.version).where(_VERSIONS.c.status == "published")
-_SUBJECT_BY_USCC = select(
-    _SUBJECTS.c.id,
-    _SUBJECTS.c.uscc,
-    _SUBJECTS.c.name,
-    _SUBJECTS.c.kind,
-    _SUBJECTS.c.region_code,
-    _SUBJECTS.c.id_masked,
-).where(_SUBJECTS.c.uscc == bindparam("uscc"))
+_SUBJECTS_BY_USCC = Membership(
+    "usccs",
+    String(),
+    lambda member: select(
+        _SUBJECTS.c.id,
+        _SUBJECTS.c.uscc,
+        _SUBJECTS.c.name,
+        _SUBJECTS.c.kind,
+        _SUBJECTS.c.region_code,
+        _SUBJECTS.c.id_masked,
+    ).where(member(_SUBJECTS.c.uscc)),
+)
 _TODAY = bindparam("today", type_=Date())
 _ENTRY_TRIGGERS = select(
     literal("list_entry").label("source"),
+    _ENTRIES.c.subject_id,
     _ENTRIES.c.id,
     _ENTRIES.c.list_type.label("code"),
     _ENTRIES.c.decision_no.label("doc_no"),
@@ -161,9 +186,10 @@ _ENTRY_TRIGGERS = select(
     cast(null(), String).label("severity"),
     _ENTRIES.c.decided_on.label("day"),
     _ENTRIES.c.public_until,
-).where(_ENTRIES.c.subject_id == bindparam("subject_id"), lists.in_force(_TODAY))
+).where(lists.in_force(_TODAY))
 _RECORD_TRIGGERS = select(
     literal("record"),
+    _RECORDS.c.subject_id,
     _RECORDS.c.id,
     _RECORDS.c.item_code,
     _RECORDS.c.doc_no,
@@ -174,25 +200,40 @@ _RECORD_TRIGGERS = select(
     _RECORDS.c.decision_date,
     _RECORDS.c.public_until,
 ).where(
-    _RECORDS.c.subject_id == bindparam("subject_id"),
     _RECORDS.c.item_code.in_(bindparam("items", expanding=True)),
     _RECORDS.c.status == "active",
     or_(_RECORDS.c.decision_date.is_(None), _RECORDS.c.decision_date <= _TODAY),
     or_(_RECORDS.c.public_until.is_(None), _RECORDS.c.public_until >= _TODAY),
 )
-_TRIGGERS = union_all(_ENTRY_TRIGGERS, _RECORD_TRIGGERS)
+_LIST_TRIGGERS = Membership(
+    "subject_ids", Integer(), lambda member: _ENTRY_TRIGGERS.where(member(_ENTRIES.c.subject_id))
+)
+_ALL_TRIGGERS = Membership(
+    "subject_ids",
+    Integer(),
+    lambda member: union_all(
+        _ENTRY_TRIGGERS.where(member(_ENTRIES.c.subject_id)),
+        _RECORD_TRIGGERS.where(member(_RECORDS.c.subject_id)),
+    ),
+)
 _INSERT_CHECK = insert(CHECKS)
 
 
-def _triggers(session: Session, subject_id: int, today: dt.date, items: frozenset[str]) -> Sequence[Any]:
-    """What can trigger a measure today, in one statement: the subject's list entries in force, and its records
-    of an item some measure names that are active (not revoked, not repaired) and not past their window.
-    Only the columns a hit shows are read (no JSON documents)."""
+def _triggers(
+    session: Session, subject_ids: Collection[int], today: dt.date, items: frozenset[str]
+) -> dict[int, list[Any]]:
+    """What can trigger a measure today, for many subjects in one statement: their list entries in force, and
+    their records of an item some measure names that are active (not revoked, not repaired) and not past their
+    window. Only the columns a hit shows are read (no JSON documents)."""
     connection = session.connection()
-    if not items:
-        return connection.execute(_ENTRY_TRIGGERS, {"subject_id": subject_id, "today": today}).all()
-    params = {"subject_id": subject_id, "today": today, "items": sorted(items)}
-    return connection.execute(_TRIGGERS, params).all()
+    if items:
+        found = _ALL_TRIGGERS.rows(connection, subject_ids, today=today, items=sorted(items))
+    else:
+        found = _LIST_TRIGGERS.rows(connection, subject_ids, today=today)
+    by_subject: dict[int, list[Any]] = {}
+    for row in found:
+        by_subject.setdefault(row.subject_id, []).append(row)
+    return by_subject
 
 
 def _measure_applies(measure: Measure, scenario: str, today: dt.date) -> bool:
@@ -210,7 +251,14 @@ def _trigger_items(measure_list: MeasureList) -> frozenset[str]:
 def hits_for(
     session: Session, measure_list: MeasureList, subject_id: int, scenario: str, today: dt.date
 ) -> list[dict[str, Any]]:
-    found = _triggers(session, subject_id, today, _trigger_items(measure_list))
+    found = _triggers(session, (subject_id,), today, _trigger_items(measure_list)).get(subject_id, [])
+    return _hits(measure_list, found, scenario, today)
+
+
+def _hits(
+    measure_list: MeasureList, found: Sequence[Any], scenario: str, today: dt.date
+) -> list[dict[str, Any]]:
+    """The measures of the list that apply in the scenario today, each with the trigger that fires it."""
     entries = [t for t in found if t.source == "list_entry"]
     records = [t for t in found if t.source == "record"]
     hits: list[dict[str, Any]] = []
@@ -280,73 +328,149 @@ def _hit(measure_list: MeasureList, measure: Measure, trigger: dict[str, Any]) -
     }
 
 
-def run_check(
-    session: Session,
+@dataclass(frozen=True)
+class CheckOrder:
+    """One check asked for: by whom, about whom, in which scenario and why (`at` defaults to now; the demo
+    history passes past times)."""
+
+    principal: Principal
+    ref: SubjectRef
+    scenario: str
+    purpose: str
+    today: dt.date
+    ip: str | None = None
+    batch_id: str | None = None
+    at: dt.datetime | None = None
+
+
+def run_checks(
+    session: Session, *, catalog: Catalog, signer: Signer, id_hash: Any, orders: Sequence[CheckOrder]
+) -> list[Check | XinyongError]:
+    """Run, sign, store and audit many checks in the caller's transaction; each succeeds or fails alone.
+
+    Set-based: one look-up of the published measure list, one statement for every subject asked by USCC, one
+    for the triggers of every subject found, one INSERT of the checks and one audit append. A failed order
+    (no department, no purpose, unknown scenario, bad or ambiguous subject) writes nothing and comes back
+    as its error, in its place.
+    """
+    measure_list = published(session, catalog)
+    outcomes: list[Check | XinyongError | None] = [None] * len(orders)
+    valid: list[int] = []
+    for n, order in enumerate(orders):
+        try:
+            if not order.principal.department_code:
+                raise Forbidden("核查须以部门身份进行", code="check.department_required")
+            if not order.purpose.strip():
+                raise ValidationFailed("须说明核查事由", code="check.purpose_required")
+            require_scenario(measure_list, order.scenario)
+            valid.append(n)
+        except XinyongError as exc:
+            outcomes[n] = exc
+    found: dict[int, tuple[Any, dict[str, Any]]] = {}
+    for n, subject in zip(valid, _resolve(session, [orders[n] for n in valid], id_hash), strict=True):
+        if isinstance(subject, XinyongError):
+            outcomes[n] = subject
+        else:
+            found[n] = subject
+    items = _trigger_items(measure_list)
+    by_day: dict[dt.date, list[int]] = {}
+    for n in found:
+        by_day.setdefault(orders[n].today, []).append(n)
+    fired: dict[int, list[Any]] = {}
+    for day, numbers in by_day.items():  # one day, except for a batch that straddles midnight
+        ids = {found[n][0].id for n in numbers if found[n][0] is not None}
+        of_subject = _triggers(session, ids, day, items)
+        fired |= {n: of_subject.get(found[n][0].id, []) for n in numbers if found[n][0] is not None}
+    rows: list[dict[str, Any]] = []
+    entries: list[audit.Draft] = []
+    for n, (subject, asked) in found.items():
+        order = orders[n]
+        hits = _hits(measure_list, fired.get(n, []), order.scenario, order.today)
+        values = _check_row(measure_list, signer, order, subject, asked, hits)
+        rows.append(values)
+        outcomes[n] = Check(**values)
+        entries.append(
+            audit.Draft(
+                order.principal,
+                "check.run",
+                subject_id=values["subject_id"],
+                target=values["id"],
+                purpose=values["purpose"],
+                ip=order.ip,
+                details={"scenario": order.scenario, "hits": len(hits)},
+            )
+        )
+    if rows:
+        # A Core INSERT: a stored check is never changed, so it needs no unit of work (a check is a hot path).
+        session.connection().execute(_INSERT_CHECK, rows)
+        audit.record_many(session, entries)
+    return [o for o in outcomes if o is not None]
+
+
+def run_checks_committed(
+    sessions: sessionmaker[Session],
     *,
     catalog: Catalog,
     signer: Signer,
     id_hash: Any,
-    principal: Principal,
-    ref: SubjectRef,
-    scenario: str,
-    purpose: str,
-    today: dt.date,
-    ip: str | None = None,
-    batch_id: str | None = None,
-    at: dt.datetime | None = None,
-) -> Check:
-    """Run, sign, store and audit one check (`at` defaults to now; the demo history passes past times)."""
-    if not principal.department_code:
-        raise Forbidden("核查须以部门身份进行", code="check.department_required")
-    if not purpose.strip():
-        raise ValidationFailed("须说明核查事由", code="check.purpose_required")
-    measure_list = published(session, catalog)
-    require_scenario(measure_list, scenario)
-    subject, asked = _resolve(session, ref, id_hash, today)
-    hits = hits_for(session, measure_list, subject.id, scenario, today) if subject else []
-    now = at or dt.datetime.now(dt.UTC)
+    orders: Sequence[CheckOrder],
+) -> list[Check | XinyongError]:
+    """`run_checks` in a transaction of its own, committed before any outcome is returned (the API's batches of
+    concurrent checks, `kit.coalesce`)."""
+    with sessions() as session:
+        outcomes = run_checks(session, catalog=catalog, signer=signer, id_hash=id_hash, orders=orders)
+        session.commit()
+    return outcomes
+
+
+def _check_row(
+    measure_list: MeasureList,
+    signer: Signer,
+    order: CheckOrder,
+    subject: Any,
+    asked: dict[str, Any],
+    hits: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """The stored check: the signed answer and the columns it is found and counted by."""
+    now = order.at or dt.datetime.now(dt.UTC)
     check_id = uuid.uuid4().hex
-    clean_purpose = purpose.strip()[:200]
+    purpose = order.purpose.strip()[:200]
     payload: dict[str, Any] = {
         "check_id": check_id,
         "checked_at": now.isoformat(timespec="seconds"),
-        "department": principal.department_code,
-        "scenario": scenario,
-        "scenario_name": measure_list.scenarios[scenario],
-        "purpose": clean_purpose,
+        "department": order.principal.department_code,
+        "scenario": order.scenario,
+        "scenario_name": measure_list.scenarios[order.scenario],
+        "purpose": purpose,
         "asked": asked,
         "subject": _subject_view(subject),
         "measure_list_version": measure_list.version,
         "hits": hits,
     }
-    values: dict[str, Any] = {
+    return {
         "id": check_id,
         "checked_at": now,
-        "department_code": principal.department_code,
-        "actor": principal.name,
-        "scenario": scenario,
-        "purpose": clean_purpose,
+        "department_code": order.principal.department_code,
+        "actor": order.principal.name,
+        "scenario": order.scenario,
+        "purpose": purpose,
         "subject_id": subject.id if subject else None,
         "measure_version": measure_list.version,
         "hit_count": len(hits),
         "result": payload,
         "signature": signer.sign(payload),
-        "batch_id": batch_id,
+        "batch_id": order.batch_id,
     }
-    # A Core INSERT: the stored check is never changed, so it needs no unit of work (a check is a hot path).
-    session.connection().execute(_INSERT_CHECK, values)
-    check = Check(**values)
-    audit.record(
-        session,
-        principal,
-        "check.run",
-        subject_id=subject.id if subject else None,
-        target=check_id,
-        purpose=clean_purpose,
-        ip=ip,
-        details={"scenario": scenario, "hits": len(hits)},
-    )
-    return check
+
+
+def run_check(
+    session: Session, *, catalog: Catalog, signer: Signer, id_hash: Any, order: CheckOrder
+) -> Check:
+    """Run, sign, store and audit one check; its error is raised."""
+    (outcome,) = run_checks(session, catalog=catalog, signer=signer, id_hash=id_hash, orders=[order])
+    if isinstance(outcome, XinyongError):
+        raise outcome
+    return outcome
 
 
 def _subject_view(subject: Any) -> dict[str, Any]:
@@ -623,24 +747,11 @@ def run_batch(
         raise ValidationFailed(f"一次最多核查{MAX_BATCH}个主体", code="check.batch_too_large")
     require_scenario(published(session, catalog), scenario)
     batch_id = uuid.uuid4().hex
-    rows: list[BatchRow] = []
-    for number, ref in refs:
-        try:
-            with session.begin_nested():  # a bad row (bad code, ambiguous name) rolls back alone
-                check = run_check(
-                    session,
-                    catalog=catalog,
-                    signer=signer,
-                    id_hash=id_hash,
-                    principal=principal,
-                    ref=ref,
-                    scenario=scenario,
-                    purpose=purpose,
-                    today=today,
-                    ip=ip,
-                    batch_id=batch_id,
-                )
-            rows.append(BatchRow(number, ref, check, None))
-        except XinyongError as exc:
-            rows.append(BatchRow(number, ref, None, exc))
-    return batch_id, rows
+    orders = [CheckOrder(principal, ref, scenario, purpose, today, ip, batch_id) for _, ref in refs]
+    outcomes = run_checks(session, catalog=catalog, signer=signer, id_hash=id_hash, orders=orders)
+    return batch_id, [
+        BatchRow(number, ref, None, outcome)
+        if isinstance(outcome, XinyongError)
+        else BatchRow(number, ref, outcome, None)
+        for (number, ref), outcome in zip(refs, outcomes, strict=True)
+    ]

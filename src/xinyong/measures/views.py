@@ -113,17 +113,13 @@ def run_check(
     name: Annotated[str, Form(max_length=200)] = "",
     region: Annotated[str, Form(max_length=6)] = "",
 ) -> RedirectResponse:
+    ref = service.SubjectRef(uscc=uscc or None, name=name or None, region=region or None)
     check = service.run_check(
         session,
         catalog=platform.catalog,
         signer=platform.signer,
         id_hash=platform.cipher.hash,
-        principal=principal,
-        ref=service.SubjectRef(uscc=uscc or None, name=name or None, region=region or None),
-        scenario=scenario,
-        purpose=purpose,
-        today=today,
-        ip=client_ip(request),
+        order=service.CheckOrder(principal, ref, scenario, purpose, today, client_ip(request)),
     )
     return RedirectResponse(f"/console/checks/{check.id}", status_code=303)
 

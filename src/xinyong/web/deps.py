@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Annotated
@@ -18,8 +19,13 @@ from xinyong.catalog.schemas import Catalog
 from xinyong.config import Settings
 from xinyong.disclosure import service as disclosure_service
 from xinyong.disclosure.rules import RuleSet
+from xinyong.kit.coalesce import Coalescer
 from xinyong.kit.crypto import PersonalIdCipher, Signer
+from xinyong.kit.errors import XinyongError
 from xinyong.kit.workdays import WorkdayCalendar, default_calendar
+from xinyong.measures import service as measures_service
+from xinyong.measures.models import Check
+from xinyong.measures.service import CheckOrder
 from xinyong.records.service import IngestContext
 from xinyong.repair import service as repair_service
 from xinyong.repair.rules import Policy as RepairPolicy
@@ -49,6 +55,25 @@ class Platform:
             today=today,
             repair_items=repair_service.notice_items(self.repair_policy),
         )
+
+    @functools.cached_property
+    def checks(self) -> Coalescer[CheckOrder, Check]:
+        """The API's real-time checks, run in batches of concurrent requests (one transaction per batch); a
+        check's own error (`XinyongError`) is raised to its request alone."""
+
+        def run(orders: list[CheckOrder]) -> list[Check | XinyongError]:
+            return measures_service.run_checks_committed(
+                self.sessions,
+                catalog=self.catalog,
+                signer=self.signer,
+                id_hash=self.cipher.hash,
+                orders=orders,
+            )
+
+        # SQLite has one writer at a time, and a transaction that read before another's commit cannot write
+        # after it (SQLITE_BUSY_SNAPSHOT): one batch at a time there.
+        lanes = 1 if self.sessions.kw["bind"].dialect.name == "sqlite" else 2
+        return Coalescer(run, max_batch=self.settings.check_batch_max, lanes=lanes)
 
     @property
     def repair_policy(self) -> RepairPolicy:

@@ -1,0 +1,260 @@
+"""Many checks at once: `measures.service.run_checks` (set-based, each order alone) and concurrent API checks
+coalesced into shared transactions (`Platform.checks`), with every check signed, stored and audited."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Awaitable
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from tests.conftest import TODAY
+from tests.helpers import bearer, department, licence, penalty, resident_id, uscc
+from tests.service.test_checks import listed, load
+from xinyong.accounts import auth
+from xinyong.accounts.policy import Principal
+from xinyong.app import build_platform, create_app
+from xinyong.audit import service as audit
+from xinyong.audit.models import AuditEntry
+from xinyong.config import Settings
+from xinyong.db import migrate
+from xinyong.kit.crypto import verify_signature
+from xinyong.kit.errors import Conflict, Forbidden, ValidationFailed
+from xinyong.measures import service
+from xinyong.measures.models import Check
+from xinyong.web.deps import Platform, get_today
+
+CHECKER = Principal(kind="token", name="token:1", role="department", department_code="SCCZ")
+
+
+def order(ref: service.SubjectRef, **kwargs: object) -> service.CheckOrder:
+    fields: dict[str, object] = {
+        "principal": CHECKER,
+        "ref": ref,
+        "scenario": "government_procurement",
+        "purpose": "政府采购供应商资格审查",
+        "today": TODAY,
+    }
+    return service.CheckOrder(**(fields | kwargs))  # type: ignore[arg-type]
+
+
+def check_body(code: str, purpose: str = "某工程招标评审") -> dict[str, object]:
+    return {"subject": {"uscc": code}, "scenario": "public_bidding", "purpose": purpose}
+
+
+def run(platform: Platform, session: Session, orders: list[service.CheckOrder]) -> list[object]:
+    return list(
+        service.run_checks(
+            session,
+            catalog=platform.catalog,
+            signer=platform.signer,
+            id_hash=platform.cipher.hash,
+            orders=orders,
+        )
+    )
+
+
+class TestRunChecks:
+    def test_each_order_succeeds_or_fails_alone_in_its_place(
+        self, client: TestClient, platform: Platform, session: Session
+    ) -> None:
+        clean, flagged, penalised = uscc(), uscc(), uscc()
+        load(client, session, "XK", [licence(XK_XDR_SHXYM=c) for c in (clean, flagged)])
+        twins = [licence(XK_XDR_MC="成都重名建材有限公司", XK_XDR_SHXYM=uscc("510104")) for _ in range(2)]
+        load(client, session, "XK", twins)
+        load(client, session, "CF", [penalty(CF_XDR_SHXYM=penalised, severity="严重", CF_JDRQ="2026-05-01")])
+        entry = listed(session, flagged)
+        department(session, "SCCZ", "四川省财政厅")
+        checks_before = session.scalar(select(func.count(Check.id)))
+        audit_before = session.scalar(select(func.count(AuditEntry.id)))
+        orders = [
+            order(service.SubjectRef(uscc=clean)),
+            order(service.SubjectRef(uscc="91510104MA6CXXXXX")),  # bad check digit
+            order(service.SubjectRef(uscc=flagged)),
+            order(service.SubjectRef(uscc=clean), scenario="no_such_scenario"),
+            order(service.SubjectRef(name="成都重名建材有限公司", region="510104")),  # two of that name
+            order(service.SubjectRef(uscc=penalised)),
+            order(service.SubjectRef(uscc=uscc())),  # valid, unknown to the platform
+            order(service.SubjectRef(resident_id=resident_id())),
+            order(
+                service.SubjectRef(uscc=flagged), principal=Principal(kind="user", name="u", role="public")
+            ),
+            order(service.SubjectRef(uscc=flagged), purpose="  "),
+        ]
+        outcomes = run(platform, session, orders)
+        assert len(outcomes) == len(orders)
+        errors = {n: o for n, o in enumerate(outcomes) if not isinstance(o, Check)}
+        assert sorted(errors) == [1, 3, 4, 8, 9]
+        assert isinstance(errors[1], ValidationFailed) and errors[1].code.startswith("uscc.")
+        assert isinstance(errors[3], ValidationFailed) and errors[3].code == "check.unknown_scenario"
+        assert isinstance(errors[4], Conflict) and errors[4].code == "check.ambiguous_subject"
+        assert isinstance(errors[8], Forbidden) and errors[8].code == "check.department_required"
+        assert isinstance(errors[9], ValidationFailed) and errors[9].code == "check.purpose_required"
+        checks = {n: o for n, o in enumerate(outcomes) if isinstance(o, Check)}
+        assert checks[0].result["subject"]["uscc"] == clean and checks[0].result["hits"] == []
+        assert {
+            h["trigger"]["id"] for h in checks[2].result["hits"] if h["trigger"]["type"] == "list_entry"
+        } == {entry.id}
+        assert [h["trigger"]["type"] for h in checks[5].result["hits"]] and all(
+            h["trigger"]["type"] == "record" for h in checks[5].result["hits"]
+        )
+        assert checks[6].result["subject"] == {"found": False}
+        assert checks[7].result["asked"]["resident_id"].count("*") >= 8  # masked, never in clear
+        # Exactly the successful ones are stored, each signed, and each audited once; the chain still verifies.
+        assert session.scalar(select(func.count(Check.id))) == checks_before + len(checks)
+        assert session.scalar(select(func.count(AuditEntry.id))) == audit_before + len(checks)
+        for check in checks.values():
+            stored = session.get(Check, check.id)
+            assert stored is not None and verify_signature(
+                platform.signer.public_key_b64, stored.result, stored.signature
+            )
+        targets = session.scalars(select(AuditEntry.target).where(AuditEntry.action == "check.run")).all()
+        assert {c.id for c in checks.values()} <= set(targets)
+        assert audit.verify(session) is None
+
+    def test_one_check_is_the_same_path(
+        self, client: TestClient, platform: Platform, session: Session
+    ) -> None:
+        code = uscc()
+        load(client, session, "XK", [licence(XK_XDR_SHXYM=code)])
+        listed(session, code)
+        department(session, "SCCZ", "四川省财政厅")
+        kwargs = {"catalog": platform.catalog, "signer": platform.signer, "id_hash": platform.cipher.hash}
+        single = service.run_check(session, order=order(service.SubjectRef(uscc=code)), **kwargs)  # type: ignore[arg-type]
+        (many,) = run(platform, session, [order(service.SubjectRef(uscc=code))])
+        assert isinstance(many, Check)
+        assert single.result["hits"] == many.result["hits"] and single.result["hits"]
+        with pytest.raises(ValidationFailed):
+            service.run_check(session, order=order(service.SubjectRef(uscc="BAD")), **kwargs)  # type: ignore[arg-type]
+
+    def test_a_batch_straddling_midnight_judges_each_check_on_its_own_day(
+        self, client: TestClient, platform: Platform, session: Session
+    ) -> None:
+        code = uscc()
+        # A general penalty decided a year ago: its publicity (and so its trigger) ends about today.
+        decided = TODAY - dt.timedelta(days=365)
+        load(
+            client, session, "CF", [penalty(CF_XDR_SHXYM=code, severity="严重", CF_JDRQ=decided.isoformat())]
+        )
+        department(session, "SCCZ", "四川省财政厅")
+        far = TODAY + dt.timedelta(days=365 * 3 + 5)  # past any serious penalty's window
+        near, late = run(
+            platform,
+            session,
+            [order(service.SubjectRef(uscc=code)), order(service.SubjectRef(uscc=code), today=far)],
+        )
+        assert isinstance(near, Check) and isinstance(late, Check)
+        assert near.result["hits"] and late.result["hits"] == []
+
+
+@pytest.fixture
+def file_platform(tmp_path: Path) -> Platform:
+    """A platform on its own SQLite file: real commits, sessions in several threads at once."""
+    settings = Settings(
+        data_dir=tmp_path,
+        database_url=f"sqlite:///{tmp_path / 'xinyong.db'}",  # type: ignore[arg-type]
+        secret_key="test-secret-key",  # type: ignore[arg-type]
+        rate_limit_api="100000/minute",
+    )
+    platform = build_platform(settings)
+    migrate.upgrade(platform.sessions.kw["bind"])
+    return platform
+
+
+def test_concurrent_api_checks_share_transactions_and_each_is_stored_and_audited(
+    file_platform: Platform,
+) -> None:
+    app = create_app(platform=file_platform)
+    app.dependency_overrides[get_today] = lambda: TODAY
+    with TestClient(app) as client, file_platform.sessions() as session:
+        codes = [uscc() for _ in range(3)]
+        load(client, session, "XK", [licence(XK_XDR_SHXYM=c) for c in codes])
+        listed(session, codes[0])
+        headers = bearer(session, "SCCZ", ("checks:run",))
+        session.commit()
+    asked = [codes[n % 3] for n in range(24)] + ["BAD"]
+
+    async def fire() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            # One request first: it looks the token up (and stamps its use); the others find it in the cache.
+            # (On SQLite, concurrent first look-ups would contend for the one writer, as any writes do.)
+            warm = await http.post("/api/v1/checks", headers=headers, json=check_body(codes[0]))
+            assert warm.status_code == 200
+            return list(
+                await asyncio.gather(
+                    *(http.post("/api/v1/checks", headers=headers, json=check_body(c)) for c in asked)
+                )
+            )
+
+    responses = asyncio.run(fire())
+    assert [r.status_code for r in responses] == [200] * 24 + [422]
+    assert responses[-1].json()["error"]["code"].startswith("uscc.")
+    bodies = [r.json() for r in responses[:24]]
+    assert [b["subject"]["uscc"] for b in bodies] == asked[:24]
+    assert [bool(b["hits"]) for b in bodies] == [n % 3 == 0 for n in range(24)]
+    assert len({b["check_id"] for b in bodies}) == 24
+    coalescer = file_platform.checks
+    assert coalescer.items == 1 + 25 and coalescer.batches < 1 + 25  # shared transactions
+    with file_platform.sessions() as session:
+        stored = session.scalars(select(Check).where(Check.id.in_([b["check_id"] for b in bodies]))).all()
+        assert len(stored) == 24 and session.scalar(select(func.count(Check.id))) == 1 + 24
+        assert all(
+            verify_signature(file_platform.signer.public_key_b64, c.result, c.signature) for c in stored
+        )
+        runs = session.scalars(select(AuditEntry.target).where(AuditEntry.action == "check.run")).all()
+        assert len(runs) == 1 + 24 and set(runs) >= {b["check_id"] for b in bodies}
+        assert audit.verify(session) is None
+
+
+def test_checks_answered_one_at_a_time_wait_for_nobody(client: TestClient, session: Session) -> None:
+    code = uscc()
+    department(session)
+    load(client, session, "XK", [licence(XK_XDR_SHXYM=code)])
+    headers = bearer(session, "SCCZ", ("checks:run",))
+    for _ in range(3):
+        assert client.post("/api/v1/checks", headers=headers, json=check_body(code)).status_code == 200
+    coalescer = client.app.state.platform.checks  # type: ignore[attr-defined]
+    assert (coalescer.batches, coalescer.items) == (3, 3)
+
+
+def test_the_token_behind_a_check_is_its_principal(file_platform: Platform) -> None:
+    """A coalesced check is stored under its own request's department, never a batch neighbour's."""
+    app = create_app(platform=file_platform)
+    app.dependency_overrides[get_today] = lambda: TODAY
+    with TestClient(app) as client, file_platform.sessions() as session:
+        code = uscc()
+        load(client, session, "XK", [licence(XK_XDR_SHXYM=code)])
+        department(session, "SCCZ", "四川省财政厅")
+        department(session, "SCJT", "四川省交通运输厅")
+        tokens = {
+            d: auth.create_token(session, department_code=d, scopes=["checks:run"])[1]
+            for d in ("SCCZ", "SCJT")
+        }
+        session.commit()
+
+    async def fire() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+
+            def post(d: str) -> Awaitable[httpx.Response]:
+                headers = {"Authorization": f"Bearer {tokens[d]}"}
+                return http.post("/api/v1/checks", headers=headers, json=check_body(code, f"{d}审查"))
+
+            for d in tokens:  # each token looked up once, alone (see above)
+                assert (await post(d)).status_code == 200
+            return list(await asyncio.gather(*(post(d) for d in ("SCCZ", "SCJT") * 6)))
+
+    responses = asyncio.run(fire())
+    assert [r.json()["result"]["department"] for r in responses] == ["SCCZ", "SCJT"] * 6
+    assert [r.json()["result"]["purpose"] for r in responses] == ["SCCZ审查", "SCJT审查"] * 6
+    assert file_platform.checks.batches < 2 + 12
+    with file_platform.sessions() as session:
+        rows = session.execute(select(Check.department_code, Check.purpose)).all()
+        assert sorted(rows) == sorted([("SCCZ", "SCCZ审查"), ("SCJT", "SCJT审查")] * 7)
