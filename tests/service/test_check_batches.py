@@ -114,8 +114,17 @@ class TestRunChecks:
             assert stored is not None and verify_signature(
                 platform.signer.public_key_b64, stored.result, stored.signature
             )
-        targets = session.scalars(select(AuditEntry.target).where(AuditEntry.action == "check.run")).all()
-        assert {c.id for c in checks.values()} <= set(targets)
+        # One append for the batch: one chain, consecutive positions, ids in the orders' order.
+        entries = session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.target.in_([c.id for c in checks.values()]))
+            .order_by(AuditEntry.id)
+        ).all()
+        assert [e.target for e in entries] == [checks[n].id for n in sorted(checks)]
+        assert len({e.chain for e in entries}) == 1 and len({e.at for e in entries}) == 1
+        assert [e.seq for e in entries] == list(
+            range(entries[0].seq or 0, (entries[0].seq or 0) + len(entries))
+        )
         assert audit.verify(session) is None
 
     def test_one_check_is_the_same_path(

@@ -31,8 +31,11 @@ _MOVE_HEAD = (
     .where(_HEADS.c.id == bindparam("head_chain"))
     .values(last_id=bindparam("head_seq"), last_hash=bindparam("head_hash"))
 )
-# PostgreSQL moves the head in the same statement as the insert (a data-modifying WITH): one round trip.
-_INSERT_ENTRY_MOVING_HEAD = insert(_ENTRIES).add_cte(_MOVE_HEAD.cte("moved")).returning(_ENTRIES.c.id)
+# PostgreSQL moves the head in the same statement as the insert (a data-modifying WITH): one round trip, for
+# one entry or many (a multi-row INSERT; the WITH's parameters are the same in every row).
+_INSERT_ENTRY_MOVING_HEAD = (
+    insert(_ENTRIES).add_cte(_MOVE_HEAD.cte("moved")).returning(_ENTRIES.c.id, sort_by_parameter_order=True)
+)
 
 
 def _locked_head(session: Session) -> tuple[int, int, str]:
@@ -117,8 +120,11 @@ def record_many(session: Session, drafts: Sequence[Draft]) -> list[int]:
         entries.append({**content, "chain": chain, "seq": seq, "prev_hash": prev, "hash": digest})
     connection = session.connection()
     move = {"head_chain": chain, "head_seq": seq, "head_hash": digest}
-    if len(entries) == 1 and connection.dialect.name == "postgresql":
-        return [int(connection.execute(_INSERT_ENTRY_MOVING_HEAD, {**entries[0], **move}).scalar_one())]
+    if connection.dialect.name == "postgresql":  # one statement: entries in, head moved
+        return [
+            int(i)
+            for i in connection.execute(_INSERT_ENTRY_MOVING_HEAD, [e | move for e in entries]).scalars()
+        ]
     ids = [int(i) for i in connection.execute(_INSERT_ENTRY, entries).scalars()]
     connection.execute(_MOVE_HEAD, move)
     return ids
