@@ -10,7 +10,7 @@ least half the no-op throughput."
    bulk-loads with COPY: N subjects (valid USCCs from `make_uscc`, name_norm/core_name from
    `xinyong.kit.names`), list entries in status `listed` and in force today, and CF penalty records (some
    严重, a few revoked or past their publicity window). Secondary indexes are built after the COPY, then
-   VACUUM ANALYZE.
+   VACUUM ANALYZE and a CHECKPOINT.
 2. Seeds the departments, one API token (`checks:run` for SCCZ), publishes the shipped measure list and
    runs one check in-process, so nothing is created lazily under load.
 3. Captures every SQL statement of one check and EXPLAIN (ANALYZE, BUFFERS)s the SELECTs.
@@ -499,6 +499,11 @@ def load(subjects: int, list_entries: int, records: int, seed: int = 20261128) -
         conn.execute("VACUUM (ANALYZE) subjects, list_entries, records")
         conn.execute("ANALYZE")
         timings["vacuum_analyze_s"] = time.perf_counter() - t0
+        # The load dirtied ~1 GB: without this, the checkpointer spreads writing it out over the next minutes
+        # (checkpoint_completion_target), on the same two cores as the first measurements.
+        t0 = time.perf_counter()
+        conn.execute("CHECKPOINT")
+        timings["checkpoint_s"] = time.perf_counter() - t0
         sizes = {}
         for table in ("subjects", "list_entries", "records"):
             row = conn.execute(
@@ -735,13 +740,14 @@ def profile_in_process(platform: Any, secret: str, usccs: Sequence[str]) -> dict
         ("auth.py", "token_principal"): "accounts.auth.token_principal",
         ("service.py", "published"): "measures.service.published",
         ("service.py", "_resolve"): "measures.service._resolve (subject by USCC)",
-        ("service.py", "hits_for"): "measures.service.hits_for (list entries + records)",
+        ("service.py", "_triggers"): "measures.service._triggers (list entries + records)",
+        ("service.py", "_hits"): "measures.service._hits (measures that apply)",
         ("crypto.py", "sign"): "kit.crypto.Signer.sign",
-        ("service.py", "record"): "audit.service.record (FOR UPDATE head + flush)",
+        ("service.py", "record_many"): "audit.service.record_many (head lock + INSERT)",
         ("session.py", "commit"): "Session.commit",
         ("session.py", "flush"): "Session.flush",
         ("__init__.py", "dumps"): "json.dumps (all callers)",
-        ("_psycopg_common.py", "do_ping"): "pool pre-ping (`SELECT 1` on each checkout)",
+        ("_psycopg_common.py", "do_ping"): "pool ping (`SELECT 1`, only after 10 s idle)",
         ("decoder.py", "decode"): "json decode (all callers)",
     }
     hot = []
@@ -844,11 +850,14 @@ def _descendants(root: int) -> list[int]:
     return out
 
 
-def _system_busy_s() -> float:
+def _system_cpu_s() -> tuple[float, float]:
+    """CPU seconds the machine's cores were busy, and seconds the hypervisor gave them to another guest
+    (steal: a virtual machine's cores are shared; what is stolen is neither idle nor ours)."""
     parts = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
     values = [int(v) for v in parts]
     idle = values[3] + values[4]  # idle + iowait
-    return (sum(values[:8]) - idle) / CLK_TCK
+    steal = values[7]
+    return (sum(values[:7]) - idle) / CLK_TCK, steal / CLK_TCK
 
 
 class Sampler:
@@ -898,7 +907,7 @@ class Sampler:
         self._server_pids = _descendants(self.server_pid) if self.server_pid else []
         self._server_start = sum(_proc_cpu_s(p) for p in self._server_pids)
         self._client_start = time.process_time()
-        self._busy_start = _system_busy_s()
+        self._busy_start, self._steal_start = _system_cpu_s()
         self._wall_start = time.perf_counter()
         self._load_start = os.getloadavg()[0]
         self._thread.start()
@@ -910,7 +919,8 @@ class Sampler:
         self._stop.set()
         self._thread.join(timeout=5)
         wall = time.perf_counter() - self._wall_start
-        busy = _system_busy_s() - self._busy_start
+        busy_now, steal_now = _system_cpu_s()
+        busy, steal = busy_now - self._busy_start, steal_now - self._steal_start
         client = time.process_time() - self._client_start
         server = sum(_proc_cpu_s(p) for p in self._server_pids) - self._server_start
         with psycopg.connect(pg_dsn(), autocommit=True) as conn:
@@ -926,6 +936,7 @@ class Sampler:
             "cores_postgres": pg / wall,
             "cores_client": client / wall,
             "cores_others": max(0.0, busy - server - pg - client) / wall,
+            "cores_stolen": steal / wall,
             "pg_active_mean": sum(a for a, _ in self.samples) / n,
             "pg_lock_wait_mean": sum(w for _, w in self.samples) / n,
             "pg_lock_waiting_by_statement": {k: v / n for k, v in self.waiting.most_common()},
@@ -1386,7 +1397,7 @@ def _log_run(run: dict[str, Any]) -> None:
         f"    {run['endpoint']}: ok {run['ok']}/{run['requests']}, p50 {run['p50_ms']:.2f} ms, "
         f"p99 {run['p99_ms']:.2f} ms, {run['throughput_rps']:.0f} req/s; cores server "
         f"{cpu['cores_server']:.2f} pg {cpu['cores_postgres']:.2f} client {cpu['cores_client']:.2f} others "
-        f"{cpu['cores_others']:.2f}; pg active {cpu['pg_active_mean']:.1f} lock-waiting "
+        f"{cpu['cores_others']:.2f} stolen {cpu.get('cores_stolen', 0.0):.2f}; pg active {cpu['pg_active_mean']:.1f} lock-waiting "
         f"{cpu['pg_lock_wait_mean']:.1f} {cpu['pg_lock_waiting_by_statement']}; new pg sessions "
         f"{cpu['pg_new_sessions']}"
         + (
@@ -1535,7 +1546,8 @@ def render(results: dict[str, Any]) -> str:
     add(
         "- Shared machine: other jobs (test suites, other benchmarks) may run at the same time; each run below"
         " shows the load average and how many cores went to the server, to this database's PostgreSQL"
-        " backends, to the load generator and to everything else."
+        " backends, to the load generator and to everything else, and how much of the two cores the"
+        " hypervisor gave to other guests (steal, from /proc/stat: a share of the machine this run did not have)."
     )
     add("")
     add("### Data")
@@ -1545,7 +1557,8 @@ def render(results: dict[str, Any]) -> str:
         f"Database `{DATABASE}` (public schema dropped and recreated, migrated to head), loaded with COPY in "
         f"{t['load_total_s']:.0f} s (subjects {t['copy_subjects_s']:.0f} s, list entries "
         f"{t['copy_list_entries_s']:.1f} s, records {t['copy_records_s']:.0f} s, secondary indexes "
-        f"{t['build_indexes_s']:.0f} s, VACUUM ANALYZE {t['vacuum_analyze_s']:.0f} s):"
+        f"{t['build_indexes_s']:.0f} s, VACUUM ANALYZE {t['vacuum_analyze_s']:.0f} s, then a CHECKPOINT in "
+        f"{t.get('checkpoint_s', 0):.0f} s so no flushing of the load overlaps the measurements):"
     )
     add("")
     add("| table | rows | table MiB | indexes MiB | notes |")
@@ -1613,7 +1626,7 @@ def render(results: dict[str, Any]) -> str:
         add("")
         add(
             "| endpoint | connections | requests | ok | p50 ms | p95 ms | p99 ms | max ms | req/s | "
-            "cores: server / postgres / client / others | PG backends active / lock-waiting | new PG "
+            "cores: server / postgres / client / others / stolen | PG backends active / lock-waiting | new PG "
             "connections | load avg |"
         )
         add("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | ---: | --- |")
@@ -1624,7 +1637,7 @@ def render(results: dict[str, Any]) -> str:
                 f"{_fmt(run['p50_ms'], 2)} | {_fmt(run['p95_ms'], 2)} | {_fmt(run['p99_ms'], 2)} | "
                 f"{_fmt(run['max_ms'], 1)} | {_fmt(run['throughput_rps'], 0)} | "
                 f"{cpu['cores_server']:.2f} / {cpu['cores_postgres']:.2f} / {cpu['cores_client']:.2f} / "
-                f"{cpu['cores_others']:.2f} | {cpu['pg_active_mean']:.1f} / {cpu['pg_lock_wait_mean']:.1f} | "
+                f"{cpu['cores_others']:.2f} / {cpu.get('cores_stolen', 0.0):.2f} | {cpu['pg_active_mean']:.1f} / {cpu['pg_lock_wait_mean']:.1f} | "
                 f"{cpu['pg_new_sessions']:,} | {cpu['load_before']:.1f}→{cpu['load_after']:.1f} |"
             )
         add("")
