@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session
 from xinyong.accounts import auth
 from xinyong.accounts import service as accounts
 from xinyong.kit.identifiers import make_resident_id, make_uscc
+from xinyong.kit.tabular import Row
+from xinyong.records import service as records_service
 
 _counter = itertools.count(1)
 
@@ -156,3 +158,25 @@ def apply_for_repair(
         **overrides,
     }
     return repair.apply(session, principal, **args)
+
+
+def ingest_rows(
+    session: Session,
+    ctx: Any,
+    rows: list[dict[str, Any]],
+    item: str = "CF",
+    provider: str = "SCMR",
+    provider_name: str = "四川省市场监督管理局",
+    **options: Any,
+) -> Any:
+    """Ingest rows (numbered from 2, as under a header line) from the provider, registering it first."""
+    department(session, provider, provider_name)
+    return records_service.ingest(
+        session,
+        ctx,
+        item_code=item,
+        provider_code=provider,
+        rows=[Row(n, r) for n, r in enumerate(rows, start=2)],
+        source="test",
+        **options,
+    )

@@ -17,9 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import department
-from xinyong.kit.tabular import Row
-from xinyong.records import service as records_service
+from tests import helpers
 from xinyong.web.deps import Platform
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -68,15 +66,7 @@ def ingest_rows(portal_platform: Platform):  # type: ignore[no-untyped-def]
     ) -> Any:
         ctx = portal_platform.ingest_context(TODAY)
         with transaction(portal_platform.sessions) as session:
-            department(session, provider, provider_name)
-            receipt = records_service.ingest(
-                session,
-                ctx,
-                item_code=item,
-                provider_code=provider,
-                rows=[Row(n, r) for n, r in enumerate(rows, start=2)],
-                source="test",
-            )
+            receipt = helpers.ingest_rows(session, ctx, rows, item, provider, provider_name)
         assert (receipt.rejected, receipt.queued) == (0, 0), receipt
         return receipt
 

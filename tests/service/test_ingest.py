@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from tests.helpers import department, licence, penalty, resident_id, uscc
+from tests.helpers import department, ingest_rows, licence, penalty, resident_id, uscc
 from xinyong.kit.errors import NotFound, ValidationFailed
 from xinyong.kit.tabular import Row
 from xinyong.records import service
@@ -20,15 +20,7 @@ from xinyong.subjects.models import Subject
 def ingest(
     session: Session, ctx: IngestContext, rows: list[dict[str, Any]], item: str = "CF", provider: str = "SCMR"
 ):
-    department(session, provider)
-    return service.ingest(
-        session,
-        ctx,
-        item_code=item,
-        provider_code=provider,
-        rows=[Row(n, r) for n, r in enumerate(rows, start=2)],
-        source="test",
-    )
+    return ingest_rows(session, ctx, rows, item, provider)
 
 
 class TestSubmitPenalties:
@@ -271,16 +263,7 @@ class TestLargeIngest:
         self, session: Session, ctx: IngestContext
     ) -> None:
         rows = [penalty() for _ in range(1200)]  # over the COPY threshold in each chunk
-        department(session, "SCMR")
-        receipt = service.ingest(
-            session,
-            ctx,
-            item_code="CF",
-            provider_code="SCMR",
-            rows=[Row(n, r) for n, r in enumerate(rows, start=2)],
-            source="test",
-            chunk_size=500,
-        )
+        receipt = ingest_rows(session, ctx, rows, chunk_size=500)
         assert (receipt.accepted, receipt.rejected, receipt.queued) == (1200, 0, 0)
         pairs = session.execute(
             select(Record.doc_no, Subject.uscc).join(Subject, Record.subject_id == Subject.id)

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tests.helpers import PDF_BYTES, apply_for_repair, department, penalty
+from tests.helpers import PDF_BYTES, apply_for_repair, department, ingest_rows, penalty
 from xinyong.accounts.policy import Principal
 from xinyong.commitments import service as commitments
 from xinyong.commitments.models import Commitment
@@ -20,10 +20,8 @@ from xinyong.files import service as files
 from xinyong.files.service import Upload
 from xinyong.jobs import run_daily
 from xinyong.kit.errors import Conflict, Forbidden, PayloadTooLarge, ValidationFailed
-from xinyong.kit.tabular import Row
 from xinyong.notices import service as notices
 from xinyong.notices.models import Notice
-from xinyong.records import service as records
 from xinyong.records.models import Record
 from xinyong.records.service import IngestContext
 from xinyong.repair import rules
@@ -41,16 +39,8 @@ PDF = Upload("罚款缴纳凭证.pdf", PDF_BYTES)
 
 def published_penalties(session: Session, ctx: IngestContext, count: int) -> list[Record]:
     """Penalties decided 2026-06-15 (一般, 36号令): repairable from 2026-09-16, public until 2027-06-15."""
-    department(session)
     rows = [penalty(CF_JDRQ="2026-06-15", severity="一般") for _ in range(count)]
-    receipt = records.ingest(
-        session,
-        ctx,
-        item_code="CF",
-        provider_code="SCMR",
-        rows=[Row(n, r) for n, r in enumerate(rows, start=2)],
-        source="test",
-    )
+    receipt = ingest_rows(session, ctx, rows)
     assert receipt.accepted == count
     return [session.scalars(select(Record).where(Record.doc_no == r["CF_WSH"])).one() for r in rows]
 
