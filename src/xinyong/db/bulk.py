@@ -16,26 +16,36 @@ SQLITE_MAX_IN = 900  # stay under SQLite's bound-parameter limit
 def member_of(session: Session, column: Any, values: Iterable[Any]) -> Iterator[ColumnElement[bool]]:
     """Conditions that together select the rows whose `column` is one of `values`, as few as the store allows.
 
-    PostgreSQL gets one `column = ANY(:array)`: a single statement the driver prepares once whatever the
-    number of values (an IN list of hundreds of placeholders is re-parsed on every call). SQLite gets IN
-    lists of at most 900 values. Nothing is yielded for no values.
+    One value is a plain `=`. PostgreSQL gets one `column = ANY(:array)` for more: a single statement the
+    driver prepares once whatever the number of values (an IN list of hundreds of placeholders is re-parsed
+    on every call). SQLite gets IN lists of at most 900 values. Nothing is yielded for no values.
     """
     items = sorted(set(values))
-    if not items:
+    if len(items) == 1:
+        yield column == items[0]
         return
-    if session.get_bind().dialect.name == "postgresql":
-        yield column == any_(bindparam(None, items, type_=ARRAY(column.type)))
-        return
-    for start in range(0, len(items), SQLITE_MAX_IN):
-        yield column.in_(items[start : start + SQLITE_MAX_IN])
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    for group in _groups(items, postgresql):
+        yield (
+            column == any_(bindparam(None, group, type_=ARRAY(column.type)))
+            if postgresql
+            else column.in_(group)
+        )
+
+
+def _groups(items: list[Any], postgresql: bool) -> Iterator[list[Any]]:
+    """The values in as few parameter groups as the store takes: all at once on PostgreSQL, 900 on SQLite."""
+    step = len(items) if postgresql else SQLITE_MAX_IN
+    for start in range(0, len(items), max(step, 1)):
+        yield items[start : start + step]
 
 
 class Membership:
-    """A statement built once with `column IN :name` conditions, for hot paths that look up one or many values.
+    """`member_of` for hot paths: the statement is built once, only the values change.
 
-    `member_of` builds its statement per call; here every form is built at import (`=` for one value,
-    PostgreSQL's `= ANY(:name)` or an expanding IN for more) and only the values change: one statement on
-    PostgreSQL, IN lists of at most 900 values on SQLite.
+    Every form is built at import: `=` for one value (a prepared `= ANY($1)` is re-planned on every call —
+    its generic plan, blind to the array's length, never looks cheaper than a custom one — which doubles
+    the database's work for a single look-up), PostgreSQL's `= ANY(:name)` or an expanding IN for more.
     """
 
     def __init__(
@@ -50,19 +60,15 @@ class Membership:
 
     def rows(self, connection: Connection, values: Iterable[Any], **params: Any) -> Sequence[Row[Any]]:
         items = sorted(set(values))
-        if not items:
-            return []
         if len(items) == 1:
-            # A plain `=`: a prepared `= ANY($1)` is re-planned on every call (its generic plan, blind to the
-            # array's length, never looks cheaper than a custom one), which doubles the database's work.
             return connection.execute(self._one, {**params, self.name: items[0]}).all()
-        if connection.dialect.name == "postgresql":
-            return connection.execute(self._any, {**params, self.name: items}).all()
-        found: list[Row[Any]] = []
-        for start in range(0, len(items), SQLITE_MAX_IN):
-            part = items[start : start + SQLITE_MAX_IN]
-            found.extend(connection.execute(self._in, {**params, self.name: part}).all())
-        return found
+        postgresql = connection.dialect.name == "postgresql"
+        statement = self._any if postgresql else self._in
+        return [
+            row
+            for group in _groups(items, postgresql)
+            for row in connection.execute(statement, {**params, self.name: group})
+        ]
 
 
 COPY_THRESHOLD = 200

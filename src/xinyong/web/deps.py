@@ -17,6 +17,7 @@ from xinyong.accounts.auth import TokenCache
 from xinyong.catalog import service as catalog_service
 from xinyong.catalog.schemas import Catalog
 from xinyong.config import Settings
+from xinyong.db.engine import is_postgres
 from xinyong.disclosure import service as disclosure_service
 from xinyong.disclosure.rules import RuleSet
 from xinyong.kit.coalesce import Coalescer
@@ -72,7 +73,7 @@ class Platform:
 
         # SQLite has one writer at a time, and a transaction that read before another's commit cannot write
         # after it (SQLITE_BUSY_SNAPSHOT): one batch at a time there.
-        lanes = 1 if self.sessions.kw["bind"].dialect.name == "sqlite" else 2
+        lanes = 2 if is_postgres(self.sessions.kw["bind"]) else 1
         return Coalescer(run, max_batch=self.settings.check_batch_max, lanes=lanes)
 
     @property
