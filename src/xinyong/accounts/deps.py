@@ -9,30 +9,34 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from xinyong.accounts import auth
 from xinyong.accounts.policy import ANONYMOUS, Principal, allows
 from xinyong.kit.errors import Forbidden, Unauthorized
-from xinyong.web.deps import PlatformDep, SessionDep
+from xinyong.web.deps import PlatformDep
 
 SESSION_COOKIE = "xy_session"
 CSRF_COOKIE = "xy_csrf"
 CSRF_FIELD = "csrf_token"
 
 
-async def get_principal(request: Request, session: SessionDep) -> Principal:
+async def get_principal(request: Request) -> Principal:
     """Bearer token (department systems), else the session cookie (people), else anonymous.
 
     A token seen in the last few seconds is answered from the platform's token cache on the event loop;
-    anything that reads the database runs in the thread pool.
+    anything else is looked up in the thread pool, in a short transaction of its own, so a request that
+    needs no database of its own (the real-time check) opens no session for its caller.
     """
     cached: Principal | None = getattr(request.state, "principal", None)
     if cached is not None:
         return cached
+    platform = request.app.state.platform
     principal: Principal | None = None
     header = request.headers.get("authorization", "")
     if header:
@@ -40,16 +44,26 @@ async def get_principal(request: Request, session: SessionDep) -> Principal:
         secret = secret.strip()
         if scheme.lower() != "bearer" or not secret:
             raise Unauthorized("Authorization 头应为 Bearer 令牌", code="auth.bad_header")
-        tokens = request.app.state.platform.tokens
-        principal = tokens.get(secret) or await run_in_threadpool(
-            auth.token_principal, session, secret, tokens
+        principal = platform.tokens.get(secret) or await run_in_threadpool(
+            _look_up, platform.sessions, auth.token_principal, secret, platform.tokens
         )
         if principal is None:
             raise Unauthorized("令牌无效、已过期或已吊销", code="auth.invalid_token")
     elif cookie := request.cookies.get(SESSION_COOKIE):
-        principal = await run_in_threadpool(auth.session_principal, session, cookie)
+        principal = await run_in_threadpool(_look_up, platform.sessions, auth.session_principal, cookie)
     request.state.principal = principal or ANONYMOUS
     return request.state.principal  # type: ignore[no-any-return]
+
+
+def _look_up(
+    sessions: sessionmaker[Session], find: Callable[..., Principal | None], *args: Any
+) -> Principal | None:
+    """Who a credential belongs to, in a transaction of its own; committed, since a token's last use may
+    have been noted."""
+    with sessions() as session:
+        principal = find(session, *args)
+        session.commit()
+    return principal
 
 
 class Requirement:
