@@ -27,7 +27,7 @@ class Coalescer(Generic[T, R]):
     """Batches of at most `max_batch` items, at most `lanes` batches at a time (per process and event loop)."""
 
     def __init__(
-        self, run: Callable[[list[T]], Sequence[R | BaseException]], *, max_batch: int = 64, lanes: int = 2
+        self, run: Callable[[list[T]], Sequence[R | BaseException]], *, max_batch: int = 64, lanes: int = 1
     ) -> None:
         if max_batch < 1 or lanes < 1:
             raise ValueError("max_batch and lanes must be at least 1")

@@ -17,7 +17,6 @@ from xinyong.accounts.auth import TokenCache
 from xinyong.catalog import service as catalog_service
 from xinyong.catalog.schemas import Catalog
 from xinyong.config import Settings
-from xinyong.db.engine import is_postgres
 from xinyong.disclosure import service as disclosure_service
 from xinyong.disclosure.rules import RuleSet
 from xinyong.kit.coalesce import Coalescer
@@ -71,10 +70,11 @@ class Platform:
                 orders=orders,
             )
 
-        # SQLite has one writer at a time, and a transaction that read before another's commit cannot write
-        # after it (SQLITE_BUSY_SNAPSHOT): one batch at a time there.
-        lanes = 2 if is_postgres(self.sessions.kw["bind"]) else 1
-        return Coalescer(run, max_batch=self.settings.check_batch_max, lanes=lanes)
+        # One batch at a time per process. On SQLite there is one writer anyway (and a transaction that read
+        # before another's commit cannot write after it, SQLITE_BUSY_SNAPSHOT). On PostgreSQL a second lane
+        # was measured to cost more than it gives: it halves the batches and adds a thread contending for
+        # the GIL with the event loop (docs/benchmarks-checks.md).
+        return Coalescer(run, max_batch=self.settings.check_batch_max, lanes=1)
 
     @property
     def repair_policy(self) -> RepairPolicy:
