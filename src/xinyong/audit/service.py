@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 from xinyong.accounts.policy import Principal
 from xinyong.audit import rules
 from xinyong.audit.models import AuditEntry, AuditHead
-from xinyong.db.bulk import UnnestInsert
 
 __all__ = ["AuditEntry", "Draft", "record", "record_many", "verify", "views_of_subject"]
 
@@ -33,12 +32,9 @@ _MOVE_HEAD = (
     .values(last_id=bindparam("head_seq"), last_hash=bindparam("head_hash"))
 )
 # PostgreSQL moves the head in the same statement as the insert (a data-modifying WITH): one round trip, for
-# one entry or many, with one SQL text whatever their number (`UnnestInsert`).
-_APPEND = UnnestInsert(
-    _ENTRIES,
-    ["chain", "seq", *(f for f in rules.HASHED_FIELDS if f != "id"), "prev_hash", "hash"],
-    returning=_ENTRIES.c.id,
-    cte=_MOVE_HEAD.cte("moved"),
+# one entry or many (a multi-row INSERT; the WITH's parameters are the same in every row).
+_INSERT_ENTRY_MOVING_HEAD = (
+    insert(_ENTRIES).add_cte(_MOVE_HEAD.cte("moved")).returning(_ENTRIES.c.id, sort_by_parameter_order=True)
 )
 
 
@@ -126,7 +122,8 @@ def record_many(session: Session, drafts: Sequence[Draft]) -> list[int]:
     move = {"head_chain": chain, "head_seq": seq, "head_hash": digest}
     if connection.dialect.name == "postgresql":  # one statement: entries in, head moved
         return [
-            int(i) for i in connection.execute(_APPEND.statement, _APPEND.params(entries, **move)).scalars()
+            int(i)
+            for i in connection.execute(_INSERT_ENTRY_MOVING_HEAD, [e | move for e in entries]).scalars()
         ]
     ids = [int(i) for i in connection.execute(_INSERT_ENTRY, entries).scalars()]
     connection.execute(_MOVE_HEAD, move)

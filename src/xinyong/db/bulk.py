@@ -3,24 +3,10 @@ thousands of rows)."""
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import (
-    JSON,
-    ColumnElement,
-    Connection,
-    Executable,
-    Row,
-    String,
-    Table,
-    any_,
-    bindparam,
-    func,
-    insert,
-    select,
-)
+from sqlalchemy import JSON, ColumnElement, Connection, Executable, Row, Table, any_, bindparam, insert
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
@@ -83,54 +69,6 @@ class Membership:
             for group in _groups(items, postgresql)
             for row in connection.execute(statement, {**params, self.name: group})
         ]
-
-
-_POSITION = "unnest_position"
-
-
-class UnnestInsert:
-    """PostgreSQL: an INSERT of any number of rows with one SQL text, `INSERT … SELECT … FROM unnest(:a, :b, …)`
-    with one typed array per column (as Airflow's and ecto_unnest's bulk paths do).
-
-    A multi-row VALUES (SQLAlchemy's "insertmanyvalues") has a new text for every row count: psycopg parses
-    it again each time (it caches only statements of at most 50 parameters) and cannot keep it prepared.
-    Here the text is the same for 1 row or 1,000, so it is parsed once and prepared. Rows go in, and
-    RETURNING comes back, in the order given. Each column's type does its own conversion (time zones,
-    JSON) element by element. `cte` adds a data-modifying WITH run once with the insert.
-    """
-
-    def __init__(
-        self, table: Table, columns: Sequence[str], *, returning: Any = None, cte: Any = None
-    ) -> None:
-        if _POSITION in columns:
-            raise ValueError(f"{_POSITION} names the rows' order")
-        self.table = table
-        self.columns = list(columns)
-        self.returning = returning
-        self.cte = cte
-
-    @functools.cached_property
-    def statement(self) -> Any:
-        """Built on first use, when every foreign key has given its column the referenced column's type."""
-        table = self.table
-        arrays = [bindparam(name, type_=ARRAY(_unbounded(table.c[name].type))) for name in self.columns]
-        rows = func.unnest(*arrays).table_valued(*self.columns, with_ordinality=_POSITION).render_derived()
-        source = select(*(rows.c[name] for name in self.columns)).order_by(rows.c[_POSITION])
-        statement: Any = insert(table).from_select(self.columns, source)
-        if self.cte is not None:
-            statement = statement.add_cte(self.cte)
-        if self.returning is not None:
-            statement = statement.returning(self.returning)
-        return statement
-
-    def params(self, rows: Sequence[dict[str, Any]], **extra: Any) -> dict[str, Any]:
-        return {name: [row[name] for row in rows] for name in self.columns} | extra
-
-
-def _unbounded(type_: Any) -> Any:
-    """The array's element type: a VARCHAR(n) without its length, since a cast to VARCHAR(n) cuts a longer
-    value silently where an INSERT refuses it."""
-    return String() if isinstance(type_, String) and type_.length and type(type_) is String else type_
 
 
 COPY_THRESHOLD = 200

@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from xinyong.accounts.policy import Principal
 from xinyong.audit import service as audit
 from xinyong.catalog.schemas import Catalog
-from xinyong.db.bulk import Membership, UnnestInsert
+from xinyong.db.bulk import Membership
 from xinyong.kit import identifiers, names
 from xinyong.kit.crypto import Signer
 from xinyong.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed, XinyongError
@@ -217,7 +217,6 @@ _ALL_TRIGGERS = Membership(
     ),
 )
 _INSERT_CHECK = insert(CHECKS)
-_INSERT_CHECKS = UnnestInsert(CHECKS, [c.name for c in CHECKS.c])  # PostgreSQL: one SQL text for any batch
 
 
 def _triggers(
@@ -403,11 +402,7 @@ def run_checks(
         )
     if rows:
         # A Core INSERT: a stored check is never changed, so it needs no unit of work (a check is a hot path).
-        connection = session.connection()
-        if connection.dialect.name == "postgresql":
-            connection.execute(_INSERT_CHECKS.statement, _INSERT_CHECKS.params(rows))
-        else:
-            connection.execute(_INSERT_CHECK, rows)
+        session.connection().execute(_INSERT_CHECK, rows)
         audit.record_many(session, entries)
     return [o for o in outcomes if o is not None]
 
