@@ -58,7 +58,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from xinyong.accounts.deps import require
-from xinyong.web.deps import PlatformDep, SessionDep, TodayDep
+from xinyong.web.deps import PlatformDep, TodayDep
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "benchmarks-checks.md"
@@ -139,8 +139,9 @@ def bench_app() -> Any:
     # Supplementary steps between the no-op and the check (decomposition only, never the reference):
     # + the check router's rate-limit dependency and the platform/today dependencies (async, on the event loop),
     #   the handler an `async def` on the event loop as the check's is; no database;
-    # + the session and the token authentication of `require("checks:run")` (from the token cache, a SELECT
-    #   when the cached entry is stale) — everything of the check but the check itself.
+    # + the token authentication of `require("checks:run")` (from the token cache, a SELECT in a transaction
+    #   of its own when the cached entry is stale) — everything of the check's request but the check itself
+    #   (the check's route holds no session: its work is done in the coalescer's transaction).
     from xinyong.web.ratelimit import rate_limited
 
     async def noop_deps(platform: PlatformDep, today: TodayDep) -> dict[str, Any]:
@@ -149,7 +150,6 @@ def bench_app() -> Any:
     async def noop_auth(
         platform: PlatformDep,
         today: TodayDep,
-        session: SessionDep,
         principal: Annotated[Any, require("checks:run")],
     ) -> dict[str, Any]:
         return {}
@@ -1686,11 +1686,10 @@ def render(results: dict[str, Any]) -> str:
             add(
                 "Decomposition (supplementary endpoints of the benchmark app, same request): `noop+deps` adds the "
                 "check route's rate-limit dependency and the platform/today dependencies and, as the check route, "
-                "an `async def` handler on the event loop, no database; `noop+deps+auth` adds the request session and "
-                '`require("checks:run")` (the token from the process\'s token cache, looked up with a SELECT once '
-                "per `XINYONG_TOKEN_CACHE_SECONDS`; the session, never used, ends without a database call). "
-                + "; ".join(chain)
-                + "."
+                "an `async def` handler on the event loop, no database; `noop+deps+auth` adds "
+                '`require("checks:run")` (the token from the process\'s token cache, looked up with a SELECT in a '
+                "transaction of its own once per `XINYONG_TOKEN_CACHE_SECONDS`), everything of the check's request "
+                "but the check. " + "; ".join(chain) + "."
             )
         checks = [r for r in server["runs"] if r["endpoint"] == "check"]
         verified = [r["verify"] for r in checks]
