@@ -18,6 +18,7 @@ from tests.conftest import TODAY
 from tests.helpers import bearer, department, licence, penalty, resident_id, uscc
 from tests.service.test_checks import listed, load
 from xinyong.accounts import auth
+from xinyong.accounts.models import ApiToken
 from xinyong.accounts.policy import Principal
 from xinyong.app import build_platform, create_app
 from xinyong.audit import service as audit
@@ -192,8 +193,8 @@ def test_concurrent_api_checks_share_transactions_and_each_is_stored_and_audited
     async def fire() -> list[httpx.Response]:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-            # One request first: it looks the token up (and stamps its use); the others find it in the cache.
-            # (On SQLite, concurrent first look-ups would contend for the one writer, as any writes do.)
+            # One request first: it looks the token up; the others find it in the cache (concurrent first
+            # look-ups: `test_a_new_tokens_first_requests_may_arrive_together`).
             warm = await http.post("/api/v1/checks", headers=headers, json=check_body(codes[0]))
             assert warm.status_code == 200
             return list(
@@ -220,6 +221,52 @@ def test_concurrent_api_checks_share_transactions_and_each_is_stored_and_audited
         runs = session.scalars(select(AuditEntry.target).where(AuditEntry.action == "check.run")).all()
         assert len(runs) == 1 + 24 and set(runs) >= {b["check_id"] for b in bodies}
         assert audit.verify(session) is None
+
+
+def test_a_new_tokens_first_requests_may_arrive_together(file_platform: Platform) -> None:
+    """A department system that starts with a burst: every request looks the new token up at once (none is
+    in the cache yet) and notes its use; on SQLite none may fail for the one writer (it did: 500s)."""
+    app = create_app(platform=file_platform)
+    app.dependency_overrides[get_today] = lambda: TODAY
+    with TestClient(app) as client, file_platform.sessions() as session:
+        code = uscc()
+        load(client, session, "XK", [licence(XK_XDR_SHXYM=code)])
+        token, secret = auth.create_token(session, department_code=department(session), scopes=["checks:run"])
+        session.commit()
+        token_id = token.id
+
+    async def fire() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            headers = {"Authorization": f"Bearer {secret}"}
+            return list(
+                await asyncio.gather(
+                    *(http.post("/api/v1/checks", headers=headers, json=check_body(code)) for _ in range(16))
+                )
+            )
+
+    before = dt.datetime.now(dt.UTC)
+    responses = asyncio.run(fire())
+    assert [r.status_code for r in responses] == [200] * 16
+    with file_platform.sessions() as session:
+        assert session.scalar(select(func.count(Check.id))) == 16
+        used = session.get(ApiToken, token_id)
+        assert used is not None and used.last_used_at is not None and used.last_used_at >= before
+
+
+def test_a_tokens_use_is_noted_at_most_every_few_minutes(session: Session) -> None:
+    token, _ = auth.create_token(session, department_code=department(session), scopes=["checks:run"])
+    start = dt.datetime(2026, 11, 28, 9, 0, tzinfo=dt.UTC)
+    auth.note_token_use(session, token.id, start)
+    session.refresh(token)
+    assert token.last_used_at == start
+    auth.note_token_use(session, token.id, start + auth.LAST_USED_GRANULARITY / 2)  # fresh: left alone
+    session.refresh(token)
+    assert token.last_used_at == start
+    later = start + auth.LAST_USED_GRANULARITY * 2
+    auth.note_token_use(session, token.id, later)
+    session.refresh(token)
+    assert token.last_used_at == later
 
 
 def test_checks_answered_one_at_a_time_wait_for_nobody(client: TestClient, session: Session) -> None:

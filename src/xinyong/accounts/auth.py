@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from xinyong.accounts import service as accounts
@@ -252,16 +252,14 @@ class TokenCache:
 
 
 def token_principal(session: Session, secret: str, cache: TokenCache | None = None) -> Principal | None:
-    """The principal of a bearer token, or None when it is unknown, revoked or expired."""
+    """The principal of a bearer token, or None when it is unknown, revoked or expired. Reads only: the
+    token's use is noted apart, by `note_token_use` in a transaction of its own."""
     if cache is not None and (hit := cache.get(secret)) is not None:
         return hit
     token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _sha256(secret)))
     now = dt.datetime.now(dt.UTC)
     if token is None or token.revoked_at is not None or token.expires_at < now:
         return None
-    if token.last_used_at is None or now - token.last_used_at > LAST_USED_GRANULARITY:
-        # Written at most every few minutes: a busy system's token row is not a point of lock contention.
-        token.last_used_at = now
     principal = Principal(
         kind="token",
         name=token.prefix,
@@ -272,6 +270,25 @@ def token_principal(session: Session, secret: str, cache: TokenCache | None = No
     if cache is not None:
         cache.put(secret, principal, token.expires_at)
     return principal
+
+
+def note_token_use(session: Session, token_id: int, now: dt.datetime | None = None) -> None:
+    """Note that a token was used, at most every few minutes: one UPDATE that matches nothing while the
+    noted time is fresh, so a busy system's token row is no point of lock contention.
+
+    Run it first in its transaction: on SQLite a transaction that has read cannot write once another
+    transaction has written (SQLITE_BUSY_SNAPSHOT, no waiting), which is what concurrent first requests
+    of a new token did when the look-up itself wrote.
+    """
+    now = now or dt.datetime.now(dt.UTC)
+    session.execute(
+        update(ApiToken)
+        .where(
+            ApiToken.id == token_id,
+            or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at < now - LAST_USED_GRANULARITY),
+        )
+        .values(last_used_at=now)
+    )
 
 
 def revoke_token(session: Session, token_id: int) -> ApiToken:

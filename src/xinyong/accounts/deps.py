@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -45,25 +44,32 @@ async def get_principal(request: Request) -> Principal:
         if scheme.lower() != "bearer" or not secret:
             raise Unauthorized("Authorization 头应为 Bearer 令牌", code="auth.bad_header")
         principal = platform.tokens.get(secret) or await run_in_threadpool(
-            _look_up, platform.sessions, auth.token_principal, secret, platform.tokens
+            _token_principal, platform.sessions, secret, platform.tokens
         )
         if principal is None:
             raise Unauthorized("令牌无效、已过期或已吊销", code="auth.invalid_token")
     elif cookie := request.cookies.get(SESSION_COOKIE):
-        principal = await run_in_threadpool(_look_up, platform.sessions, auth.session_principal, cookie)
+        principal = await run_in_threadpool(_session_principal, platform.sessions, cookie)
     request.state.principal = principal or ANONYMOUS
     return request.state.principal  # type: ignore[no-any-return]
 
 
-def _look_up(
-    sessions: sessionmaker[Session], find: Callable[..., Principal | None], *args: Any
+def _token_principal(
+    sessions: sessionmaker[Session], secret: str, cache: auth.TokenCache
 ) -> Principal | None:
-    """Who a credential belongs to, in a transaction of its own; committed, since a token's last use may
-    have been noted."""
+    """A token's principal, read in a transaction of its own; its use noted in another, which writes first."""
     with sessions() as session:
-        principal = find(session, *args)
-        session.commit()
+        principal = auth.token_principal(session, secret, cache)
+    if principal is not None and principal.token_id is not None:
+        with sessions() as session:
+            auth.note_token_use(session, principal.token_id)
+            session.commit()
     return principal
+
+
+def _session_principal(sessions: sessionmaker[Session], cookie: str) -> Principal | None:
+    with sessions() as session:
+        return auth.session_principal(session, cookie)
 
 
 class Requirement:

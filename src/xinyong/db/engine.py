@@ -31,7 +31,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN")
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(_WRITER) else "BEGIN")
 
         return engine
     # Enough pooled connections for the server's thread pool, so requests do not open and close overflow ones.
@@ -41,6 +41,21 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if not kwargs.get("pool_pre_ping"):
         ping_when_idle(engine, PING_AFTER_IDLE_S)
     return engine
+
+
+_WRITER = "xinyong_writer"
+
+
+def begin_as_writer(session: Session) -> None:
+    """Begin the session's transaction as a writer, for a transaction that reads and then writes what it read.
+
+    SQLite: `BEGIN IMMEDIATE` takes the one write lock first (waiting for it, up to the busy timeout), so
+    no other writer can commit between this transaction's reads and its writes; with a plain BEGIN such a
+    transaction fails at its first write instead (SQLITE_BUSY_SNAPSHOT, which does not wait). PostgreSQL:
+    nothing to do. Call it before the session's first statement.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        session.connection(execution_options={_WRITER: True})
 
 
 PING_AFTER_IDLE_S = 10.0

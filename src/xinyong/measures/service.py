@@ -37,6 +37,7 @@ from xinyong.accounts.policy import Principal
 from xinyong.audit import service as audit
 from xinyong.catalog.schemas import Catalog
 from xinyong.db.bulk import Membership
+from xinyong.db.engine import begin_as_writer
 from xinyong.kit import identifiers, names
 from xinyong.kit.crypto import Signer
 from xinyong.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed, XinyongError
@@ -418,6 +419,7 @@ def run_checks_committed(
     """`run_checks` in a transaction of its own, committed before any outcome is returned (the API's batches of
     concurrent checks, `kit.coalesce`)."""
     with sessions() as session:
+        begin_as_writer(session)
         outcomes = run_checks(session, catalog=catalog, signer=signer, id_hash=id_hash, orders=orders)
         session.commit()
     return outcomes
