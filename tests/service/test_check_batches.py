@@ -257,9 +257,12 @@ def test_a_new_tokens_first_requests_may_arrive_together(file_platform: Platform
 def test_a_tokens_use_is_noted_at_most_every_few_minutes(session: Session) -> None:
     token, _ = auth.create_token(session, department_code=department(session), scopes=["checks:run"])
     start = dt.datetime(2026, 11, 28, 9, 0, tzinfo=dt.UTC)
+    assert auth.token_use_is_stale(session, token.id, start)  # never used
     auth.note_token_use(session, token.id, start)
     session.refresh(token)
     assert token.last_used_at == start
+    assert not auth.token_use_is_stale(session, token.id, start + auth.LAST_USED_GRANULARITY / 2)
+    assert auth.token_use_is_stale(session, token.id, start + auth.LAST_USED_GRANULARITY * 2)
     auth.note_token_use(session, token.id, start + auth.LAST_USED_GRANULARITY / 2)  # fresh: left alone
     session.refresh(token)
     assert token.last_used_at == start

@@ -272,6 +272,16 @@ def token_principal(session: Session, secret: str, cache: TokenCache | None = No
     return principal
 
 
+def token_use_is_stale(session: Session, token_id: int, now: dt.datetime | None = None) -> bool:
+    """Whether the token's noted last use is old enough to note again (read from the row `token_principal`
+    loaded into this session: no query)."""
+    token = session.get(ApiToken, token_id)
+    now = now or dt.datetime.now(dt.UTC)
+    return token is not None and (
+        token.last_used_at is None or now - token.last_used_at > LAST_USED_GRANULARITY
+    )
+
+
 def note_token_use(session: Session, token_id: int, now: dt.datetime | None = None) -> None:
     """Note that a token was used, at most every few minutes: one UPDATE that matches nothing while the
     noted time is fresh, so a busy system's token row is no point of lock contention.

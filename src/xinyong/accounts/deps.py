@@ -57,12 +57,15 @@ async def get_principal(request: Request) -> Principal:
 def _token_principal(
     sessions: sessionmaker[Session], secret: str, cache: auth.TokenCache
 ) -> Principal | None:
-    """A token's principal, read in a transaction of its own; its use noted in another, which writes first."""
+    """A token's principal, read in a transaction of its own; its use, when the noted one is stale, noted in
+    another, which writes first."""
     with sessions() as session:
         principal = auth.token_principal(session, secret, cache)
-    if principal is not None and principal.token_id is not None:
+        token_id = principal.token_id if principal is not None else None
+        stale = token_id is not None and auth.token_use_is_stale(session, token_id)
+    if stale and token_id is not None:
         with sessions() as session:
-            auth.note_token_use(session, principal.token_id)
+            auth.note_token_use(session, token_id)
             session.commit()
     return principal
 
