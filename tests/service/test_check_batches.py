@@ -162,6 +162,80 @@ class TestRunChecks:
         assert isinstance(near, Check) and isinstance(late, Check)
         assert near.result["hits"] and late.result["hits"] == []
 
+    @pytest.mark.parametrize("size", [1, 3, 5, 17, 70])
+    def test_a_batch_of_any_size_answers_each_order_about_its_own_subject(
+        self, client: TestClient, platform: Platform, session: Session, size: int
+    ) -> None:
+        # Sizes either side of the read's USCC slots (1, 4, 16, 64; more goes by array): unused slots repeat a
+        # USCC, and an order asked twice or about an unknown subject stays in its place.
+        known = [uscc() for _ in range(max(1, size - 2))]
+        load(client, session, "XK", [licence(XK_XDR_SHXYM=c) for c in known])
+        flagged = known[len(known) // 2]
+        entry = listed(session, flagged)
+        department(session, "SCCZ", "四川省财政厅")
+        stranger = uscc()
+        asked = [*known, known[0], stranger][:size]
+        outcomes = run(platform, session, [order(service.SubjectRef(uscc=c)) for c in asked])
+        assert all(isinstance(o, Check) for o in outcomes)
+        checks = [o for o in outcomes if isinstance(o, Check)]
+        assert [c.result["asked"]["uscc"] for c in checks] == asked
+        for code, check in zip(asked, checks, strict=True):
+            subject = check.result["subject"]
+            assert subject == {"found": False} if code == stranger else subject["uscc"] == code
+            triggers = {
+                h["trigger"]["id"] for h in check.result["hits"] if h["trigger"]["type"] == "list_entry"
+            }
+            assert triggers == ({entry.id} if code == flagged else set())
+        assert (
+            session.scalar(select(func.count(Check.id)).where(Check.id.in_([c.id for c in checks]))) == size
+        )
+        assert audit.verify(session) is None
+
+    def test_a_batch_appends_to_the_audit_chain_its_transaction_holds(
+        self, client: TestClient, platform: Platform, session: Session
+    ) -> None:
+        code = uscc()
+        load(client, session, "XK", [licence(XK_XDR_SHXYM=code)])
+        department(session, "SCCZ", "四川省财政厅")
+        session.commit()  # a fresh transaction: no chain held yet
+        (first,) = run(platform, session, [order(service.SubjectRef(uscc=code))])
+        audit.record(session, CHECKER, "test.after", target="after")
+        (second,) = run(platform, session, [order(service.SubjectRef(uscc=code))])
+        assert isinstance(first, Check) and isinstance(second, Check)
+        targets = [first.id, "after", second.id]
+        entries = session.scalars(select(AuditEntry).where(AuditEntry.target.in_(targets))).all()
+        by_target = {e.target: e for e in entries}
+        assert len({e.chain for e in entries}) == 1
+        assert [by_target[t].seq for t in targets] == [by_target[first.id].seq + n for n in range(3)]
+        assert audit.verify(session) is None
+
+    def test_a_list_published_since_the_last_check_applies_to_the_next(
+        self, client: TestClient, platform: Platform, session: Session
+    ) -> None:
+        code = uscc()
+        load(client, session, "XK", [licence(XK_XDR_SHXYM=code)])
+        department(session, "SCCZ", "四川省财政厅")
+        (before,) = run(platform, session, [order(service.SubjectRef(uscc=code))])
+        assert isinstance(before, Check) and before.result["hits"] == []
+        # A new version whose measure is triggered by a licence, an item no measure named before.
+        office = Principal(kind="user", name="office", role="credit_office")
+        draft = service.start_draft(session, platform.catalog, office, "2099.1")
+        measure = dict(draft.document["measures"][0])
+        measure |= {
+            "code": "I-XK-TEST",
+            "kind": "incentive",
+            "triggers": [{"item": "XK"}],
+            "action": "priority",
+        }
+        measure |= {"scenarios": ["government_procurement"], "valid_from": "2026-01-01"}
+        service.save_measure(session, platform.catalog, office, draft, measure)
+        service.publish(session, office, draft)
+        (after,) = run(platform, session, [order(service.SubjectRef(uscc=code))])
+        assert isinstance(after, Check) and after.result["measure_list_version"] == "2099.1"
+        assert [(h["measure"], h["trigger"]["type"], h["trigger"]["item"]) for h in after.result["hits"]] == [
+            ("I-XK-TEST", "record", "XK")
+        ]
+
 
 @pytest.fixture
 def file_platform(tmp_path: Path) -> Platform:

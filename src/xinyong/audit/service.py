@@ -14,8 +14,21 @@ from sqlalchemy.orm import Session
 from xinyong.accounts.policy import Principal
 from xinyong.audit import rules
 from xinyong.audit.models import AuditEntry, AuditHead
+from xinyong.db import bulk
 
-__all__ = ["AuditEntry", "Draft", "record", "record_many", "verify", "views_of_subject"]
+__all__ = [
+    "AuditEntry",
+    "Draft",
+    "append_statement_pg",
+    "chained",
+    "held_chain",
+    "hold",
+    "locked_head",
+    "record",
+    "record_many",
+    "verify",
+    "views_of_subject",
+]
 
 
 _HEADS = cast(Table, AuditHead.__table__)
@@ -24,6 +37,9 @@ _ENTRIES = cast(Table, AuditEntry.__table__)
 # running it there).
 _HEAD_COLUMNS = select(_HEADS.c.id, _HEADS.c.last_id, _HEADS.c.last_hash)
 _ANY_FREE_HEAD = _HEAD_COLUMNS.order_by(func.random()).limit(1).with_for_update(skip_locked=True)
+FREE_HEAD = _ANY_FREE_HEAD
+"""Any chain head no other transaction holds, locked (`id`, `last_id`, `last_hash`): for a caller that takes it
+in its first statement (as a CTE) and then calls `hold`."""
 _HEAD = _HEAD_COLUMNS.where(_HEADS.c.id == bindparam("chain")).with_for_update()
 _INSERT_ENTRY = insert(_ENTRIES).returning(_ENTRIES.c.id, sort_by_parameter_order=True)
 _MOVE_HEAD = (
@@ -38,7 +54,7 @@ _INSERT_ENTRY_MOVING_HEAD = (
 )
 
 
-def _locked_head(session: Session) -> tuple[int, int, str]:
+def locked_head(session: Session) -> tuple[int, int, str]:
     """The head (chain, position, hash) of the chain this transaction appends to, locked until it commits.
 
     The first append of a transaction takes any chain head no other transaction holds (SKIP LOCKED), so
@@ -46,10 +62,9 @@ def _locked_head(session: Session) -> tuple[int, int, str]:
     transaction stay on its chain. SQLite serialises writers anyway (FOR UPDATE is not emitted there).
     """
     connection = session.connection()  # begins the transaction if it has not begun, so it can be told apart
-    transaction = session.get_transaction()
-    held = session.info.get("audit_head")
-    if held is not None and held[0] is transaction:
-        head = connection.execute(_HEAD, {"chain": held[1]}).one()
+    held = held_chain(session)
+    if held is not None:
+        head = connection.execute(_HEAD, {"chain": held}).one()
         return head.id, head.last_id, head.last_hash
     found = connection.execute(_ANY_FREE_HEAD).first()
     if found is None:  # every chain busy (or none yet): wait for one
@@ -58,8 +73,20 @@ def _locked_head(session: Session) -> tuple[int, int, str]:
         if found is None:
             connection.execute(insert(_HEADS).values(id=chain, last_id=0, last_hash=rules.GENESIS))
             found = connection.execute(_HEAD, {"chain": chain}).one()
-    session.info["audit_head"] = (transaction, found.id)
+    hold(session, found.id)
     return found.id, found.last_id, found.last_hash
+
+
+def held_chain(session: Session) -> int | None:
+    """The chain whose head this session's transaction holds, if it has appended (or taken a head) yet."""
+    held = session.info.get("audit_head")
+    return held[1] if held is not None and held[0] is session.get_transaction() else None
+
+
+def hold(session: Session, chain: int) -> None:
+    """Note that the session's transaction holds (has locked) the head of `chain`: its later appends stay on
+    it. Called by `locked_head`, and by a caller that locked a head itself (`FREE_HEAD`)."""
+    session.info["audit_head"] = (session.get_transaction(), chain)
 
 
 @dataclass(frozen=True)
@@ -98,7 +125,23 @@ def record_many(session: Session, drafts: Sequence[Draft]) -> list[int]:
     """Append entries, in order, to the chain this transaction holds and return their ids: one head lock and
     one INSERT however many entries (a batch of checks is audited entry by entry, in one append)."""
     session.flush()  # what the caller changed goes first, as a flush before the entry always did
-    chain, seq, digest = _locked_head(session)
+    entries, move = chained(drafts, *locked_head(session))
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":  # one statement: entries in, head moved
+        return [
+            int(i)
+            for i in connection.execute(_INSERT_ENTRY_MOVING_HEAD, [e | move for e in entries]).scalars()
+        ]
+    ids = [int(i) for i in connection.execute(_INSERT_ENTRY, entries).scalars()]
+    connection.execute(_MOVE_HEAD, move)
+    return ids
+
+
+def chained(
+    drafts: Sequence[Draft], chain: int, seq: int, digest: str
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The entries of `drafts` appended after position `seq` (hash `digest`) of `chain`, each hashed over the
+    one before it, and the head's move to the last of them (`head_chain`, `head_seq`, `head_hash`)."""
     now = dt.datetime.now(dt.UTC)
     entries = []
     for draft in drafts:
@@ -118,16 +161,29 @@ def record_many(session: Session, drafts: Sequence[Draft]) -> list[int]:
         seq, prev = seq + 1, digest
         digest = rules.entry_hash(prev, {**content, "seq": seq})
         entries.append({**content, "chain": chain, "seq": seq, "prev_hash": prev, "hash": digest})
-    connection = session.connection()
-    move = {"head_chain": chain, "head_seq": seq, "head_hash": digest}
-    if connection.dialect.name == "postgresql":  # one statement: entries in, head moved
-        return [
-            int(i)
-            for i in connection.execute(_INSERT_ENTRY_MOVING_HEAD, [e | move for e in entries]).scalars()
-        ]
-    ids = [int(i) for i in connection.execute(_INSERT_ENTRY, entries).scalars()]
-    connection.execute(_MOVE_HEAD, move)
-    return ids
+    return entries, {"head_chain": chain, "head_seq": seq, "head_hash": digest}
+
+
+_ENTRY_COLUMNS = tuple(c.name for c in _ENTRIES.c if c.name != "id")
+_MOVE_HEAD_PG = f"UPDATE {_HEADS.name} SET last_id = %s, last_hash = %s WHERE id = %s"  # noqa: S608 - no input
+
+
+def append_statement_pg(
+    entries: Sequence[dict[str, Any]],
+    move: dict[str, Any],
+    before: Sequence[tuple[str, str, Sequence[Any]]] = (),
+) -> tuple[str, tuple[Any, ...]]:
+    """PostgreSQL: one statement, as driver SQL and positional parameters, that appends `entries` (from
+    `chained`, on a head the transaction holds), moves the head, and first runs the caller's own
+    data-modifying statements `before` (name, SQL, parameters), each as a WITH query — one round trip for
+    a batch's rows and its audit entries."""
+    ctes = [
+        ("moved", _MOVE_HEAD_PG, (move["head_seq"], move["head_hash"], move["head_chain"])),
+        *before,
+    ]
+    sql = "WITH " + ", ".join(f"{name} AS ({text})" for name, text, _ in ctes) + " "
+    sql += bulk.recordset_insert_sql(_ENTRIES, _ENTRY_COLUMNS)
+    return sql, (*(p for _, _, values in ctes for p in values), bulk.recordset(entries))
 
 
 def _rows(session: Session, chain: int) -> Iterator[dict[str, Any]]:

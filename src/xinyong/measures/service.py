@@ -13,14 +13,16 @@ import typing
 import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     Date,
     Integer,
+    Select,
     String,
     Table,
     Text,
+    any_,
     bindparam,
     cast,
     func,
@@ -31,12 +33,14 @@ from sqlalchemy import (
     select,
     union_all,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, sessionmaker
 
 from xinyong.accounts.policy import Principal
 from xinyong.audit import service as audit
 from xinyong.catalog.schemas import Catalog
-from xinyong.db.bulk import Membership
+from xinyong.db import bulk
+from xinyong.db.bulk import DriverStatement, Membership
 from xinyong.db.engine import begin_as_writer
 from xinyong.kit import identifiers, names
 from xinyong.kit.crypto import Signer
@@ -63,6 +67,7 @@ class SubjectRef:
 
 
 _PARSED: dict[tuple[int, str, frozenset[str]], MeasureList] = {}
+_LATEST: dict[frozenset[str], tuple[int, str]] = {}  # the published version last seen, by the catalog's items
 
 
 def published(session: Session, catalog: Catalog) -> MeasureList:
@@ -71,11 +76,17 @@ def published(session: Session, catalog: Catalog) -> MeasureList:
     Hot path of every check: one small query for the published version's id; the document is read and
     validated only when that version was not seen before by this process.
     """
-    item_codes = frozenset(i.code for i in catalog.items)
     head = session.connection().execute(_PUBLISHED_HEAD).first()
-    if head is not None and (head.id, head.version, item_codes) in _PARSED:
-        return _PARSED[(head.id, head.version, item_codes)]
-    row = session.get(MeasureListVersion, head.id) if head is not None else None
+    return _published(session, catalog, None if head is None else (head.id, head.version))
+
+
+def _published(session: Session, catalog: Catalog, head: tuple[int, str] | None) -> MeasureList:
+    """`published`, given the published version's (id, version) as read by the caller."""
+    item_codes = frozenset(i.code for i in catalog.items)
+    if head is not None and (*head, item_codes) in _PARSED:
+        _LATEST[item_codes] = head
+        return _PARSED[(*head, item_codes)]
+    row = session.get(MeasureListVersion, head[0]) if head is not None else None
     if row is None:
         shipped = loader.load_shipped({i.code for i in catalog.items})
         row = MeasureListVersion(
@@ -90,6 +101,7 @@ def published(session: Session, catalog: Catalog) -> MeasureList:
         session.flush()
     parsed = loader.validate_document(row.document, item_codes)
     _PARSED[(row.id, row.version, item_codes)] = parsed
+    _LATEST[item_codes] = (row.id, row.version)
     return parsed
 
 
@@ -122,29 +134,20 @@ def _resolve_one(
     )
 
 
-def _resolve(
-    session: Session, orders: Sequence[CheckOrder], cipher_hash: Any
-) -> list[tuple[Any, dict[str, Any]] | XinyongError]:
-    """For each order the subject asked about (a Subject, or a row of the columns a check shows) and how it was
-    asked, or why it cannot be resolved. All USCCs are looked up in one statement (the hot path)."""
-    resolved: list[tuple[Any, dict[str, Any]] | XinyongError | None] = [None] * len(orders)
-    usccs: dict[int, str] = {}
-    for n, order in enumerate(orders):
-        try:
-            if order.ref.uscc:
-                try:
-                    usccs[n] = identifiers.validate_uscc(order.ref.uscc)
-                except identifiers.IdentifierError as exc:
-                    raise ValidationFailed(exc.message, code=exc.code) from None
-            else:
-                resolved[n] = _resolve_one(session, order.ref, cipher_hash, order.today)
-        except XinyongError as exc:
-            resolved[n] = exc
-    if usccs:
-        rows = {row.uscc: row for row in _SUBJECTS_BY_USCC.rows(session.connection(), usccs.values())}
-        for n, code in usccs.items():
-            resolved[n] = (rows.get(code), {"uscc": code})
-    return [r for r in resolved if r is not None]
+def _asked(
+    session: Session, order: CheckOrder, cipher_hash: Any
+) -> str | tuple[Any, dict[str, Any]] | XinyongError:
+    """Who an order asks about: a valid USCC (looked up with the batch's other USCCs, in the batch's read), the
+    subject asked by resident ID or by name and region (with how it was asked), or why it cannot be resolved."""
+    try:
+        if order.ref.uscc:
+            try:
+                return identifiers.validate_uscc(order.ref.uscc)
+            except identifiers.IdentifierError as exc:
+                raise ValidationFailed(exc.message, code=exc.code) from None
+        return _resolve_one(session, order.ref, cipher_hash, order.today)
+    except XinyongError as exc:
+        return exc
 
 
 def require_scenario(measure_list: MeasureList, scenario: str) -> None:
@@ -161,18 +164,22 @@ _RECORDS = typing.cast(Table, Record.__table__)
 _SUBJECTS = typing.cast(Table, Subject.__table__)
 _VERSIONS = typing.cast(Table, MeasureListVersion.__table__)
 # The check's statements are built once: building and keying a statement costs more than running it here.
-_PUBLISHED_HEAD = select(_VERSIONS.c.id, _VERSIONS.c.version).where(_VERSIONS.c.status == "published")
+_PUBLISHED_HEAD = (
+    select(_VERSIONS.c.id, _VERSIONS.c.version)
+    .where(_VERSIONS.c.status == "published")
+    .order_by(_VERSIONS.c.id.desc())
+    .limit(1)
+)
+_SUBJECT_COLUMNS = select(  # what a check shows of its subject (`_subject_view`); the order of `_SubjectRow`
+    _SUBJECTS.c.id,
+    _SUBJECTS.c.uscc,
+    _SUBJECTS.c.name,
+    _SUBJECTS.c.kind,
+    _SUBJECTS.c.region_code,
+    _SUBJECTS.c.id_masked,
+)
 _SUBJECTS_BY_USCC = Membership(
-    "usccs",
-    String(),
-    lambda member: select(
-        _SUBJECTS.c.id,
-        _SUBJECTS.c.uscc,
-        _SUBJECTS.c.name,
-        _SUBJECTS.c.kind,
-        _SUBJECTS.c.region_code,
-        _SUBJECTS.c.id_masked,
-    ).where(member(_SUBJECTS.c.uscc)),
+    "usccs", String(), lambda member: _SUBJECT_COLUMNS.where(member(_SUBJECTS.c.uscc))
 )
 _TODAY = bindparam("today", type_=Date())
 _ENTRY_TRIGGERS = select(
@@ -188,7 +195,7 @@ _ENTRY_TRIGGERS = select(
     _ENTRIES.c.decided_on.label("day"),
     _ENTRIES.c.public_until,
 ).where(lists.in_force(_TODAY))
-_RECORD_TRIGGERS = select(
+_RECORD_TRIGGERS = select(  # the order of `_TriggerRow`, as `_ENTRY_TRIGGERS`
     literal("record"),
     _RECORDS.c.subject_id,
     _RECORDS.c.id,
@@ -201,7 +208,6 @@ _RECORD_TRIGGERS = select(
     _RECORDS.c.decision_date,
     _RECORDS.c.public_until,
 ).where(
-    _RECORDS.c.item_code.in_(bindparam("items", expanding=True)),
     _RECORDS.c.status == "active",
     or_(_RECORDS.c.decision_date.is_(None), _RECORDS.c.decision_date <= _TODAY),
     or_(_RECORDS.c.public_until.is_(None), _RECORDS.c.public_until >= _TODAY),
@@ -214,7 +220,9 @@ _ALL_TRIGGERS = Membership(
     Integer(),
     lambda member: union_all(
         _ENTRY_TRIGGERS.where(member(_ENTRIES.c.subject_id)),
-        _RECORD_TRIGGERS.where(member(_RECORDS.c.subject_id)),
+        _RECORD_TRIGGERS.where(
+            _RECORDS.c.item_code.in_(bindparam("items", expanding=True)), member(_RECORDS.c.subject_id)
+        ),
     ),
 )
 _INSERT_CHECK = insert(CHECKS)
@@ -344,53 +352,191 @@ class CheckOrder:
     at: dt.datetime | None = None
 
 
+class _SubjectRow(NamedTuple):
+    """A subject as a check reads it (`_SUBJECT_COLUMNS`)."""
+
+    id: int
+    uscc: str | None
+    name: str
+    kind: str
+    region_code: str | None
+    id_masked: str | None
+
+
+class _TriggerRow(NamedTuple):
+    """A list entry or record that can trigger a measure (`_ENTRY_TRIGGERS`, `_RECORD_TRIGGERS`)."""
+
+    source: str
+    subject_id: int
+    id: int
+    code: str
+    doc_no: str | None
+    department: str | None
+    legal_basis: str | None
+    scope: str | None
+    severity: str | None
+    day: dt.date | None
+    public_until: dt.date | None
+
+
+@dataclass
+class _Read:
+    """What a batch of checks reads: the measure list in force, the subjects asked by USCC, the triggers of every
+    subject found (by day, then subject id) and, on PostgreSQL, the audit chain head it locked."""
+
+    measure_list: MeasureList
+    by_uscc: dict[str, Any]
+    triggers: dict[dt.date, dict[int, list[Any]]]
+    head: tuple[int, int, str] | None = None
+
+
+def _read(session: Session, catalog: Catalog, usccs: set[str], ids: set[int], days: list[dt.date]) -> _Read:
+    """The batch's read in portable statements: the published version, the subjects by USCC, their triggers."""
+    measure_list = published(session, catalog)
+    connection = session.connection()
+    by_uscc = {row.uscc: row for row in _SUBJECTS_BY_USCC.rows(connection, usccs)} if usccs else {}
+    ids = ids | {row.id for row in by_uscc.values()}
+    items = _trigger_items(measure_list)
+    triggers = {day: _triggers(session, ids, day, items) if ids else {} for day in days}
+    return _Read(measure_list, by_uscc, triggers)
+
+
+def _read_statement_pg(slots: int, lock_head: bool) -> Select[Any]:
+    """PostgreSQL: the batch's read in one statement, one row of JSON — the published version, the subjects
+    asked, every trigger of theirs in force on `today` among the `items` the list names, and an audit chain
+    head no other transaction holds, locked (`lock_head`).
+
+    The subjects are asked by `slots` USCC parameters `u0`, `u1`… (a batch fills the slots it does not need
+    with its last USCC again): PostgreSQL keeps one generic plan of such a statement for every batch it fits
+    (planning it took longer than running it). With `slots` 0 they are asked by the arrays `usccs` and `ids`
+    (subjects resolved by resident ID or name, or batches of more than `_SLOTS[-1]`), planned again on every
+    call: the generic plan of `= ANY(array)` never looks cheaper than a custom one.
+    """
+    if slots:
+        asking = _SUBJECT_COLUMNS.where(
+            _SUBJECTS.c.uscc.in_([bindparam(f"u{n}", type_=String()) for n in range(slots)])
+        )
+    else:
+        asking = _SUBJECT_COLUMNS.where(
+            or_(
+                _SUBJECTS.c.uscc == any_(bindparam("usccs", type_=ARRAY(String()))),
+                _SUBJECTS.c.id == any_(bindparam("ids", type_=ARRAY(Integer()))),
+            )
+        )
+    asked = asking.cte("asked")
+    of_asked = select(asked.c.id)
+    found = union_all(
+        _ENTRY_TRIGGERS.where(_ENTRIES.c.subject_id.in_(of_asked)),
+        _RECORD_TRIGGERS.where(
+            _RECORDS.c.item_code == any_(bindparam("items", type_=ARRAY(String()))),
+            _RECORDS.c.subject_id.in_(of_asked),
+        ),
+    ).subquery("found")
+    head = _PUBLISHED_HEAD.subquery("head")
+    columns = [
+        select(func.json_build_array(head.c.id, head.c.version)).scalar_subquery().label("published"),
+        select(func.json_agg(func.json_build_array(*asked.c))).scalar_subquery().label("subjects"),
+        select(func.json_agg(func.json_build_array(*found.c))).scalar_subquery().label("triggers"),
+    ]
+    if lock_head:
+        chain = audit.FREE_HEAD.cte("chain")
+        columns.append(select(func.json_build_array(*chain.c)).scalar_subquery().label("chain"))
+    return select(*columns)
+
+
+_SLOTS = (1, 4, 16, 64)  # few statements, each soon prepared and planned on the connections in use
+_READ_PG = {
+    (slots, lock): DriverStatement(_read_statement_pg(slots, lock))
+    for slots in (0, *_SLOTS)
+    for lock in (False, True)
+}
+
+
+def _read_pg(
+    session: Session, catalog: Catalog, usccs: set[str], ids: set[int], days: list[dt.date]
+) -> _Read:
+    """The batch's read on PostgreSQL: one statement (`_read_statement_pg`) instead of four round trips.
+
+    The triggers are read for the record items of the version this process saw last; if another version
+    has been published since and names other items, they are read again for it. A batch straddling midnight
+    reads the other day's triggers apart."""
+    item_codes = frozenset(i.code for i in catalog.items)
+    seen = _LATEST.get(item_codes)
+    guess = _PARSED[(*seen, item_codes)] if seen is not None else published(session, catalog)
+    items = _trigger_items(guess)
+    lock = audit.held_chain(session) is None
+    params: dict[str, Any] = {"today": days[0], "items": sorted(items)}
+    slots = next((n for n in _SLOTS if n >= len(usccs)), 0) if usccs and not ids else 0
+    if slots:
+        asked = sorted(usccs)
+        params |= {f"u{n}": asked[min(n, len(asked) - 1)] for n in range(slots)}
+    else:
+        params |= {"usccs": sorted(usccs), "ids": sorted(ids)}
+    statement = _READ_PG[(slots, lock)]
+    row = statement.run(session.connection(), params)[0]
+    measure_list = _published(session, catalog, tuple(row.published) if row.published else None)
+    subjects_found = [_SubjectRow(*values) for values in row.subjects or ()]
+    by_uscc = {s.uscc: s for s in subjects_found if s.uscc in usccs}
+    triggers: dict[int, list[Any]] = {}
+    for values in row.triggers or ():
+        trigger = _TriggerRow(*values[:9], *(dt.date.fromisoformat(d) if d else None for d in values[9:]))
+        triggers.setdefault(trigger.subject_id, []).append(trigger)
+    found_ids = {s.id for s in subjects_found}
+    read = _Read(measure_list, by_uscc, {days[0]: triggers})
+    if _trigger_items(measure_list) != items:  # published since, naming other record items
+        read.triggers[days[0]] = _triggers(session, found_ids, days[0], _trigger_items(measure_list))
+    for day in days[1:]:
+        read.triggers[day] = _triggers(session, found_ids, day, _trigger_items(measure_list))
+    if lock and row.chain is not None:
+        read.head = (row.chain[0], row.chain[1], row.chain[2])
+        audit.hold(session, read.head[0])
+    return read
+
+
 def run_checks(
     session: Session, *, catalog: Catalog, signer: Signer, id_hash: Any, orders: Sequence[CheckOrder]
 ) -> list[Check | XinyongError]:
     """Run, sign, store and audit many checks in the caller's transaction; each succeeds or fails alone.
 
-    Set-based: one look-up of the published measure list, one statement for every subject asked by USCC, one
-    for the triggers of every subject found, one INSERT of the checks and one audit append. A failed order
-    (no department, no purpose, unknown scenario, bad or ambiguous subject) writes nothing and comes back
-    as its error, in its place.
+    Set-based. On PostgreSQL the batch is two statements: one reads the published version, every subject asked
+    by USCC, the triggers of every subject found and locks an audit chain head (`_read_pg`); one stores the
+    checks with their audit entries (`_store_pg`). Elsewhere the portable statements do the same in five
+    (`_read`, `_store`). A subject asked by resident ID or by name is looked up on its own first. A failed
+    order (no department, no purpose, unknown scenario, bad or ambiguous subject) writes nothing and comes
+    back as its error, in its place.
     """
-    measure_list = published(session, catalog)
     outcomes: list[Check | XinyongError | None] = [None] * len(orders)
-    valid: list[int] = []
+    asked: dict[int, str | tuple[Any, dict[str, Any]] | XinyongError] = {}
     for n, order in enumerate(orders):
+        if not order.principal.department_code:
+            outcomes[n] = Forbidden("核查须以部门身份进行", code="check.department_required")
+        elif not order.purpose.strip():
+            outcomes[n] = ValidationFailed("须说明核查事由", code="check.purpose_required")
+        else:
+            asked[n] = _asked(session, order, id_hash)
+    usccs = {a for a in asked.values() if isinstance(a, str)}
+    ids = {a[0].id for a in asked.values() if isinstance(a, tuple) and a[0] is not None}
+    days = list(dict.fromkeys(orders[n].today for n in asked)) or [dt.date.today()]
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    read = (_read_pg if postgresql else _read)(session, catalog, usccs, ids, days)
+    rows: list[dict[str, Any]] = []
+    drafts: list[audit.Draft] = []
+    for n, how in asked.items():
+        order = orders[n]
         try:
-            if not order.principal.department_code:
-                raise Forbidden("核查须以部门身份进行", code="check.department_required")
-            if not order.purpose.strip():
-                raise ValidationFailed("须说明核查事由", code="check.purpose_required")
-            require_scenario(measure_list, order.scenario)
-            valid.append(n)
+            require_scenario(read.measure_list, order.scenario)
+            if isinstance(how, XinyongError):
+                raise how
         except XinyongError as exc:
             outcomes[n] = exc
-    found: dict[int, tuple[Any, dict[str, Any]]] = {}
-    for n, subject in zip(valid, _resolve(session, [orders[n] for n in valid], id_hash), strict=True):
-        if isinstance(subject, XinyongError):
-            outcomes[n] = subject
-        else:
-            found[n] = subject
-    items = _trigger_items(measure_list)
-    by_day: dict[dt.date, list[int]] = {}
-    for n in found:
-        by_day.setdefault(orders[n].today, []).append(n)
-    fired: dict[int, list[Any]] = {}
-    for day, numbers in by_day.items():  # one day, except for a batch that straddles midnight
-        ids = {found[n][0].id for n in numbers if found[n][0] is not None}
-        of_subject = _triggers(session, ids, day, items)
-        fired |= {n: of_subject.get(found[n][0].id, []) for n in numbers if found[n][0] is not None}
-    rows: list[dict[str, Any]] = []
-    entries: list[audit.Draft] = []
-    for n, (subject, asked) in found.items():
-        order = orders[n]
-        hits = _hits(measure_list, fired.get(n, []), order.scenario, order.today)
-        values = _check_row(measure_list, signer, order, subject, asked, hits)
+            continue
+        subject, question = (read.by_uscc.get(how), {"uscc": how}) if isinstance(how, str) else how
+        fired = read.triggers[order.today].get(subject.id, []) if subject is not None else []
+        hits = _hits(read.measure_list, fired, order.scenario, order.today)
+        values = _check_row(read.measure_list, signer, order, subject, question, hits)
         rows.append(values)
         outcomes[n] = Check(**values)
-        entries.append(
+        drafts.append(
             audit.Draft(
                 order.principal,
                 "check.run",
@@ -401,11 +547,29 @@ def run_checks(
                 details={"scenario": order.scenario, "hits": len(hits)},
             )
         )
-    if rows:
+    if rows and postgresql:
+        _store_pg(session, rows, drafts, read.head or audit.locked_head(session))
+    elif rows:
         # A Core INSERT: a stored check is never changed, so it needs no unit of work (a check is a hot path).
         session.connection().execute(_INSERT_CHECK, rows)
-        audit.record_many(session, entries)
+        audit.record_many(session, drafts)
     return [o for o in outcomes if o is not None]
+
+
+_CHECK_COLUMNS = tuple(c.name for c in CHECKS.c)
+
+
+def _store_pg(
+    session: Session, rows: list[dict[str, Any]], drafts: list[audit.Draft], head: tuple[int, int, str]
+) -> None:
+    """PostgreSQL: the checks and their audit entries in one statement, on the chain head the batch holds."""
+    session.flush()  # what the caller's unit of work holds goes first, as before any audit entry
+    entries, move = audit.chained(drafts, *head)
+    stored = bulk.recordset_insert_sql(CHECKS, _CHECK_COLUMNS)
+    sql, params = audit.append_statement_pg(
+        entries, move, before=[("stored", stored, (bulk.recordset(rows),))]
+    )
+    session.connection().exec_driver_sql(sql, params)
 
 
 def run_checks_committed(
