@@ -45,6 +45,7 @@ import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -637,10 +638,14 @@ def _label(statement: str) -> str:
         match = re.search(r"UPDATE (\w+)", text)
         return f"UPDATE {match.group(1) if match else '?'}"
     if head == "WITH":
-        moved = re.search(r"\bUPDATE (\w+)", text)
-        into = re.search(r"INSERT INTO (\w+)", text)
+        moved = re.search(r"\bUPDATE (\w+) SET\b", text)
+        into = re.findall(r"INSERT INTO (\w+)", text)
         if moved and into:
-            return f"INSERT {into.group(1)} (WITH UPDATE {moved.group(1)})"
+            return f"INSERT {', '.join(into)} (WITH UPDATE {moved.group(1)})"
+        if not into and not moved:  # a read with WITH queries: the tables it reads, CTE names left out
+            ctes = set(re.findall(r"(?:WITH|,)\s*(\w+) AS \(", text))
+            tables = [t for t in dict.fromkeys(re.findall(r"\bFROM (\w+)", text)) if t not in ctes]
+            return f"SELECT {', '.join(tables)}" + (" FOR UPDATE" if "FOR UPDATE" in text else "")
     return head
 
 
@@ -1340,6 +1345,35 @@ def measure_server(
             noop_run = loaded["result"] | {"endpoint": "noop"}
             _log_run(noop_run)
             out["runs"].extend([check_run, noop_run])
+        # More check/no-op pairs at the top level, judged on their medians: where the shared listener places
+        # the 16 connections (all on one worker, or split) changes one run by ±20 %, for both endpoints alike.
+        for repeat in range(1, 1 if setup.short else args.repeats):
+            concurrency = max(levels)
+            salt += 1
+            ids, reqs = checks(args.requests, salt)
+            log(
+                f"  [{tag}] repeat {repeat + 1} of {args.repeats}: checks and no-ops at concurrency {concurrency}"
+            )
+            mark = _last_audit_id()
+            loaded = run_load(server, reqs, concurrency, keep_bodies=True, timeout_s=args.run_timeout)
+            check_run = loaded["result"] | {
+                "endpoint": "check",
+                "batches": _check_batches(mark),
+                "repeat": repeat,
+            }
+            check_run["verify"] = verify_checks(loaded["bodies"], ids, plan)
+            check_run["listed_share"] = sum(i in listed for i in ids) / len(ids)
+            _log_run(check_run)
+            loaded = run_load(
+                server,
+                [noop_req] * args.noop_requests,
+                concurrency,
+                keep_bodies=False,
+                timeout_s=args.run_timeout,
+            )
+            noop_run = loaded["result"] | {"endpoint": "noop", "repeat": repeat}
+            _log_run(noop_run)
+            out["runs"].extend([check_run, noop_run])
         if args.decompose and not setup.short:
             for endpoint, path in (("noop+deps", NOOP_DEPS_PATH), ("noop+deps+auth", NOOP_AUTH_PATH)):
                 for concurrency in (1, max(levels)):
@@ -1481,6 +1515,18 @@ def _find(runs: Sequence[dict[str, Any]], endpoint: str, concurrency: int) -> di
     return None
 
 
+def _endpoint_label(run: dict[str, Any]) -> str:
+    return f"{run['endpoint']} (repeat {run['repeat'] + 1})" if run.get("repeat") else run["endpoint"]
+
+
+def _all(runs: Sequence[dict[str, Any]], endpoint: str, concurrency: int) -> list[dict[str, Any]]:
+    return [r for r in runs if r["endpoint"] == endpoint and r["concurrency"] == concurrency]
+
+
+def _median_rps(runs: Sequence[dict[str, Any]]) -> float:
+    return statistics.median(r["throughput_rps"] for r in runs)
+
+
 def render(results: dict[str, Any]) -> str:
     m = results["machine"]
     plan = results["plan"]
@@ -1505,7 +1551,18 @@ def render(results: dict[str, Any]) -> str:
         if not (seq and loaded and noop_seq and noop_loaded):
             continue
         name = server["name"]
-        ratio = loaded["throughput_rps"] / noop_loaded["throughput_rps"]
+        checks_top, noops_top = _all(runs, "check", c_max), _all(runs, "noop", c_max)
+        check_rps, noop_rps = _median_rps(checks_top), _median_rps(noops_top)
+        ratio = check_rps / noop_rps
+        each = ""
+        if len(checks_top) > 1:
+            each = (
+                f", median of {len(checks_top)} runs (check "
+                + " / ".join(_fmt(r["throughput_rps"], 0) for r in checks_top)
+                + ", no-op "
+                + " / ".join(_fmt(r["throughput_rps"], 0) for r in noops_top)
+                + ")"
+            )
         p99_ok = seq["p99_ms"] <= TARGET_P99_MS
         thr_ok = ratio >= TARGET_THROUGHPUT_RATIO
         add(
@@ -1526,10 +1583,10 @@ def render(results: dict[str, Any]) -> str:
         if server["launcher"] == "uvicorn" and server["workers"] > 1:
             caveat = " (no-op slowed ~40 ms per request by the lost TCP_NODELAY: ratio not meaningful)"
         add(
-            f"| | **check throughput** at {c_max} connections{caveat} | "
-            f"**{_fmt(loaded['throughput_rps'], 0)} req/s** | "
-            f"≥ 0.5 × no-op ({_fmt(noop_loaded['throughput_rps'], 0)} req/s) = "
-            f"{_fmt(0.5 * noop_loaded['throughput_rps'], 0)} req/s | {ratio:.3f} of no-op | "
+            f"| | **check throughput** at {c_max} connections{caveat}{each} | "
+            f"**{_fmt(check_rps, 0)} req/s** | "
+            f"≥ 0.5 × no-op ({_fmt(noop_rps, 0)} req/s) = "
+            f"{_fmt(0.5 * noop_rps, 0)} req/s | {ratio:.3f} of no-op | "
             f"**{'met' if thr_ok else 'not met'}** |"
         )
     add("")
@@ -1618,7 +1675,10 @@ def render(results: dict[str, Any]) -> str:
         "connections, each sending its next request as soon as the previous answer is read (closed loop), "
         "a fixed number of requests per run, latency per request from write to the last byte of the answer. "
         f"Warm-up ({results['args']['warmup']} checks and no-ops) before the timed runs. Every check answer is "
-        "parsed afterwards: the subject must be found, and every subject on a punitive list must have a hit."
+        "parsed afterwards: the subject must be found, and every subject on a punitive list must have a hit. "
+        f"At {c_max} connections each full set-up runs {results['args'].get('repeats', 1)} check/no-op pairs "
+        "(each run opens its connections afresh, so each falls differently on the workers) and the throughput "
+        "target is judged on the median of each endpoint."
     )
     add("")
     for server in results["servers"]:
@@ -1633,7 +1693,7 @@ def render(results: dict[str, Any]) -> str:
         for run in server["runs"]:
             cpu = run["cpu"]
             add(
-                f"| {run['endpoint']} | {run['concurrency']} | {run['requests']:,} | {run['ok']:,} | "
+                f"| {_endpoint_label(run)} | {run['concurrency']} | {run['requests']:,} | {run['ok']:,} | "
                 f"{_fmt(run['p50_ms'], 2)} | {_fmt(run['p95_ms'], 2)} | {_fmt(run['p99_ms'], 2)} | "
                 f"{_fmt(run['max_ms'], 1)} | {_fmt(run['throughput_rps'], 0)} | "
                 f"{cpu['cores_server']:.2f} / {cpu['cores_postgres']:.2f} / {cpu['cores_client']:.2f} / "
@@ -1656,9 +1716,15 @@ def render(results: dict[str, Any]) -> str:
             add("")
         ratios = []
         for c in results["args"]["concurrency"]:
-            ch, no = _find(server["runs"], "check", c), _find(server["runs"], "noop", c)
+            ch, no = _all(server["runs"], "check", c), _all(server["runs"], "noop", c)
             if ch and no:
-                ratios.append(f"{c} connection(s) {ch['throughput_rps'] / no['throughput_rps']:.3f}")
+                pairs = [
+                    f"{a['throughput_rps'] / b['throughput_rps']:.3f}" for a, b in zip(ch, no, strict=False)
+                ]
+                ratios.append(
+                    f"{c} connection(s) {_median_rps(ch) / _median_rps(no):.3f}"
+                    + (f" (medians; pair by pair {', '.join(pairs)})" if len(ch) > 1 else "")
+                )
         add("Check throughput / no-op throughput: " + "; ".join(ratios) + ".")
         sizes = [
             f"{r['concurrency']} connection(s) {r['batches']['mean_size']:.2f} "
@@ -1829,6 +1895,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         type=lambda s: [parse_setup(x) for x in s.split(",")],
         default=[parse_setup(x) for x in ("nodelay:2", "reuseport:2", "uvicorn:1", "uvicorn:2:short")],
         help="server set-ups, LAUNCHER:WORKERS[:short]; the first is the headline",
+    )
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="check/no-op pairs at the top concurrency (medians judged)"
     )
     parser.add_argument("--warmup", type=int, default=300)
     parser.add_argument("--profile-checks", type=int, default=400)
