@@ -72,6 +72,7 @@ CHECK_PATH = "/api/v1/checks"
 NOOP_PATH = "/bench/noop"
 NOOP_DEPS_PATH = "/bench/noop-deps"
 NOOP_AUTH_PATH = "/bench/noop-auth"
+WORKER_PATH = "/bench/worker"  # which worker process answers on a connection (connection placement only)
 SCENARIO = "government_procurement"
 PURPOSE = "政府采购供应商资格审查"
 CHECKER = {"code": "SCCZ", "name": "四川省财政厅", "region_code": "510000"}
@@ -136,6 +137,11 @@ def bench_app() -> Any:
         return {}
 
     app.add_api_route(NOOP_PATH, noop, methods=["GET", "POST"], include_in_schema=False)
+
+    async def worker() -> dict[str, int]:
+        return {"pid": os.getpid()}
+
+    app.add_api_route(WORKER_PATH, worker, methods=["GET"], include_in_schema=False)
 
     # Supplementary steps between the no-op and the check (decomposition only, never the reference):
     # + the check router's rate-limit dependency and the platform/today dependencies (async, on the event loop),
@@ -1165,14 +1171,46 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes, bool
     return status, body, headers.get("connection", "").lower() == "close"
 
 
-async def _drive(port: int, requests: Sequence[bytes], concurrency: int, keep_bodies: bool) -> dict[str, Any]:
+async def _placed(
+    port: int, concurrency: int, workers: int
+) -> tuple[list[tuple[asyncio.StreamReader, asyncio.StreamWriter]], list[int]]:
+    """`concurrency` keep-alive connections spread evenly over the server's worker processes, as a load balancer
+    in front of them would spread them.
+
+    Whichever worker wakes first accepts a new connection on a shared listener (and the kernel hashes it to one
+    with SO_REUSEPORT), so 16 connections opened at once may land 16/0 or 11/5, and a run then measures that
+    placement more than the endpoint. Each connection asks `WORKER_PATH` which process serves it; one that
+    would give a worker more than its share is kept aside (so the next lands elsewhere) and closed at the end.
+    Gives up balancing after many tries. Returns the connections and how many each worker got."""
+    share = -(-concurrency // workers)
+    kept: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+    aside: list[asyncio.StreamWriter] = []
+    placement: Counter[int] = Counter()
+    while len(kept) < concurrency:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(f"GET {WORKER_PATH} HTTP/1.1\r\nHost: bench\r\n\r\n".encode())
+        _, body, _ = await asyncio.wait_for(_read_response(reader), timeout=60)
+        pid = int(json.loads(body)["pid"])
+        if placement[pid] < share or len(aside) > 50 * concurrency:
+            placement[pid] += 1
+            kept.append((reader, writer))
+        else:
+            aside.append(writer)
+    for writer in aside:
+        writer.close()
+    return kept, sorted(placement.values(), reverse=True)
+
+
+async def _drive(
+    port: int, requests: Sequence[bytes], concurrency: int, keep_bodies: bool, workers: int = 1
+) -> dict[str, Any]:
     n = len(requests)
     latencies = [math.nan] * n
     statuses = [0] * n
     bodies: list[bytes] = [b""] * n if keep_bodies else []
     errors: list[str] = []
     indexes = iter(range(n))
-    connections = [await asyncio.open_connection("127.0.0.1", port) for _ in range(concurrency)]
+    connections, placement = await _placed(port, concurrency, workers)
 
     async def loop(slot: int) -> None:
         reader, writer = connections[slot]
@@ -1198,7 +1236,14 @@ async def _drive(port: int, requests: Sequence[bytes], concurrency: int, keep_bo
     start = time.perf_counter()
     await asyncio.gather(*(loop(s) for s in range(concurrency)))
     wall = time.perf_counter() - start
-    return {"latencies": latencies, "statuses": statuses, "bodies": bodies, "errors": errors, "wall_s": wall}
+    return {
+        "latencies": latencies,
+        "statuses": statuses,
+        "bodies": bodies,
+        "errors": errors,
+        "wall_s": wall,
+        "placement": placement,
+    }
 
 
 def run_load(
@@ -1206,7 +1251,9 @@ def run_load(
 ) -> dict[str, Any]:
     with Sampler(server.process.pid) as sampler:
         raw = asyncio.run(
-            asyncio.wait_for(_drive(server.port, requests, concurrency, keep_bodies), timeout_s)
+            asyncio.wait_for(
+                _drive(server.port, requests, concurrency, keep_bodies, server.workers), timeout_s
+            )
         )
     ok = [lat for lat, st in zip(raw["latencies"], raw["statuses"], strict=True) if st == 200]
     result = {
@@ -1218,6 +1265,7 @@ def run_load(
         "error_examples": raw["errors"][:3],
         "wall_s": raw["wall_s"],
         "throughput_rps": len(ok) / raw["wall_s"],
+        "placement": raw["placement"],
         **_summary(ok),
         "cpu": sampler.result,
     }
@@ -1428,7 +1476,7 @@ def _check_batches(after_id: int) -> dict[str, float]:
 def _log_run(run: dict[str, Any]) -> None:
     cpu = run["cpu"]
     log(
-        f"    {run['endpoint']}: ok {run['ok']}/{run['requests']}, p50 {run['p50_ms']:.2f} ms, "
+        f"    {run['endpoint']}: ok {run['ok']}/{run['requests']}{_placement(run)}, p50 {run['p50_ms']:.2f} ms, "
         f"p99 {run['p99_ms']:.2f} ms, {run['throughput_rps']:.0f} req/s; cores server "
         f"{cpu['cores_server']:.2f} pg {cpu['cores_postgres']:.2f} client {cpu['cores_client']:.2f} others "
         f"{cpu['cores_others']:.2f} stolen {cpu.get('cores_stolen', 0.0):.2f}; pg active {cpu['pg_active_mean']:.1f} lock-waiting "
@@ -1513,6 +1561,12 @@ def _find(runs: Sequence[dict[str, Any]], endpoint: str, concurrency: int) -> di
         if run["endpoint"] == endpoint and run["concurrency"] == concurrency:
             return run
     return None
+
+
+def _placement(run: dict[str, Any]) -> str:
+    """How the run's connections fell on the workers, e.g. " (8+8)" (nothing for one worker)."""
+    placement = run.get("placement") or []
+    return f" ({'+'.join(str(n) for n in placement)})" if len(placement) > 1 else ""
 
 
 def _endpoint_label(run: dict[str, Any]) -> str:
@@ -1676,9 +1730,13 @@ def render(results: dict[str, Any]) -> str:
         "a fixed number of requests per run, latency per request from write to the last byte of the answer. "
         f"Warm-up ({results['args']['warmup']} checks and no-ops) before the timed runs. Every check answer is "
         "parsed afterwards: the subject must be found, and every subject on a punitive list must have a hit. "
+        "Before each run the client spreads its connections evenly over the worker processes, as a load "
+        "balancer in front of them would: each new connection asks which process serves it, and one that "
+        "would give a worker more than its share is set aside (with one shared listener, whichever worker "
+        "wakes first accepts, and 16 connections opened at once fell 16/0 or 11/5 by chance, moving a run by "
+        "up to half). The placement is shown beside the number of connections. "
         f"At {c_max} connections each full set-up runs {results['args'].get('repeats', 1)} check/no-op pairs "
-        "(each run opens its connections afresh, so each falls differently on the workers) and the throughput "
-        "target is judged on the median of each endpoint."
+        "and the throughput target is judged on the median of each endpoint."
     )
     add("")
     for server in results["servers"]:
@@ -1693,7 +1751,7 @@ def render(results: dict[str, Any]) -> str:
         for run in server["runs"]:
             cpu = run["cpu"]
             add(
-                f"| {_endpoint_label(run)} | {run['concurrency']} | {run['requests']:,} | {run['ok']:,} | "
+                f"| {_endpoint_label(run)} | {run['concurrency']}{_placement(run)} | {run['requests']:,} | {run['ok']:,} | "
                 f"{_fmt(run['p50_ms'], 2)} | {_fmt(run['p95_ms'], 2)} | {_fmt(run['p99_ms'], 2)} | "
                 f"{_fmt(run['max_ms'], 1)} | {_fmt(run['throughput_rps'], 0)} | "
                 f"{cpu['cores_server']:.2f} / {cpu['cores_postgres']:.2f} / {cpu['cores_client']:.2f} / "
@@ -1845,7 +1903,7 @@ def render(results: dict[str, Any]) -> str:
     else:
         add(
             "Every look-up on a large table (subjects, list_entries, records) is an index scan, with the "
-            "parameters and in the generic plan; the only sequential scans are on one-row tables ("
+            "parameters and in the generic plan; the only sequential scans are on tables of a few rows ("
             + ", ".join(f"`{t}` {n:,} row(s)" for t, n in scanned.items())
             + "), where that is the cheapest plan. No index is missing for the check."
         )

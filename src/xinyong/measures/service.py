@@ -500,10 +500,10 @@ def run_checks(
 
     Set-based. On PostgreSQL the batch is two statements: one reads the published version, every subject asked
     by USCC, the triggers of every subject found and locks an audit chain head (`_read_pg`); one stores the
-    checks with their audit entries (`_store_pg`). Elsewhere the portable statements do the same in five
-    (`_read`, `_store`). A subject asked by resident ID or by name is looked up on its own first. A failed
-    order (no department, no purpose, unknown scenario, bad or ambiguous subject) writes nothing and comes
-    back as its error, in its place.
+    checks with their audit entries (`_store_pg`). Elsewhere the portable statements do the same in seven
+    (`_read`, the checks' INSERT, `audit.record_many`). A subject asked by resident ID or by name is looked up
+    on its own first. A failed order (no department, no purpose, unknown scenario, bad or ambiguous subject)
+    writes nothing and comes back as its error, in its place.
     """
     outcomes: list[Check | XinyongError | None] = [None] * len(orders)
     asked: dict[int, str | tuple[Any, dict[str, Any]] | XinyongError] = {}
@@ -514,9 +514,11 @@ def run_checks(
             outcomes[n] = ValidationFailed("须说明核查事由", code="check.purpose_required")
         else:
             asked[n] = _asked(session, order, id_hash)
+    if not asked:  # nothing to look up or store
+        return [o for o in outcomes if o is not None]
     usccs = {a for a in asked.values() if isinstance(a, str)}
     ids = {a[0].id for a in asked.values() if isinstance(a, tuple) and a[0] is not None}
-    days = list(dict.fromkeys(orders[n].today for n in asked)) or [dt.date.today()]
+    days = list(dict.fromkeys(orders[n].today for n in asked))
     postgresql = session.get_bind().dialect.name == "postgresql"
     read = (_read_pg if postgresql else _read)(session, catalog, usccs, ids, days)
     rows: list[dict[str, Any]] = []
