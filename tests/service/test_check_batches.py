@@ -49,6 +49,14 @@ def check_body(code: str, purpose: str = "某工程招标评审") -> dict[str, o
     return {"subject": {"uscc": code}, "scenario": "public_bidding", "purpose": purpose}
 
 
+def licensed_subject(client: TestClient, session: Session) -> str:
+    """A subject with one licence (nothing that triggers a shipped measure), and the checking department."""
+    code = uscc()
+    load(client, session, "XK", [licence(XK_XDR_SHXYM=code)])
+    department(session, "SCCZ", "四川省财政厅")
+    return code
+
+
 def run(platform: Platform, session: Session, orders: list[service.CheckOrder]) -> list[object]:
     return list(
         service.run_checks(
@@ -194,9 +202,7 @@ class TestRunChecks:
     def test_a_batch_appends_to_the_audit_chain_its_transaction_holds(
         self, client: TestClient, platform: Platform, session: Session
     ) -> None:
-        code = uscc()
-        load(client, session, "XK", [licence(XK_XDR_SHXYM=code)])
-        department(session, "SCCZ", "四川省财政厅")
+        code = licensed_subject(client, session)
         session.commit()  # a fresh transaction: no chain held yet
         (first,) = run(platform, session, [order(service.SubjectRef(uscc=code))])
         audit.record(session, CHECKER, "test.after", target="after")
@@ -212,9 +218,7 @@ class TestRunChecks:
     def test_a_list_published_since_the_last_check_applies_to_the_next(
         self, client: TestClient, platform: Platform, session: Session
     ) -> None:
-        code = uscc()
-        load(client, session, "XK", [licence(XK_XDR_SHXYM=code)])
-        department(session, "SCCZ", "四川省财政厅")
+        code = licensed_subject(client, session)
         (before,) = run(platform, session, [order(service.SubjectRef(uscc=code))])
         assert isinstance(before, Check) and before.result["hits"] == []
         # A new version whose measure is triggered by a licence, an item no measure named before.
