@@ -601,6 +601,8 @@ def _check_row(
 ) -> dict[str, Any]:
     """The stored check: the signed answer and the columns it is found and counted by."""
     now = order.at or dt.datetime.now(dt.UTC)
+    if now.tzinfo is None:  # as the column type refuses it (`db.base.UTCDateTime`), on every path
+        raise ValueError("naive datetime")
     check_id = uuid.uuid4().hex
     purpose = order.purpose.strip()[:200]
     payload: dict[str, Any] = {
