@@ -36,8 +36,7 @@ _ENTRIES = cast(Table, AuditEntry.__table__)
 # Built once: an append is on the path of every audited request (building a statement costs more than
 # running it there).
 _HEAD_COLUMNS = select(_HEADS.c.id, _HEADS.c.last_id, _HEADS.c.last_hash)
-_ANY_FREE_HEAD = _HEAD_COLUMNS.order_by(func.random()).limit(1).with_for_update(skip_locked=True)
-FREE_HEAD = _ANY_FREE_HEAD
+FREE_HEAD = _HEAD_COLUMNS.order_by(func.random()).limit(1).with_for_update(skip_locked=True)
 """Any chain head no other transaction holds, locked (`id`, `last_id`, `last_hash`): for a caller that takes it
 in its first statement (as a CTE) and then calls `hold`."""
 _HEAD = _HEAD_COLUMNS.where(_HEADS.c.id == bindparam("chain")).with_for_update()
@@ -66,7 +65,7 @@ def locked_head(session: Session) -> tuple[int, int, str]:
     if held is not None:
         head = connection.execute(_HEAD, {"chain": held}).one()
         return head.id, head.last_id, head.last_hash
-    found = connection.execute(_ANY_FREE_HEAD).first()
+    found = connection.execute(FREE_HEAD).first()
     if found is None:  # every chain busy (or none yet): wait for one
         chain = secrets.randbelow(rules.CHAINS) + 1
         found = connection.execute(_HEAD, {"chain": chain}).first()
