@@ -4,6 +4,7 @@ coalesced into shared transactions (`Platform.checks`), with every check signed,
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 from collections.abc import Awaitable
 from pathlib import Path
@@ -98,14 +99,14 @@ class TestRunChecks:
         ]
         outcomes = run(platform, session, orders)
         assert len(outcomes) == len(orders)
-        errors = {n: o for n, o in enumerate(outcomes) if not isinstance(o, Check)}
+        errors = {n: o for n, o in enumerate(outcomes) if not isinstance(o, service.StoredCheck)}
         assert sorted(errors) == [1, 3, 4, 8, 9]
         assert isinstance(errors[1], ValidationFailed) and errors[1].code.startswith("uscc.")
         assert isinstance(errors[3], ValidationFailed) and errors[3].code == "check.unknown_scenario"
         assert isinstance(errors[4], Conflict) and errors[4].code == "check.ambiguous_subject"
         assert isinstance(errors[8], Forbidden) and errors[8].code == "check.department_required"
         assert isinstance(errors[9], ValidationFailed) and errors[9].code == "check.purpose_required"
-        checks = {n: o for n, o in enumerate(outcomes) if isinstance(o, Check)}
+        checks = {n: o for n, o in enumerate(outcomes) if isinstance(o, service.StoredCheck)}
         assert checks[0].result["subject"]["uscc"] == clean and checks[0].result["hits"] == []
         assert {
             h["trigger"]["id"] for h in checks[2].result["hits"] if h["trigger"]["type"] == "list_entry"
@@ -146,7 +147,7 @@ class TestRunChecks:
         kwargs = {"catalog": platform.catalog, "signer": platform.signer, "id_hash": platform.cipher.hash}
         single = service.run_check(session, order=order(service.SubjectRef(uscc=code)), **kwargs)  # type: ignore[arg-type]
         (many,) = run(platform, session, [order(service.SubjectRef(uscc=code))])
-        assert isinstance(many, Check)
+        assert isinstance(many, service.StoredCheck)
         assert single.result["hits"] == many.result["hits"] and single.result["hits"]
         with pytest.raises(ValidationFailed):
             service.run_check(session, order=order(service.SubjectRef(uscc="BAD")), **kwargs)  # type: ignore[arg-type]
@@ -167,7 +168,7 @@ class TestRunChecks:
             session,
             [order(service.SubjectRef(uscc=code)), order(service.SubjectRef(uscc=code), today=far)],
         )
-        assert isinstance(near, Check) and isinstance(late, Check)
+        assert isinstance(near, service.StoredCheck) and isinstance(late, service.StoredCheck)
         assert near.result["hits"] and late.result["hits"] == []
 
     @pytest.mark.parametrize("size", [1, 3, 5, 17, 70])
@@ -184,8 +185,8 @@ class TestRunChecks:
         stranger = uscc()
         asked = [*known, known[0], stranger][:size]
         outcomes = run(platform, session, [order(service.SubjectRef(uscc=c)) for c in asked])
-        assert all(isinstance(o, Check) for o in outcomes)
-        checks = [o for o in outcomes if isinstance(o, Check)]
+        assert all(isinstance(o, service.StoredCheck) for o in outcomes)
+        checks = [o for o in outcomes if isinstance(o, service.StoredCheck)]
         assert [c.result["asked"]["uscc"] for c in checks] == asked
         for code, check in zip(asked, checks, strict=True):
             subject = check.result["subject"]
@@ -207,7 +208,7 @@ class TestRunChecks:
         (first,) = run(platform, session, [order(service.SubjectRef(uscc=code))])
         audit.record(session, CHECKER, "test.after", target="after")
         (second,) = run(platform, session, [order(service.SubjectRef(uscc=code))])
-        assert isinstance(first, Check) and isinstance(second, Check)
+        assert isinstance(first, service.StoredCheck) and isinstance(second, service.StoredCheck)
         targets = [first.id, "after", second.id]
         entries = session.scalars(select(AuditEntry).where(AuditEntry.target.in_(targets))).all()
         by_target = {e.target: e for e in entries}
@@ -220,7 +221,7 @@ class TestRunChecks:
     ) -> None:
         code = licensed_subject(client, session)
         (before,) = run(platform, session, [order(service.SubjectRef(uscc=code))])
-        assert isinstance(before, Check) and before.result["hits"] == []
+        assert isinstance(before, service.StoredCheck) and before.result["hits"] == []
         # A new version whose measure is triggered by a licence, an item no measure named before.
         office = Principal(kind="user", name="office", role="credit_office")
         draft = service.start_draft(session, platform.catalog, office, "2099.1")
@@ -235,7 +236,7 @@ class TestRunChecks:
         service.save_measure(session, platform.catalog, office, draft, measure)
         service.publish(session, office, draft)
         (after,) = run(platform, session, [order(service.SubjectRef(uscc=code))])
-        assert isinstance(after, Check) and after.result["measure_list_version"] == "2099.1"
+        assert isinstance(after, service.StoredCheck) and after.result["measure_list_version"] == "2099.1"
         assert [(h["measure"], h["trigger"]["type"], h["trigger"]["item"]) for h in after.result["hits"]] == [
             ("I-XK-TEST", "record", "XK")
         ]
@@ -395,3 +396,9 @@ def test_the_token_behind_a_check_is_its_principal(file_platform: Platform) -> N
     with file_platform.sessions() as session:
         rows = session.execute(select(Check.department_code, Check.purpose)).all()
         assert sorted(rows) == sorted([("SCCZ", "SCCZ审查"), ("SCJT", "SCJT审查")] * 7)
+
+
+def test_a_stored_check_carries_every_column_of_its_row() -> None:
+    """`run_checks` answers with `StoredCheck` values, not mapped rows: the two must not drift apart."""
+    fields = [f.name for f in dataclasses.fields(service.StoredCheck)]
+    assert fields == [c.name for c in Check.__table__.columns]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import orjson
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
@@ -15,6 +16,9 @@ from xinyong.db.base import json_dumps
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine; SQLite gets WAL, foreign keys and real transactions (BEGIN on first statement)."""
     kwargs.setdefault("json_serializer", json_dumps)
+    # JSON read back (check results, audit details, record fields) is parsed by orjson too: several times
+    # faster than the standard library, same values for what `json_dumps` writes.
+    kwargs.setdefault("json_deserializer", orjson.loads)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
 

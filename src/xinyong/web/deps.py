@@ -24,8 +24,7 @@ from xinyong.kit.crypto import PersonalIdCipher, Signer
 from xinyong.kit.errors import XinyongError
 from xinyong.kit.workdays import WorkdayCalendar, default_calendar
 from xinyong.measures import service as measures_service
-from xinyong.measures.models import Check
-from xinyong.measures.service import CheckOrder
+from xinyong.measures.service import CheckOrder, StoredCheck
 from xinyong.records.service import IngestContext
 from xinyong.repair import service as repair_service
 from xinyong.repair.rules import Policy as RepairPolicy
@@ -57,11 +56,11 @@ class Platform:
         )
 
     @functools.cached_property
-    def checks(self) -> Coalescer[CheckOrder, Check]:
+    def checks(self) -> Coalescer[CheckOrder, StoredCheck]:
         """The API's real-time checks, run in batches of concurrent requests (one transaction per batch); a
         check's own error (`XinyongError`) is raised to its request alone."""
 
-        def run(orders: list[CheckOrder]) -> list[Check | XinyongError]:
+        def run(orders: list[CheckOrder]) -> list[StoredCheck | XinyongError]:
             return measures_service.run_checks_committed(
                 self.sessions,
                 catalog=self.catalog,
