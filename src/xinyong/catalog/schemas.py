@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -142,6 +143,11 @@ class Catalog(BaseModel):
     effective_from: dt.date
     source: str
     items: tuple[CatalogItem, ...]
+
+    @functools.cached_property
+    def item_codes(self) -> frozenset[str]:
+        """The codes of the items (computed once: every real-time check batch asks)."""
+        return frozenset(i.code for i in self.items)
 
     def item(self, code: str) -> CatalogItem | None:
         return next((i for i in self.items if i.code == code), None)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 from collections.abc import Collection
 from typing import Annotated, Literal
 
@@ -188,6 +189,11 @@ class MeasureList(BaseModel):
     scenarios: dict[ScenarioCode, Annotated[str, StringConstraints(min_length=2)]] = Field(min_length=1)
     actions: dict[Action, Annotated[str, StringConstraints(min_length=2)]] = Field(min_length=1)
     measures: tuple[Measure, ...] = Field(min_length=1)
+
+    @functools.cached_property
+    def trigger_items(self) -> frozenset[str]:
+        """The record items any measure names as a trigger (computed once: every check batch asks)."""
+        return frozenset(t.item for m in self.measures for t in m.triggers if t.item)
 
     @model_validator(mode="after")
     def _check(self) -> MeasureList:

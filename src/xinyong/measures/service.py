@@ -82,13 +82,13 @@ def published(session: Session, catalog: Catalog) -> MeasureList:
 
 def _published(session: Session, catalog: Catalog, head: tuple[int, str] | None) -> MeasureList:
     """`published`, given the published version's (id, version) as read by the caller."""
-    item_codes = frozenset(i.code for i in catalog.items)
+    item_codes = catalog.item_codes
     if head is not None and (*head, item_codes) in _PARSED:
         _LATEST[item_codes] = head
         return _PARSED[(*head, item_codes)]
     row = session.get(MeasureListVersion, head[0]) if head is not None else None
     if row is None:
-        shipped = loader.load_shipped({i.code for i in catalog.items})
+        shipped = loader.load_shipped(catalog.item_codes)
         row = MeasureListVersion(
             version=shipped.version,
             status="published",
@@ -253,14 +253,10 @@ def _measure_applies(measure: Measure, scenario: str, today: dt.date) -> bool:
     )
 
 
-def _trigger_items(measure_list: MeasureList) -> frozenset[str]:
-    return frozenset(t.item for m in measure_list.measures for t in m.triggers if t.item)
-
-
 def hits_for(
     session: Session, measure_list: MeasureList, subject_id: int, scenario: str, today: dt.date
 ) -> list[dict[str, Any]]:
-    found = _triggers(session, (subject_id,), today, _trigger_items(measure_list)).get(subject_id, [])
+    found = _triggers(session, (subject_id,), today, measure_list.trigger_items).get(subject_id, [])
     return _hits(measure_list, found, scenario, today)
 
 
@@ -418,7 +414,7 @@ def _read(session: Session, catalog: Catalog, usccs: set[str], ids: set[int], da
     connection = session.connection()
     by_uscc = {row.uscc: row for row in _SUBJECTS_BY_USCC.rows(connection, usccs)} if usccs else {}
     ids = ids | {row.id for row in by_uscc.values()}
-    items = _trigger_items(measure_list)
+    items = measure_list.trigger_items
     triggers = {day: _triggers(session, ids, day, items) if ids else {} for day in days}
     return _Read(measure_list, by_uscc, triggers)
 
@@ -482,10 +478,10 @@ def _read_pg(
     The triggers are read for the record items of the version this process saw last; if another version
     has been published since and names other items, they are read again for it. A batch straddling midnight
     reads the other day's triggers apart."""
-    item_codes = frozenset(i.code for i in catalog.items)
+    item_codes = catalog.item_codes
     seen = _LATEST.get(item_codes)
     guess = _PARSED[(*seen, item_codes)] if seen is not None else published(session, catalog)
-    items = _trigger_items(guess)
+    items = guess.trigger_items
     lock = audit.held_chain(session) is None
     params: dict[str, Any] = {"today": days[0], "items": sorted(items)}
     slots = next((n for n in _SLOTS if n >= len(usccs)), 0) if usccs and not ids else 0
@@ -505,10 +501,10 @@ def _read_pg(
         triggers.setdefault(trigger.subject_id, []).append(trigger)
     found_ids = {s.id for s in subjects_found}
     read = _Read(measure_list, by_uscc, {days[0]: triggers})
-    if _trigger_items(measure_list) != items:  # published since, naming other record items
-        read.triggers[days[0]] = _triggers(session, found_ids, days[0], _trigger_items(measure_list))
+    if measure_list.trigger_items != items:  # published since, naming other record items
+        read.triggers[days[0]] = _triggers(session, found_ids, days[0], measure_list.trigger_items)
     for day in days[1:]:
-        read.triggers[day] = _triggers(session, found_ids, day, _trigger_items(measure_list))
+        read.triggers[day] = _triggers(session, found_ids, day, measure_list.trigger_items)
     if lock and row.chain is not None:
         read.head = (row.chain[0], row.chain[1], row.chain[2])
         audit.hold(session, read.head[0])
@@ -863,7 +859,7 @@ def save_measure(
     measures = [m for m in draft.document["measures"] if m["code"] != measure.get("code")]
     document = draft.document | {"measures": [*measures, measure]}
     try:
-        validated = loader.validate_document(document, {i.code for i in catalog.items})
+        validated = loader.validate_document(document, catalog.item_codes)
     except loader.MeasureListError as exc:
         raise ValidationFailed(str(exc), code="measures.invalid") from None
     draft.document = validated.model_dump(mode="json")
@@ -877,7 +873,7 @@ def dry_run(
 ) -> dict[str, Any]:
     """What publishing the draft would change: recent checks whose hits differ, and subjects affected."""
     current = published(session, catalog)
-    proposed = loader.validate_document(draft.document, {i.code for i in catalog.items})
+    proposed = loader.validate_document(draft.document, catalog.item_codes)
     since = dt.datetime.combine(today - dt.timedelta(days=days), dt.time(), tzinfo=dt.UTC)
     checks = session.scalars(
         select(Check).where(Check.checked_at >= since, Check.subject_id.is_not(None))
