@@ -91,3 +91,17 @@ def client(platform: Platform) -> Iterator[TestClient]:
     app.dependency_overrides[get_today] = lambda: TODAY
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def file_platform(tmp_path: Path) -> Platform:
+    """A platform on its own SQLite file: real commits, sessions in several threads at once."""
+    settings = Settings(
+        data_dir=tmp_path,
+        database_url=f"sqlite:///{tmp_path / 'xinyong.db'}",  # type: ignore[arg-type]
+        secret_key="test-secret-key",  # type: ignore[arg-type]
+        rate_limit_api="100000/minute",
+    )
+    platform = build_platform(settings)
+    migrate.upgrade(platform.sessions.kw["bind"])
+    return platform

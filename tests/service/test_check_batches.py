@@ -7,7 +7,6 @@ import asyncio
 import dataclasses
 import datetime as dt
 from collections.abc import Awaitable
-from pathlib import Path
 
 import httpx
 import pytest
@@ -21,11 +20,9 @@ from tests.service.test_checks import listed, load
 from xinyong.accounts import auth
 from xinyong.accounts.models import ApiToken
 from xinyong.accounts.policy import Principal
-from xinyong.app import build_platform, create_app
+from xinyong.app import create_app
 from xinyong.audit import service as audit
 from xinyong.audit.models import AuditEntry
-from xinyong.config import Settings
-from xinyong.db import migrate
 from xinyong.kit.crypto import verify_signature
 from xinyong.kit.errors import Conflict, Forbidden, ValidationFailed
 from xinyong.measures import service
@@ -240,20 +237,6 @@ class TestRunChecks:
         assert [(h["measure"], h["trigger"]["type"], h["trigger"]["item"]) for h in after.result["hits"]] == [
             ("I-XK-TEST", "record", "XK")
         ]
-
-
-@pytest.fixture
-def file_platform(tmp_path: Path) -> Platform:
-    """A platform on its own SQLite file: real commits, sessions in several threads at once."""
-    settings = Settings(
-        data_dir=tmp_path,
-        database_url=f"sqlite:///{tmp_path / 'xinyong.db'}",  # type: ignore[arg-type]
-        secret_key="test-secret-key",  # type: ignore[arg-type]
-        rate_limit_api="100000/minute",
-    )
-    platform = build_platform(settings)
-    migrate.upgrade(platform.sessions.kw["bind"])
-    return platform
 
 
 def test_concurrent_api_checks_share_transactions_and_each_is_stored_and_audited(

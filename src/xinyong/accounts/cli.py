@@ -42,7 +42,7 @@ def add(
 @departments_app.command("list")
 def list_(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """List provider departments."""
-    with transaction(open_platform().sessions) as session:
+    with transaction(open_platform().sessions, write=False) as session:
         rows = [
             {
                 "code": d.code,
@@ -131,7 +131,7 @@ def add_user(
 @users_app.command("list")
 def list_users(as_json: bool = typer.Option(False, "--json")) -> None:
     """List user accounts."""
-    with transaction(open_platform().sessions) as session:
+    with transaction(open_platform().sessions, write=False) as session:
         rows = [
             {
                 "username": u.username,
@@ -190,7 +190,7 @@ def create_token(
 @tokens_app.command("list")
 def list_tokens(as_json: bool = typer.Option(False, "--json")) -> None:
     """List API tokens (prefixes only, never the secrets)."""
-    with transaction(open_platform().sessions) as session:
+    with transaction(open_platform().sessions, write=False) as session:
         rows: list[dict[str, Any]] = [
             {
                 "id": t.id,

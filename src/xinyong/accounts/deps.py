@@ -20,7 +20,7 @@ from xinyong.accounts.policy import ANONYMOUS, Principal, allows
 from xinyong.kit.errors import Forbidden, Unauthorized
 from xinyong.web.deps import PlatformDep
 
-SESSION_COOKIE = "xy_session"
+SESSION_COOKIE = auth.SESSION_COOKIE
 CSRF_COOKIE = "xy_csrf"
 CSRF_FIELD = "csrf_token"
 

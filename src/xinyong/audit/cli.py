@@ -14,7 +14,7 @@ audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
 @audit_app.command("verify")
 def verify() -> None:
     """Verify every entry's hash and link; exit 1 naming the first broken entry."""
-    with transaction(open_platform().sessions) as session:
+    with transaction(open_platform().sessions, write=False) as session:
         broken = service.verify(session)
         total = session.query(service.AuditEntry).count()
     if broken is not None:

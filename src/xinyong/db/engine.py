@@ -67,6 +67,21 @@ def begin_as_writer(session: Session) -> None:
         session.connection(execution_options={_WRITER: True})
 
 
+def writer_session(sessions: sessionmaker[Session]) -> Session:
+    """A session all of whose transactions begin as writers (`begin_as_writer`), made without I/O — so on an
+    event loop — for a unit of work that may read and then write: a request that changes data.
+
+    SQLite: its connections carry the writer option, so each transaction begins with `BEGIN IMMEDIATE` and
+    waits its turn for the one write lock (up to the busy timeout) instead of failing at its first write
+    because another writer committed since its first read (SQLITE_BUSY_SNAPSHOT, which does not wait).
+    Otherwise (PostgreSQL; a test's sessions sharing one connection) a plain session.
+    """
+    bind = sessions.kw.get("bind")
+    if isinstance(bind, Engine) and bind.dialect.name == "sqlite":
+        return sessions(bind=bind.execution_options(**{_WRITER: True}))
+    return sessions()
+
+
 PING_AFTER_IDLE_S = 10.0
 
 

@@ -91,7 +91,7 @@ def ingest_command(
 @review_app.command("list")
 def review_list(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """List open rows whose subject could not be resolved safely."""
-    with transaction(open_platform().sessions) as session:
+    with transaction(open_platform().sessions, write=False) as session:
         rows = [
             {
                 "id": r.id,

@@ -13,10 +13,11 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
-from xinyong.accounts.auth import TokenCache
+from xinyong.accounts.auth import SESSION_COOKIE, TokenCache
 from xinyong.catalog import service as catalog_service
 from xinyong.catalog.schemas import Catalog
 from xinyong.config import Settings
+from xinyong.db.engine import writer_session
 from xinyong.disclosure import service as disclosure_service
 from xinyong.disclosure.rules import RuleSet
 from xinyong.kit.coalesce import Coalescer
@@ -30,6 +31,7 @@ from xinyong.repair import service as repair_service
 from xinyong.repair.rules import Policy as RepairPolicy
 
 CHINA = ZoneInfo("Asia/Shanghai")
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 @dataclass
@@ -96,10 +98,15 @@ async def get_platform(request: Request) -> Platform:
 async def get_session(request: Request) -> AsyncIterator[Session]:
     """One transaction per request: committed when the handler returns, rolled back if it raises.
 
+    A request that may write gets a writer's session (`db.engine.writer_session`: on SQLite it waits for the
+    write lock rather than failing when another request wrote since it began reading): any method but GET,
+    HEAD and OPTIONS, and any request with credentials, since an authenticated read of non-public data is
+    audited — a write after its reads. Anonymous reads (the portal) write nothing and stay concurrent.
     Making a session does no I/O, so it is made on the event loop; the end of the transaction (which talks
     to the database) takes one thread-pool hop, and none when the request never used the database.
     """
-    session = request.app.state.platform.sessions()
+    sessions = request.app.state.platform.sessions
+    session = writer_session(sessions) if _may_write(request) else sessions()
     try:
         yield session
     except BaseException:
@@ -109,6 +116,14 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
         await run_in_threadpool(_end, session, commit=True)
     else:
         session.close()
+
+
+def _may_write(request: Request) -> bool:
+    return (
+        request.method not in SAFE_METHODS
+        or "authorization" in request.headers
+        or SESSION_COOKIE in request.cookies
+    )
 
 
 def _end(session: Session, *, commit: bool) -> None:
