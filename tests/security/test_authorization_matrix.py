@@ -27,7 +27,8 @@ from sqlalchemy.orm import Session
 from tests.conftest import TODAY
 from tests.helpers import csrf, department, penalty, uscc
 from xinyong.accounts import auth
-from xinyong.accounts.deps import SESSION_COOKIE, Requirement
+from xinyong.accounts.auth import SESSION_COOKIE
+from xinyong.accounts.deps import Requirement
 from xinyong.accounts.policy import PERMISSIONS, Principal, allows
 from xinyong.app import create_app
 from xinyong.config import Settings

@@ -24,7 +24,7 @@ SESSION_DAYS = 1
 TOKEN_BYTES = 32
 THROTTLE_WINDOW = dt.timedelta(minutes=15)
 FREE_FAILURES = 5
-SESSION_COOKIE = "xy_session"  # a person's web session (the token's secret; `accounts.deps`)
+SESSION_COOKIE = "xy_session"  # the cookie that carries a person's web session
 LAST_USED_GRANULARITY = dt.timedelta(minutes=5)
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 

@@ -20,7 +20,6 @@ from xinyong.accounts.policy import ANONYMOUS, Principal, allows
 from xinyong.kit.errors import Forbidden, Unauthorized
 from xinyong.web.deps import PlatformDep
 
-SESSION_COOKIE = auth.SESSION_COOKIE
 CSRF_COOKIE = "xy_csrf"
 CSRF_FIELD = "csrf_token"
 
@@ -48,7 +47,7 @@ async def get_principal(request: Request) -> Principal:
         )
         if principal is None:
             raise Unauthorized("令牌无效、已过期或已吊销", code="auth.invalid_token")
-    elif cookie := request.cookies.get(SESSION_COOKIE):
+    elif cookie := request.cookies.get(auth.SESSION_COOKIE):
         principal = await run_in_threadpool(_session_principal, platform.sessions, cookie)
     request.state.principal = principal or ANONYMOUS
     return request.state.principal  # type: ignore[no-any-return]

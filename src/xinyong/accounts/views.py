@@ -9,7 +9,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from xinyong.accounts import auth
 from xinyong.accounts import service as accounts
-from xinyong.accounts.deps import SESSION_COOKIE, CsrfDep, require
+from xinyong.accounts.auth import SESSION_COOKIE
+from xinyong.accounts.deps import CsrfDep, require
 from xinyong.accounts.policy import ROLE_LABELS, ROLES, Principal
 from xinyong.audit import service as audit
 from xinyong.kit.errors import Forbidden, XinyongError
