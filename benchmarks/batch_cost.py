@@ -5,8 +5,8 @@ cent of a check cannot be judged by timing it. The instructions the same work ex
 about ±0.3 %: this counts them for batches of a given size, on the database of `benchmarks.checks`, with
 callgrind's instrumentation switched on only around the measured batches (start-up, imports and warm-up are
 not counted). It counts this process only — Python, SQLAlchemy, psycopg, the signature — not PostgreSQL.
-Under valgrind OpenSSL takes its generic code path, so the Ed25519 signature weighs several times more here
-than on the CPU: compare counts with each other, not with timings.
+Under valgrind OpenSSL takes its generic code path, so the Ed25519 signature and the audit chain's SHA-256
+weigh several times more here than on the CPU: compare counts with each other, not with timings.
 
     .venv/bin/python -m benchmarks.batch_cost [--sizes 1,4,16] [--batches 100] [--load]
 

@@ -264,6 +264,8 @@ def _hits(
     measure_list: MeasureList, found: Sequence[Any], scenario: str, today: dt.date
 ) -> list[dict[str, Any]]:
     """The measures of the list that apply in the scenario today, each with the trigger that fires it."""
+    if not found:  # every hit is fired by a trigger: most subjects have none
+        return []
     entries = [t for t in found if t.source == "list_entry"]
     records = [t for t in found if t.source == "record"]
     hits: list[dict[str, Any]] = []
