@@ -20,12 +20,10 @@ from tests.helpers import bearer, licence, penalty
 from xinyong.app import create_app
 from xinyong.audit import service as audit
 from xinyong.audit.models import AuditEntry
-from xinyong.db.engine import make_engine, writer_session
+from xinyong.db.engine import WRITER_OPTION, make_engine, writer_session
 from xinyong.db.session import transaction
 from xinyong.records.models import Batch, Record
 from xinyong.web.deps import Platform, get_today
-
-WRITER_OPTION = "xinyong_writer"
 
 
 def test_concurrent_submissions_and_audited_reads_all_succeed(file_platform: Platform) -> None:

@@ -35,7 +35,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(_WRITER) else "BEGIN")
+            conn.exec_driver_sql(
+                "BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITER_OPTION) else "BEGIN"
+            )
 
         return engine
     # Enough pooled connections for the server's thread pool, so requests do not open and close overflow ones.
@@ -52,7 +54,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return engine
 
 
-_WRITER = "xinyong_writer"
+WRITER_OPTION = "xinyong_writer"  # execution option: the transaction begins as a writer (SQLite)
 
 
 def begin_as_writer(session: Session) -> None:
@@ -64,7 +66,7 @@ def begin_as_writer(session: Session) -> None:
     nothing to do. Call it before the session's first statement.
     """
     if session.get_bind().dialect.name == "sqlite":
-        session.connection(execution_options={_WRITER: True})
+        session.connection(execution_options={WRITER_OPTION: True})
 
 
 def writer_session(sessions: sessionmaker[Session]) -> Session:
@@ -78,7 +80,7 @@ def writer_session(sessions: sessionmaker[Session]) -> Session:
     """
     bind = sessions.kw.get("bind")
     if isinstance(bind, Engine) and bind.dialect.name == "sqlite":
-        return sessions(bind=bind.execution_options(**{_WRITER: True}))
+        return sessions(bind=bind.execution_options(**{WRITER_OPTION: True}))
     return sessions()
 
 
