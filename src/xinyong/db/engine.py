@@ -57,26 +57,16 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 WRITER_OPTION = "xinyong_writer"  # execution option: the transaction begins as a writer (SQLite)
 
 
-def begin_as_writer(session: Session) -> None:
-    """Begin the session's transaction as a writer, for a transaction that reads and then writes what it read.
-
-    SQLite: `BEGIN IMMEDIATE` takes the one write lock first (waiting for it, up to the busy timeout), so
-    no other writer can commit between this transaction's reads and its writes; with a plain BEGIN such a
-    transaction fails at its first write instead (SQLITE_BUSY_SNAPSHOT, which does not wait). PostgreSQL:
-    nothing to do. Call it before the session's first statement.
-    """
-    if session.get_bind().dialect.name == "sqlite":
-        session.connection(execution_options={WRITER_OPTION: True})
-
-
 def writer_session(sessions: sessionmaker[Session]) -> Session:
-    """A session all of whose transactions begin as writers (`begin_as_writer`), made without I/O — so on an
-    event loop — for a unit of work that may read and then write: a request that changes data.
+    """A session all of whose transactions begin as writers, for a unit of work that may read and then write
+    (a request that may change data, a command that writes, a batch of checks). Made without I/O, so it can
+    be made on an event loop.
 
-    SQLite: its connections carry the writer option, so each transaction begins with `BEGIN IMMEDIATE` and
-    waits its turn for the one write lock (up to the busy timeout) instead of failing at its first write
-    because another writer committed since its first read (SQLITE_BUSY_SNAPSHOT, which does not wait).
-    Otherwise (PostgreSQL; a test's sessions sharing one connection) a plain session.
+    SQLite: its connections carry the writer option, so each transaction begins with `BEGIN IMMEDIATE`, takes
+    the one write lock first and waits its turn for it (up to the busy timeout); with a plain BEGIN, a
+    transaction fails at its first write if another writer committed since its first read
+    (SQLITE_BUSY_SNAPSHOT, which does not wait). Otherwise (PostgreSQL; a test's sessions sharing one
+    connection) a plain session.
     """
     bind = sessions.kw.get("bind")
     if isinstance(bind, Engine) and bind.dialect.name == "sqlite":

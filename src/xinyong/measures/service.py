@@ -41,7 +41,7 @@ from xinyong.audit import service as audit
 from xinyong.catalog.schemas import Catalog
 from xinyong.db import bulk
 from xinyong.db.bulk import DriverStatement, Membership
-from xinyong.db.engine import begin_as_writer
+from xinyong.db.engine import writer_session
 from xinyong.kit import identifiers, names
 from xinyong.kit.crypto import Signer
 from xinyong.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed, XinyongError
@@ -604,8 +604,7 @@ def run_checks_committed(
 ) -> list[StoredCheck | XinyongError]:
     """`run_checks` in a transaction of its own, committed before any outcome is returned (the API's batches of
     concurrent checks, `kit.coalesce`)."""
-    with sessions() as session:
-        begin_as_writer(session)
+    with writer_session(sessions) as session:
         outcomes = run_checks(session, catalog=catalog, signer=signer, id_hash=id_hash, orders=orders)
         session.commit()
     return outcomes
