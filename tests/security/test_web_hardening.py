@@ -237,6 +237,32 @@ class TestRateLimit:
         response = client.get("/api/v1/subjects", params={"q": "x"})
         assert response.status_code == 429 and error_code(response) == "rate_limited"
 
+    def test_api_limit_is_counted_per_token(
+        self, app_client: Callable[..., TestClient], session: Session
+    ) -> None:
+        # Two department systems calling from one address (a government network's gateway): each token has
+        # its own budget, though the limit is declared on the router, whose dependencies run before the
+        # route's authentication.
+        client = app_client(rate_limit_api="2/minute")
+        first = bearer(session, "SCMR", ("records:write",))
+        second = bearer(session, "SCSW", ("records:write",))
+        url = "/api/v1/batches/no-such-batch"
+        assert [client.get(url, headers=first).status_code for _ in range(2)] == [404, 404]
+        refused = client.get(url, headers=first)
+        assert refused.status_code == 429 and error_code(refused) == "rate_limited"
+        assert [client.get(url, headers=second).status_code for _ in range(2)] == [404, 404]
+        assert client.get(url, headers=second).status_code == 429
+
+    def test_a_bad_token_is_refused_before_it_is_counted(
+        self, app_client: Callable[..., TestClient], session: Session
+    ) -> None:
+        client = app_client(rate_limit_api="1/minute")
+        for _ in range(3):
+            response = client.get("/api/v1/batches/x", headers={"Authorization": "Bearer nope"})
+            assert response.status_code == 401 and error_code(response) == "auth.invalid_token"
+        good = bearer(session, "SCMR", ("records:write",))
+        assert client.get("/api/v1/batches/x", headers=good).status_code == 404
+
 
 class TestErrorPages:
     def test_security_headers_on_a_404_page(self, client: TestClient) -> None:

@@ -80,9 +80,10 @@ class Requirement:
     def __init__(self, permission: str) -> None:
         self.permission = permission
 
-    async def __call__(  # no I/O: stays on the event loop
-        self, request: Request, principal: Annotated[Principal, Depends(get_principal)]
-    ) -> Principal:
+    async def __call__(self, request: Request) -> Principal:
+        # `get_principal` called, not declared as a sub-dependency: FastAPI's resolution of a dependency
+        # costs more than the call, and the principal is kept on the request once known.
+        principal = await get_principal(request)
         if not allows(principal, self.permission):
             if principal.is_anonymous:
                 raise Unauthorized("请先登录", code="auth.required")

@@ -12,6 +12,8 @@ from limits import parse
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
+from xinyong.accounts.deps import get_principal
+from xinyong.accounts.policy import Principal
 from xinyong.kit.errors import XinyongError
 
 
@@ -29,17 +31,24 @@ class RateLimits:
         return self.limiter.hit(self.rules[name], name, key)
 
 
-def client_key(request: Request) -> str:
-    principal = getattr(request.state, "principal", None)
-    if principal is not None and principal.kind == "token":
+def client_key(principal: Principal, request: Request) -> str:
+    """Whose budget a request spends: a department system's token, else the caller's address."""
+    if principal.kind == "token":
         return f"token:{principal.token_id}"
     return f"ip:{request.client.host if request.client else 'unknown'}"
 
 
 def rate_limited(name: str) -> Any:
-    async def check(request: Request) -> None:  # no I/O: stays on the event loop, no thread hop
+    """A route's (or router's) rate limit, counted per token for department systems, per address otherwise.
+
+    The caller is authenticated first (`get_principal`, which keeps the principal on the request for the
+    route's own `require`): a router's dependencies run before its routes', so a limit that looked only at
+    what was already known would count every token by the address it calls from."""
+
+    async def check(request: Request) -> None:  # a cached token needs no I/O: stays on the event loop
+        principal = await get_principal(request)
         limits: RateLimits = request.app.state.rate_limits
-        if not limits.hit(name, client_key(request)):
+        if not limits.hit(name, client_key(principal, request)):
             raise TooManyRequests("请求过于频繁，请稍后再试")
 
     return Depends(check)
