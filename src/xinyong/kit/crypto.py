@@ -5,10 +5,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 from dataclasses import dataclass
 from functools import cached_property
 
+import orjson
 from cryptography.exceptions import InvalidSignature
 from cryptography.fernet import Fernet, MultiFernet
 from cryptography.hazmat.primitives import hashes, serialization
@@ -67,7 +67,11 @@ class Signer:
 
     @staticmethod
     def canonical(payload: object) -> bytes:
-        return json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+        """The bytes signed: JSON with sorted keys, no whitespace, UTF-8 — what
+        `json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()` gives, for the
+        values a signed payload holds (strings, integers, booleans, null, lists and objects; no floats), written
+        by orjson at a tenth of the cost (a property test keeps the two equal)."""
+        return orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)
 
     def sign(self, payload: object) -> str:
         return base64.b64encode(self.private_key.sign(self.canonical(payload))).decode()
