@@ -131,3 +131,41 @@ def test_lanes_run_batches_side_by_side() -> None:
 def test_bad_settings_are_refused() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         Coalescer(lambda items: items, max_batch=0)
+
+
+def test_gather_turns_let_requests_on_their_way_join_the_batch() -> None:
+    # Each follower reaches the queue a few event-loop turns after the first (as a request does between its
+    # bytes arriving and its handler running); with enough turns they all share the first batch.
+    def run_with(turns: int) -> list[list[int]]:
+        run = Recorder()
+        coalescer = Coalescer(run, gather_turns=turns)
+
+        async def late(item: int, turns_late: int) -> int:
+            for _ in range(turns_late):
+                await asyncio.sleep(0)
+            return await coalescer.submit(item)
+
+        async def scenario() -> list[int]:
+            return list(await asyncio.gather(coalescer.submit(1), late(2, 1), late(3, 2), late(4, 3)))
+
+        assert asyncio.run(scenario()) == [10, 20, 30, 40]
+        return run.batches
+
+    assert run_with(0) == [[1], [2, 3, 4]]
+    assert run_with(6) == [[1, 2, 3, 4]]
+
+
+def test_gathering_stops_at_max_batch() -> None:
+    run = Recorder()
+    coalescer = Coalescer(run, max_batch=2, gather_turns=1000)
+
+    async def scenario() -> list[int]:
+        return list(await asyncio.gather(*(coalescer.submit(i) for i in range(1, 6))))
+
+    assert asyncio.run(scenario()) == [10, 20, 30, 40, 50]
+    assert run.batches == [[1, 2], [3, 4], [5]]
+
+
+def test_negative_gather_turns_are_refused() -> None:
+    with pytest.raises(ValueError, match="gather_turns"):
+        Coalescer(Recorder(), gather_turns=-1)

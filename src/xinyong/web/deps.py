@@ -32,6 +32,7 @@ from xinyong.repair.rules import Policy as RepairPolicy
 
 CHINA = ZoneInfo("Asia/Shanghai")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+CHECK_GATHER_TURNS = 6  # event-loop turns a batch of checks waits for requests on their way (kit.coalesce)
 
 
 @dataclass
@@ -74,8 +75,12 @@ class Platform:
         # One batch at a time per process. On SQLite there is one writer anyway (and a transaction that read
         # before another's commit cannot write after it, SQLITE_BUSY_SNAPSHOT). On PostgreSQL a second lane
         # was measured to cost more than it gives: it halves the batches and adds a thread contending for
-        # the GIL with the event loop (docs/benchmarks-checks.md).
-        return Coalescer(run, max_batch=self.settings.check_batch_max, lanes=1)
+        # the GIL with the event loop (docs/benchmarks-checks.md). Six turns of the event loop before a batch
+        # took batches under load from 4 to ~8 checks (all of a worker's 8 connections) and a check's CPU down
+        # by about a fifth; three turns gave ~5 (docs/benchmarks-checks.md).
+        return Coalescer(
+            run, max_batch=self.settings.check_batch_max, lanes=1, gather_turns=CHECK_GATHER_TURNS
+        )
 
     @property
     def repair_policy(self) -> RepairPolicy:
