@@ -9,6 +9,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from tests.helpers import department, ingest_rows, licence, penalty, resident_id, uscc
+from xinyong.kit.crypto import PersonalIdCipher
 from xinyong.kit.errors import NotFound, ValidationFailed
 from xinyong.kit.tabular import Row
 from xinyong.records import service
@@ -289,3 +290,82 @@ class TestLargeIngest:
         # planner sees the rows this ingest added, not an empty table.
         assert session.scalar(text("SELECT reltuples FROM pg_class WHERE relname = 'records'")) == 6000
         assert session.scalar(text("SELECT reltuples FROM pg_class WHERE relname = 'subjects'")) >= 6000
+
+
+class TestResentRows:
+    """Daily full files: a row sent again exactly as its record's current version was made from is counted
+    unchanged before it is validated (`records.rules.raw_row`, a keyed digest on the record)."""
+
+    @pytest.fixture
+    def validations(self, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+        calls: list[int] = []
+        real = service.rules.validate_row
+
+        def counting(*args: Any, **kwargs: Any) -> Any:
+            calls.append(1)
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(service.rules, "validate_row", counting)
+        return calls
+
+    def test_a_resent_file_is_recognised_without_validating_its_rows(
+        self, session: Session, ctx: IngestContext, validations: list[int]
+    ) -> None:
+        rows = [penalty(), penalty(), penalty(CF_XDR_ZJHM=resident_id(), CF_XDR_LB="自然人")]
+        first = ingest(session, ctx, rows)
+        assert first.accepted == 3 and len(validations) == 3
+        again = ingest(session, ctx, rows)
+        assert (again.accepted, again.updated, again.unchanged, again.rejected) == (0, 0, 3, 0)
+        assert len(validations) == 3  # none of the second file's rows was validated again
+        assert session.scalar(select(func.count(RecordVersion.id))) == 0
+
+    def test_only_the_changed_row_of_a_resent_file_is_validated(
+        self, session: Session, ctx: IngestContext, validations: list[int]
+    ) -> None:
+        rows = [penalty(CF_NR_FK="5"), penalty(), penalty()]
+        ingest(session, ctx, rows)
+        validations.clear()
+        receipt = ingest(session, ctx, [{**rows[0], "CF_NR_FK": "9"}, *rows[1:]])
+        assert (receipt.updated, receipt.unchanged) == (1, 2) and len(validations) == 1
+
+    def test_a_row_changed_back_makes_a_new_version(self, session: Session, ctx: IngestContext) -> None:
+        row = penalty(CF_NR_FK="5")
+        ingest(session, ctx, [row])
+        ingest(session, ctx, [{**row, "CF_NR_FK": "8"}])
+        receipt = ingest(session, ctx, [row])  # the first version's row: no longer what the record holds
+        assert (receipt.updated, receipt.unchanged) == (1, 0)
+        record = session.scalars(select(Record).where(Record.doc_no == row["CF_WSH"])).one()
+        assert record.version == 3 and record.fields["fine_wan"] == "5"
+
+    def test_the_same_cells_under_other_headers_are_another_row(
+        self, session: Session, ctx: IngestContext, validations: list[int]
+    ) -> None:
+        # The national field codes and the catalog's own names are both accepted: the same penalty sent once
+        # with each is validated both times (and is then the same record, unchanged).
+        row = penalty(CF_NR_FK="5")
+        ingest(session, ctx, [row])
+        renamed = {("fine_wan" if k == "CF_NR_FK" else k): v for k, v in row.items()}
+        receipt = ingest(session, ctx, [renamed])
+        assert receipt.unchanged == 1 and len(validations) == 2
+
+    def test_a_row_of_a_record_corrected_since_is_validated_again(
+        self, session: Session, ctx: IngestContext, validations: list[int]
+    ) -> None:
+        row = penalty()
+        ingest(session, ctx, [row])
+        record = session.scalars(select(Record).where(Record.doc_no == row["CF_WSH"])).one()
+        record.raw_digest = None  # as an upheld objection's correction leaves it (objections.service)
+        session.flush()
+        receipt = ingest(session, ctx, [row])
+        assert receipt.unchanged == 1 and len(validations) == 2
+
+    def test_the_digest_is_keyed_and_holds_no_identifier(self, session: Session, ctx: IngestContext) -> None:
+        number = resident_id()
+        row = penalty(CF_XDR_ZJHM=number, CF_XDR_LB="自然人")
+        ingest(session, ctx, [row])
+        stored = session.scalars(select(Record.raw_digest).where(Record.doc_no == row["CF_WSH"])).one()
+        assert stored is not None and len(stored) == 32 and number not in stored
+        raw = service.rules.raw_row(ctx.catalog.version, "CF", "SCMR", row)
+        assert stored == ctx.cipher.digest(raw)
+        other = PersonalIdCipher.from_secrets("another-secret", None, None)
+        assert other.digest(raw) != stored  # without the platform's key the digest cannot be recomputed

@@ -43,6 +43,15 @@ class PersonalIdCipher:
         """Keyed hash (HMAC-SHA256, hex) used to find a person without storing the number."""
         return hmac.new(self.hash_key, value.encode(), hashlib.sha256).hexdigest()
 
+    def digest(self, data: bytes) -> str:
+        """Keyed digest (BLAKE2b-128, hex) of content that may hold personal identifiers: equal content gives
+        equal digests, and without the key an identifier cannot be guessed from one."""
+        return hashlib.blake2b(data, key=self._digest_key, digest_size=16, person=b"xinyong-rows").hexdigest()
+
+    @cached_property
+    def _digest_key(self) -> bytes:
+        return hashlib.blake2b(self.hash_key, digest_size=32, person=b"xinyong-rowkey").digest()
+
     def encrypt(self, value: str) -> str:
         return self.fernet.encrypt(value.encode()).decode()
 

@@ -252,6 +252,7 @@ def _new_version(
     record.fields = fields
     record.status = status
     record.content_hash = record_rules.content_hash(result, cipher.hash)
+    record.raw_digest = None  # no longer what the department sent: its row, sent again, is validated again
     record.version += 1
     record.batch_id = batch.id
     record.updated_at = dt.datetime.now(dt.UTC)

@@ -42,6 +42,7 @@ class Record(Base):
         Index("ix_records_subject_item", "subject_id", "item_code"),
         Index("ix_records_item_decision", "item_code", "decision_date"),
         Index("ix_records_provider_decision", "provider_code", "decision_date"),
+        Index("ix_records_raw_digest", "raw_digest"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -64,6 +65,10 @@ class Record(Base):
     fields: Mapped[dict[str, Any]] = mapped_column(JSONType)
     sensitive: Mapped[dict[str, str] | None] = mapped_column(JSONType)  # field -> encrypted value
     content_hash: Mapped[str] = mapped_column(String(64))
+    # Keyed digest of the submitted row this version was made from (`records.rules.raw_row`): a row sent
+    # again unchanged is known before it is validated. None when the version came another way (a corrected
+    # objection, the review queue) or before the column existed.
+    raw_digest: Mapped[str | None] = mapped_column(String(32))
     catalog_version: Mapped[str] = mapped_column(String(16))
     batch_id: Mapped[str] = mapped_column(ForeignKey("batches.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -313,6 +313,18 @@ def content_hash(result: RowResult, hash_id: Callable[[str], str]) -> str:
     return hashlib.sha256(json.dumps(canonical, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
+def raw_row(catalog_version: str, item_code: str, provider_code: str, values: Mapping[str, Any]) -> bytes:
+    """The submitted row as bytes, before any conversion: what makes a re-sent row the same row.
+
+    Everything validation and storage depend on is in it: the catalog version, the item, the provider, each
+    header with its raw cell and the cell's type (an XLSX date and the text of it are different cells). Only
+    `today` is not, and it cannot turn a row that was valid invalid (dates must not be in the future)."""
+    parts = [catalog_version, item_code, provider_code]
+    for header, value in values.items():
+        parts.append(f"{header}\x1f{type(value).__name__}\x1f{'' if value is None else value}")
+    return "\x1e".join(parts).encode()
+
+
 def is_revocation(result: RowResult) -> bool:
     return bool(result.values.get("record_status") == REVOKED)
 

@@ -61,6 +61,7 @@ class _Valid:
     result: rules.RowResult
     key: str
     digest: str
+    raw_digest: str | None = None  # of the submitted row (`rules.raw_row`), when it came from one
 
 
 def ingest(
@@ -90,7 +91,11 @@ def ingest(
     session.add(batch)
     session.flush()
     statistics = _Statistics(session)
-    for rows_read, chunk in _checked_chunks(ctx, item, provider_code, iter(rows), chunk_size):
+
+    def known(digests: set[str]) -> set[str]:
+        return _current_raw_digests(session, digests)
+
+    for rows_read, chunk in _checked_chunks(ctx, item, provider_code, iter(rows), chunk_size, known):
         _store_chunk(session, ctx, item, batch, chunk)
         batch.rows_read += rows_read
         session.flush()
@@ -175,12 +180,19 @@ class _Checked:
 
     valid: list[_Valid]
     rejected: list[dict[str, Any]]
+    unchanged: int = 0  # rows sent again exactly as the current version of their record was made from
 
 
 def _checked_chunks(
-    ctx: IngestContext, item: CatalogItem, provider_code: str, rows: Iterator[Row], chunk_size: int
+    ctx: IngestContext,
+    item: CatalogItem,
+    provider_code: str,
+    rows: Iterator[Row],
+    chunk_size: int,
+    known: Callable[[set[str]], set[str]],
 ) -> Iterator[tuple[int, _Checked]]:
-    """Read and validate chunk by chunk (pure: no session), yielding each chunk's row count and result."""
+    """Read and validate chunk by chunk, yielding each chunk's row count and result. The one database question,
+    which of the chunk's raw-row digests are those of current records (`known`), is asked through the caller."""
     header_map: rules.HeaderMap | None = None
     while chunk := list(islice(rows, chunk_size)):
         if header_map is None:
@@ -192,21 +204,38 @@ def _checked_chunks(
                     code="file.missing_columns",
                     details={"missing": header_map.missing_required, "unknown_headers": header_map.unknown},
                 )
-        yield len(chunk), _check_chunk(ctx, item, provider_code, header_map, chunk)
+        yield len(chunk), _check_chunk(ctx, item, provider_code, header_map, chunk, known)
 
 
 def _check_chunk(
-    ctx: IngestContext, item: CatalogItem, provider_code: str, header_map: rules.HeaderMap, chunk: list[Row]
+    ctx: IngestContext,
+    item: CatalogItem,
+    provider_code: str,
+    header_map: rules.HeaderMap,
+    chunk: list[Row],
+    known: Callable[[set[str]], set[str]],
 ) -> _Checked:
+    """Validate the chunk's rows, except those sent before exactly as their record's current version was made
+    from (daily full files): those are counted unchanged without being validated, hashed or resolved again."""
     hash_id = ctx.cipher.hash
     checked = _Checked(valid=[], rejected=[])
-    for row in chunk:
+    version = ctx.catalog.version
+    raw_digests = [
+        ctx.cipher.digest(rules.raw_row(version, item.code, provider_code, row.values)) for row in chunk
+    ]
+    current = known(set(raw_digests))
+    for row, raw_digest in zip(chunk, raw_digests, strict=True):
+        if raw_digest in current:
+            checked.unchanged += 1
+            continue
         result = rules.validate_row(item, header_map.apply(row.values), today=ctx.today)
         if "__extra__" in row.values:
             result.errors.append(rules.FieldError("", "file.extra_cells", "该行单元格数多于表头列数"))
         if result.ok:
             key = rules.natural_key(item, provider_code, result, hash_id)
-            checked.valid.append(_Valid(row.number, result, key, rules.content_hash(result, hash_id)))
+            checked.valid.append(
+                _Valid(row.number, result, key, rules.content_hash(result, hash_id), raw_digest)
+            )
         else:
             masked, secret = _mask_raw(item, header_map, row.values, ctx.cipher)
             checked.rejected.append(
@@ -224,6 +253,7 @@ def _store_chunk(
     session: Session, ctx: IngestContext, item: CatalogItem, batch: Batch, chunk: _Checked
 ) -> None:
     valid = chunk.valid
+    batch.unchanged += chunk.unchanged
     if chunk.rejected:
         bulk_insert(session, REJECTED_TABLE, [{"batch_id": batch.id, **r} for r in chunk.rejected])
         batch.rejected += len(chunk.rejected)
@@ -321,6 +351,7 @@ def _store(
             "fields": values,
             "sensitive": _encrypt(entry.result.sensitive, ctx.cipher),
             "content_hash": entry.digest,
+            "raw_digest": entry.raw_digest,
             "catalog_version": ctx.catalog.version,
             "batch_id": batch.id,
             "updated_at": now,
@@ -388,6 +419,14 @@ def _store(
         bulk_insert(session, RECORDS_TABLE, inserts)
     if notice_keys:
         notices.issue_repair_notices(session, notice_keys)
+
+
+def _current_raw_digests(session: Session, digests: set[str]) -> set[str]:
+    """Those of `digests` that are the raw-row digest of a record's current version."""
+    found: set[str] = set()
+    for condition in member_of(session, Record.raw_digest, digests):
+        found.update(d for d in session.execute(select(Record.raw_digest).where(condition)).scalars() if d)
+    return found
 
 
 def _existing(session: Session, keys: set[str]) -> dict[str, Any]:
