@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 from sqlalchemy import String, Table, insert, literal, select, text, update
 from sqlalchemy.orm import Session
@@ -117,9 +117,16 @@ class _Statistics:
     choosing sequential scans that grow with every chunk. ANALYZE (which samples a fixed number of rows and
     may run inside the transaction, counting its own new rows) is therefore run whenever the records
     table has grown by half since the last figures: a handful of times in a 1,000,000-row ingest.
+
+    Only the columns those look-ups filter on are analysed (the row counts are updated all the same): the
+    statistics of the records' JSON documents alone cost three times the rest, and no look-up reads them.
     """
 
-    TABLES = ("subjects", "records", "notices")
+    COLUMNS: ClassVar[dict[str, tuple[str, ...]]] = {
+        "subjects": ("uscc", "org_code", "business_reg_no", "id_hash", "name_norm", "region_code"),
+        "records": ("id", "natural_key", "raw_digest"),
+        "notices": ("kind", "record_id"),
+    }
     MIN_GROWTH = 5000
 
     def __init__(self, session: Session) -> None:
@@ -137,7 +144,8 @@ class _Statistics:
         grown = stored - self.stored_at_last
         if not self.enabled or grown < max(self.MIN_GROWTH, 0.5 * (self.known + self.stored_at_last)):
             return
-        self.session.execute(text(f"ANALYZE {', '.join(self.TABLES)}"))
+        tables = ", ".join(f"{table} ({', '.join(columns)})" for table, columns in self.COLUMNS.items())
+        self.session.execute(text(f"ANALYZE {tables}"))
         self.stored_at_last = stored
 
 
