@@ -343,6 +343,33 @@ class TestResentRows:
         record = session.scalars(select(Record).where(Record.doc_no == row["CF_WSH"])).one()
         assert record.version == 3 and record.fields["fine_wan"] == "5"
 
+    @pytest.mark.parametrize("chunk_size", [5000, 1], ids=["one chunk", "a chunk each"])
+    def test_a_resent_row_after_a_change_of_its_record_in_the_same_file_counts(
+        self, session: Session, ctx: IngestContext, validations: list[int], chunk_size: int
+    ) -> None:
+        # The file changes the record, then sends its current row again: file order decides, as it would if
+        # every row were validated, whether the two rows share a chunk or not.
+        row = penalty(CF_NR_FK="5")
+        ingest_rows(session, ctx, [row])
+        validations.clear()
+        ingest_rows(session, ctx, [{**row, "CF_NR_FK": "8"}, row], chunk_size=chunk_size)
+        assert len(validations) == 2
+        record = session.scalars(select(Record).where(Record.doc_no == row["CF_WSH"])).one()
+        assert record.fields["fine_wan"] == "5"
+        assert record.version == (1 if chunk_size > 1 else 3)  # one submission, or two stored versions
+
+    def test_rows_of_other_records_are_still_recognised_in_a_changing_file(
+        self, session: Session, ctx: IngestContext, validations: list[int]
+    ) -> None:
+        rows = [penalty(CF_NR_FK="5") for _ in range(6)]
+        ingest_rows(session, ctx, rows)
+        validations.clear()
+        changed = [{**r, "CF_NR_FK": "7"} for r in rows[:3]]
+        receipt = ingest_rows(session, ctx, [*changed, *rows[3:]], chunk_size=2)
+        assert (receipt.updated, receipt.unchanged) == (3, 3) and len(validations) == 3
+        fines = dict(session.execute(select(Record.doc_no, Record.fields["fine_wan"])).all())
+        assert fines == {r["CF_WSH"]: ("7" if r in rows[:3] else "5") for r in rows}
+
     def test_the_same_cells_under_other_headers_are_another_row(
         self, session: Session, ctx: IngestContext, validations: list[int]
     ) -> None:

@@ -92,7 +92,7 @@ def ingest(
     session.flush()
     statistics = _Statistics(session)
 
-    def known(digests: set[str]) -> set[str]:
+    def known(digests: set[str]) -> dict[str, str]:
         return _current_raw_digests(session, digests)
 
     for rows_read, chunk in _checked_chunks(ctx, item, provider_code, iter(rows), chunk_size, known):
@@ -197,7 +197,7 @@ def _checked_chunks(
     provider_code: str,
     rows: Iterator[Row],
     chunk_size: int,
-    known: Callable[[set[str]], set[str]],
+    known: Callable[[set[str]], dict[str, str]],
 ) -> Iterator[tuple[int, _Checked]]:
     """Read and validate chunk by chunk, yielding each chunk's row count and result. The one database question,
     which of the chunk's raw-row digests are those of current records (`known`), is asked through the caller."""
@@ -221,40 +221,63 @@ def _check_chunk(
     provider_code: str,
     header_map: rules.HeaderMap,
     chunk: list[Row],
-    known: Callable[[set[str]], set[str]],
+    known: Callable[[set[str]], dict[str, str]],
 ) -> _Checked:
     """Validate the chunk's rows, except those sent before exactly as their record's current version was made
-    from (daily full files): those are counted unchanged without being validated, hashed or resolved again."""
-    hash_id = ctx.cipher.hash
+    from (daily full files): those are counted unchanged without being validated, hashed or resolved again.
+    `known` maps those of the chunk's raw-row digests that are current to their records' natural keys."""
     checked = _Checked(valid=[], rejected=[])
     version = ctx.catalog.version
     raw_digests = [
         ctx.cipher.digest(rules.raw_row(version, item.code, provider_code, row.values)) for row in chunk
     ]
     current = known(set(raw_digests))
+    set_aside: list[tuple[Row, str, str]] = []
     for row, raw_digest in zip(chunk, raw_digests, strict=True):
-        if raw_digest in current:
-            checked.unchanged += 1
-            continue
-        result = rules.validate_row(item, header_map.apply(row.values), today=ctx.today)
-        if "__extra__" in row.values:
-            result.errors.append(rules.FieldError("", "file.extra_cells", "该行单元格数多于表头列数"))
-        if result.ok:
-            key = rules.natural_key(item, provider_code, result, hash_id)
-            checked.valid.append(
-                _Valid(row.number, result, key, rules.content_hash(result, hash_id), raw_digest)
-            )
+        key = current.get(raw_digest)
+        if key is None:
+            _check_row(ctx, item, provider_code, header_map, row, raw_digest, checked)
         else:
-            masked, secret = _mask_raw(item, header_map, row.values, ctx.cipher)
-            checked.rejected.append(
-                {
-                    "row_number": row.number,
-                    "errors": [e.as_dict() for e in result.errors],
-                    "raw": masked,
-                    "raw_sensitive": secret,
-                }
-            )
+            set_aside.append((row, raw_digest, key))
+    # A row earlier in the chunk changes the same record: the set-aside row, later in the file, is the one that
+    # counts (`_store` keeps the last row of each record), so it takes the full path too.
+    changed = {v.key for v in checked.valid}
+    again = [(row, raw_digest) for row, raw_digest, key in set_aside if key in changed]
+    for row, raw_digest in again:
+        _check_row(ctx, item, provider_code, header_map, row, raw_digest, checked)
+    if again:
+        checked.valid.sort(key=lambda v: v.row_number)
+        checked.rejected.sort(key=lambda r: int(r["row_number"]))
+    checked.unchanged = len(set_aside) - len(again)
     return checked
+
+
+def _check_row(
+    ctx: IngestContext,
+    item: CatalogItem,
+    provider_code: str,
+    header_map: rules.HeaderMap,
+    row: Row,
+    raw_digest: str,
+    checked: _Checked,
+) -> None:
+    result = rules.validate_row(item, header_map.apply(row.values), today=ctx.today)
+    if "__extra__" in row.values:
+        result.errors.append(rules.FieldError("", "file.extra_cells", "该行单元格数多于表头列数"))
+    if result.ok:
+        hash_id = ctx.cipher.hash
+        key = rules.natural_key(item, provider_code, result, hash_id)
+        checked.valid.append(_Valid(row.number, result, key, rules.content_hash(result, hash_id), raw_digest))
+        return
+    masked, secret = _mask_raw(item, header_map, row.values, ctx.cipher)
+    checked.rejected.append(
+        {
+            "row_number": row.number,
+            "errors": [e.as_dict() for e in result.errors],
+            "raw": masked,
+            "raw_sensitive": secret,
+        }
+    )
 
 
 def _store_chunk(
@@ -429,11 +452,12 @@ def _store(
         notices.issue_repair_notices(session, notice_keys)
 
 
-def _current_raw_digests(session: Session, digests: set[str]) -> set[str]:
-    """Those of `digests` that are the raw-row digest of a record's current version."""
-    found: set[str] = set()
+def _current_raw_digests(session: Session, digests: set[str]) -> dict[str, str]:
+    """Those of `digests` that are the raw-row digest of a record's current version, with its natural key."""
+    found: dict[str, str] = {}
     for condition in member_of(session, Record.raw_digest, digests):
-        found.update(d for d in session.execute(select(Record.raw_digest).where(condition)).scalars() if d)
+        rows = session.execute(select(Record.raw_digest, Record.natural_key).where(condition))
+        found.update((d, key) for d, key in rows if d)
     return found
 
 
