@@ -95,14 +95,9 @@ def phase_reference(store: str, csv_path: str, sqlite_file: str | None = None) -
             conn.commit()
         size_mb = (size[0] if size else 0) / 2**20
     else:
-        import sqlite3
-
         assert sqlite_file is not None
-        conn = sqlite3.connect(sqlite_file, isolation_level=None)
+        conn = _sqlite(sqlite_file)
         try:
-            # The same pragmas the application's engine sets (xinyong.db.engine.make_engine).
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute(f"DROP TABLE IF EXISTS {RAW_TABLE}")
             conn.execute(create)
             before = Path(sqlite_file).stat().st_size
@@ -249,90 +244,121 @@ def phase_storage_floor(store: str, sqlite_file: str | None = None) -> dict[str,
     checked against the real tables), as a live store has them, and once bare. Any ingestion that stores
     these rows spends at least the first time in the database; the second is what the bytes alone cost.
     """
-    rows = {}
+    floor = _PostgresFloor() if store == "postgresql" else _SqliteFloor(sqlite_file or "")
     seconds = {}
-    if store == "postgresql":
+    try:
+        rows = floor.prepare()
+        for variant in ("with_indexes", "bare"):
+            for table in FLOOR_TABLES:
+                floor.create_copy(table, bare=variant == "bare")
+            watch = common.Stopwatch()
+            floor.load()
+            seconds[variant] = watch.seconds
+    finally:
+        floor.close()
+    return {"rows": rows, "seconds": seconds}
+
+
+class _PostgresFloor:
+    """COPY: each table dumped to a file first (not timed), then loaded from it in 1 MiB blocks."""
+
+    def __init__(self) -> None:
         import psycopg
 
-        dumps = {table: common.VAR / f"floor-{table}.copy" for table in FLOOR_TABLES}
-        with psycopg.connect(common.pg_dsn(), autocommit=True) as conn:
-            for table, path in dumps.items():
-                with path.open("wb") as out, conn.cursor().copy(f"COPY {table} TO STDOUT") as copy:
-                    for block in copy:
-                        out.write(block)
-                rows[table] = _scalar(conn.execute(f"SELECT count(*) FROM {table}").fetchone())
-            try:
-                for variant in ("with_indexes", "bare"):
-                    for table in FLOOR_TABLES:
-                        conn.execute(f"DROP TABLE IF EXISTS floor_{table}")
-                        if variant == "bare":
-                            conn.execute(f"CREATE TABLE floor_{table} (LIKE {table})")
-                            continue
-                        conn.execute(f"CREATE TABLE floor_{table} (LIKE {table} INCLUDING ALL)")
-                        foreign_keys = conn.execute(
-                            "SELECT pg_get_constraintdef(oid) FROM pg_constraint "
-                            "WHERE conrelid = %s::regclass AND contype = 'f'",
-                            (table,),
-                        ).fetchall()
-                        for (definition,) in foreign_keys:
-                            conn.execute(f"ALTER TABLE floor_{table} ADD {definition}")
-                    watch = common.Stopwatch()
-                    with conn.transaction():
-                        for table, path in dumps.items():
-                            with (
-                                path.open("rb") as source,
-                                conn.cursor().copy(f"COPY floor_{table} FROM STDIN") as copy,
-                            ):
-                                while block := source.read(1 << 20):
-                                    copy.write(block)
-                    seconds[variant] = watch.seconds
-            finally:
-                for table, path in dumps.items():
-                    conn.execute(f"DROP TABLE IF EXISTS floor_{table}")
-                    path.unlink(missing_ok=True)
-    else:
-        import re
-        import sqlite3
+        self.conn = psycopg.connect(common.pg_dsn(), autocommit=True)
+        self.dumps = {table: common.VAR / f"floor-{table}.copy" for table in FLOOR_TABLES}
 
-        assert sqlite_file is not None
-        lite = sqlite3.connect(sqlite_file, isolation_level=None)
-        try:
-            lite.execute("PRAGMA synchronous=NORMAL")
-            lite.execute("PRAGMA foreign_keys=ON")
-            for table in FLOOR_TABLES:
-                rows[table] = _scalar(lite.execute(f"SELECT count(*) FROM {table}").fetchone())
-            for variant in ("with_indexes", "bare"):
-                for table in FLOOR_TABLES:
-                    lite.execute(f"DROP TABLE IF EXISTS floor_{table}")
-                    if variant == "bare":
-                        lite.execute(f"CREATE TABLE floor_{table} AS SELECT * FROM {table} WHERE 0")
-                        continue
-                    definitions = lite.execute(
-                        "SELECT type, sql FROM sqlite_master WHERE tbl_name = ? AND sql IS NOT NULL "
-                        "ORDER BY type = 'index'",
-                        (table,),
-                    ).fetchall()
-                    for kind, sql in definitions:
-                        if kind == "table":
-                            sql = re.sub(rf'^CREATE TABLE "?{table}"?', f"CREATE TABLE floor_{table}", sql)
-                        else:
-                            sql = re.sub(
-                                rf'^CREATE (UNIQUE )?INDEX "?(\w+)"? ON "?{table}"?',
-                                rf"CREATE \1INDEX floor_\2 ON floor_{table}",
-                                sql,
-                            )
-                        lite.execute(sql)
-                watch = common.Stopwatch()
-                lite.execute("BEGIN")
-                for table in FLOOR_TABLES:
-                    lite.execute(f"INSERT INTO floor_{table} SELECT * FROM {table}")
-                lite.execute("COMMIT")
-                seconds[variant] = watch.seconds
-        finally:
-            for table in FLOOR_TABLES:
-                lite.execute(f"DROP TABLE IF EXISTS floor_{table}")
-            lite.close()
-    return {"rows": rows, "seconds": seconds}
+    def prepare(self) -> dict[str, int]:
+        rows = {}
+        for table, path in self.dumps.items():
+            with path.open("wb") as out, self.conn.cursor().copy(f"COPY {table} TO STDOUT") as copy:
+                for block in copy:
+                    out.write(block)
+            rows[table] = _scalar(self.conn.execute(f"SELECT count(*) FROM {table}").fetchone())
+        return rows
+
+    def create_copy(self, table: str, *, bare: bool) -> None:
+        self.conn.execute(f"DROP TABLE IF EXISTS floor_{table}")
+        if bare:
+            self.conn.execute(f"CREATE TABLE floor_{table} (LIKE {table})")
+            return
+        self.conn.execute(f"CREATE TABLE floor_{table} (LIKE {table} INCLUDING ALL)")
+        foreign_keys = self.conn.execute(
+            "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'f'",
+            (table,),
+        ).fetchall()
+        for (definition,) in foreign_keys:
+            self.conn.execute(f"ALTER TABLE floor_{table} ADD {definition}")
+
+    def load(self) -> None:
+        with self.conn.transaction():
+            for table, path in self.dumps.items():
+                with (
+                    path.open("rb") as source,
+                    self.conn.cursor().copy(f"COPY floor_{table} FROM STDIN") as copy,
+                ):
+                    while block := source.read(1 << 20):
+                        copy.write(block)
+
+    def close(self) -> None:
+        for table, path in self.dumps.items():
+            self.conn.execute(f"DROP TABLE IF EXISTS floor_{table}")
+            path.unlink(missing_ok=True)
+        self.conn.close()
+
+
+class _SqliteFloor:
+    """INSERT … SELECT inside the database file; the copies are made from the tables' and indexes' own SQL."""
+
+    def __init__(self, sqlite_file: str) -> None:
+        self.conn = _sqlite(sqlite_file)
+
+    def prepare(self) -> dict[str, int]:
+        return {t: _scalar(self.conn.execute(f"SELECT count(*) FROM {t}").fetchone()) for t in FLOOR_TABLES}
+
+    def create_copy(self, table: str, *, bare: bool) -> None:
+        import re
+
+        self.conn.execute(f"DROP TABLE IF EXISTS floor_{table}")
+        if bare:
+            self.conn.execute(f"CREATE TABLE floor_{table} AS SELECT * FROM {table} WHERE 0")
+            return
+        definitions = self.conn.execute(
+            "SELECT type, sql FROM sqlite_master WHERE tbl_name = ? AND sql IS NOT NULL ORDER BY type = 'index'",
+            (table,),
+        ).fetchall()
+        for kind, sql in definitions:
+            if kind == "table":
+                sql = re.sub(rf'^CREATE TABLE "?{table}"?', f"CREATE TABLE floor_{table}", sql)
+            else:
+                sql = re.sub(
+                    rf'^CREATE (UNIQUE )?INDEX "?(\w+)"? ON "?{table}"?',
+                    rf"CREATE \1INDEX floor_\2 ON floor_{table}",
+                    sql,
+                )
+            self.conn.execute(sql)
+
+    def load(self) -> None:
+        self.conn.execute("BEGIN")
+        for table in FLOOR_TABLES:
+            self.conn.execute(f"INSERT INTO floor_{table} SELECT * FROM {table}")
+        self.conn.execute("COMMIT")
+
+    def close(self) -> None:
+        for table in FLOOR_TABLES:
+            self.conn.execute(f"DROP TABLE IF EXISTS floor_{table}")
+        self.conn.close()
+
+
+def _sqlite(sqlite_file: str) -> Any:
+    """A connection with the pragmas the application's engine sets (xinyong.db.engine.make_engine)."""
+    import sqlite3
+
+    conn = sqlite3.connect(sqlite_file, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    return conn
 
 
 def _scalar(row: tuple[Any, ...] | None) -> int:
