@@ -23,7 +23,7 @@ from xinyong.audit import service as audit
 from xinyong.catalog import service as catalog_service
 from xinyong.catalog.schemas import Catalog, CatalogItem
 from xinyong.db.base import UTCDateTime
-from xinyong.db.bulk import bulk_insert, member_of
+from xinyong.db.bulk import bulk_insert, lookup, member_of
 from xinyong.disclosure import rules as disclosure
 from xinyong.disclosure.rules import RuleSet
 from xinyong.kit.crypto import PersonalIdCipher
@@ -454,11 +454,7 @@ def _store(
 
 def _current_raw_digests(session: Session, digests: set[str]) -> dict[str, str]:
     """Those of `digests` that are the raw-row digest of a record's current version, with its natural key."""
-    found: dict[str, str] = {}
-    for condition in member_of(session, Record.raw_digest, digests):
-        rows = session.execute(select(Record.raw_digest, Record.natural_key).where(condition))
-        found.update((d, key) for d, key in rows if d)
-    return found
+    return lookup(session, Record.raw_digest, Record.natural_key, digests)
 
 
 def _existing(session: Session, keys: set[str]) -> dict[str, Any]:

@@ -8,32 +8,20 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from xinyong.db.bulk import member_of
+from xinyong.db.bulk import lookup, member_of
 from xinyong.subjects.models import Subject
 
 
 def ids_by_uscc(session: Session, usccs: set[str]) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for condition in member_of(session, Subject.uscc, usccs):
-        rows = session.execute(select(Subject.id, Subject.uscc).where(condition))
-        out.update((u, i) for i, u in rows if u)
-    return out
+    return lookup(session, Subject.uscc, Subject.id, usccs)
 
 
 def ids_by_id_hash(session: Session, hashes: set[str]) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for condition in member_of(session, Subject.id_hash, hashes):
-        rows = session.execute(select(Subject.id, Subject.id_hash).where(condition))
-        out.update((h, i) for i, h in rows if h)
-    return out
+    return lookup(session, Subject.id_hash, Subject.id, hashes)
 
 
 def ids_by_org_code_without_uscc(session: Session, codes: set[str]) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for condition in member_of(session, Subject.org_code, codes):
-        rows = session.execute(select(Subject.id, Subject.org_code).where(condition, Subject.uscc.is_(None)))
-        out.update((c, i) for i, c in rows if c)
-    return out
+    return lookup(session, Subject.org_code, Subject.id, codes, Subject.uscc.is_(None))
 
 
 def ids_by_column(
