@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 import pytest
@@ -369,6 +370,40 @@ class TestResentRows:
         assert (receipt.updated, receipt.unchanged) == (3, 3) and len(validations) == 3
         fines = dict(session.execute(select(Record.doc_no, Record.fields["fine_wan"])).all())
         assert fines == {r["CF_WSH"]: ("7" if r in rows[:3] else "5") for r in rows}
+
+    @pytest.mark.parametrize("seed", range(12))
+    def test_files_end_as_they_would_if_every_row_were_validated(
+        self, session: Session, ctx: IngestContext, monkeypatch: pytest.MonkeyPatch, seed: int
+    ) -> None:
+        # Random files over a few records — rows repeated, changed, changed back, in any order and chunking —
+        # are ingested twice: by one provider with the shortcut, and by another with every row validated.
+        # Records, versions and receipts must come out the same.
+        rnd = random.Random(seed)
+        bases = [penalty() for _ in range(4)]
+        files = [
+            [{**rnd.choice(bases), "CF_NR_FK": rnd.choice(["5", "8"])} for _ in range(rnd.randint(1, 10))]
+            for _ in range(4)
+        ]
+        chunk_sizes = [rnd.choice([1, 2, 3, 50]) for _ in files]
+        shortcut = service._current_raw_digests
+
+        def run(provider: str, validate_all: bool) -> list[tuple[int, int, int]]:
+            monkeypatch.setattr(
+                service, "_current_raw_digests", (lambda _s, _d: {}) if validate_all else shortcut
+            )
+            receipts = []
+            for rows, chunk_size in zip(files, chunk_sizes, strict=True):
+                receipt = ingest_rows(session, ctx, rows, provider=provider, chunk_size=chunk_size)
+                receipts.append((receipt.accepted, receipt.updated, receipt.unchanged))
+            return receipts
+
+        assert run("SCMR", validate_all=False) == run("SCDR", validate_all=True)
+
+        def state(provider: str) -> dict[str, tuple[Any, ...]]:
+            records = session.scalars(select(Record).where(Record.provider_code == provider))
+            return {r.doc_no or "": (r.version, r.fields["fine_wan"], r.content_hash) for r in records}
+
+        assert state("SCMR") == state("SCDR")
 
     def test_the_same_cells_under_other_headers_are_another_row(
         self, session: Session, ctx: IngestContext, validations: list[int]
