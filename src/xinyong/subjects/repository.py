@@ -87,6 +87,8 @@ def search(
         .offset(offset)
         .limit(limit)
     ).all()
+    if len(rows) < limit and (rows or offset == 0):
+        return list(rows), offset + len(rows)  # the last page: the count is known without counting
     total = session.scalar(
         select(func.count()).select_from(select(Subject.id).where(*where).limit(SEARCH_COUNT_CAP).subquery())
     )
