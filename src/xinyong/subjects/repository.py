@@ -59,9 +59,11 @@ def search(
 ) -> tuple[list[Subject], int]:
     """Search public subjects (not natural persons) by code or name; exact code, exact name, then similar.
 
-    On PostgreSQL the `core_name LIKE '%…%'` condition is served by the pg_trgm GIN index.
+    On PostgreSQL the `core_name LIKE '%…%'` condition is served by the pg_trgm GIN index from three
+    characters on, and for two (a bare trade name such as 鑫源) by the bigram index of migration 0008.
     """
-    from sqlalchemy import case, func, literal, or_
+    from sqlalchemy import ColumnElement, Text, and_, bindparam, case, func, literal, or_
+    from sqlalchemy.dialects.postgresql import ARRAY
 
     conditions = []
     if code:
@@ -69,7 +71,11 @@ def search(
     if name_norm:
         conditions.append(Subject.name_norm == name_norm)
     if core:
-        conditions.append(Subject.core_name.like(f"%{_like_escape(core)}%", escape="\\"))
+        contains: ColumnElement[bool] = Subject.core_name.like(f"%{_like_escape(core)}%", escape="\\")
+        if len(core) == 2 and session.get_bind().dialect.name == "postgresql":
+            bigram = bindparam(None, [core], type_=ARRAY(Text))
+            contains = and_(func.xinyong_bigrams(Subject.core_name).op("@>")(bigram), contains)
+        conditions.append(contains)
     if not conditions:
         return [], 0
     where = [Subject.kind != "natural_person", or_(*conditions)]
