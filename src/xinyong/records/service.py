@@ -248,7 +248,7 @@ def _check_chunk(
         _check_row(ctx, item, provider_code, header_map, row, raw_digest, checked)
     if again:
         checked.valid.sort(key=lambda v: v.row_number)
-        checked.rejected.sort(key=lambda r: int(r["row_number"]))
+        checked.rejected.sort(key=lambda r: r["row_number"])
     checked.unchanged = len(set_aside) - len(again)
     return checked
 

@@ -28,6 +28,8 @@ class Subject(Base):
             postgresql_using="gin",
             postgresql_ops={"core_name": "gin_trgm_ops"},
         ),
+        # PostgreSQL also has `ix_subjects_core_bigrams`, a GIN index over `xinyong_bigrams(core_name)` for
+        # two-character searches: an expression over a function of its own, so it lives in migration 0008 only.
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
