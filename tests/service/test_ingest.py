@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -258,6 +260,85 @@ class TestInterruptedIngest:
         )
         assert (receipt.accepted, receipt.unchanged) == (6, 4)
         assert session.scalar(select(func.count(Record.id))) == 10
+
+
+class TestStoringBesideValidation:
+    """Chunks are stored on a thread of their own while the next one is validated (`_DatabaseThread`): a
+    failure on either side stops the ingest at once, and nothing is stored after it."""
+
+    @pytest.fixture
+    def stored(self, monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, str]]:
+        calls: list[tuple[int, str]] = []
+        real = service._store_chunk
+
+        def spying(session: Session, ctx: IngestContext, item: Any, batch: Any, chunk: Any) -> None:
+            calls.append((len(chunk.valid), threading.current_thread().name))
+            real(session, ctx, item, batch, chunk)
+
+        monkeypatch.setattr(service, "_store_chunk", spying)
+        return calls
+
+    def test_chunks_are_stored_off_the_calling_thread_and_none_is_left_running(
+        self, session: Session, ctx: IngestContext, stored: list[tuple[int, str]]
+    ) -> None:
+        receipt = ingest_rows(session, ctx, [penalty() for _ in range(7)], chunk_size=3)
+        assert receipt.accepted == 7 and [n for n, _ in stored] == [3, 3, 1]
+        assert {name for _, name in stored} != {threading.current_thread().name}
+        assert not [t for t in threading.enumerate() if t.name.startswith("xinyong-ingest")]
+
+    def test_no_chunk_is_stored_after_one_that_failed(
+        self, session: Session, ctx: IngestContext, stored: list[tuple[int, str]]
+    ) -> None:
+        department(session)
+        session.commit()
+        rows = [Row(n, penalty()) for n in range(2, 30)]
+
+        def fail(batch: object) -> None:
+            raise RuntimeError("disk full")
+
+        with pytest.raises(RuntimeError, match="disk full"):
+            service.ingest(
+                session,
+                ctx,
+                item_code="CF",
+                provider_code="SCMR",
+                rows=rows,
+                source="test",
+                chunk_size=2,
+                on_chunk=fail,
+            )
+        assert len(stored) == 1  # the later chunks were validated, perhaps, but never stored
+        assert not [t for t in threading.enumerate() if t.name.startswith("xinyong-ingest")]
+
+    def test_a_file_failing_part_way_keeps_what_was_stored_and_stores_nothing_after(
+        self, session: Session, ctx: IngestContext, stored: list[tuple[int, str]]
+    ) -> None:
+        department(session)
+        session.commit()
+        good = [penalty() for _ in range(5)]
+
+        def rows() -> Iterator[Row]:
+            yield from (Row(n, r) for n, r in enumerate(good, start=2))
+            raise ValidationFailed("文件在第7行损坏", code="file.malformed")
+
+        with pytest.raises(ValidationFailed, match="第7行"):
+            service.ingest(
+                session,
+                ctx,
+                item_code="CF",
+                provider_code="SCMR",
+                rows=rows(),
+                source="test",
+                chunk_size=2,
+                on_chunk=lambda _batch: session.commit(),
+            )
+        session.rollback()
+        # The two full chunks read before the failure were stored and committed; the last row was still
+        # waiting for its chunk to fill.
+        assert [n for n, _ in stored] == [2, 2]
+        docs = set(session.scalars(select(Record.doc_no)))
+        assert docs == {r["CF_WSH"] for r in good[:4]}
+        assert not [t for t in threading.enumerate() if t.name.startswith("xinyong-ingest")]
 
 
 class TestLargeIngest:

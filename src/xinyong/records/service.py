@@ -7,12 +7,14 @@ so an interrupted ingest re-runs without duplicates (already stored rows come ba
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar, TypeVar, cast
 
 from sqlalchemy import String, Table, insert, literal, select, text, update
 from sqlalchemy.orm import Session
@@ -36,6 +38,7 @@ from xinyong.records.models import Batch, Record, RecordVersion, RejectedRow, Un
 from xinyong.records.schemas import Receipt, RejectedRowRead
 from xinyong.subjects import service as subjects
 
+T = TypeVar("T")
 RECEIPT_REJECTED_LIMIT = 1000
 RECORDS_TABLE = cast(Table, Record.__table__)
 REJECTED_TABLE = cast(Table, RejectedRow.__table__)
@@ -76,7 +79,10 @@ def ingest(
     chunk_size: int = 5000,
     on_chunk: Callable[[Batch], None] | None = None,
 ) -> Receipt:
-    """Ingest rows of one item from one provider and return the receipt."""
+    """Ingest rows of one item from one provider and return the receipt.
+
+    Chunks are stored on a thread of the ingest's own while the next one is validated (`_DatabaseThread`);
+    `on_chunk` runs there too, after each chunk is stored, and may commit the session."""
     item = catalog_service.get_item(ctx.catalog, item_code)
     accounts.get_department(session, provider_code)
     catalog_service.require_provider(item, provider_code)
@@ -92,16 +98,22 @@ def ingest(
     session.flush()
     statistics = _Statistics(session)
 
-    def known(digests: set[str]) -> dict[str, str]:
-        return _current_raw_digests(session, digests)
-
-    for rows_read, chunk in _checked_chunks(ctx, item, provider_code, iter(rows), chunk_size, known):
+    def store(rows_read: int, chunk: _Checked) -> None:
         _store_chunk(session, ctx, item, batch, chunk)
         batch.rows_read += rows_read
         session.flush()
         statistics.after_chunk(batch.accepted + batch.updated)
         if on_chunk is not None:
             on_chunk(batch)
+
+    with _DatabaseThread() as database:
+
+        def known(digests: set[str]) -> Future[dict[str, str]]:
+            return database.submit(_current_raw_digests, session, digests)
+
+        for rows_read, chunk in _checked_chunks(ctx, item, provider_code, iter(rows), chunk_size, known):
+            database.submit(store, rows_read, chunk)
+        database.join()
     batch.status = "done"
     batch.finished_at = dt.datetime.now(dt.UTC)
     session.flush()
@@ -148,6 +160,57 @@ class _Statistics:
         tables = ", ".join(f"{table} ({', '.join(columns)})" for table, columns in self.COLUMNS.items())
         self.session.execute(text(f"ANALYZE {tables}"))
         self.stored_at_last = stored
+
+
+class _DatabaseThread:
+    """Runs an ingest's database work on one thread, in the order it is submitted, while the calling thread
+    reads and validates the next chunk.
+
+    Validation is Python work; storing a chunk is largely waiting for the database (a COPY being indexed, the
+    notices' INSERT … SELECT, a commit), during which the interpreter lock is free. The session is used only
+    by this thread between the first submission and `join`. After a failure here nothing more runs: every
+    later piece of work fails with the same error, so no chunk is stored after one that failed. After a
+    failure in the calling thread, `__exit__` still waits for the work submitted before it: every chunk
+    handed over is stored, as it was before the next chunk was read when all of this ran on one thread.
+    """
+
+    def __init__(self) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="xinyong-ingest")
+        self._futures: list[Future[Any]] = []
+        self._failure: BaseException | None = None
+
+    def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
+        self._raise_failure()
+        self._futures = [f for f in self._futures if not f.done()]
+        future = self._executor.submit(contextvars.copy_context().run, self._guarded, fn, *args)
+        self._futures.append(future)
+        return future
+
+    def _guarded(self, fn: Callable[..., T], *args: Any) -> T:
+        if self._failure is not None:
+            raise self._failure
+        try:
+            return fn(*args)
+        except BaseException as exc:
+            self._failure = exc
+            raise
+
+    def _raise_failure(self) -> None:
+        if self._failure is not None:
+            raise self._failure
+
+    def join(self) -> None:
+        """Wait for everything submitted; raise the first failure."""
+        for future in self._futures:
+            future.exception()
+        self._futures = []
+        self._raise_failure()
+
+    def __enter__(self) -> _DatabaseThread:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._executor.shutdown(wait=True)
 
 
 def ingest_json(
@@ -198,22 +261,50 @@ def _checked_chunks(
     provider_code: str,
     rows: Iterator[Row],
     chunk_size: int,
-    known: Callable[[set[str]], dict[str, str]],
+    known: Callable[[set[str]], Future[dict[str, str]]],
 ) -> Iterator[tuple[int, _Checked]]:
-    """Read and validate chunk by chunk, yielding each chunk's row count and result. The one database question,
-    which of the chunk's raw-row digests are those of current records (`known`), is asked through the caller."""
-    header_map: rules.HeaderMap | None = None
-    while chunk := list(islice(rows, chunk_size)):
-        if header_map is None:
-            header_map = rules.HeaderMap(item, list(chunk[0].values))
-            if header_map.missing_required:
-                labels = [item.field(n).label for n in header_map.missing_required]  # type: ignore[union-attr]
-                raise ValidationFailed(
-                    f"文件缺少必填列：{'、'.join(labels)}",
-                    code="file.missing_columns",
-                    details={"missing": header_map.missing_required, "unknown_headers": header_map.unknown},
-                )
-        yield len(chunk), _check_chunk(ctx, item, provider_code, header_map, chunk, known)
+    """Read and validate chunk by chunk, yielding each chunk's row count and result.
+
+    The one database question, which of a chunk's raw-row digests are those of current records (`known`), is
+    asked one chunk ahead: as soon as the chunk is read, before the chunk before it is validated and handed
+    over to be stored. The database thread answers it between two stores, so the answer is there when this
+    thread needs it; it does not yet show what the chunk before stores, which `_check_chunk` allows for."""
+    chunk = list(islice(rows, chunk_size))
+    if not chunk:
+        return
+    header_map = rules.HeaderMap(item, list(chunk[0].values))
+    if header_map.missing_required:
+        labels = [item.field(n).label for n in header_map.missing_required]  # type: ignore[union-attr]
+        raise ValidationFailed(
+            f"文件缺少必填列：{'、'.join(labels)}",
+            code="file.missing_columns",
+            details={"missing": header_map.missing_required, "unknown_headers": header_map.unknown},
+        )
+
+    def ask(chunk: list[Row]) -> tuple[list[Row], list[str], Future[dict[str, str]]]:
+        digests = [
+            ctx.cipher.digest(rules.raw_row(version, item.code, provider_code, r.values)) for r in chunk
+        ]
+        return chunk, digests, known(set(digests))
+
+    version = ctx.catalog.version
+    asked: tuple[list[Row], list[str], Future[dict[str, str]]] | None = ask(chunk)
+    in_flight: set[str] = set()  # natural keys the chunk before may change: not yet stored when asked
+    failure: Exception | None = None
+    while asked is not None:
+        chunk, digests, answer = asked
+        try:
+            following = list(islice(rows, chunk_size))
+        except Exception as exc:  # the file fails further on: the chunk in hand is still checked and stored
+            failure, following = exc, []
+        asked = ask(following) if following else None
+        checked = _check_chunk(
+            ctx, item, provider_code, header_map, chunk, digests, answer.result(), in_flight
+        )
+        in_flight = {v.key for v in checked.valid}
+        yield len(chunk), checked
+    if failure is not None:
+        raise failure
 
 
 def _check_chunk(
@@ -222,17 +313,15 @@ def _check_chunk(
     provider_code: str,
     header_map: rules.HeaderMap,
     chunk: list[Row],
-    known: Callable[[set[str]], dict[str, str]],
+    raw_digests: list[str],
+    current: dict[str, str],
+    in_flight: set[str],
 ) -> _Checked:
     """Validate the chunk's rows, except those sent before exactly as their record's current version was made
     from (daily full files): those are counted unchanged without being validated, hashed or resolved again.
-    `known` maps those of the chunk's raw-row digests that are current to their records' natural keys."""
+    `current` maps those of the chunk's raw-row digests that were current when asked to their records' natural
+    keys; `in_flight` holds the keys the chunk before may change, which the answer does not show yet."""
     checked = _Checked(valid=[], rejected=[])
-    version = ctx.catalog.version
-    raw_digests = [
-        ctx.cipher.digest(rules.raw_row(version, item.code, provider_code, row.values)) for row in chunk
-    ]
-    current = known(set(raw_digests))
     set_aside: list[tuple[Row, str, str]] = []
     for row, raw_digest in zip(chunk, raw_digests, strict=True):
         key = current.get(raw_digest)
@@ -240,9 +329,10 @@ def _check_chunk(
             _check_row(ctx, item, provider_code, header_map, row, raw_digest, checked)
         else:
             set_aside.append((row, raw_digest, key))
-    # Another row of the chunk changes the same record: file order decides between them (`_store` keeps the
-    # last row of each record), so the set-aside row takes the full path too.
-    changed = {v.key for v in checked.valid}
+    # Another row of this chunk, or of the chunk before (not yet stored when `current` was asked), changes the
+    # same record: file order decides between them (`_store` keeps the last row of each record), so the
+    # set-aside row takes the full path too.
+    changed = in_flight | {v.key for v in checked.valid}
     again = [(row, raw_digest) for row, raw_digest, key in set_aside if key in changed]
     for row, raw_digest in again:
         _check_row(ctx, item, provider_code, header_map, row, raw_digest, checked)
