@@ -129,16 +129,6 @@ def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def _clean_text(spec: FieldSpec, value: Any) -> str:
-    text = str(value).strip() if not isinstance(value, float) or not value.is_integer() else str(int(value))
-    limit = spec.max_length or MAX_CELL_CHARS
-    if len(text) > limit:
-        raise _Invalid("too_long", f"{spec.label}超过{limit}个字符（实为{len(text)}个）")
-    if spec.pattern and not re.fullmatch(spec.pattern, text):
-        raise _Invalid("format", f"{spec.label}格式错误")
-    return text
-
-
 _ENUM_SEPARATORS = re.compile(r"[;；,，、/\s]+")
 
 
@@ -148,99 +138,194 @@ class _Invalid(Exception):
         self.message = message
 
 
-def _convert(spec: FieldSpec, value: Any, today: dt.date, result: RowResult) -> Any:
+Converter = Callable[[Any, dt.date, RowResult], Any]
+
+
+def _converter(spec: FieldSpec) -> Converter:
+    """The conversion of one field's non-blank cell: the checked, JSON-ready value, or `_Invalid`.
+
+    Made once per field (see `_plan`), so a row pays only for the checks its field type needs."""
+    name, label = spec.name, spec.label
     if spec.type in ("string", "text"):
-        text = _clean_text(spec, value)
-        hidden, found = identifiers.mask_embedded_ids(text)
-        if found:
-            # A personal ID written into free text is kept only encrypted; the stored text is masked.
-            result.sensitive[spec.name] = text
-        return hidden
+        limit = spec.max_length or MAX_CELL_CHARS
+        pattern = re.compile(spec.pattern) if spec.pattern else None
+
+        def text(value: Any, _today: dt.date, result: RowResult) -> Any:
+            if isinstance(value, float) and value.is_integer():
+                value = str(int(value))
+            cleaned = str(value).strip()
+            if len(cleaned) > limit:
+                raise _Invalid("too_long", f"{label}超过{limit}个字符（实为{len(cleaned)}个）")
+            if pattern is not None and not pattern.fullmatch(cleaned):
+                raise _Invalid("format", f"{label}格式错误")
+            hidden, found = identifiers.mask_embedded_ids(cleaned)
+            if found:
+                # A personal ID written into free text is kept only encrypted; the stored text is masked.
+                result.sensitive[name] = cleaned
+            return hidden
+
+        return text
     if spec.type == "date":
-        try:
-            day = parse_date(value)
-        except ValueError:
-            raise _Invalid("date", f"{spec.label}不是有效日期：{str(value)[:40]}") from None
-        if not spec.future_ok and day > today:
-            raise _Invalid("future_date", f"{spec.label}（{day.isoformat()}）晚于今天")
-        if day.year < 1949:
-            raise _Invalid("date", f"{spec.label}（{day.isoformat()}）早于1949年")
-        return day.isoformat()
+        future_ok = spec.future_ok
+
+        def date(value: Any, today: dt.date, _result: RowResult) -> Any:
+            try:
+                day = parse_date(value)
+            except ValueError:
+                raise _Invalid("date", f"{label}不是有效日期：{str(value)[:40]}") from None
+            if not future_ok and day > today:
+                raise _Invalid("future_date", f"{label}（{day.isoformat()}）晚于今天")
+            if day.year < 1949:
+                raise _Invalid("date", f"{label}（{day.isoformat()}）早于1949年")
+            return day.isoformat()
+
+        return date
     if spec.type == "amount":
-        text = _AMOUNT_CLEAN.sub("", str(value))
-        try:
-            amount = Decimal(text)
-        except InvalidOperation:
-            raise _Invalid("amount", f"{spec.label}不是有效金额：{str(value)[:40]}") from None
-        if not amount.is_finite() or amount < 0 or amount > Decimal("1e12"):
-            raise _Invalid("amount", f"{spec.label}超出范围")
-        return format(amount.normalize(), "f")
+
+        def amount(value: Any, _today: dt.date, _result: RowResult) -> Any:
+            try:
+                number = Decimal(_AMOUNT_CLEAN.sub("", str(value)))
+            except InvalidOperation:
+                raise _Invalid("amount", f"{label}不是有效金额：{str(value)[:40]}") from None
+            if not number.is_finite() or number < 0 or number > _MAX_AMOUNT:
+                raise _Invalid("amount", f"{label}超出范围")
+            return format(number.normalize(), "f")
+
+        return amount
     if spec.type == "integer":
-        try:
-            return int(str(value).strip())
-        except ValueError:
-            raise _Invalid("integer", f"{spec.label}应为整数") from None
+
+        def integer(value: Any, _today: dt.date, _result: RowResult) -> Any:
+            try:
+                return int(str(value).strip())
+            except ValueError:
+                raise _Invalid("integer", f"{label}应为整数") from None
+
+        return integer
     if spec.type == "enum":
-        text = str(value).strip()
         assert spec.enum is not None
-        if text in spec.enum:
-            return text
-        aliased = spec.enum_aliases.get(text) or spec.enum_aliases.get(text.lower())
-        if aliased:
-            return aliased
-        if spec.combine == "max" and _ENUM_SEPARATORS.search(text):
-            # Several values in one decision (e.g. several penalties): the one latest in enum order counts,
-            # so a decision with 一般 and 严重 penalties takes the longest publicity window.
-            parts = [p for p in _ENUM_SEPARATORS.split(text) if p]
-            values = [_convert(spec, part, today, result) for part in parts]
-            return max(values, key=spec.enum.index)
-        raise _Invalid("enum", f"{spec.label}“{text[:40]}”不在允许值内（{'/'.join(spec.enum)}）")
-    if spec.type == "uscc":
-        try:
-            return identifiers.validate_uscc(str(value))
-        except identifiers.IdentifierError as exc:
-            raise _Invalid(exc.code, f"{spec.label}：{exc.message}") from None
-    if spec.type == "org_code":
-        try:
-            return identifiers.validate_org_code(str(value))
-        except identifiers.IdentifierError as exc:
-            raise _Invalid(exc.code, f"{spec.label}：{exc.message}") from None
-    if spec.type == "resident_id":
-        try:
-            info = identifiers.validate_resident_id(str(value), today=today)
-        except identifiers.IdentifierError as exc:
-            raise _Invalid(exc.code, f"{spec.label}：{exc.message}") from None
-        result.sensitive[spec.name] = info.number
-        return identifiers.mask_resident_id(info.number)
-    if spec.type == "region":
-        code = identifiers.normalize_code(str(value))
-        if not re.fullmatch(r"\d{6}", code) or not regions.is_known(code):
-            raise _Invalid("region", f"{spec.label}“{code[:20]}”不是有效的行政区划代码")
+        allowed, order, aliases = frozenset(spec.enum), spec.enum.index, spec.enum_aliases
+        combine = spec.combine == "max"
+        refused = f"不在允许值内（{'/'.join(spec.enum)}）"
+
+        def enum(value: Any, today: dt.date, result: RowResult) -> Any:
+            text = str(value).strip()
+            if text in allowed:
+                return text
+            aliased = aliases.get(text) or aliases.get(text.lower())
+            if aliased:
+                return aliased
+            if combine and _ENUM_SEPARATORS.search(text):
+                # Several values in one decision (e.g. several penalties): the one latest in enum order
+                # counts, so a decision with 一般 and 严重 penalties takes the longest publicity window.
+                parts = [p for p in _ENUM_SEPARATORS.split(text) if p]
+                return max((enum(part, today, result) for part in parts), key=order)
+            raise _Invalid("enum", f"{label}“{text[:40]}”{refused}")
+
+        return enum
+    if spec.type in ("uscc", "org_code"):
+        check = identifiers.validate_uscc if spec.type == "uscc" else identifiers.validate_org_code
+
+        def code(value: Any, _today: dt.date, _result: RowResult) -> Any:
+            try:
+                return check(str(value))
+            except identifiers.IdentifierError as exc:
+                raise _Invalid(exc.code, f"{label}：{exc.message}") from None
+
         return code
+    if spec.type == "resident_id":
+
+        def resident_id(value: Any, today: dt.date, result: RowResult) -> Any:
+            try:
+                info = identifiers.validate_resident_id(str(value), today=today)
+            except identifiers.IdentifierError as exc:
+                raise _Invalid(exc.code, f"{label}：{exc.message}") from None
+            result.sensitive[name] = info.number
+            return identifiers.mask_resident_id(info.number)
+
+        return resident_id
+    if spec.type == "region":
+
+        def region(value: Any, _today: dt.date, _result: RowResult) -> Any:
+            code = identifiers.normalize_code(str(value))
+            if not _REGION_SHAPE.fullmatch(code) or not regions.is_known(code):
+                raise _Invalid("region", f"{label}“{code[:20]}”不是有效的行政区划代码")
+            return code
+
+        return region
     raise AssertionError(spec.type)
+
+
+_MAX_AMOUNT = Decimal("1e12")
+_REGION_SHAPE = re.compile(r"\d{6}")
+
+
+@dataclass(frozen=True, slots=True)
+class _FieldPlan:
+    name: str
+    convert: Converter
+    default: str | None
+    missing: FieldError | None  # the error of a blank required field
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """An item's fields made ready for validating many rows: a converter each, and the date-order checks."""
+
+    fields: tuple[_FieldPlan, ...]
+    order: tuple[tuple[str, str, str], ...]  # (field, field it may not precede, error message)
+    converters: dict[str, Converter]
+
+
+_PLANS: dict[int, tuple[CatalogItem, _Plan]] = {}
+
+
+def _plan(item: CatalogItem) -> _Plan:
+    known = _PLANS.get(id(item))
+    if known is not None and known[0] is item:
+        return known[1]
+    converters = {spec.name: _converter(spec) for spec in item.fields}
+    fields = tuple(
+        _FieldPlan(
+            spec.name,
+            converters[spec.name],
+            spec.default,
+            FieldError(spec.name, "required", f"缺少必填项：{spec.label}") if spec.required else None,
+        )
+        for spec in item.fields
+    )
+    order = tuple(
+        (spec.name, spec.not_before, f"{spec.label}早于{item.field(spec.not_before).label}")  # type: ignore[union-attr]
+        for spec in item.fields
+        if spec.not_before
+    )
+    plan = _Plan(fields, order, converters)
+    if len(_PLANS) >= 256:  # catalogs are few and long-lived; this only bounds a process that loads many
+        _PLANS.clear()
+    _PLANS[id(item)] = (item, plan)
+    return plan
 
 
 def validate_row(item: CatalogItem, values: Mapping[str, Any], *, today: dt.date) -> RowResult:
     """Validate one row (already keyed by catalog field names) and work out who it is about."""
+    plan = _plan(item)
     result = RowResult()
-    for spec in item.fields:
-        value = values.get(spec.name)
-        if _blank(value):
+    converted, errors, get = result.values, result.errors, values.get
+    for spec in plan.fields:
+        value = get(spec.name)
+        if value is None or (isinstance(value, str) and (not value or value.isspace())):
             if spec.default is not None:
-                result.values[spec.name] = spec.default
-            elif spec.required:
-                result.errors.append(FieldError(spec.name, "required", f"缺少必填项：{spec.label}"))
+                converted[spec.name] = spec.default
+            elif spec.missing is not None:
+                errors.append(spec.missing)
             continue
         try:
-            result.values[spec.name] = _convert(spec, value, today, result)
+            converted[spec.name] = spec.convert(value, today, result)
         except _Invalid as invalid:
-            result.errors.append(FieldError(spec.name, invalid.code, invalid.message))
-    for spec in item.fields:
-        other = spec.not_before
-        if other and other in result.values and result.values.get(spec.name, "9999") < result.values[other]:
-            other_label = item.field(other).label  # type: ignore[union-attr]
-            result.errors.append(FieldError(spec.name, "date_order", f"{spec.label}早于{other_label}"))
-    if not result.errors:
+            errors.append(FieldError(spec.name, invalid.code, invalid.message))
+    for name, other, message in plan.order:
+        if other in converted and converted.get(name, "9999") < converted[other]:
+            errors.append(FieldError(name, "date_order", message))
+    if not errors:
         _claim_subject(item, result)
     return result
 
@@ -376,7 +461,7 @@ def validate_fields(
                 converted[name] = None
             continue
         try:
-            converted[name] = _convert(spec, value, today, scratch)
+            converted[name] = _plan(item).converters[name](value, today, scratch)
         except _Invalid as invalid:
             errors.append(FieldError(name, invalid.code, invalid.message))
     return converted, errors
