@@ -5,12 +5,14 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
+from tests.helpers import ingest_rows, penalty, resident_id
 from xinyong.accounts.models import Department
 from xinyong.db import bulk
-from xinyong.records.models import Batch, RejectedRow
+from xinyong.records.models import Batch, Record, RejectedRow
+from xinyong.records.service import IngestContext
 
 # Names a look-up must find exactly as they are: the separator the strings travel with on PostgreSQL, the
 # array literal's own syntax, quotes, backslashes, an empty string and the word NULL.
@@ -92,3 +94,21 @@ class TestBulkInsert:
         assert [(r.row_number, r.raw, r.raw_sensitive, r.errors) for r in stored] == [
             (r["row_number"], r["raw"], r["raw_sensitive"], r["errors"]) for r in rows
         ]
+
+    def test_rows_are_stored_as_a_core_insert_stores_them(self, session: Session, ctx: IngestContext) -> None:
+        # A record as ingestion writes it (the bulk path: COPY on PostgreSQL), and the same values written by
+        # a Core insert: every column must hold the same value of the same stored type (dates, timestamps,
+        # JSON).
+        rows = [penalty() for _ in range(bulk.COPY_THRESHOLD - 1)]
+        ingest_rows(session, ctx, [*rows, penalty(CF_XDR_ZJHM=resident_id(), CF_XDR_LB="自然人")])
+        table = Record.__table__
+        stored = session.execute(select(table).order_by(table.c.id.desc()).limit(1)).mappings().one()
+        copy = {**stored, "id": stored["id"] + 1, "natural_key": "k" * 64, "raw_digest": "d" * 32}
+        session.execute(insert(table), [copy])
+        columns = [c.name for c in table.columns if c.name not in ("id", "natural_key", "raw_digest")]
+        if session.get_bind().dialect.name == "sqlite":
+            shape = [f"typeof({c}) || ':' || coalesce(CAST({c} AS TEXT), '')" for c in columns]
+        else:
+            shape = [f"coalesce(CAST({c} AS TEXT), '∅')" for c in columns]
+        last = session.execute(text(f"SELECT {', '.join(shape)} FROM records ORDER BY id DESC LIMIT 2")).all()
+        assert last[0] == last[1]
