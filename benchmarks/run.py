@@ -53,7 +53,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--profile",
         action="store_true",
-        help="also run a cProfile'd ingest per store (not reported as a result)",
+        help="also run a cProfile'd ingest per store, its calling and its database thread (not reported as a result)",
     )
     parser.add_argument(
         "--pg-analyze",
