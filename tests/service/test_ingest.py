@@ -231,9 +231,7 @@ class TestInterruptedIngest:
     def test_a_rerun_after_a_crash_finishes_the_file_without_duplicates(
         self, session: Session, ctx: IngestContext
     ) -> None:
-        department(session)
-        session.commit()
-        rows = [Row(n, penalty()) for n in range(2, 12)]
+        rows = [penalty() for _ in range(10)]
         calls = {"n": 0}
 
         def crash_after_first_chunk(batch: object) -> None:
@@ -243,21 +241,10 @@ class TestInterruptedIngest:
                 raise RuntimeError("power cut")
 
         with pytest.raises(RuntimeError):
-            service.ingest(
-                session,
-                ctx,
-                item_code="CF",
-                provider_code="SCMR",
-                rows=rows,
-                source="test",
-                chunk_size=4,
-                on_chunk=crash_after_first_chunk,
-            )
+            ingest_rows(session, ctx, rows, chunk_size=4, on_chunk=crash_after_first_chunk)
         session.rollback()
         assert session.scalar(select(func.count(Record.id))) == 4  # the first chunk was committed
-        receipt = service.ingest(
-            session, ctx, item_code="CF", provider_code="SCMR", rows=rows, source="test", chunk_size=4
-        )
+        receipt = ingest_rows(session, ctx, rows, chunk_size=4)
         assert (receipt.accepted, receipt.unchanged) == (6, 4)
         assert session.scalar(select(func.count(Record.id))) == 10
 
@@ -289,24 +276,11 @@ class TestStoringBesideValidation:
     def test_no_chunk_is_stored_after_one_that_failed(
         self, session: Session, ctx: IngestContext, stored: list[tuple[int, str]]
     ) -> None:
-        department(session)
-        session.commit()
-        rows = [Row(n, penalty()) for n in range(2, 30)]
-
         def fail(batch: object) -> None:
             raise RuntimeError("disk full")
 
         with pytest.raises(RuntimeError, match="disk full"):
-            service.ingest(
-                session,
-                ctx,
-                item_code="CF",
-                provider_code="SCMR",
-                rows=rows,
-                source="test",
-                chunk_size=2,
-                on_chunk=fail,
-            )
+            ingest_rows(session, ctx, [penalty() for _ in range(28)], chunk_size=2, on_chunk=fail)
         assert len(stored) == 1  # the later chunks were validated, perhaps, but never stored
         assert not [t for t in threading.enumerate() if t.name.startswith("xinyong-ingest")]
 
