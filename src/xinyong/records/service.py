@@ -176,19 +176,14 @@ class _DatabaseThread:
 
     def __init__(self) -> None:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="xinyong-ingest")
-        self._futures: list[Future[Any]] = []
         self._failure: BaseException | None = None
 
     def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
         self._raise_failure()
-        self._futures = [f for f in self._futures if not f.done()]
-        future = self._executor.submit(contextvars.copy_context().run, self._guarded, fn, *args)
-        self._futures.append(future)
-        return future
+        return self._executor.submit(contextvars.copy_context().run, self._guarded, fn, *args)
 
     def _guarded(self, fn: Callable[..., T], *args: Any) -> T:
-        if self._failure is not None:
-            raise self._failure
+        self._raise_failure()
         try:
             return fn(*args)
         except BaseException as exc:
@@ -201,9 +196,7 @@ class _DatabaseThread:
 
     def join(self) -> None:
         """Wait for everything submitted; raise the first failure."""
-        for future in self._futures:
-            future.exception()
-        self._futures = []
+        self._executor.shutdown(wait=True)
         self._raise_failure()
 
     def __enter__(self) -> _DatabaseThread:
