@@ -55,3 +55,31 @@ def add_months(day: dt.date, months: int) -> dt.date:
         except ValueError:
             continue
     raise AssertionError("unreachable")
+
+
+CHINA = dt.timezone(dt.timedelta(hours=8), "CST")  # Asia/Shanghai: no daylight saving since 1991
+
+
+def china_time(moment: dt.datetime) -> dt.datetime:
+    """The moment in China time; a naive value is taken as UTC (how the stores keep times)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(CHINA)
+
+
+def format_china_datetime(moment: dt.datetime | None, *, seconds: bool = False) -> str:
+    """2026年12月7日 10:18 (China time); an empty value as —."""
+    if moment is None:
+        return "—"
+    local = china_time(moment)
+    clock = f"{local:%H:%M:%S}" if seconds else f"{local:%H:%M}"
+    return f"{local.year}年{local.month}月{local.day}日 {clock}"
+
+
+def format_china_date(day: dt.date | dt.datetime | None) -> str:
+    """2026年12月7日; a time is first turned into China time; an empty value as —."""
+    if day is None:
+        return "—"
+    if isinstance(day, dt.datetime):
+        day = china_time(day).date()
+    return f"{day.year}年{day.month}月{day.day}日"

@@ -11,6 +11,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 
 from xinyong.kit import regions
+from xinyong.kit.dates import format_china_date, format_china_datetime
 
 DOMAINS_WITH_PAGES = (
     "web",
@@ -41,6 +42,9 @@ def build_templates() -> Jinja2Templates:
     )
     env.globals["region_name"] = regions.name
     env.filters["region_name"] = regions.name
+    # Times on pages: China time in Chinese formats ({{ x.at | cn_datetime }}, {{ x.at | cn_datetime(seconds=True) }}).
+    env.filters["cn_datetime"] = format_china_datetime
+    env.filters["cn_date"] = format_china_date
     return Jinja2Templates(env=env)
 
 
