@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import typer
 
-from xinyong.accounts.cli import departments_app, tokens_app, users_app
+from xinyong.accounts.cli import contacts_app, departments_app, messages_app, tokens_app, users_app
 from xinyong.audit.cli import audit_app
 from xinyong.clikit import open_platform
 from xinyong.demo.cli import demo_app
 from xinyong.jobs import jobs_app
+from xinyong.keys_cli import keys_app
 from xinyong.records.cli import ingest_command, review_app
 
 app = typer.Typer(help="xinyong 公共信用信息平台", no_args_is_help=True, add_completion=False)
@@ -17,10 +18,13 @@ app.add_typer(db_app, name="db")
 app.add_typer(departments_app, name="departments")
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
+app.add_typer(contacts_app, name="contacts")
+app.add_typer(messages_app, name="messages")
 app.add_typer(audit_app, name="audit")
 app.add_typer(review_app, name="review")
 app.add_typer(demo_app, name="demo")
 app.add_typer(jobs_app, name="jobs")
+app.add_typer(keys_app, name="keys")
 app.command("ingest")(ingest_command)
 
 
@@ -54,7 +58,7 @@ def db_upgrade(revision: str = typer.Argument("head")) -> None:
     """Run migrations up to REVISION (default: head)."""
     from xinyong.db import migrate
 
-    platform = open_platform()
+    platform = open_platform(keys_required=False)  # migrations neither sign nor encrypt
     migrate.upgrade(platform.sessions.kw["bind"], revision)
     typer.echo(f"database at {revision}: {platform.settings.resolved_database_url.split('@')[-1]}")
 

@@ -18,12 +18,20 @@ F = TypeVar("F", bound=Callable[..., Any])
 err_console = Console(stderr=True)
 
 
-def open_platform() -> Platform:
+def open_platform(*, keys_required: bool = True) -> Platform:
+    """The platform for a command. Outside demo mode a command refuses to start on a published or missing
+    secret (exit 2, reason on stderr); only one that neither signs nor encrypts passes keys_required=False."""
     from xinyong.app import build_platform
+    from xinyong.config import InsecureSettings
+    from xinyong.kit.crypto import SigningKeyError
 
     settings = get_settings()
-    settings.ensure_dirs()
-    return build_platform(settings)
+    try:
+        settings.ensure_dirs()
+        return build_platform(settings, keys_required=keys_required)
+    except (InsecureSettings, SigningKeyError) as exc:
+        err_console.print(f"[red]config.insecure[/red]: {exc}")
+        raise typer.Exit(2) from None
 
 
 def today() -> dt.date:

@@ -131,10 +131,10 @@ class TestSignedResults:
         good = client.post(
             "/api/v1/checks/verify", json={"result": again["result"], "signature": again["signature"]}
         )
-        assert good.json() == {"valid": True}
+        assert good.json() == {"valid": True, "key_id": created["key_id"]}
         forged = dict(again["result"], hits=[{"measure": "P-FAKE"}])
         bad = client.post("/api/v1/checks/verify", json={"result": forged, "signature": again["signature"]})
-        assert bad.json() == {"valid": False}
+        assert bad.json() == {"valid": False, "key_id": None}
 
     def test_another_department_cannot_read_the_check(self, client: TestClient, session: Session) -> None:
         code = uscc()

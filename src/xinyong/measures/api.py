@@ -10,7 +10,6 @@ from pydantic import BaseModel, Field, model_validator
 
 from xinyong.accounts.deps import require
 from xinyong.accounts.policy import Principal
-from xinyong.kit.crypto import verify_signature
 from xinyong.kit.errors import ValidationFailed
 from xinyong.measures import service
 from xinyong.web.deps import PlatformDep, SessionDep, TodayDep, client_ip
@@ -58,6 +57,7 @@ class CheckRead(BaseModel):
     result: dict[str, Any]
     signature: str
     public_key: str
+    key_id: str | None = Field(default=None, description="Id of the platform key that made the signature")
 
 
 class FeedbackItem(BaseModel):
@@ -70,7 +70,7 @@ class FeedbackRequest(BaseModel):
     items: list[FeedbackItem] = Field(min_length=1, max_length=200)
 
 
-def _read(check: Any, public_key: str) -> dict[str, Any]:
+def _read(check: Any, public_key: str, key_id: str | None) -> dict[str, Any]:
     """A stored check as the API answers it (`CheckRead`)."""
     result = check.result
     return {
@@ -82,13 +82,14 @@ def _read(check: Any, public_key: str) -> dict[str, Any]:
         "result": result,
         "signature": check.signature,
         "public_key": public_key,
+        "key_id": key_id,
     }
 
 
-def _answer(check: Any, public_key: str) -> Response:
+def _answer(check: Any, public_key: str, key_id: str | None) -> Response:
     """The check as JSON bytes, serialised once: what the handler built is not validated again against the
     response model (that model documents the answer)."""
-    return Response(orjson.dumps(_read(check, public_key)), media_type="application/json")
+    return Response(orjson.dumps(_read(check, public_key, key_id)), media_type="application/json")
 
 
 @router.post("/checks", response_model=CheckRead)
@@ -109,7 +110,7 @@ async def run_check(
         principal, body.subject.ref(), body.scenario, body.purpose, today, client_ip(request)
     )
     check = await platform.checks.submit(order)  # a check's own error is raised here
-    return _answer(check, platform.signer.public_key_b64)
+    return _answer(check, platform.signer.public_key_b64, platform.signer.key_id)
 
 
 @router.post("/checks/batch")
@@ -149,12 +150,15 @@ def run_batch(
 
 
 @router.get("/checks/public-key")
-def public_key(platform: PlatformDep, principal: Annotated[Principal, require("public")]) -> dict[str, str]:
-    """The platform's Ed25519 public key for verifying check results (raw base64 and PEM)."""
+def public_key(platform: PlatformDep, principal: Annotated[Principal, require("public")]) -> dict[str, Any]:
+    """The platform's Ed25519 public keys for verifying check results: the signing key (raw base64, PEM, id)
+    and in `keys` every key that verifies, retired ones included, each with its id."""
     return {
         "algorithm": "Ed25519",
+        "key_id": platform.signer.key_id,
         "public_key": platform.signer.public_key_b64,
         "pem": platform.signer.public_key_pem,
+        "keys": platform.signer.public_keys(),
     }
 
 
@@ -166,18 +170,23 @@ def get_check(
     principal: Annotated[Principal, require("checks:run")],
 ) -> Response:
     """Fetch a stored check result with its signature (own department only)."""
-    return _answer(service.get_check(session, principal, check_id), platform.signer.public_key_b64)
+    check = service.get_check(session, principal, check_id)
+    key_id = platform.signer.signed_by(check.result, check.signature)
+    keys = {k["key_id"]: k["public_key"] for k in platform.signer.public_keys()}
+    return _answer(check, str(keys.get(key_id, platform.signer.public_key_b64)), key_id)
 
 
 @router.post("/checks/verify")
 def verify(
     body: dict[str, Any], platform: PlatformDep, principal: Annotated[Principal, require("public")]
-) -> dict[str, bool]:
-    """Verify a check result and its signature, e.g. a receipt kept in a department's files."""
-    result, signature = body.get("result"), body.get("signature")
-    if not isinstance(result, dict) or not isinstance(signature, str):
+) -> dict[str, Any]:
+    """Verify a check result and its signature, e.g. a receipt kept in a department's files: by the signing
+    key or a retired one (`key_id`, when given, names the key)."""
+    result, signature, key = body.get("result"), body.get("signature"), body.get("key_id")
+    if not isinstance(result, dict) or not isinstance(signature, str) or not isinstance(key, str | None):
         raise ValidationFailed("须提供 result 和 signature", code="check.verify_input")
-    return {"valid": verify_signature(platform.signer.public_key_b64, result, signature)}
+    key_id = platform.signer.signed_by(result, signature, key)
+    return {"valid": key_id is not None, "key_id": key_id}
 
 
 @router.post("/checks/{check_id}/feedback")
