@@ -209,3 +209,19 @@ def public_entries(
         base.order_by(ListEntry.decided_on.desc(), ListEntry.id.desc()).offset((page - 1) * size).limit(size)
     ).all()
     return [(r[0], r[1]) for r in rows], int(total)
+
+
+def in_force_of_subject(
+    session: Session, subject_id: int, today: dt.date, *, public_only: bool
+) -> Sequence[ListEntry]:
+    """A subject's list entries in force today (listed, inside their period), latest decision first.
+
+    `public_only`: only what the law makes public, as on the list publicity pages (a natural person's
+    entries are not published); the subject itself and government users with a purpose see them all.
+    """
+    query = select(ListEntry).where(ListEntry.subject_id == subject_id, in_force(today))
+    if public_only:
+        query = query.join(Subject, Subject.id == ListEntry.subject_id).where(
+            Subject.kind != "natural_person"
+        )
+    return session.scalars(query.order_by(ListEntry.decided_on.desc(), ListEntry.id.desc())).all()

@@ -8,11 +8,10 @@ from fastapi import APIRouter, Query, Request
 
 from xinyong.accounts.deps import require
 from xinyong.accounts.policy import Principal
+from xinyong.commitments import service as commitments
 from xinyong.kit.identifiers import normalize_code
-from xinyong.objections import service as objections
-from xinyong.records import service as records
 from xinyong.subjects import rules, service
-from xinyong.subjects.schemas import SubjectDetail, SubjectPage, SubjectSummary
+from xinyong.subjects.schemas import SectionCount, SubjectDetail, SubjectPage, SubjectSummary
 from xinyong.web.deps import PlatformDep, SessionDep, TodayDep, client_ip
 from xinyong.web.ratelimit import rate_limited
 
@@ -46,20 +45,28 @@ def get_subject(
         str | None, Query(max_length=200, description="查询事由（政府用户查看非公开信息时必填）")
     ] = None,
 ) -> SubjectDetail:
-    """Read a subject's credit file: public records, or with a stated purpose what a department may see."""
+    """Read a subject's credit file: records and list entries in force the caller may see (with a stated
+    purpose, what a department may see), counted by the sections of the national public credit report."""
     subject = service.get_by_uscc(session, normalize_code(uscc)[:18])
     catalog = platform.catalog
-    found, _view = records.credit_file(
-        session,
-        catalog,
-        principal,
-        subject.id,
-        today,
-        purpose=purpose,
-        ip=client_ip(request),
+    file = service.credit_file(
+        session, catalog, principal, subject.id, today, purpose=purpose, ip=client_ip(request)
     )
-    disputed = objections.open_record_ids(session, [r.id for r in found])
+    found = [
+        rules.record_read(catalog, r, today, under_objection=r.id in file.under_objection)
+        for r in file.records
+    ]
+    sections = rules.arrange_file(
+        service.file_layout(),
+        catalog,
+        found,
+        file.entries,
+        commitment_count=len(commitments.public_of_subject(session, subject.id)),
+    )
     return SubjectDetail(
         **rules.summary(subject),
-        records=[rules.record_read(catalog, r, today, under_objection=r.id in disputed) for r in found],
+        records=found,
+        lists=file.entries,
+        sections=[SectionCount(code=s.code, title=s.title, count=s.count) for s in sections],
+        objections_pending=len(file.under_objection),
     )

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from xinyong.catalog.schemas import Catalog
 from xinyong.disclosure.rules import is_public_now
 from xinyong.kit import regions
+from xinyong.kit.pagination import Page
+from xinyong.lists.rules import LIST_TYPE_LABELS, MARKET_BAN, RED, SERIOUS_DISHONESTY, STATE_LABELS
 from xinyong.records.rules import KIND_LABELS
+from xinyong.subjects.schemas import FileLayout
+
+SECTION_PAGE_SIZE = 10
 
 
 def summary(subject: Any) -> dict[str, Any]:
@@ -58,3 +66,125 @@ def record_read(
         "fields": public_fields(catalog, record),
         "under_objection": under_objection,
     }
+
+
+# -- the credit file: list entries, badges, sections ---------------------------------------------------------
+
+# The badge near a subject's name for each list it is on, most serious first: (label, tone for the page).
+LIST_BADGES: Mapping[str, tuple[str, str]] = MappingProxyType(
+    {
+        SERIOUS_DISHONESTY: ("严重失信主体", "serious"),
+        MARKET_BAN: ("市场禁入", "ban"),
+        RED: ("守信激励", "good"),
+    }
+)
+
+
+def list_entry_read(entry: Any, department_name: str) -> dict[str, Any]:
+    """A list entry as shown on the file and in the API: types and states by label, the authority by name."""
+    return {
+        "id": entry.id,
+        "list_type": entry.list_type,
+        "list_type_label": LIST_TYPE_LABELS.get(entry.list_type, entry.list_type),
+        "status": entry.status,
+        "status_label": STATE_LABELS.get(entry.status, entry.status),
+        "department_code": entry.department_code,
+        "department_name": department_name,
+        "decision_no": entry.decision_no,
+        "legal_basis": entry.legal_basis,
+        "facts": entry.facts,
+        "scope": entry.scope,
+        "permanent": entry.permanent,
+        "decided_on": entry.decided_on,
+        "public_from": entry.public_from,
+        "public_until": entry.public_until,
+    }
+
+
+def list_badges(list_types: Sequence[str]) -> list[dict[str, str]]:
+    """One badge per list the subject is on (entries in force), most serious first."""
+    present = set(list_types)
+    return [
+        {"list_type": code, "label": label, "tone": tone}
+        for code, (label, tone) in LIST_BADGES.items()
+        if code in present
+    ]
+
+
+@dataclass(slots=True)
+class FileSectionView:
+    """A section of the file as one reader sees it: its entries, one page of its records, its counts."""
+
+    code: str
+    title: str
+    entries: list[dict[str, Any]] = field(default_factory=list)
+    records: Page[dict[str, Any]] = field(default_factory=lambda: Page([], 0, 1, SECTION_PAGE_SIZE))
+    item_counts: list[tuple[str, int]] = field(default_factory=list)  # (item name, records) in catalog order
+    commitments: bool = False
+    commitment_count: int = 0
+    requested: bool = False
+
+    @property
+    def count(self) -> int:
+        return len(self.entries) + self.records.total + self.commitment_count
+
+    @property
+    def groups(self) -> list[tuple[str, str, list[dict[str, Any]]]]:
+        """This page's records by item, in order: (item code, item name, records)."""
+        groups: list[tuple[str, str, list[dict[str, Any]]]] = []
+        for record in self.records.items:
+            if not groups or groups[-1][0] != record["item"]:
+                groups.append((record["item"], record["item_name"], []))
+            groups[-1][2].append(record)
+        return groups
+
+
+def arrange_file(
+    layout: FileLayout,
+    catalog: Catalog,
+    records: Sequence[dict[str, Any]],
+    entries: Sequence[dict[str, Any]],
+    *,
+    commitment_count: int = 0,
+    section: str | None = None,
+    page: int = 1,
+    size: int = SECTION_PAGE_SIZE,
+) -> list[FileSectionView]:
+    """Sort a file into the layout's sections, in its order (that of the national public credit report).
+
+    Records (as `record_read` gives them) go to their item's section, in catalog order, latest decision first
+    within an item; entries to their list type's section. Each section shows one page of records: page
+    `page` of the requested `section`, the first page of every other (a page past the end shows the last).
+    """
+    order = {item.code: n for n, item in enumerate(catalog.items)}
+    names = {item.code: item.name for item in catalog.items}
+    by_section: dict[str, list[dict[str, Any]]] = {s.code: [] for s in layout.sections}
+    for record in records:
+        by_section[layout.section_of_item(record["item"])].append(record)
+    entries_by_section: dict[str, list[dict[str, Any]]] = {s.code: [] for s in layout.sections}
+    for entry in entries:
+        entries_by_section[layout.section_of_list(entry["list_type"])].append(entry)
+
+    views = []
+    for spec in layout.sections:
+        held = sorted(by_section[spec.code], key=lambda r: order.get(r["item"], len(order)))
+        counts: dict[str, int] = {}
+        for record in held:
+            counts[record["item"]] = counts.get(record["item"], 0) + 1
+        requested = spec.code == section
+        pages = max(1, -(-len(held) // size))
+        current = min(max(page, 1), pages) if requested else 1
+        start = (current - 1) * size
+        views.append(
+            FileSectionView(
+                code=spec.code,
+                title=spec.title,
+                entries=entries_by_section[spec.code],
+                records=Page(held[start : start + size], len(held), current, size),
+                item_counts=[(names.get(code, code), n) for code, n in counts.items()],
+                commitments=spec.commitments,
+                commitment_count=commitment_count if spec.commitments else 0,
+                requested=requested,
+            )
+        )
+    return views

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from itertools import groupby
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
@@ -13,9 +12,7 @@ from xinyong.accounts.policy import Principal, allows
 from xinyong.commitments import service as commitments
 from xinyong.kit.identifiers import normalize_code
 from xinyong.kit.pagination import Page
-from xinyong.objections import service as objections
 from xinyong.records import repository as records_repository
-from xinyong.records import service as records
 from xinyong.subjects import rules, service
 from xinyong.web.deps import PlatformDep, SessionDep, TodayDep, client_ip
 from xinyong.web.ratelimit import rate_limited
@@ -63,40 +60,41 @@ def subject_page(
     today: TodayDep,
     principal: Annotated[Principal, require("public")],
     purpose: Annotated[str, Query(max_length=200)] = "",
+    section: Annotated[str, Query(max_length=32)] = "",
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> HTMLResponse:
+    """A subject's credit file: a summary, then its sections in the order of the national credit report."""
     subject = service.get_by_uscc(session, normalize_code(uscc)[:18])
     catalog = platform.catalog
-    found, view = records.credit_file(
-        session,
-        catalog,
-        principal,
-        subject.id,
-        today,
-        purpose=purpose,
-        ip=client_ip(request),
+    file = service.credit_file(
+        session, catalog, principal, subject.id, today, purpose=purpose, ip=client_ip(request)
     )
-    sections: list[dict[str, Any]] = []
-    for code, group in groupby(found, key=lambda r: r.item_code):
-        item = catalog.item(code)
-        if item is None:
-            continue
-        sections.append({"item": item, "records": [rules.record_read(catalog, r, today) for r in group]})
-    order = {i.code: n for n, i in enumerate(catalog.items)}
-    sections.sort(key=lambda s: order[s["item"].code])
-    under_objection = objections.open_record_ids(session, [r.id for r in found])
+    public_commitments = commitments.public_of_subject(session, subject.id)
+    sections = rules.arrange_file(
+        service.file_layout(),
+        catalog,
+        [rules.record_read(catalog, r, today) for r in file.records],
+        file.entries,
+        commitment_count=len(public_commitments),
+        section=section or None,
+        page=page,
+    )
     return render(
         request,
         "subject.html",
         {
             "subject": rules.summary(subject),
             "sections": sections,
+            "badges": file.badges,
+            "objections_pending": len(file.under_objection),
+            "requested": section if any(s.requested for s in sections) else "",
             "catalog": catalog,
             "today": today,
-            "view": view,
+            "view": file.view,
             "purpose": purpose,
             "may_read_nonpublic": allows(principal, "subjects:read_nonpublic"),
-            "under_objection": under_objection,
-            "commitments": commitments.public_of_subject(session, subject.id),
+            "under_objection": file.under_objection,
+            "commitments": public_commitments,
             "commitment_labels": commitments.STATUS_LABELS,
         },
     )
