@@ -14,18 +14,23 @@ from sqlalchemy.orm import Session
 from xinyong.accounts.policy import Principal
 from xinyong.audit import rules
 from xinyong.audit.models import AuditEntry, AuditHead
-from xinyong.db import bulk
+from xinyong.db import bulk, counting
+from xinyong.kit.pagination import Page, clamp
 
 __all__ = [
     "AuditEntry",
     "Draft",
+    "TrailFilter",
     "append_statement_pg",
     "chained",
     "held_chain",
     "hold",
+    "iter_trail",
     "locked_head",
     "record",
     "record_many",
+    "trail_newest_id",
+    "trail_page",
     "verify",
     "views_of_subject",
 ]
@@ -251,3 +256,90 @@ def search(
     if subject_id:
         query = query.where(AuditEntry.subject_id == subject_id)
     return session.scalars(query).all()
+
+
+# --- reading the trail (the console's filtered, paged listing and its CSV export) ----------------------
+
+
+@dataclass(frozen=True)
+class TrailFilter:
+    """What an auditor narrows the trail to; every part optional. Times are UTC: `since` inclusive, `until`
+    exclusive (a day in China time is [00:00, next 00:00) there, converted by the caller)."""
+
+    actor: str | None = None
+    action: str | None = None
+    subject_id: int | None = None
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+
+    def conditions(self) -> list[Any]:
+        # Each part is served by an index of `audit_entries` (actor, action, (subject_id, at), at); the
+        # order by id is the primary key's, so a page is an index walk however long the trail.
+        found: list[Any] = []
+        if self.actor:
+            found.append(AuditEntry.actor == self.actor)
+        if self.action:
+            found.append(AuditEntry.action == self.action)
+        if self.subject_id is not None:
+            found.append(AuditEntry.subject_id == self.subject_id)
+        if self.since is not None:
+            found.append(AuditEntry.at >= self.since)
+        if self.until is not None:
+            found.append(AuditEntry.at < self.until)
+        return found
+
+    def described(self) -> dict[str, Any]:
+        """The filter as audit details (what an export contained)."""
+        values = {
+            "actor": self.actor,
+            "action": self.action,
+            "subject_id": self.subject_id,
+            "since": self.since.isoformat() if self.since else None,
+            "until": self.until.isoformat() if self.until else None,
+        }
+        return {k: v for k, v in values.items() if v is not None}
+
+
+def trail_page(session: Session, trail: TrailFilter, *, page: int = 1, size: int = 50) -> Page[AuditEntry]:
+    """One page of the filtered trail, newest first, with its total (exact up to `counting.COUNT_BOUND`
+    entries, an estimate beyond)."""
+    page, size = clamp(page, size)
+    query = select(AuditEntry.id).where(*trail.conditions())
+    total = counting.bounded_count(session, query)
+    entries = session.scalars(
+        select(AuditEntry)
+        .where(*trail.conditions())
+        .order_by(AuditEntry.id.desc())
+        .offset((page - 1) * size)
+        .limit(size)
+    ).all()
+    return Page(list(entries), total.value, page, size, exact=total.exact)
+
+
+def trail_newest_id(session: Session) -> int:
+    """The id of the newest entry (0 for an empty trail): an export reads the trail up to it."""
+    return int(session.scalar(select(func.max(AuditEntry.id))) or 0)
+
+
+def iter_trail(
+    session: Session, trail: TrailFilter, *, through_id: int, batch: int = 1000
+) -> Iterator[list[AuditEntry]]:
+    """The filtered trail up to entry `through_id`, newest first, in batches of at most `batch` entries.
+
+    Each batch is one query that starts below the last id seen (keyset), so memory stays flat and no batch
+    re-reads what an OFFSET would skip, however long the trail; entries appended meanwhile are not included.
+    """
+    below = through_id + 1
+    while True:
+        entries = session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.id < below, *trail.conditions())
+            .order_by(AuditEntry.id.desc())
+            .limit(batch)
+        ).all()
+        if not entries:
+            return
+        yield list(entries)
+        if len(entries) < batch:
+            return
+        below = entries[-1].id

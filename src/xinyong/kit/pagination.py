@@ -14,6 +14,8 @@ class Page(Generic[T]):
     total: int
     page: int
     size: int
+    # False when `total` is an estimate (a listing too large to count at every request): say "约".
+    exact: bool = True
 
     @property
     def pages(self) -> int:
