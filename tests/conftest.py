@@ -67,7 +67,11 @@ def platform(engine: Engine, settings: Settings) -> Iterator[Platform]:
     outer = connection.begin()
     platform = build_platform(settings, engine)
     platform.sessions = sessionmaker(
-        bind=connection, expire_on_commit=False, autoflush=False, join_transaction_mode="create_savepoint"
+        bind=connection,
+        expire_on_commit=False,
+        autoflush=False,
+        join_transaction_mode="create_savepoint",
+        info=platform.sessions.kw.get("info"),
     )
     yield platform
     outer.rollback()

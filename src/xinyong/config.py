@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     id_hash_key: SecretStr | None = None
     # Ed25519 seed (32 bytes, base64) for signing check results; derived from secret_key when unset.
     signing_key: SecretStr | None = None
+    # HMAC key of the audit chain (never stored in the database); derived from secret_key when unset.
+    audit_key: SecretStr | None = None
+    # A second file each audit checkpoint is appended to (a write-once mount, an external log's spool).
+    audit_anchor_log: Path | None = None
     # A file of signing keys with ids (kit.crypto.Signer.from_key_file), rotated apart from the other keys:
     # its first private key signs, every key in it verifies. Takes precedence over signing_key.
     signing_key_file: Path | None = None

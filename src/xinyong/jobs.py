@@ -24,6 +24,7 @@ jobs_app = typer.Typer(help="Scheduled work.", no_args_is_help=True)
 
 
 def _parts(platform: Platform, day: dt.date) -> list[tuple[str, Callable[[Session], int]]]:
+    from xinyong.audit import anchor
     from xinyong.disclosure import jobs as disclosure_jobs
     from xinyong.lists import jobs as list_jobs
     from xinyong.objections import service as objections
@@ -31,6 +32,12 @@ def _parts(platform: Platform, day: dt.date) -> list[tuple[str, Callable[[Sessio
 
     settings = platform.settings
     return [
+        (
+            "audit: checkpoint of {} chain heads written",
+            lambda s: anchor.write_checkpoint(
+                s, platform.signer, settings.data_dir, copy_to=settings.audit_anchor_log
+            ),
+        ),
         (
             "escalation: {} subjects proposed for listing",
             lambda s: list_jobs.propose_escalations(

@@ -17,6 +17,7 @@ from xinyong.accounts.policy import Principal
 from xinyong.audit import service
 from xinyong.audit.models import AuditEntry
 from xinyong.cli import app
+from xinyong.clikit import open_platform
 from xinyong.db.engine import make_engine
 from xinyong.web.deps import Platform
 
@@ -165,12 +166,12 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def file_entries(data_dir: Path) -> list[int]:
-    engine = make_engine(f"sqlite:///{data_dir / 'xinyong.db'}")
+    platform = open_platform()  # the command's own settings: its audit key
     try:
-        with Session(engine) as session:
+        with platform.sessions() as session:
             return write_entries(session, 4)
     finally:
-        engine.dispose()
+        platform.sessions.kw["bind"].dispose()
 
 
 def tamper(data_dir: Path, sql: str, **params: object) -> None:

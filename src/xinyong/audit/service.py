@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, insert, or_, select, update
+from sqlalchemy import Table, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from xinyong.accounts.policy import Principal
@@ -22,6 +22,7 @@ __all__ = [
     "Draft",
     "TrailFilter",
     "append_statement_pg",
+    "chain_key",
     "chained",
     "held_chain",
     "hold",
@@ -29,6 +30,7 @@ __all__ = [
     "locked_head",
     "record",
     "record_many",
+    "rekey",
     "trail_newest_id",
     "trail_page",
     "verify",
@@ -56,6 +58,19 @@ _MOVE_HEAD = (
 _INSERT_ENTRY_MOVING_HEAD = (
     insert(_ENTRIES).add_cte(_MOVE_HEAD.cte("moved")).returning(_ENTRIES.c.id, sort_by_parameter_order=True)
 )
+
+
+KEY_INFO = "audit_key"
+"""The `Session.info` entry holding the audit chain's HMAC key (bytes): the platform's sessionmaker sets it
+(`make_sessionmaker(engine, info=...)`), so the key travels with the sessions and never into the database."""
+
+
+def chain_key(session: Session) -> bytes:
+    """The audit key of this session's platform; a session made without one cannot append or verify."""
+    key = session.info.get(KEY_INFO)
+    if not isinstance(key, bytes) or not key:
+        raise RuntimeError("this session carries no audit key (use the platform's sessions)")
+    return key
 
 
 def locked_head(session: Session) -> tuple[int, int, str]:
@@ -129,7 +144,7 @@ def record_many(session: Session, drafts: Sequence[Draft]) -> list[int]:
     """Append entries, in order, to the chain this transaction holds and return their ids: one head lock and
     one INSERT however many entries (a batch of checks is audited entry by entry, in one append)."""
     session.flush()  # what the caller changed goes first, as a flush before the entry always did
-    entries, move = chained(drafts, *locked_head(session))
+    entries, move = chained(drafts, *locked_head(session), key=chain_key(session))
     connection = session.connection()
     if connection.dialect.name == "postgresql":  # one statement: entries in, head moved
         return [
@@ -142,10 +157,11 @@ def record_many(session: Session, drafts: Sequence[Draft]) -> list[int]:
 
 
 def chained(
-    drafts: Sequence[Draft], chain: int, seq: int, digest: str
+    drafts: Sequence[Draft], chain: int, seq: int, digest: str, *, key: bytes
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """The entries of `drafts` appended after position `seq` (hash `digest`) of `chain`, each hashed over the
-    one before it, and the head's move to the last of them (`head_chain`, `head_seq`, `head_hash`)."""
+    """The entries of `drafts` appended after position `seq` (hash `digest`) of `chain`, each hashed (keyed
+    with `key`, `chain_key`) over the one before it, and the head's move to the last of them (`head_chain`,
+    `head_seq`, `head_hash`)."""
     now = dt.datetime.now(dt.UTC)
     entries = []
     for draft in drafts:
@@ -163,7 +179,7 @@ def chained(
             "details": draft.details,
         }
         seq, prev = seq + 1, digest
-        digest = rules.entry_hash(prev, {**content, "seq": seq})
+        digest = rules.entry_hash(prev, {**content, "seq": seq}, key)
         entries.append({**content, "chain": chain, "seq": seq, "prev_hash": prev, "hash": digest})
     return entries, {"head_chain": chain, "head_seq": seq, "head_hash": digest}
 
@@ -202,18 +218,40 @@ def _rows(session: Session, chain: int) -> Iterator[dict[str, Any]]:
         yield dict(row._mapping)
 
 
-def verify(session: Session) -> rules.Break | None:
+def verify(session: Session, checkpoints: Sequence[Checkpoint] = ()) -> rules.Break | None:
     """Check every chain; the first break names the entry changed or inserted, or where one was removed."""
+    found = findings(session, checkpoints)
+    return found[0] if found else None
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    """The chain heads at one moment, as a signed checkpoint kept outside the database recorded them."""
+
+    at: str
+    heads: dict[int, rules.HeadMark]
+
+
+def findings(session: Session, checkpoints: Sequence[Checkpoint] = ()) -> list[rules.Break]:
+    """Every chain's first break, then each chain compared with the newest checkpoint that names it: an entry
+    edited (and re-hashed without the key), inserted, deleted or renumbered; the newest entries deleted with
+    the head moved back; a whole chain deleted with its head."""
+    key = chain_key(session)
     stray = session.scalar(
         select(AuditEntry.id)
         .where(or_(AuditEntry.chain.is_(None), AuditEntry.seq.is_(None)))
         .order_by(AuditEntry.id)
         .limit(1)
     )
+    found: list[rules.Break] = []
     if stray is not None:
-        return rules.Break(stray, "该记录不属于任何链（在应用之外插入）")
+        found.append(rules.Break(stray, "该记录不属于任何链（在应用之外插入）", attack="inserted"))
     heads = {h.id: h for h in session.scalars(select(AuditHead).execution_options(populate_existing=True))}
-    chains = set(heads) | set(session.scalars(select(AuditEntry.chain).distinct()).all())
+    marks: dict[int, tuple[str, rules.HeadMark]] = {}
+    for checkpoint in checkpoints:  # oldest first: the newest checkpoint naming a chain wins
+        for chain, mark in checkpoint.heads.items():
+            marks[chain] = (checkpoint.at, mark)
+    chains = set(heads) | set(session.scalars(select(AuditEntry.chain).distinct()).all()) | set(marks)
     for chain in sorted(c for c in chains if c is not None):
         head = heads.get(chain)
         broken = rules.verify_chain(
@@ -221,10 +259,76 @@ def verify(session: Session) -> rules.Break | None:
             _rows(session, chain),
             head.last_id if head else 0,
             head.last_hash if head else rules.GENESIS,
+            key,
         )
         if broken is not None:
-            return broken
-    return None
+            found.append(broken)
+        if chain in marks:
+            at, mark = marks[chain]
+            by_seq, by_hash, by_id = _positions(session, chain)
+            against = rules.check_against_checkpoint(
+                chain, mark, at, head.last_id if head else None, by_seq, by_hash, by_id
+            )
+            if against is not None:
+                found.append(against)
+    return found
+
+
+def _positions(
+    session: Session, chain: int
+) -> tuple[dict[int, tuple[int, str]], dict[str, tuple[int, int]], dict[int, int]]:
+    by_seq: dict[int, tuple[int, str]] = {}
+    by_hash: dict[str, tuple[int, int]] = {}
+    by_id: dict[int, int] = {}
+    rows = session.execute(
+        select(AuditEntry.id, AuditEntry.seq, AuditEntry.hash)
+        .where(AuditEntry.chain == chain)
+        .execution_options(yield_per=5000)
+    )
+    for entry_id, seq, digest in rows:
+        if seq is not None:  # a stray row (no position) is named on its own
+            by_seq[seq] = (entry_id, digest)
+            by_hash[digest] = (entry_id, seq)
+            by_id[entry_id] = seq
+    return by_seq, by_hash, by_id
+
+
+def heads(session: Session) -> dict[int, rules.HeadMark]:
+    """Every chain head now (position, hash and the newest entry's row id), for a checkpoint."""
+    newest: dict[int | None, int] = {}
+    joined = AuditHead.id == AuditEntry.chain, AuditHead.last_id == AuditEntry.seq
+    for chain, entry_id in session.execute(
+        select(AuditEntry.chain, AuditEntry.id).join(AuditHead, and_(*joined))
+    ):
+        newest[chain] = entry_id
+    return {
+        head.id: rules.HeadMark(head.last_id, head.last_hash, newest.get(head.id))
+        for head in session.scalars(select(AuditHead).order_by(AuditHead.id))
+    }
+
+
+def rekey(session: Session, old_key: bytes | None) -> int:
+    """Re-hash every chain under this session's audit key, after checking it under `old_key` (None: the
+    unkeyed hashes of a trail written before it was keyed). Refuses a chain that does not verify under the old
+    key, so rekeying cannot launder tampering. Returns the number of entries re-hashed."""
+    key = chain_key(session)
+    heads_now = {h.id: h for h in session.scalars(select(AuditHead))}
+    total = 0
+    for chain, head in sorted(heads_now.items()):
+        rows = list(_rows(session, chain))
+        broken = rules.verify_chain(chain, rows, head.last_id, head.last_hash, old_key)
+        if broken is not None:
+            raise ValueError(f"chain {chain} does not verify under the old key: {broken.describe()}")
+        prev = rules.GENESIS
+        for row in rows:
+            digest = rules.entry_hash(prev, row, key)
+            session.execute(
+                update(AuditEntry).where(AuditEntry.id == row["id"]).values(prev_hash=prev, hash=digest)
+            )
+            prev, total = digest, total + 1
+        session.execute(update(AuditHead).where(AuditHead.id == chain).values(last_hash=prev))
+    session.flush()
+    return total
 
 
 def views_of_subject(session: Session, subject_id: int, limit: int = 200) -> Sequence[AuditEntry]:

@@ -586,7 +586,7 @@ def _store_pg(
 ) -> None:
     """PostgreSQL: the checks and their audit entries in one statement, on the chain head the batch holds."""
     session.flush()  # what the caller's unit of work holds goes first, as before any audit entry
-    entries, move = audit.chained(drafts, *head)
+    entries, move = audit.chained(drafts, *head, key=audit.chain_key(session))
     stored = bulk.recordset_insert_sql(CHECKS, _CHECK_COLUMNS)
     sql, params = audit.append_statement_pg(
         entries, move, before=[("stored", stored, (bulk.recordset(rows),))]

@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+from importlib import resources
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Form, Request, Response, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy.orm import Session
 
+from xinyong.accounts import service as accounts
 from xinyong.accounts.deps import CsrfDep, require
 from xinyong.accounts.policy import Principal
-from xinyong.kit.errors import BadRequest, ValidationFailed
-from xinyong.kit.tabular import read_rows
+from xinyong.audit import service as audit
+from xinyong.kit.dates import format_china_date, format_china_datetime
+from xinyong.kit.errors import BadRequest, NotFound, ValidationFailed
+from xinyong.kit.pdf import html_to_pdf
+from xinyong.kit.tabular import read_rows, write_xlsx
+from xinyong.lists import rules as list_rules
 from xinyong.measures import service
-from xinyong.web.deps import PlatformDep, SessionDep, TodayDep, client_ip
+from xinyong.measures.models import Check
+from xinyong.web import downloads
+from xinyong.web.deps import Platform, PlatformDep, SessionDep, TodayDep, client_ip
 from xinyong.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -154,7 +164,7 @@ def run_batch(
                 ),
             )
         )
-    _batch_id, results = service.run_batch(
+    batch_id, results = service.run_batch(
         session,
         catalog=platform.catalog,
         signer=platform.signer,
@@ -174,8 +184,160 @@ def run_batch(
             "scenarios": measure_list.scenarios,
             "checks": service.recent_checks(session, principal),
             "batch": results,
+            "batch_id": batch_id if any(r.check for r in results) else None,
         },
     )
+
+
+BATCH_COLUMNS = (
+    "核查编号",
+    "核查时间",
+    "查询条件",
+    "主体名称",
+    "统一社会信用代码",
+    "命中措施数",
+    "措施编号",
+    "措施名称",
+    "奖惩",
+    "要求",
+    "触发依据",
+    "认定或提供单位",
+    "列入或决定日期",
+    "公示截止",
+    "措施法律依据",
+)
+
+
+def _batch_rows(session: Session, platform: Platform, checks: list[Check]) -> list[list[object]]:
+    """One row per hit (a subject without hits: one row), subjects in the order they were checked."""
+    codes = {c.department_code for c in checks}
+    for c in checks:
+        for h in c.result.get("hits", []):
+            code = h["trigger"].get("department") or h["trigger"].get("provider")
+            if code:
+                codes.add(str(code))
+    departments = _department_names(session, codes)
+    rows: list[list[object]] = []
+    for c in checks:
+        r = c.result
+        asked = r.get("asked") or {}
+        question = " ".join(str(asked[k]) for k in ("uscc", "name", "region") if asked.get(k))
+        subject = r.get("subject") or {}
+        name = subject.get("name") if subject.get("found") else "（平台无该主体的信用记录）"
+        head: list[object] = [
+            c.id,
+            format_china_datetime(c.checked_at, seconds=True),
+            question,
+            name,
+            subject.get("uscc") or "",
+            c.hit_count,
+        ]
+        hits = r.get("hits", [])
+        if not hits:
+            rows.append([*head, "", "未命中", "", "", "", "", "", "", ""])
+            continue
+        for h in hits:
+            t = h["trigger"]
+            if t.get("type") == "list_entry":
+                label = list_rules.LIST_TYPE_LABELS.get(str(t.get("list_type")), "其他名单")
+                basis = f"{label} {t.get('decision_no') or ''}".strip()
+                on, org = _day(t.get("decided_on")), t.get("department")
+            else:
+                item = platform.catalog.item(str(t.get("item")))
+                severity = f"（{t['severity']}）" if t.get("severity") else ""
+                basis = f"{item.name if item else t.get('item')} {t.get('doc_no') or ''}{severity}".strip()
+                on, org = _day(t.get("decision_date")), t.get("provider")
+            until = _day(t.get("public_until"))
+            rows.append(
+                [
+                    *head,
+                    h["measure"],
+                    h["name"],
+                    "惩戒" if h["kind"] == "punishment" else "激励",
+                    f"{h['action_label']}：{h['description']}",
+                    basis,
+                    departments.get(str(org), str(org)) if org else "",
+                    format_china_date(on) if on else "",
+                    format_china_date(until) if until else "",
+                    h["legal_basis"],
+                ]
+            )
+    return rows
+
+
+@router.get("/console/checks/batches/{batch_id}.xlsx")
+def batch_results_xlsx(
+    batch_id: str,
+    request: Request,
+    session: SessionDep,
+    platform: PlatformDep,
+    principal: Annotated[Principal, require("checks:run")],
+) -> Response:
+    """The results of a batch check as an XLSX workbook: each subject checked and every measure it hit."""
+    if len(batch_id) != 32 or not batch_id.isalnum():
+        raise NotFound("未找到该批量核查", code="check.batch_not_found")
+    checks = list(service.batch_checks(session, principal, batch_id))
+    content = write_xlsx([("核查结果", [BATCH_COLUMNS, *_batch_rows(session, platform, checks)])])
+    audit.record(
+        session,
+        principal,
+        "check.export_batch",
+        target=f"check_batch:{batch_id}",
+        ip=client_ip(request),
+        details={"checks": len(checks)},
+    )
+    return downloads.attachment(
+        content,
+        f"批量核查结果-{batch_id}.xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+
+
+def _day(value: object) -> dt.date | None:
+    """A date kept as ISO text in a signed check result, for the `cn_date` filter."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+
+
+def _department_names(session: Session, codes: set[str]) -> dict[str, str]:
+    names = {}
+    for code in sorted(codes):
+        try:
+            names[code] = accounts.get_department(session, code).name
+        except NotFound:
+            names[code] = code
+    return names
+
+
+def _receipt_context(session: Session, platform: Platform, check: Check) -> dict[str, Any]:
+    """What every form of a receipt shows: the signed result, with codes turned into names and dates."""
+    result = check.result
+    hits = result.get("hits", [])
+    codes = {check.department_code} | {
+        str(h["trigger"].get("department") or h["trigger"].get("provider"))
+        for h in hits
+        if h["trigger"].get("department") or h["trigger"].get("provider")
+    }
+    items = {
+        str(h["trigger"]["item"]): platform.catalog.item(str(h["trigger"]["item"]))
+        for h in hits
+        if h["trigger"].get("item")
+    }
+    return {
+        "check": check,
+        "r": result,
+        "checked_at": check.checked_at,
+        "list_labels": list_rules.LIST_TYPE_LABELS,
+        "departments": _department_names(session, codes),
+        "item_names": {code: item.name if item else code for code, item in items.items()},
+        "day": _day,
+        "public_key": platform.signer.public_key_b64,
+        "signed_json": json.dumps({"result": result, "signature": check.signature}, ensure_ascii=False),
+    }
 
 
 @router.get("/console/checks/{check_id}", response_class=HTMLResponse)
@@ -187,19 +349,51 @@ def check_receipt(
     principal: Annotated[Principal, require("checks:run")],
 ) -> HTMLResponse:
     check = service.get_check(session, principal, check_id)
-    return render(
-        request,
-        "check_receipt.html",
-        {
-            "check": check,
-            "r": check.result,
-            "feedback": service.feedback_of(session, check.id),
-            "public_key": platform.signer.public_key_b64,
-            "signed_json": json.dumps(
-                {"result": check.result, "signature": check.signature}, ensure_ascii=False
-            ),
-        },
+    context = _receipt_context(session, platform, check)
+    context["feedback"] = service.feedback_of(session, check.id)
+    return render(request, "check_receipt.html", context)
+
+
+@router.get("/console/checks/{check_id}/print", response_class=HTMLResponse)
+def check_receipt_print(
+    check_id: str,
+    request: Request,
+    session: SessionDep,
+    platform: PlatformDep,
+    principal: Annotated[Principal, require("checks:run")],
+) -> HTMLResponse:
+    """The receipt as a printable page (the browser's print, or the PDF, gives the same document)."""
+    check = service.get_check(session, principal, check_id)
+    context = _receipt_context(session, platform, check)
+    return render(request, "check_receipt_print.html", context | {"pdf": False})
+
+
+@router.get("/console/checks/{check_id}/receipt.pdf")
+def check_receipt_pdf(
+    check_id: str,
+    request: Request,
+    session: SessionDep,
+    platform: PlatformDep,
+    principal: Annotated[Principal, require("checks:run")],
+) -> Response:
+    """The receipt as a PDF with its fonts embedded, to file with the decision it informed."""
+    check = service.get_check(session, principal, check_id)
+    context = _receipt_context(session, platform, check)
+    page = render(request, "check_receipt_print.html", context | {"pdf": True})
+    pdf = html_to_pdf(
+        bytes(page.body).decode("utf-8"),
+        base_url=str(request.base_url),
+        folders={"/static/": resources.files("xinyong.web") / "static"},
     )
+    audit.record(
+        session,
+        principal,
+        "check.export_pdf",
+        subject_id=check.subject_id,
+        target=f"check:{check.id}",
+        ip=client_ip(request),
+    )
+    return downloads.attachment(pdf, f"信用核查回执-{check.id}.pdf", "application/pdf")
 
 
 @router.post("/console/checks/{check_id}/feedback")
