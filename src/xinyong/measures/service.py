@@ -36,9 +36,10 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, sessionmaker
 
+from xinyong.accounts import service as accounts
 from xinyong.accounts.policy import Principal
 from xinyong.audit import service as audit
-from xinyong.catalog.schemas import Catalog
+from xinyong.catalog.schemas import Catalog, SharingClass
 from xinyong.db import bulk
 from xinyong.db.bulk import DriverStatement, Membership
 from xinyong.db.engine import writer_session
@@ -321,6 +322,72 @@ def _iso(day: dt.date | None) -> str | None:
     return day.isoformat() if day else None
 
 
+def record_visible(
+    sharing: SharingClass | None,
+    provider: str | None,
+    principal: Principal,
+    granted: Collection[str],
+    item: str,
+) -> bool:
+    """Whether a department may see a record that fires a hit (the sharing classes, as `records.repository.
+    visible_filter`): the credit office everything, a department its own records, 无条件共享 items, and
+    有条件共享 items granted to it; 不予共享 items stay with their provider."""
+    if principal.kind == "system" or principal.is_credit_office or provider == principal.department_code:
+        return True
+    if sharing == SharingClass.UNCONDITIONAL:
+        return True
+    return sharing == SharingClass.CONDITIONAL and item in granted
+
+
+def withheld_trigger(trigger: dict[str, Any], item_name: str) -> dict[str, Any]:
+    """A record trigger as a department without the right to see the record gets it: the measure the law
+    requires still applies, but the trigger names only the item and the decision date."""
+    return {
+        "type": "record",
+        "item": trigger["item"],
+        "item_name": item_name,
+        "decision_date": trigger["decision_date"],
+        "withheld": True,
+    }
+
+
+class _Sharing:
+    """What each department of a batch may see of the records that fire its hits. The catalog's sharing
+    classes are read once; a department's grants (有条件共享) are read at most once per batch and day, and only
+    when one of its hits is fired by a conditionally shared record it does not provide (no query otherwise)."""
+
+    def __init__(self, session: Session, catalog: Catalog) -> None:
+        self._session = session
+        self._catalog = catalog
+        self._granted: dict[tuple[str | None, dt.date], set[str]] = {}
+
+    def redact(
+        self, hits: list[dict[str, Any]], principal: Principal, today: dt.date
+    ) -> list[dict[str, Any]]:
+        """The hits with each record trigger the principal's department may not see withheld (in place)."""
+        for hit in hits:
+            trigger = hit["trigger"]
+            if trigger["type"] != "record":
+                continue
+            item = self._catalog.item(trigger["item"])
+            sharing = item.sharing_class if item is not None else None
+            if self._visible(sharing, trigger, principal, today):
+                continue
+            hit["trigger"] = withheld_trigger(trigger, item.name if item is not None else trigger["item"])
+        return hits
+
+    def _visible(
+        self, sharing: SharingClass | None, trigger: dict[str, Any], principal: Principal, today: dt.date
+    ) -> bool:
+        granted: Collection[str] = ()
+        if sharing == SharingClass.CONDITIONAL and trigger["provider"] != principal.department_code:
+            key = (principal.department_code, today)
+            if key not in self._granted:
+                self._granted[key] = accounts.granted_items(self._session, principal.department_code, today)
+            granted = self._granted[key]
+        return record_visible(sharing, trigger["provider"], principal, granted, trigger["item"])
+
+
 def _hit(measure_list: MeasureList, measure: Measure, trigger: dict[str, Any]) -> dict[str, Any]:
     return {
         "measure": measure.code,
@@ -541,6 +608,7 @@ def run_checks(
     days = list(dict.fromkeys(orders[n].today for n in asked))
     postgresql = session.get_bind().dialect.name == "postgresql"
     read = (_read_pg if postgresql else _read)(session, catalog, usccs, ids, days)
+    sharing = _Sharing(session, catalog)
     rows: list[dict[str, Any]] = []
     drafts: list[audit.Draft] = []
     for n, how in asked.items():
@@ -554,7 +622,9 @@ def run_checks(
             continue
         subject, question = (read.by_uscc.get(how), {"uscc": how}) if isinstance(how, str) else how
         fired = read.triggers[order.today].get(subject.id, []) if subject is not None else []
-        hits = _hits(read.measure_list, fired, order.scenario, order.today)
+        hits = sharing.redact(
+            _hits(read.measure_list, fired, order.scenario, order.today), order.principal, order.today
+        )
         values = _check_row(read.measure_list, signer, order, subject, question, hits)
         rows.append(values)
         outcomes[n] = StoredCheck(**values)
