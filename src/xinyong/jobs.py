@@ -10,6 +10,7 @@ import datetime as dt
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import typer
 from sqlalchemy.orm import Session
@@ -23,9 +24,26 @@ log = logging.getLogger(__name__)
 jobs_app = typer.Typer(help="Scheduled work.", no_args_is_help=True)
 
 
-def _parts(platform: Platform, day: dt.date) -> list[tuple[str, Callable[[Session], int]]]:
-    from xinyong.audit import anchor
+@dataclass(frozen=True, slots=True)
+class Explained:
+    """A part's count with lines that explain it (printed under the part's line and logged)."""
+
+    count: int
+    lines: list[str]
+
+
+def _ended_publicity(platform: Platform, session: Session, day: dt.date) -> Explained:
     from xinyong.disclosure import jobs as disclosure_jobs
+
+    outcome = disclosure_jobs.end_publicity_explained(session, day)
+    if outcome is None:
+        return Explained(0, [])
+    names = {item.code: item.name for item in platform.catalog.items}
+    return Explained(outcome.ended, outcome.lines(names, platform.rule_sets))
+
+
+def _parts(platform: Platform, day: dt.date) -> list[tuple[str, Callable[[Session], int | Explained]]]:
+    from xinyong.audit import anchor
     from xinyong.lists import jobs as list_jobs
     from xinyong.objections import service as objections
     from xinyong.repair import service as repair
@@ -47,7 +65,7 @@ def _parts(platform: Platform, day: dt.date) -> list[tuple[str, Callable[[Sessio
                 credit_office=settings.credit_office_department,
             ),
         ),
-        ("disclosure: {} publicity windows ended", lambda s: disclosure_jobs.end_publicity(s, day)),
+        ("disclosure: {} publicity windows ended", lambda s: _ended_publicity(platform, s, day)),
         ("repair: {} overdue applications alerted", lambda s: repair.alert_overdue(s, day)),
         (
             "repair: {} cases drawn for re-check",
@@ -62,28 +80,44 @@ def _parts(platform: Platform, day: dt.date) -> list[tuple[str, Callable[[Sessio
     ]
 
 
-def run_daily(platform: Platform, day: dt.date) -> dict[str, int]:
+def run_daily(
+    platform: Platform, day: dt.date, *, explanations: dict[str, list[str]] | None = None
+) -> dict[str, int]:
     """Run every daily part for ``day``; returns the count each part reports (-1: failed), by its label
-    (a format string with one ``{}`` for the count)."""
+    (a format string with one ``{}`` for the count). The lines a part gives to explain its count (why records
+    left publicity) are logged, and put in ``explanations`` by label when given."""
     results: dict[str, int] = {}
     for label, part in _parts(platform, day):
         try:
             with transaction(platform.sessions) as session:
-                results[label] = part(session)
+                outcome = part(session)
         except Exception:
             log.exception("daily job part failed: %s", label)
             results[label] = -1
+            continue
+        if isinstance(outcome, Explained):
+            results[label] = outcome.count
+            for line in outcome.lines:
+                log.info("%s: %s", label.split(":", 1)[0], line)
+            if explanations is not None and outcome.lines:
+                explanations[label] = outcome.lines
+        else:
+            results[label] = outcome
     return results
 
 
 @jobs_app.command("run")
 def run() -> None:
-    """Run the daily jobs: escalation proposals, ended publicity, repair alerts and re-checks, objections."""
+    """Run the daily jobs: escalation proposals, ended publicity (and why), repair alerts and re-checks,
+    objections."""
     platform = open_platform()
     failed = False
-    for label, count in run_daily(platform, today()).items():
+    explanations: dict[str, list[str]] = {}
+    for label, count in run_daily(platform, today(), explanations=explanations).items():
         failed = failed or count < 0
         typer.echo(label.format("FAILED" if count < 0 else count))
+        for line in explanations.get(label, []):
+            typer.echo(f"  {line}")
     if failed:
         raise typer.Exit(1)
 

@@ -127,6 +127,41 @@ class TestJobsRun:
         assert reported["repair alerts"] is None and reported["objections"] == 1
 
 
+class TestWhyRecordsLeftPublicity:
+    def test_the_first_run_prints_and_logs_each_reason_under_its_count(
+        self, env: Path, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        platform = open_platform()
+        with transaction(platform.sessions) as session:
+            rows = [
+                penalty(CF_JDRQ="2022-03-31"),
+                penalty(CF_JDRQ="2022-05-10"),
+                penalty(CF_JDRQ="2026-06-15"),
+            ]
+            records.ingest(
+                session,
+                platform.ingest_context(DAY),
+                item_code="CF",
+                provider_code="SCMR",
+                rows=[Row(n, row) for n, row in enumerate(rows, start=2)],
+                source="test",
+            )
+        with caplog.at_level("INFO", logger="xinyong.jobs"):
+            first = runner.invoke(app, ["jobs", "run"])
+        assert first.exit_code == 0, first.output
+        assert counts(first.output)["disclosure"] == 2
+        lines = first.output.splitlines()
+        at = next(i for i, line in enumerate(lines) if "publicity windows ended" in line)
+        assert lines[at + 1] == "  first run: every record that left publicity before 2026-11-28"
+        assert (
+            lines[at + 2].startswith("  CF ")
+            and ": 2 — window ended: 发改办财金〔2019〕527号: 一般" in lines[at + 2]
+        )
+        assert "window ended: 发改办财金〔2019〕527号" in caplog.text
+        again = runner.invoke(app, ["jobs", "run"])
+        assert "first run" not in again.output and "window ended" not in again.output
+
+
 class TestNextRun:
     @pytest.mark.parametrize(
         ("now", "expected"),

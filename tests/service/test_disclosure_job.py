@@ -43,6 +43,10 @@ def entries(session: Session) -> list[dict[str, Any]]:
     return [e.details or {} for e in found]
 
 
+def summary(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{"ended": e["ended"], "through": e["through"]} for e in found]
+
+
 def seed(session: Session, ctx: IngestContext) -> str:
     code = uscc()
     rows = [penalty(CF_XDR_SHXYM=code, CF_JDRQ=day, severity=severity) for day, severity in ENDS]
@@ -63,7 +67,16 @@ def test_first_run_counts_every_window_ended_before_today(session: Session, ctx:
     # Ended before 2026-11-28: 2023-03-31 and 2024-08-31 (527号) and 2026-05-01 (58号); not the minor
     # penalty (never public) nor the revoked one (its publicity ended with the revocation).
     assert jobs.end_publicity(session, dt.date(2026, 11, 28)) == 3
-    assert entries(session) == [{"ended": 3, "through": "2026-11-28"}]
+    assert summary(entries(session)) == [{"ended": 3, "through": "2026-11-28"}]
+    # Why: each window under the rule set and severity that made it; and, on the first run only, the record
+    # that left publicity by revocation before the job ever ran.
+    (entry,) = entries(session)
+    assert sorted((r["item"], r["rule"], r["severity"], r["count"]) for r in entry["reasons"]) == [
+        ("CF", "ndrc-2019-527", "一般", 1),
+        ("CF", "ndrc-2019-527", "严重", 1),
+        ("CF", "ndrc-2023-58", "一般", 1),
+    ]
+    assert (entry["repaired"], entry["revoked"]) == ({}, {"CF": 1})
     assert jobs.last_run(session) == dt.date(2026, 11, 28)
 
 
@@ -107,10 +120,10 @@ def test_second_run_the_same_day_counts_nothing_and_writes_nothing(
     assert jobs.end_publicity(session, day) == 3
     assert jobs.end_publicity(session, day) == 0
     assert jobs.end_publicity(session, day - dt.timedelta(days=30)) == 0  # a late re-run of an earlier day
-    assert entries(session) == [{"ended": 3, "through": "2026-11-28"}]
+    assert summary(entries(session)) == [{"ended": 3, "through": "2026-11-28"}]
     assert jobs.end_publicity(session, day + dt.timedelta(days=1)) == 0
     assert jobs.end_publicity(session, day + dt.timedelta(days=1)) == 0
-    assert entries(session) == [
+    assert summary(entries(session)) == [
         {"ended": 3, "through": "2026-11-28"},
         {"ended": 0, "through": "2026-11-29"},
     ]
@@ -131,3 +144,33 @@ def test_a_committed_run_is_remembered_by_the_next_transaction(
         session.commit()
     with platform.sessions() as session:
         assert [e["ended"] for e in entries(session)] == [3, 2]
+
+
+class TestWhyRecordsLeftPublicity:
+    def test_the_first_run_explains_each_item_and_rule_in_words(
+        self, session: Session, ctx: IngestContext, platform: Platform
+    ) -> None:
+        seed(session, ctx)
+        outcome = jobs.end_publicity_explained(session, dt.date(2026, 11, 28))
+        assert outcome is not None and outcome.since is None and outcome.ended == 3
+        names = {item.code: item.name for item in platform.catalog.items}
+        lines = outcome.lines(names, platform.rule_sets)
+        assert lines[0] == "first run: every record that left publicity before 2026-11-28"
+        ended = [line for line in lines if "window ended" in line]
+        assert len(ended) == 3 and all(line.startswith(f"CF {names['CF']}: 1 — ") for line in ended)
+        assert sum("发改办财金〔2019〕527号" in line for line in ended) == 2
+        assert any("国家发展改革委令第58号: 一般 penalties public for 36 months" in line for line in ended)
+        assert lines[-1] == f"CF {names['CF']}: 1 — revoked (撤销)"
+
+    def test_a_later_run_explains_only_the_windows_that_ended_since(
+        self, session: Session, ctx: IngestContext, platform: Platform
+    ) -> None:
+        seed(session, ctx)
+        assert jobs.end_publicity_explained(session, dt.date(2026, 11, 28)) is not None
+        assert jobs.end_publicity_explained(session, dt.date(2026, 11, 28)) is None  # already covered
+        later = jobs.end_publicity_explained(session, dt.date(2027, 6, 1))
+        assert later is not None and later.since == dt.date(2026, 11, 28)
+        assert (later.ended, later.repaired, later.revoked) == (2, {}, {})
+        lines = later.lines({}, platform.rule_sets)
+        assert len(lines) == 2 and not any(line.startswith("first run") for line in lines)
+        assert "repaired" not in entries(session)[-1]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from xinyong.catalog.schemas import CatalogItem, DisclosureClass
@@ -126,3 +127,26 @@ def is_public_now(
     if status != "active" or public_from is None or today < public_from:
         return False
     return public_until is None or today <= public_until
+
+
+def describe_window_rule(rule: str, severity: str | None, rule_sets: Sequence[RuleSet]) -> str:
+    """Why a window made by ``rule`` (a record's `disclosure_rule`) ends, in a few words."""
+    kind, _, detail = rule.partition(":")
+    if kind == "fixed":
+        return f"fixed period of {detail} months after the decision"
+    if kind == "valid_period":
+        return f"end of the validity period (at most {detail} months after the decision)"
+    if kind == "until_end":
+        return f"end of the situation (at most {detail} months after the decision)"
+    if kind == "permanent":
+        return "never ends"
+    rule_set = next((r for r in rule_sets if r.id == kind), None)
+    if rule_set is None:
+        return f"rule {rule}"
+    if detail == "industry":
+        return f"{rule_set.source}: minor penalty published under an industry rule"
+    level = severity or "一般"
+    severity_rule = rule_set.severities.get(level)
+    if severity_rule is None or severity_rule.max_months is None:
+        return rule_set.source
+    return f"{rule_set.source}: {level} penalties public for {severity_rule.max_months} months"
