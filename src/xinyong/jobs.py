@@ -45,6 +45,7 @@ def _ended_publicity(platform: Platform, session: Session, day: dt.date) -> Expl
 def _parts(platform: Platform, day: dt.date) -> list[tuple[str, Callable[[Session], int | Explained]]]:
     from xinyong.audit import anchor
     from xinyong.lists import jobs as list_jobs
+    from xinyong.monitoring import jobs as monitoring_jobs
     from xinyong.objections import service as objections
     from xinyong.repair import service as repair
 
@@ -76,6 +77,11 @@ def _parts(platform: Platform, day: dt.date) -> list[tuple[str, Callable[[Sessio
             lambda s: objections.escalate_overdue(
                 s, day, credit_office=settings.credit_office_department, principal=SYSTEM
             ),
+        ),
+        # Last, so that the statistics include what the other parts changed.
+        (
+            "statistics: {} aggregates recomputed",
+            lambda s: monitoring_jobs.refresh_statistics(s, day, platform.calendar),
         ),
     ]
 
@@ -109,7 +115,7 @@ def run_daily(
 @jobs_app.command("run")
 def run() -> None:
     """Run the daily jobs: escalation proposals, ended publicity (and why), repair alerts and re-checks,
-    objections."""
+    objections, statistics."""
     platform = open_platform()
     failed = False
     explanations: dict[str, list[str]] = {}

@@ -10,6 +10,7 @@ from xinyong.db.base import Base
 from xinyong.files import models as _files  # noqa: F401
 from xinyong.lists import models as _lists  # noqa: F401
 from xinyong.measures import models as _measures  # noqa: F401
+from xinyong.monitoring import models as _monitoring  # noqa: F401
 from xinyong.notices import models as _notices  # noqa: F401
 from xinyong.objections import models as _objections  # noqa: F401
 from xinyong.records import models as _records  # noqa: F401

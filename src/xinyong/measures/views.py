@@ -48,10 +48,19 @@ def statistics_page(
     today: TodayDep,
     principal: Annotated[Principal, require("public")],
 ) -> HTMLResponse:
+    """Checks, hits and cases by month and scenario, and the share of subjects on a punishment list.
+
+    Read from the aggregates the daily job stores (`xinyong.monitoring`), with the time they were computed.
+    """
+    from xinyong.monitoring import service as monitoring
+
     names = service.published(session, platform.catalog).scenarios
-    months = service.statistics(session, "month")
-    scenarios = [r | {"key": names.get(r["key"], r["key"])} for r in service.statistics(session, "scenario")]
-    share = service.punishment_share(session, today)
+    stats = monitoring.read(session, platform.calendar, today, monitoring.CHECK_STATISTICS)
+    months = stats.values[monitoring.CHECKS_BY_MONTH]
+    scenarios = [
+        r | {"key": names.get(r["key"], r["key"])} for r in stats.values[monitoring.CHECKS_BY_SCENARIO]
+    ]
+    share = stats.values[monitoring.PUNISHMENT_SHARE]
     charts = {
         "by-month": {
             "labels": [r["key"] for r in months],
@@ -85,6 +94,7 @@ def statistics_page(
             "months": months,
             "scenarios": scenarios,
             "share": share,
+            "computed_at": stats.computed_at,
             "charts": {k: json.dumps(v, ensure_ascii=False) for k, v in charts.items()},
         },
     )

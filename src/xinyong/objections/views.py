@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Sequence
 from typing import Annotated, Any
@@ -21,11 +22,11 @@ from xinyong.files import service as files
 from xinyong.files.service import Upload
 from xinyong.kit.errors import NotFound, ValidationFailed, XinyongError
 from xinyong.kit.workdays import WorkdayCalendar
+from xinyong.monitoring import service as monitoring
 from xinyong.objections import rules, service
 from xinyong.objections.models import Objection
 from xinyong.records import rules as record_rules
 from xinyong.records.models import Record
-from xinyong.repair import service as repair
 from xinyong.subjects import rules as subject_rules
 from xinyong.web import downloads
 from xinyong.web.deps import Platform, PlatformDep, SessionDep, TodayDep, client_ip
@@ -467,15 +468,19 @@ def answer_objection(
 # -- statistics ------------------------------------------------------------------------------------------------
 
 
-def _statistics(session: Session, calendar: WorkdayCalendar) -> dict[str, Any]:
+def _statistics(session: Session, calendar: WorkdayCalendar, today: dt.date) -> dict[str, Any]:
+    """Repairs and objections from the aggregates the daily job stores (`xinyong.monitoring`), with the time
+    they were computed (`computed_at`)."""
     names = _department_names(session)
+    stats = monitoring.read(session, calendar, today, monitoring.REPAIR_STATISTICS)
     result: dict[str, Any] = {
-        "repairs": repair.statistics(session, calendar),
-        "objections": service.statistics(session, calendar),
+        "repairs": stats.values[monitoring.REPAIRS],
+        "objections": stats.values[monitoring.OBJECTIONS],
     }
     for block in result.values():
         for row in block["departments"]:
             row["department_name"] = names.get(row["department"], row["department"])
+    result["computed_at"] = stats.computed_at
     return result
 
 
@@ -532,10 +537,11 @@ def repair_statistics_page(
     request: Request,
     session: SessionDep,
     platform: PlatformDep,
+    today: TodayDep,
     principal: Annotated[Principal, require("public")],
 ) -> HTMLResponse:
     """Credit repairs and objections by department and outcome, with the average working days taken."""
-    data = _statistics(session, platform.calendar)
+    data = _statistics(session, platform.calendar, today)
     charts = _charts(data)
     return render(
         request,
@@ -543,6 +549,7 @@ def repair_statistics_page(
         {
             "repairs": data["repairs"],
             "objections": data["objections"],
+            "computed_at": data["computed_at"],
             # "<" escaped: the JSON sits in a <script> element and names come from data.
             "charts": {
                 k: json.dumps(v, ensure_ascii=False).replace("<", "\\u003c") for k, v in charts.items()
@@ -555,7 +562,9 @@ def repair_statistics_page(
 def repair_statistics_json(
     session: SessionDep,
     platform: PlatformDep,
+    today: TodayDep,
     principal: Annotated[Principal, require("public")],
 ) -> JSONResponse:
     """The same statistics as JSON."""
-    return JSONResponse(_statistics(session, platform.calendar))
+    data = _statistics(session, platform.calendar, today)
+    return JSONResponse(data | {"computed_at": data["computed_at"].isoformat()})
