@@ -71,6 +71,20 @@ class Settings(BaseSettings):
     token_cache_seconds: float = Field(default=15, ge=0, le=300)
     # Concurrent API checks are run together, one transaction per batch of at most this many (1: one by one).
     check_batch_max: int = Field(default=64, ge=1, le=1000)
+    # The province's unified identity platform (OIDC, authorization code flow) for opening subject accounts;
+    # off while oidc_issuer is unset. The ID token is checked against the key set in oidc_jwks_file (JWKS
+    # JSON, kept locally: nothing is fetched at run time but the token itself).
+    oidc_issuer: str | None = None
+    oidc_client_id: str = "xinyong"
+    oidc_client_secret: SecretStr | None = None
+    oidc_authorize_url: str | None = None
+    oidc_token_url: str | None = None
+    oidc_jwks_file: Path | None = None
+    oidc_redirect_url: str | None = None  # the callback registered at the platform; else this host's
+    oidc_label: str = "四川省统一身份认证平台"
+    oidc_uscc_claim: str = "uscc"
+    oidc_resident_id_claim: str = "id_number"
+    oidc_name_claim: str = "name"
     rate_limit_storage: str = "memory://"
     rate_limit_search: str = "60/minute"
     rate_limit_api: str = "1200/minute"

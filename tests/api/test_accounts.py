@@ -1,71 +1,15 @@
-"""Accounts on the portal: verified registration of subjects, login and logout, demo accounts."""
+"""Accounts on the portal: login and logout, demo accounts, user management (opening subject accounts:
+test_account_opening.py)."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tests.helpers import PASSWORD, bearer, csrf, department, penalty, resident_id, uscc
+from tests.helpers import PASSWORD, csrf, department
 from xinyong.accounts import auth
-from xinyong.accounts.models import User
 from xinyong.kit.errors import XinyongError
-
-
-def submit(client: TestClient, session: Session, item: str, rows: list[dict]) -> dict:  # type: ignore[type-arg]
-    return client.post(
-        "/api/v1/records", json={"item": item, "records": rows}, headers=bearer(session)
-    ).json()  # type: ignore[no-any-return]
-
-
-def register(client: TestClient, **form: str):  # type: ignore[no-untyped-def]
-    return client.post(
-        "/register", data={"csrf_token": csrf(client), "password": PASSWORD, **form}, follow_redirects=False
-    )
-
-
-class TestRegistration:
-    def test_enterprise_with_matching_legal_rep_is_bound_to_its_subject(
-        self, client: TestClient, session: Session
-    ) -> None:
-        code = uscc()
-        submit(client, session, "CF", [penalty(CF_XDR_SHXYM=code, CF_FRDB="张三")])
-        wrong = register(client, username="ent1", kind="enterprise", uscc=code, legal_rep="李四")
-        assert wrong.status_code == 422 and "register.unverified" in wrong.text
-        ok = register(client, username="ent1", kind="enterprise", uscc=code.lower(), legal_rep="张 三")
-        assert ok.status_code == 303
-        user = session.scalars(select(User).where(User.username == "ent1")).one()
-        assert user.role == "subject" and user.subject_id is not None and user.verified_at is not None
-        again = register(client, username="ent2", kind="enterprise", uscc=code, legal_rep="张三")
-        assert again.status_code == 422 and "register.exists" in again.text
-
-    def test_person_registers_with_a_valid_id_and_sees_own_minor_penalty(
-        self, client: TestClient, session: Session
-    ) -> None:
-        rid = resident_id("510107", dt.date(1980, 3, 3))
-        row = penalty(CF_XDR_LB="自然人", CF_XDR_SHXYM="", CF_XDR_ZJHM=rid, CF_XDR_MC="周八", severity="轻微")
-        assert submit(client, session, "CF", [row])["accepted"] == 1
-        bad = register(
-            client,
-            username="p1",
-            kind="person",
-            resident_id=rid[:-1] + ("1" if rid[-1] == "0" else "0"),
-            person_name="周八",
-        )
-        assert bad.status_code == 422
-        wrong_name = register(client, username="p1", kind="person", resident_id=rid, person_name="周九")
-        assert "register.unverified" in wrong_name.text
-        assert (
-            register(client, username="p1", kind="person", resident_id=rid, person_name="周八").status_code
-            == 303
-        )
-        token = csrf(client)
-        client.post("/login", data={"username": "p1", "password": PASSWORD, "csrf_token": token})
-        page = client.get("/account")
-        assert page.status_code == 200 and "周八" in page.text and rid not in page.text
 
 
 class TestLogin:

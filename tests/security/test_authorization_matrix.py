@@ -62,6 +62,10 @@ SPECIFICATION: dict[str, frozenset[str]] = {
     "review:resolve": frozenset({"reviewer", "reviewer_admin", "credit_office"}),
     "audit:read": frozenset({"auditor", "credit_office"}),
     "account:own": frozenset({"subject"}),
+    # a subject account's page and its own verification (an unverified one sees only what the public sees)
+    "account:verify": frozenset({"subject"}),
+    # requests to open subject accounts with documents, and the demo outbox, are the credit office's
+    "accounts:review": frozenset({"credit_office"}),
     # the credit office, and department admins of providers/reviewers (plain providers are refused)
     "users:manage": frozenset({"credit_office", "provider_admin", "reviewer_admin"}),
     "subjects:read_nonpublic": DEPARTMENT_DESKS | {"token:subjects:read"},

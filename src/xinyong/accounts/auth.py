@@ -11,19 +11,20 @@ from collections.abc import Callable, Sequence
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from xinyong.accounts import service as accounts
 from xinyong.accounts.models import ApiToken, LoginAttempt, User, WebSession
 from xinyong.accounts.policy import ROLES, TOKEN_SCOPES, Principal
-from xinyong.kit.crypto import PersonalIdCipher
 from xinyong.kit.errors import Forbidden, NotFound, Unauthorized, ValidationFailed
 
 SESSION_DAYS = 1
 TOKEN_BYTES = 32
 THROTTLE_WINDOW = dt.timedelta(minutes=15)
-FREE_FAILURES = 5
+FREE_FAILURES = 5  # per username and address, before the back-off starts
+SPRAY_FAILURES = 50  # per username from all addresses, before addresses the owner has not used are slowed
+KNOWN_ADDRESS_AGE = dt.timedelta(days=90)
 SESSION_COOKIE = "xy_session"  # the cookie that carries a person's web session
 LAST_USED_GRANULARITY = dt.timedelta(minutes=5)
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
@@ -53,8 +54,15 @@ def create_user(
     subject_id: int | None = None,
     is_department_admin: bool = False,
     is_demo: bool = False,
+    password_hash: str | None = None,
+    verification_method: str = "operator",
 ) -> User:
-    """Create an account; government roles need a department, subject accounts a verified subject."""
+    """Create an account; government roles need a department, subject accounts a verified subject.
+
+    A subject account is made here only once its subject is proven (`accounts.verification`), or by the
+    credit office or the demo (`verification_method` "operator"). `password_hash` takes a password hashed
+    earlier (a reviewed request keeps only the hash until it is decided).
+    """
     username = username.strip()
     if not username or len(username) > 64:
         raise ValidationFailed("用户名不能为空且不超过64个字符", code="user.invalid")
@@ -66,48 +74,98 @@ def create_user(
         raise ValidationFailed("主体账号须绑定已核验的信用主体", code="user.subject_required")
     if department_code:
         accounts.get_department(session, department_code)
-    if not is_demo:
+    if not is_demo and password_hash is None:
         check_password_strength(password)
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise ValidationFailed(f"用户名“{username}”已被使用", code="user.exists")
     user = User(
         username=username,
         display_name=display_name or username,
-        password_hash=hash_password(password),
+        password_hash=password_hash or hash_password(password),
         role=role,
         department_code=department_code,
         subject_id=subject_id,
         is_department_admin=is_department_admin,
         is_demo=is_demo,
         verified_at=dt.datetime.now(dt.UTC) if subject_id else None,
+        verification_method=verification_method if subject_id else None,
     )
     session.add(user)
     session.flush()
     return user
 
 
-def throttle_delay(failures: int) -> dt.timedelta:
+def throttle_delay(failures: int, free: int = FREE_FAILURES) -> dt.timedelta:
     """Back-off after repeated failures: free attempts, then 1, 2, 4 ... minutes, capped at an hour."""
-    if failures < FREE_FAILURES:
+    if failures < free:
         return dt.timedelta(0)
-    return dt.timedelta(minutes=min(60, 2 ** (failures - FREE_FAILURES)))
+    return dt.timedelta(minutes=min(60, 2 ** (failures - free)))
 
 
-def _recent_failures(session: Session, username: str, now: dt.datetime) -> tuple[int, dt.datetime | None]:
+def _same_address(ip: str | None) -> ColumnElement[bool]:
+    return LoginAttempt.ip.is_(None) if ip is None else LoginAttempt.ip == ip
+
+
+def _failures_since_success(
+    session: Session, username: str, now: dt.datetime, ip: str | None, *, any_address: bool
+) -> tuple[int, dt.datetime | None]:
+    """Failed logins for the username in the throttle window after its last success (from this address, or
+    from any when `any_address`): how many, and the latest."""
+    scope = [LoginAttempt.username == username]
+    if not any_address:
+        scope.append(_same_address(ip))
     last_success = session.scalar(
-        select(func.max(LoginAttempt.at)).where(
-            LoginAttempt.username == username, LoginAttempt.success.is_(True)
-        )
+        select(func.max(LoginAttempt.at)).where(*scope, LoginAttempt.success.is_(True))
     )
+    if last_success is not None and last_success.tzinfo is None:
+        last_success = last_success.replace(tzinfo=dt.UTC)
     since = max(now - THROTTLE_WINDOW, last_success) if last_success else now - THROTTLE_WINDOW
     count, latest = session.execute(
         select(func.count(LoginAttempt.id), func.max(LoginAttempt.at)).where(
-            LoginAttempt.username == username, LoginAttempt.success.is_(False), LoginAttempt.at > since
+            *scope, LoginAttempt.success.is_(False), LoginAttempt.at > since
         )
     ).one()
     if latest is not None and latest.tzinfo is None:
         latest = latest.replace(tzinfo=dt.UTC)
     return int(count), latest
+
+
+def _known_address(session: Session, username: str, ip: str | None, now: dt.datetime) -> bool:
+    """Whether the account's owner logged in from this address lately (a spray from elsewhere spares it)."""
+    return (
+        session.scalar(
+            select(LoginAttempt.id)
+            .where(
+                LoginAttempt.username == username,
+                _same_address(ip),
+                LoginAttempt.success.is_(True),
+                LoginAttempt.at > now - KNOWN_ADDRESS_AGE,
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def login_wait(session: Session, username: str, ip: str | None, now: dt.datetime) -> dt.timedelta:
+    """How long this address must wait before trying this username again (zero: it may try now).
+
+    Failures count per username and address, so a guesser elsewhere does not lock the owner out (a lock-out
+    anyone can trigger is a denial of service). Against guesses spread over many addresses, the username's
+    failures from all addresses together slow down every address the owner has not logged in from lately.
+    """
+    waits = [dt.timedelta(0)]
+    count, latest = _failures_since_success(session, username, now, ip, any_address=False)
+    if latest is not None and (delay := throttle_delay(count)):
+        waits.append(latest + delay - now)
+    count, latest = _failures_since_success(session, username, now, ip, any_address=True)
+    if (
+        latest is not None
+        and (delay := throttle_delay(count, SPRAY_FAILURES))
+        and not _known_address(session, username, ip, now)
+    ):
+        waits.append(latest + delay - now)
+    return max(waits)
 
 
 def authenticate(
@@ -122,11 +180,11 @@ def authenticate(
     """Check a password with throttling. Failures are recorded; the caller commits even when this raises."""
     now = now or dt.datetime.now(dt.UTC)
     username = username.strip()[:64]
-    failures, latest = _recent_failures(session, username, now)
-    delay = throttle_delay(failures)
-    if latest is not None and delay and now < latest + delay:
-        wait = int((latest + delay - now).total_seconds() // 60) + 1
-        raise Forbidden(f"登录失败次数过多，请{wait}分钟后再试", code="auth.throttled")
+    ip = ip[:64] if ip else None
+    wait = login_wait(session, username, ip, now)
+    if wait > dt.timedelta(0):
+        minutes = int(wait.total_seconds() // 60) + 1
+        raise Forbidden(f"登录失败次数过多，请{minutes}分钟后再试", code="auth.throttled")
     user = session.scalar(select(User).where(User.username == username))
     ok = False
     if user is not None and user.is_active:
@@ -167,12 +225,14 @@ def end_session(session: Session, token: str) -> None:
 
 
 def principal_for_user(user: User) -> Principal:
+    """The user as a caller. A subject account not yet verified carries no subject: it sees what the public
+    sees until one of `accounts.verification`'s methods binds it."""
     return Principal(
         kind="user",
         name=user.username,
         role=user.role,
         department_code=user.department_code,
-        subject_id=user.subject_id,
+        subject_id=user.subject_id if user.role != "subject" or user.verified_at is not None else None,
         user_id=user.id,
         is_department_admin=user.is_department_admin,
     )
@@ -319,71 +379,6 @@ def list_users(session: Session, department_code: str | None = None) -> Sequence
     if department_code:
         query = query.where(User.department_code == department_code)
     return session.scalars(query).all()
-
-
-def register_subject_account(
-    session: Session,
-    cipher: PersonalIdCipher,
-    *,
-    username: str,
-    password: str,
-    uscc: str | None = None,
-    legal_rep: str | None = None,
-    resident_id: str | None = None,
-    person_name: str | None = None,
-    today: dt.date,
-) -> User:
-    """Open a subject account bound to its subject once the identity checks out.
-
-    An enterprise proves itself with its USCC and the legal representative's name as registered; a person
-    with a valid resident ID and the name recorded for it. (A province plugs its e-ID service in here.)
-    """
-    from xinyong.kit.identifiers import IdentifierError, validate_resident_id, validate_uscc
-    from xinyong.kit.names import normalize_name
-    from xinyong.records.rules import SubjectClaim
-    from xinyong.subjects import service as subjects
-
-    if uscc:
-        try:
-            code = validate_uscc(uscc)
-        except IdentifierError as exc:
-            raise ValidationFailed(exc.message, code=exc.code) from None
-        subject = subjects.find_by_uscc(session, code)
-        if subject is None or not subject.legal_rep or not legal_rep:
-            raise ValidationFailed(
-                "未能核验主体身份：代码不存在或未登记法定代表人", code="register.unverified"
-            )
-        if normalize_name(subject.legal_rep) != normalize_name(legal_rep):
-            raise ValidationFailed("未能核验主体身份：法定代表人与登记信息不一致", code="register.unverified")
-        subject_id = subject.id
-    elif resident_id and person_name:
-        try:
-            info = validate_resident_id(resident_id, today=today)
-        except IdentifierError as exc:
-            raise ValidationFailed(exc.message, code=exc.code) from None
-        claim = SubjectClaim(
-            kind="natural_person",
-            name=person_name.strip(),
-            name_norm=normalize_name(person_name),
-            region_code=info.region_code,
-            resident_id=info.number,
-        )
-        person = subjects.find_person(session, cipher.hash(info.number))
-        if person is not None and normalize_name(person.name) != claim.name_norm:
-            raise ValidationFailed("未能核验身份：姓名与记录不一致", code="register.unverified")
-        (resolution,) = subjects.resolve(session, [claim], cipher)
-        assert resolution.subject_id is not None
-        subject_id = resolution.subject_id
-    else:
-        raise ValidationFailed(
-            "请提供统一社会信用代码和法定代表人，或公民身份号码和姓名", code="register.missing"
-        )
-    if (
-        session.scalar(select(User.id).where(User.subject_id == subject_id, User.role == "subject"))
-        is not None
-    ):
-        raise ValidationFailed("该主体已开通账号，如遗失请联系信用办", code="register.exists")
-    return create_user(session, username=username, password=password, role="subject", subject_id=subject_id)
 
 
 def set_active(session: Session, user_id: int, active: bool, *, department_code: str | None) -> User:

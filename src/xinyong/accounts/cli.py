@@ -19,6 +19,11 @@ from xinyong.kit.identifiers import normalize_code
 departments_app = typer.Typer(help="Provider departments (数据提供单位).", no_args_is_help=True)
 users_app = typer.Typer(help="User accounts.", no_args_is_help=True)
 tokens_app = typer.Typer(help="API tokens for department systems.", no_args_is_help=True)
+contacts_app = typer.Typer(
+    help="Contacts the registration authority holds for subjects (where activation codes go).",
+    no_args_is_help=True,
+)
+messages_app = typer.Typer(help="The outbox of messages to registered contacts.", no_args_is_help=True)
 
 
 @departments_app.command("add")
@@ -220,3 +225,53 @@ def revoke_token(token_id: int = typer.Argument(...)) -> None:
         token = auth.revoke_token(session, token_id)
         audit.record(session, SYSTEM, "token.revoke", target=token.prefix)
     typer.echo(f"revoked token {token_id}")
+
+
+@contacts_app.command("set")
+@domain_errors
+def set_contact(
+    subject: str = typer.Option(..., "--subject", help="USCC of the subject."),
+    phone: str | None = typer.Option(None, "--phone", help="Mobile number (11 digits)."),
+    email: str | None = typer.Option(None, "--email", help="E-mail address."),
+    source: str = typer.Option("登记机关", "--source", help="Whose register the contact comes from."),
+) -> None:
+    """Record the contact the registration authority holds for a subject (never shown publicly)."""
+    from xinyong.accounts import messaging
+    from xinyong.subjects import service as subjects
+
+    if bool(phone) == bool(email):
+        raise typer.BadParameter("give exactly one of --phone and --email")
+    with transaction(open_platform().sessions) as session:
+        found = subjects.get_by_uscc(session, normalize_code(subject))
+        channel, address = ("sms", phone) if phone else ("email", email or "")
+        contact = messaging.set_contact(session, found.id, channel, address, source=source)
+        audit.record(session, SYSTEM, "contact.set", subject_id=found.id, target=found.uscc)
+        typer.echo(f"{found.uscc}: {messaging.mask_contact(contact.channel, contact.address)}")
+
+
+@messages_app.command("list")
+def list_messages(
+    address: str | None = typer.Option(None, "--to", help="Only messages to this address."),
+    limit: int = typer.Option(20, "--limit", min=1, max=1000),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """The newest messages in the outbox (demo and test deployments keep them there instead of sending)."""
+    from xinyong.accounts import messaging
+
+    with transaction(open_platform().sessions, write=False) as session:
+        rows = [
+            {
+                "id": m.id,
+                "at": m.created_at.isoformat(),
+                "channel": m.channel,
+                "to": m.address,
+                "purpose": m.purpose,
+                "body": m.body,
+            }
+            for m in messaging.outbox(session, address=address, limit=limit)
+        ]
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+    else:
+        for row in rows:
+            typer.echo(f"{str(row['at'])[:19]}  {row['channel']:<5} {row['to']:<24} {row['body']}")

@@ -35,7 +35,13 @@ PERMISSIONS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "audit:read": (frozenset({"auditor", "credit_office"}), frozenset()),
     "users:manage": (frozenset({"credit_office", "provider", "reviewer"}), frozenset()),  # + department admin
     "departments:manage": (frozenset({"credit_office"}), frozenset()),
+    # A subject account's own file, notices, repairs and objections: only once verified (it then carries its
+    # subject); an unverified one may only see its account page and verify itself.
     "account:own": (frozenset({"subject"}), frozenset()),
+    "account:verify": (frozenset({"subject"}), frozenset()),
+    # Requests to open a subject account with documents, and the demo outbox of messages, are the credit
+    # office's.
+    "accounts:review": (frozenset({"credit_office"}), frozenset()),
     "checks:run": (frozenset({"provider", "reviewer", "credit_office"}), frozenset({"checks:run"})),
     "lists:manage": (frozenset({"reviewer", "credit_office"}), frozenset()),
     "measures:manage": (frozenset({"credit_office"}), frozenset()),
@@ -90,6 +96,8 @@ def allows(principal: Principal, permission: str) -> bool:
         return False
     if permission == "users:manage" and role != "credit_office":
         return principal.is_department_admin
+    if permission == "account:own":
+        return principal.subject_id is not None
     return True
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from xinyong.accounts import auth
+from xinyong.accounts import auth, opening_views
 from xinyong.accounts import service as accounts
 from xinyong.accounts.auth import SESSION_COOKIE
 from xinyong.accounts.deps import CsrfDep, require
@@ -16,7 +16,7 @@ from xinyong.audit import service as audit
 from xinyong.kit.errors import Forbidden, XinyongError
 from xinyong.subjects import rules as subject_rules
 from xinyong.subjects import service as subjects
-from xinyong.web.deps import PlatformDep, SessionDep, TodayDep, client_ip
+from xinyong.web.deps import PlatformDep, SessionDep, client_ip
 from xinyong.web.ratelimit import rate_limited
 from xinyong.web.templating import render
 
@@ -93,65 +93,14 @@ def logout(
     return response
 
 
-@router.get("/register", response_class=HTMLResponse)
-def register_page(request: Request, principal: Annotated[Principal, require("public")]) -> HTMLResponse:
-    return render(request, "register.html", {"error": None, "form": {}})
-
-
-@router.post("/register", dependencies=[rate_limited("login")])
-def register(
-    request: Request,
-    session: SessionDep,
-    platform: PlatformDep,
-    today: TodayDep,
-    principal: Annotated[Principal, require("public")],
-    _csrf: CsrfDep,
-    username: Annotated[str, Form(max_length=64)],
-    password: Annotated[str, Form(max_length=200)],
-    kind: Annotated[str, Form(max_length=16)] = "enterprise",
-    uscc: Annotated[str, Form(max_length=40)] = "",
-    legal_rep: Annotated[str, Form(max_length=50)] = "",
-    resident_id: Annotated[str, Form(max_length=40)] = "",
-    person_name: Annotated[str, Form(max_length=50)] = "",
-) -> Response:
-    """Open a subject account after verifying the identity (enterprise: USCC + legal rep; person: ID + name)."""
-    try:
-        user = auth.register_subject_account(
-            session,
-            platform.cipher,
-            username=username,
-            password=password,
-            uscc=uscc if kind == "enterprise" else None,
-            legal_rep=legal_rep,
-            resident_id=resident_id if kind == "person" else None,
-            person_name=person_name,
-            today=today,
-        )
-    except XinyongError as exc:
-        form = {
-            "username": username,
-            "kind": kind,
-            "uscc": uscc,
-            "legal_rep": legal_rep,
-            "person_name": person_name,
-        }
-        return render(request, "register.html", {"error": exc, "form": form}, status_code=exc.status_code)
-    audit.record(
-        session,
-        auth.principal_for_user(user),
-        "account.register",
-        subject_id=user.subject_id,
-        ip=client_ip(request),
-    )
-    return RedirectResponse("/login?next=/account", status_code=303)
-
-
 @router.get("/account", response_class=HTMLResponse)
 def account(
-    request: Request, session: SessionDep, principal: Annotated[Principal, require("account:own")]
+    request: Request, session: SessionDep, principal: Annotated[Principal, require("account:verify")]
 ) -> HTMLResponse:
-    """A subject's own page: its file link and who looked at its non-public data (查询记录)."""
-    assert principal.subject_id is not None
+    """A subject's own page: its file link and who looked at its non-public data (查询记录); an account not
+    yet verified sees how to verify itself, and nothing of any subject's non-public data."""
+    if principal.subject_id is None:
+        return render(request, "account.html", {"subject": None, "views": [], "departments": {}})
     subject = subjects.get(session, principal.subject_id)
     views = audit.views_of_subject(session, subject.id)
     departments = {d.code: d.name for d in accounts.list_departments(session)}
@@ -230,3 +179,6 @@ def set_user_active(
         ip=client_ip(request),
     )
     return RedirectResponse("/console/users", status_code=303)
+
+
+router.include_router(opening_views.router)

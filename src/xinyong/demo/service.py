@@ -119,6 +119,8 @@ def seed_accounts(session: Session, ctx: records.IngestContext) -> list[str]:
             is_demo=True,
         )
         created.append(username)
+    _verify_demo_enterprise(session)
+    seed_contacts(session)
     for department, item, purpose, basis in DEMO_GRANTS:
         if item not in accounts.granted_items(session, department, ctx.today):
             accounts.grant_item(
@@ -137,3 +139,43 @@ def seed_accounts(session: Session, ctx: records.IngestContext) -> list[str]:
             )
             records.credit_file(session, ctx.catalog, viewer, showcase, ctx.today, purpose=purpose)
     return created
+
+
+def _verify_demo_enterprise(session: Session) -> None:
+    """The demo `enterprise` account stays verified (a database migrated past 0009 had it marked unverified)."""
+    import datetime as dt
+
+    from xinyong.accounts.models import User
+
+    user = session.scalar(select(User).where(User.username == "enterprise", User.is_demo.is_(True)))
+    if user is not None and user.subject_id is not None and user.verified_at is None:
+        user.verified_at = dt.datetime.now(dt.UTC)
+        user.verification_method = "operator"
+
+
+def demo_phone(subject_id: int) -> str:
+    """The synthetic mobile number the demo registration authority holds for a subject (138 + 8 digits)."""
+    return f"138{subject_id % 100_000_000:08d}"
+
+
+def seed_contacts(session: Session) -> int:
+    """Give every demo subject without one a registered contact (a synthetic mobile number), where activation
+    codes go: with the outbox gateway they are read with `xinyong messages list` or on /console/messages.
+    Idempotent."""
+    from sqlalchemy import insert
+
+    from xinyong.accounts.models import SubjectContact
+    from xinyong.subjects.models import Subject
+
+    missing = session.scalars(
+        select(Subject.id)
+        .where(~select(SubjectContact.subject_id).where(SubjectContact.subject_id == Subject.id).exists())
+        .order_by(Subject.id)
+    ).all()
+    rows = [
+        {"subject_id": sid, "channel": "sms", "address": demo_phone(sid), "source": "演示登记机关"}
+        for sid in missing
+    ]
+    for start in range(0, len(rows), 5000):
+        session.execute(insert(SubjectContact), rows[start : start + 5000])
+    return len(rows)
