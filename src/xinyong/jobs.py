@@ -47,6 +47,7 @@ def _parts(platform: Platform, day: dt.date) -> list[tuple[str, Callable[[Sessio
     from xinyong.lists import jobs as list_jobs
     from xinyong.monitoring import jobs as monitoring_jobs
     from xinyong.objections import service as objections
+    from xinyong.records import service as records
     from xinyong.repair import service as repair
 
     settings = platform.settings
@@ -56,6 +57,10 @@ def _parts(platform: Platform, day: dt.date) -> list[tuple[str, Callable[[Sessio
             lambda s: anchor.write_checkpoint(
                 s, platform.signer, settings.data_dir, copy_to=settings.audit_anchor_log
             ),
+        ),
+        (
+            "records: {} interrupted ingests marked",
+            lambda s: records.mark_interrupted(s, dt.datetime.now(dt.UTC)),
         ),
         (
             "escalation: {} subjects proposed for listing",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import json
 from pathlib import Path
 
@@ -12,10 +14,13 @@ from xinyong.accounts.policy import SYSTEM
 from xinyong.audit import service as audit
 from xinyong.clikit import domain_errors, err_console, open_platform, today
 from xinyong.db.session import transaction
+from xinyong.kit.errors import XinyongError
 from xinyong.kit.identifiers import normalize_code
 from xinyong.kit.tabular import read_path
 from xinyong.records import repository, service
 from xinyong.records.models import Batch
+from xinyong.records.schemas import Receipt
+from xinyong.web.deps import Platform
 
 review_app = typer.Typer(help="Rows waiting for a reviewer to attach their subject.", no_args_is_help=True)
 
@@ -28,9 +33,50 @@ def ingest_command(
     item: str = typer.Option(..., "--item", help="Catalog item code, e.g. CF."),
     provider: str = typer.Option(..., "--provider", help="Provider department code."),
     as_json: bool = typer.Option(False, "--json", help="Print the receipt as JSON."),
+    resume: bool = typer.Option(
+        False, "--resume", help="Take over a batch of this file still marked running (its run was killed)."
+    ),
 ) -> None:
-    """Ingest a department file; idempotent, commits every chunk so an interrupted run can be re-run."""
+    """Ingest a department file; idempotent, commits (and audits) every chunk, so an interrupted run can be
+    re-run: a re-run of the same file resumes its interrupted batch after the rows already stored."""
     platform = open_platform()
+    sessions = platform.sessions
+    with path.open("rb") as stream:
+        digest = hashlib.file_digest(stream, "sha256").hexdigest()
+    with transaction(sessions) as session:
+        service.mark_interrupted(session, dt.datetime.now(dt.UTC))
+    running: list[str] = []
+    try:
+        receipt = _ingest_file(platform, path, item, provider, digest, resume, as_json, running)
+    except BaseException as exc:  # a failure or Ctrl-C: the batch says so instead of "running"
+        if running:
+            status = "failed" if isinstance(exc, XinyongError) else "interrupted"
+            with transaction(sessions) as session:
+                service.end_batch(session, running[0], status, str(exc) or type(exc).__name__)
+        raise
+    if as_json:
+        typer.echo(receipt.model_dump_json(indent=2))
+        return
+    typer.echo(
+        f"batch {receipt.batch_id}: accepted {receipt.accepted}, updated {receipt.updated}, "
+        f"unchanged {receipt.unchanged}, rejected {receipt.rejected}, queued {receipt.queued}"
+    )
+    for row in receipt.rejected_rows[:20]:
+        typer.echo(
+            f"  row {row.row}: " + "；".join(f"{e['field']} {e['code']} {e['message']}" for e in row.errors)
+        )
+
+
+def _ingest_file(
+    platform: Platform,
+    path: Path,
+    item: str,
+    provider: str,
+    digest: str,
+    resume: bool,
+    as_json: bool,
+    running: list[str],
+) -> Receipt:
     sessions = platform.sessions
     with (
         transaction(sessions) as session,
@@ -46,6 +92,7 @@ def ingest_command(
         task = progress.add_task(f"归集 {path.name}", total=None)
 
         def on_chunk(batch: Batch) -> None:
+            running[:] = [batch.id]
             session.commit()
             progress.update(task, completed=batch.rows_read)
 
@@ -59,6 +106,9 @@ def ingest_command(
             filename=path.name,
             chunk_size=platform.settings.ingest_chunk_size,
             on_chunk=on_chunk,
+            file_digest=digest,
+            take_over=resume,
+            audit_as=SYSTEM,
         )
         audit.record(
             session,
@@ -75,17 +125,7 @@ def ingest_command(
                 "rejected": receipt.rejected,
             },
         )
-    if as_json:
-        typer.echo(receipt.model_dump_json(indent=2))
-        return
-    typer.echo(
-        f"batch {receipt.batch_id}: accepted {receipt.accepted}, updated {receipt.updated}, "
-        f"unchanged {receipt.unchanged}, rejected {receipt.rejected}, queued {receipt.queued}"
-    )
-    for row in receipt.rejected_rows[:20]:
-        typer.echo(
-            f"  row {row.row}: " + "；".join(f"{e['field']} {e['code']} {e['message']}" for e in row.errors)
-        )
+    return receipt
 
 
 @review_app.command("list")

@@ -21,7 +21,8 @@ class Batch(Base):
     provider_code: Mapped[str] = mapped_column(ForeignKey("departments.code"), index=True)
     source: Mapped[str] = mapped_column(String(16))  # api, upload, cli, demo
     filename: Mapped[str | None] = mapped_column(String(255))
-    status: Mapped[str] = mapped_column(String(16), default="running")  # running, done, failed
+    # running, done, failed, interrupted (killed part-way: `records.service.mark_interrupted`)
+    status: Mapped[str] = mapped_column(String(16), default="running", index=True)
     catalog_version: Mapped[str] = mapped_column(String(16))
     rows_read: Mapped[int] = mapped_column(Integer, default=0)
     accepted: Mapped[int] = mapped_column(Integer, default=0)
@@ -32,6 +33,10 @@ class Batch(Base):
     error: Mapped[str | None] = mapped_column(Text)
     started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # Set with every stored chunk: a running batch whose heartbeat stopped was interrupted.
+    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # SHA-256 of the file, when ingested from one: a re-run of the same file resumes an interrupted batch.
+    file_digest: Mapped[str | None] = mapped_column(String(64), index=True)
 
 
 class Record(Base):

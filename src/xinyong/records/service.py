@@ -2,7 +2,9 @@
 
 Idempotent: re-sending a row changes nothing, a changed row makes a new version (the old one is kept), a
 revocation (撤销) is a state. The caller owns the transaction; `on_chunk` lets it commit after each chunk,
-so an interrupted ingest re-runs without duplicates (already stored rows come back `unchanged`).
+so an interrupted ingest re-runs without duplicates (already stored rows come back `unchanged`). A batch killed
+part-way is marked `interrupted` (`mark_interrupted`: its heartbeat stopped); a re-run of the same file
+(`file_digest`) resumes it after the rows it stored, so its rejected rows are not stored twice.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any, ClassVar, TypeVar, cast
 
-from sqlalchemy import String, Table, insert, literal, select, text, update
+from sqlalchemy import String, Table, and_, insert, literal, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from xinyong.accounts import service as accounts
@@ -78,31 +80,53 @@ def ingest(
     filename: str | None = None,
     chunk_size: int = 5000,
     on_chunk: Callable[[Batch], None] | None = None,
+    file_digest: str | None = None,
+    take_over: bool = False,
+    audit_as: Principal | None = None,
 ) -> Receipt:
     """Ingest rows of one item from one provider and return the receipt.
 
     Chunks are stored on a thread of the ingest's own while the next one is validated (`_DatabaseThread`);
-    `on_chunk` runs there too, after each chunk is stored, and may commit the session."""
+    `on_chunk` runs there too, after each chunk is stored, and may commit the session. With `audit_as`, each
+    chunk is audited as it is stored (in the chunk's transaction: a committed chunk has its audit entry).
+    With `file_digest`, an interrupted batch of the same file, item and provider (with `take_over`, also one
+    still marked running) is resumed after the rows it already read."""
     item = catalog_service.get_item(ctx.catalog, item_code)
     accounts.get_department(session, provider_code)
     catalog_service.require_provider(item, provider_code)
-    batch = Batch(
-        id=uuid.uuid4().hex,
-        item_code=item.code,
-        provider_code=provider_code,
-        source=source,
-        filename=filename,
-        catalog_version=ctx.catalog.version,
-    )
-    session.add(batch)
+    now = dt.datetime.now(dt.UTC)
+    batch = _resumable(session, item.code, provider_code, file_digest, take_over) if file_digest else None
+    skip = 0
+    if batch is not None:
+        skip, batch.status, batch.error, batch.heartbeat_at = batch.rows_read, "running", None, now
+    else:
+        batch = Batch(
+            id=uuid.uuid4().hex,
+            item_code=item.code,
+            provider_code=provider_code,
+            source=source,
+            filename=filename,
+            catalog_version=ctx.catalog.version,
+            file_digest=file_digest,
+            heartbeat_at=now,
+        )
+        session.add(batch)
     session.flush()
     statistics = _Statistics(session)
 
     def store(rows_read: int, chunk: _Checked) -> None:
+        before = _counts(batch)
         _store_chunk(session, ctx, item, batch, chunk)
         batch.rows_read += rows_read
+        batch.heartbeat_at = dt.datetime.now(dt.UTC)
         session.flush()
         statistics.after_chunk(batch.accepted + batch.updated)
+        if audit_as is not None:
+            counts = {k: v - before[k] for k, v in _counts(batch).items()}
+            rows = [batch.rows_read - rows_read + 1, batch.rows_read]
+            audit.record(
+                session, audit_as, "records.ingest_chunk", target=batch.id, details={"rows": rows, **counts}
+            )
         if on_chunk is not None:
             on_chunk(batch)
 
@@ -111,13 +135,73 @@ def ingest(
         def known(digests: set[str]) -> Future[dict[str, str]]:
             return database.submit(_current_raw_digests, session, digests)
 
-        for rows_read, chunk in _checked_chunks(ctx, item, provider_code, iter(rows), chunk_size, known):
+        remaining = iter(rows)
+        if skip:  # resumed: the rows the interrupted run read are stored (or rejected) already
+            next(islice(remaining, skip - 1, skip), None)
+        for rows_read, chunk in _checked_chunks(ctx, item, provider_code, remaining, chunk_size, known):
             database.submit(store, rows_read, chunk)
         database.join()
     batch.status = "done"
     batch.finished_at = dt.datetime.now(dt.UTC)
     session.flush()
     return receipt(session, batch)
+
+
+INTERRUPTED_AFTER = dt.timedelta(minutes=5)
+"""A running batch with no chunk stored for this long was interrupted (a chunk takes seconds)."""
+
+
+def mark_interrupted(session: Session, now: dt.datetime, *, after: dt.timedelta = INTERRUPTED_AFTER) -> int:
+    """Mark running batches whose heartbeat stopped `after` ago or more as interrupted; returns how many.
+    Idempotent (run at start-up, by the daily job and before a file ingest)."""
+    stale = now - after
+    result = session.execute(
+        update(Batch)
+        .where(
+            Batch.status == "running",
+            or_(Batch.heartbeat_at < stale, and_(Batch.heartbeat_at.is_(None), Batch.started_at < stale)),
+        )
+        .values(status="interrupted", error="导入中断（进程被终止）；重新导入同一文件将从中断处继续")
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def end_batch(session: Session, batch_id: str, status: str, error: str) -> None:
+    """Mark a batch that stopped with an error (`failed`) or was stopped (`interrupted`), if still running."""
+    session.execute(
+        update(Batch)
+        .where(Batch.id == batch_id, Batch.status == "running")
+        .values(status=status, error=error[:2000], finished_at=dt.datetime.now(dt.UTC))
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _resumable(
+    session: Session, item_code: str, provider_code: str, file_digest: str, take_over: bool
+) -> Batch | None:
+    statuses = ("interrupted", "running") if take_over else ("interrupted",)
+    return session.scalars(
+        select(Batch)
+        .where(
+            Batch.file_digest == file_digest,
+            Batch.item_code == item_code,
+            Batch.provider_code == provider_code,
+            Batch.status.in_(statuses),
+        )
+        .order_by(Batch.started_at.desc())
+        .limit(1)
+    ).first()
+
+
+def _counts(batch: Batch) -> dict[str, int]:
+    return {
+        "accepted": batch.accepted,
+        "updated": batch.updated,
+        "unchanged": batch.unchanged,
+        "rejected": batch.rejected,
+        "queued": batch.queued,
+    }
 
 
 class _Statistics:
