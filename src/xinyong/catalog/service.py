@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from xinyong.catalog.schemas import Catalog, CatalogItem, CatalogItemRead, CatalogRead, FieldRead
+from xinyong.catalog.schemas import Catalog, CatalogItem, CatalogItemRead, CatalogRead, FieldRead, FieldSpec
 from xinyong.kit.errors import NotFound, ValidationFailed
 
 OVERRIDE_NAME = "catalog.yaml"
@@ -128,3 +128,99 @@ def to_read(catalog: Catalog) -> CatalogRead:
             for i in catalog.items
         ],
     )
+
+
+# --- file templates for departments (one per item; ingestion accepts them as they are) --------------------
+
+TYPE_LABELS = {
+    "string": "文本",
+    "text": "长文本",
+    "date": "日期（如 2026-06-15、2026/6/15、2026年6月15日）",
+    "amount": "金额（数字）",
+    "integer": "整数",
+    "enum": "选项（填写下列允许值之一）",
+    "uscc": "统一社会信用代码（18位）",
+    "org_code": "组织机构代码（9位）",
+    "resident_id": "公民身份号码（18位，不公开）",
+    "region": "行政区划代码（6位）",
+}
+TEMPLATE_NOTES_HEADER = (
+    "表头",
+    "字段名称",
+    "国家标准代码",
+    "必填",
+    "类型",
+    "最大长度",
+    "允许值",
+    "单位",
+    "是否公开",
+)
+
+
+def template_header(spec: FieldSpec) -> str:
+    """A template column's header: the field's Chinese name with its national field code, as ingestion reads
+    it (`records.rules.HeaderMap`): 行政处罚决定书文号(CF_WSH); the name alone for a field without one."""
+    return f"{spec.label}({spec.alias[0]})" if spec.alias else spec.label
+
+
+def template_headers(item: CatalogItem) -> list[str]:
+    """The header row of the item's template: every field, in catalog order."""
+    return [template_header(spec) for spec in item.fields]
+
+
+def template_notes(item: CatalogItem) -> list[list[str]]:
+    """What each column holds (name, national code, required, type, length, allowed values, unit), for the
+    notes sheet of the XLSX template."""
+    rows = []
+    for spec in item.fields:
+        values = "、".join(spec.enum) if spec.enum else ""
+        if spec.enum_aliases:
+            values += "（也可填：" + "、".join(spec.enum_aliases) + "）"
+        rows.append(
+            [
+                template_header(spec),
+                spec.label,
+                "、".join(spec.alias),
+                "是" if spec.required and spec.default is None else "否",
+                TYPE_LABELS[spec.type],
+                str(spec.max_length) if spec.max_length else "",
+                values,
+                spec.unit or "",
+                "是" if spec.public else "否",
+            ]
+        )
+    return rows
+
+
+def template_xlsx(item: CatalogItem) -> bytes:
+    """The item's XLSX template: the first sheet (the one ingestion reads) holds the header row alone, the
+    second describes each column (required, type, length, allowed values)."""
+    import io
+
+    import openpyxl  # imported here: only template downloads write XLSX
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    from xinyong.kit.tabular import safe_cell
+
+    workbook = openpyxl.Workbook(write_only=True)
+    data = workbook.create_sheet(f"{item.name}"[:31])
+    data.freeze_panes = "A2"
+    headers = template_headers(item)
+    for index, header in enumerate(headers, start=1):
+        data.column_dimensions[openpyxl.utils.get_column_letter(index)].width = max(12, len(header) * 2)
+    bold = Font(bold=True)
+    row = []
+    for header in headers:
+        cell = WriteOnlyCell(data, value=safe_cell(header))
+        cell.font = bold
+        row.append(cell)
+    data.append(row)
+    notes = workbook.create_sheet("填报说明")
+    notes.append([f"{item.name}（{item.code}）填报说明：第一张表第一行为表头，请勿修改；每行一条记录。"])
+    notes.append(list(TEMPLATE_NOTES_HEADER))
+    for line in template_notes(item):
+        notes.append([safe_cell(v) for v in line])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

@@ -1,19 +1,24 @@
-"""Catalog pages on the portal."""
+"""Catalog pages on the portal, and each item's file template for departments (CSV and XLSX)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 
 from xinyong.accounts.deps import require
 from xinyong.accounts.policy import Principal
 from xinyong.catalog import service
+from xinyong.catalog.schemas import CatalogItem
+from xinyong.kit.tabular import write_csv
+from xinyong.web import downloads
 from xinyong.web.deps import PlatformDep
 from xinyong.web.templating import render
 
 router = APIRouter(include_in_schema=False)
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @router.get("/catalog", response_class=HTMLResponse)
@@ -28,4 +33,36 @@ def catalog_item_page(
     code: str, request: Request, platform: PlatformDep, principal: Annotated[Principal, require("public")]
 ) -> HTMLResponse:
     item = service.get_item(platform.catalog, code)
-    return render(request, "catalog_item.html", {"catalog": platform.catalog, "item": item})
+    return render(
+        request,
+        "catalog_item.html",
+        {"catalog": platform.catalog, "item": item, "headers": service.template_headers(item)},
+    )
+
+
+@router.get("/catalog/{code}/template.csv")
+def catalog_template_csv(
+    code: str, platform: PlatformDep, principal: Annotated[Principal, require("public")]
+) -> Response:
+    """The item's CSV template: a header row of Chinese field names with national field codes (UTF-8, BOM)."""
+    item = service.get_item(platform.catalog, code)
+    content = "".join(write_csv([service.template_headers(item)])).encode("utf-8")
+    return downloads.attachment(
+        content, template_filename(item, platform.catalog.version, "csv"), "text/csv; charset=utf-8"
+    )
+
+
+@router.get("/catalog/{code}/template.xlsx")
+def catalog_template_xlsx(
+    code: str, platform: PlatformDep, principal: Annotated[Principal, require("public")]
+) -> Response:
+    """The item's XLSX template: the header row on the first sheet, what each column takes on the second."""
+    item = service.get_item(platform.catalog, code)
+    return downloads.attachment(
+        service.template_xlsx(item), template_filename(item, platform.catalog.version, "xlsx"), XLSX_TYPE
+    )
+
+
+def template_filename(item: CatalogItem, version: str, extension: str) -> str:
+    """行政处罚（CF）填报模板-2026.1.csv: the item and the catalog version the template follows."""
+    return f"{item.name}（{item.code}）填报模板-{version}.{extension}"

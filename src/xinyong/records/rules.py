@@ -32,6 +32,7 @@ KIND_LABELS = {
 }
 REVOKED = "撤销"
 _AMOUNT_CLEAN = re.compile(r"[,，\s]|万元$|元$")
+_LABELLED_CODE = re.compile(r"(.+?)\s*[(（]\s*([A-Za-z][A-Za-z0-9_]*)\s*[)）]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +109,12 @@ class HeaderMap:
         ]
 
     def _target(self, header: str) -> str | None:
-        return self._lookup.get(header.strip().lower()) or self._lookup.get(header.strip())
+        text = header.strip()
+        found = self._lookup.get(text.lower()) or self._lookup.get(text)
+        if found is None and (labelled := _LABELLED_CODE.fullmatch(text)):
+            # The catalog's templates head each column "name (national code)": 行政处罚决定书文号(CF_WSH).
+            found = self._lookup.get(labelled[2].lower()) or self._lookup.get(labelled[1])
+        return found
 
     def apply(self, raw: Mapping[str, Any]) -> dict[str, Any]:
         """Key a row by catalog field names; a header first seen in this row is mapped too."""
