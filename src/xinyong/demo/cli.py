@@ -2,15 +2,98 @@
 
 from __future__ import annotations
 
+import logging
 import time
+from types import TracebackType
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from xinyong.clikit import err_console, open_platform, today
 from xinyong.db.session import transaction
 
 demo_app = typer.Typer(help="Demo data.", no_args_is_help=True)
+log = logging.getLogger("xinyong.demo")
+
+STAGES = {
+    "registrations": "登记注册信息",
+    "records": "其他信用信息",
+    "accounts": "演示账户与授权",
+    "articles": "典型案例与诚信文章",
+    "supervision": "名单、核查与反馈",
+    "repairs": "信用修复与异议",
+    "statistics": "统计汇总",
+}
+
+
+class SeedProgress:
+    """How far seeding is: on a terminal a rich progress bar per stage (rows, elapsed, remaining); elsewhere
+    (a log file, CI, a pipe) one log line per stage when it ends, with what it did and how long it took."""
+
+    def __init__(self, console: Console, *, bars: bool | None = None) -> None:
+        self.console = console
+        self.bars = console.is_terminal if bars is None else bars
+        self.progress: Progress | None = None
+        self.task: TaskID | None = None
+        self.stage: str | None = None
+        self.started = 0.0
+        self.done = 0
+        self.lines: list[str] = []
+
+    def __enter__(self) -> SeedProgress:
+        if self.bars:
+            self.progress = Progress(
+                TextColumn("{task.description:<10}"),
+                BarColumn(),
+                TextColumn("{task.completed:>9,}/{task.total:,}"),
+                TimeElapsedColumn(),
+                TimeRemainingColumn(),
+                console=self.console,
+            )
+            self.progress.start()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        if kind is None:
+            self.finish()
+        if self.progress is not None:
+            self.progress.stop()
+
+    def start(self, stage: str, total: int = 1) -> None:
+        """A new stage of ``total`` units (rows; 1 for a stage done in one step); the previous one ends."""
+        self.finish()
+        self.stage, self.started, self.done = stage, time.perf_counter(), 0
+        if self.progress is not None:
+            self.task = self.progress.add_task(STAGES[stage], total=max(total, 1))
+
+    def advance(self, amount: int = 1) -> None:
+        self.done += amount
+        if self.progress is not None and self.task is not None:
+            self.progress.advance(self.task, amount)
+
+    def finish(self, summary: str | None = None) -> None:
+        """End the current stage (if any), saying what it did."""
+        if self.stage is None:
+            return
+        if self.progress is not None and self.task is not None:
+            task = self.progress.tasks[self.task]
+            self.progress.update(self.task, completed=task.total)
+        what = summary if summary is not None else f"{self.done:,} rows"
+        line = f"{self.stage} ({STAGES[self.stage]}): {what} in {time.perf_counter() - self.started:.0f} s"
+        self.lines.append(line)
+        if not self.bars:
+            log.info("demo seed: %s", line)
+        self.stage = None
 
 
 @demo_app.command("seed")
@@ -22,12 +105,16 @@ def seed(
         False, "--if-empty", help="Do nothing when the database already has records."
     ),
 ) -> None:
-    """Seed demo departments, subjects and records (real region codes, valid USCCs and resident IDs)."""
+    """Seed demo departments, subjects and records (real region codes, valid USCCs and resident IDs).
+
+    Shows a progress bar per stage on a terminal, and logs one line per stage otherwise.
+    """
     from xinyong.accounts.policy import SYSTEM
     from xinyong.content.demo import seed_articles
     from xinyong.demo import service
     from xinyong.demo.repair import seed_repair
     from xinyong.demo.supervision import seed_supervision
+    from xinyong.monitoring import service as monitoring
 
     platform = open_platform()
     if not platform.settings.demo_mode:
@@ -37,31 +124,44 @@ def seed(
         if if_empty and service.is_seeded(session):
             typer.echo("database already has records; demo seed skipped")
             return
+    progress = SeedProgress(err_console)
+    if not progress.bars:
+        logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
+        log.setLevel(logging.INFO)
     started = time.perf_counter()
     totals = {"accepted": 0, "updated": 0, "unchanged": 0, "rejected": 0, "queued": 0}
-    with (
-        transaction(platform.sessions) as session,
-        Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            TextColumn("{task.completed:,} 行"),
-            TimeElapsedColumn(),
-            console=err_console,
-        ) as progress,
-    ):
-        task = progress.add_task("生成并归集演示数据", total=None)
+    day = today()
+    with transaction(platform.sessions) as session, progress:
 
         def on_batch(batch: object, receipt: object) -> None:
             session.commit()
             for key in totals:
                 totals[key] += getattr(receipt, key)
-            progress.advance(task, len(batch.rows))  # type: ignore[attr-defined]
+            progress.advance(len(batch.rows))  # type: ignore[attr-defined]
 
-        service.seed(session, platform.ingest_context(today()), scale=scale, on_batch=on_batch)
-        users = service.seed_accounts(session, platform.ingest_context(today()))
-        seed_articles(session, SYSTEM, today())
-        history = seed_supervision(session, platform.ingest_context(today()), platform.signer, scale=scale)
-        repairs = seed_repair(session, platform, today())
+        service.seed(
+            session,
+            platform.ingest_context(day),
+            scale=scale,
+            on_batch=on_batch,
+            on_plan=lambda part, rows: progress.start(part, rows),
+        )
+        progress.start("accounts")
+        users = service.seed_accounts(session, platform.ingest_context(day))
+        progress.finish(f"{len(users)} accounts")
+        progress.start("articles")
+        articles = seed_articles(session, SYSTEM, day)
+        progress.finish(f"{articles} articles")
+        progress.start("supervision")
+        history = seed_supervision(session, platform.ingest_context(day), platform.signer, scale=scale)
+        progress.finish(f"{history['entries']} list entries, {history['checks']} checks")
+        progress.start("repairs")
+        repairs = seed_repair(session, platform, day)
+        progress.finish(f"{repairs['applications']} repair applications, {repairs['objections']} objections")
+        progress.start("statistics")
+        # The statistics pages read aggregates the daily job keeps; compute them now so they show the demo.
+        stored = monitoring.refresh(session, platform.calendar, day)
+        progress.finish(f"{stored} aggregates")
     typer.echo(
         "demo seeded in {:.0f}s: accepted {accepted}, updated {updated}, unchanged {unchanged}, "
         "rejected {rejected}, queued for review {queued}".format(time.perf_counter() - started, **totals)

@@ -811,8 +811,10 @@ class _Generator:
                 break
         return {header: row.get(name, "") for name, header in HEADERS[cell.item]}
 
-    def run(self) -> Iterator[DemoBatch]:
+    def run(self, on_plan: Callable[[str, int], None] | None = None) -> Iterator[DemoBatch]:
         self.pop.populate(self.scale)
+        if on_plan is not None:
+            on_plan(REGISTRATIONS, len(self.pop.subjects))
         yield from self._dj_batches()
         builders: dict[str, Callable[[_Cell], dict[str, str]]] = {
             "XK": self._xk, "CF": self._cf, "QZ": self._qz, "JC": self._jc, "QR": self._qr, "JL": self._jl,
@@ -820,6 +822,8 @@ class _Generator:
         }  # fmt: skip
         cells = self._plan()
         self._plan_specials(cells)
+        if on_plan is not None:
+            on_plan(RECORDS, sum(cell.count for cell in cells))
         for cell in cells:
             build = builders[cell.item]
             parts = math.ceil(cell.count / MAX_BATCH_ROWS)
@@ -832,10 +836,22 @@ class _Generator:
                 yield DemoBatch(cell.item, cell.provider.code, filename, rows)
 
 
-def batches(scale: float = 1.0, *, today: dt.date, seed: int = 546) -> Iterator[DemoBatch]:
+REGISTRATIONS = "registrations"  # the registration (DJ) batches, one row per subject
+RECORDS = "records"  # every other item's batches
+
+
+def batches(
+    scale: float = 1.0,
+    *,
+    today: dt.date,
+    seed: int = 546,
+    on_plan: Callable[[str, int], None] | None = None,
+) -> Iterator[DemoBatch]:
     """Department batches of a synthetic Sichuan, deterministic for (scale, today, seed).
 
     Scale 1.0 gives about 20,000 subjects and 200,000 rows. Registration (DJ) batches come first; the others
     are split per (item, provider, year) into batches of at most 5,000 rows, generated one at a time.
+    ``on_plan(part, rows)`` is told, before each part's first batch, how many rows the part's batches hold
+    (`REGISTRATIONS`, then `RECORDS`): enough for a progress bar, without changing what is generated.
     """
-    yield from _Generator(scale, today, seed).run()
+    yield from _Generator(scale, today, seed).run(on_plan)

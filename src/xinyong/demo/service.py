@@ -48,11 +48,16 @@ def seed(
     *,
     scale: float,
     on_batch: Callable[[generator.DemoBatch, Receipt], None] | None = None,
+    on_plan: Callable[[str, int], None] | None = None,
 ) -> list[Receipt]:
-    """Load the synthetic data set batch by batch through ingestion (idempotent: a re-run changes nothing)."""
+    """Load the synthetic data set batch by batch through ingestion (idempotent: a re-run changes nothing).
+
+    For progress: ``on_plan(part, rows)`` is told the rows of each part (registrations, then the other
+    records) before its first batch, ``on_batch`` each batch once ingested.
+    """
     seed_departments(session)
     receipts = []
-    for batch in generator.batches(scale, today=ctx.today):
+    for batch in generator.batches(scale, today=ctx.today, on_plan=on_plan):
         rows = (Row(number, values) for number, values in enumerate(batch.rows, start=2))
         receipt = records.ingest(
             session,
