@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
@@ -172,6 +173,51 @@ def advance(
     entry.status = after
     _event(session, entry, event, before, after, today, principal, note or reason)
     return entry
+
+
+# Registering the subject's statement (陈述申辩): a step of the record, not a transition of the machine.
+STATEMENT = "statement"
+
+
+def available_events(entry: ListEntry) -> tuple[str, ...]:
+    """The steps the console offers for an entry: the transitions the state machine has from its state for its
+    list type, and, while notified without a statement yet, registering the statement. Guards (the statement
+    period, a removal reason) may still refuse one when it is taken."""
+    events = rules.allowed_events(entry.list_type, entry.status)
+    if entry.status == rules.NOTIFIED and entry.statement_received_on is None:
+        return (STATEMENT, *events)
+    return events
+
+
+@dataclass(frozen=True, slots=True)
+class ConsoleEntry:
+    """A list entry as the deciding department's console shows it: with its subject and the steps it allows."""
+
+    entry: ListEntry
+    subject_name: str
+    subject_uscc: str | None
+    subject_id_masked: str | None
+    events: tuple[str, ...]
+
+
+def console_entries(
+    session: Session, *, department_code: str | None = None, status: str | None = None, limit: int = 200
+) -> list[ConsoleEntry]:
+    """Entries with their subjects' names and codes (one query), newest first; a department's own only."""
+    query = (
+        select(ListEntry, Subject.name, Subject.uscc, Subject.id_masked)
+        .join(Subject, Subject.id == ListEntry.subject_id)
+        .order_by(ListEntry.id.desc())
+        .limit(limit)
+    )
+    if department_code:
+        query = query.where(ListEntry.department_code == department_code)
+    if status:
+        query = query.where(ListEntry.status == status)
+    return [
+        ConsoleEntry(entry, name, uscc, masked, available_events(entry))
+        for entry, name, uscc, masked in session.execute(query)
+    ]
 
 
 def entries(
