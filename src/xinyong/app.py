@@ -81,7 +81,7 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
         title="xinyong 公共信用信息平台 API",
         version=__version__,
         description='公共信用信息归集、公示与查询接口。Errors: `{"error": {"code", "message"}}`.',
-        docs_url=None,  # /docs and /redoc are served offline by web.apidocs
+        docs_url=None,  # /docs is served offline by web.apidocs; no /redoc (see there)
         redoc_url=None,
     )
     app.state.platform = platform or build_platform(settings)

@@ -224,3 +224,54 @@ class TestRefusedSteps:
         client.cookies.set(flash.COOKIE, "eyJtIjoi6K-35rGH5qy-In0.0000000000000000")
         page = client.get("/console/lists?message=请汇款&status=<script>").text
         assert message(page) == "" and "请汇款" not in page and "<script>" not in page
+
+
+class TestErrorPages:
+    def test_a_console_user_gets_back_to_the_page_they_came_from_and_to_the_console(
+        self, client: TestClient, session: Session
+    ) -> None:
+        login(client, session, role="reviewer", department_code=DEPARTMENT)
+        page = client.get(
+            "/console/checks/0123456789abcdef0123456789abcdef",
+            headers={"Referer": "http://testserver/console/lists?status=listed"},
+        )
+        assert page.status_code == 404
+        assert 'href="/console/lists?status=listed" rel="prev">返回上一页' in page.text
+        assert '<a href="/console">返回管理后台</a>' in page.text
+
+    def test_a_page_without_a_route_still_knows_the_signed_in_viewer(
+        self, client: TestClient, session: Session
+    ) -> None:
+        login(client, session, role="reviewer", department_code=DEPARTMENT)
+        page = client.get("/console/no-such-page")
+        assert page.status_code == 404 and '<a href="/console">返回管理后台</a>' in page.text
+        assert "返回上一页" not in page.text  # no referer, no back link
+
+    def test_a_subject_account_goes_home_to_its_account(self, client: TestClient, session: Session) -> None:
+        subject_id, _ = subject(client, session, "成都账户示例有限公司")
+        login(client, session, role="subject", department_code=None, subject_id=subject_id)
+        page = client.get("/console/lists")
+        assert page.status_code == 403 and '<a href="/account">返回我的信用</a>' in page.text
+
+    @pytest.mark.parametrize(
+        "referer",
+        [
+            "https://evil.example/console/lists",
+            "http://testserver.evil.example/console",
+            "javascript:alert(1)",
+            "http://testserver//evil.example/x",
+            "http://testserver/\\evil.example",
+        ],
+    )
+    def test_a_referer_from_elsewhere_is_never_offered(
+        self, client: TestClient, session: Session, referer: str
+    ) -> None:
+        login(client, session, role="reviewer", department_code=DEPARTMENT)
+        page = client.get("/console/no-such-page", headers={"Referer": referer})
+        assert page.status_code == 404 and "返回上一页" not in page.text and "evil" not in page.text
+
+    def test_a_stranger_is_offered_the_login_with_the_way_back(self, client: TestClient) -> None:
+        page = client.get("/console/lists?status=listed")
+        assert page.status_code == 401
+        assert 'href="/login?next=/console/lists%3Fstatus%3Dlisted"' in page.text
+        assert '<a href="/">返回首页</a>' in page.text

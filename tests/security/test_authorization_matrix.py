@@ -59,7 +59,8 @@ SPECIFICATION: dict[str, frozenset[str]] = {
     "records:write": frozenset({"provider", "provider_admin", "credit_office", "token:records:write"}),
     "batches:read": DEPARTMENT_DESKS | {"token:records:write"},
     "console:view": DEPARTMENT_DESKS | {"auditor"},
-    "review:resolve": frozenset({"reviewer", "reviewer_admin", "credit_office"}),
+    # the submitting clerk or a reviewer resolves the department's unmatched rows
+    "review:resolve": frozenset({"provider", "provider_admin", "reviewer", "reviewer_admin", "credit_office"}),
     "audit:read": frozenset({"auditor", "credit_office"}),
     "account:own": frozenset({"subject"}),
     # a subject account's page and its own verification (an unverified one sees only what the public sees)

@@ -27,7 +27,9 @@ PERMISSIONS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "records:write": (frozenset({"provider", "credit_office"}), frozenset({"records:write"})),
     "batches:read": (frozenset({"provider", "reviewer", "credit_office"}), frozenset({"records:write"})),
     "console:view": (GOVERNMENT_ROLES, frozenset()),
-    "review:resolve": (frozenset({"reviewer", "credit_office"}), frozenset()),
+    # Rows whose subject could not be matched: the submitting clerk or a reviewer of the providing department
+    # (the service refuses another department's rows), or the credit office.
+    "review:resolve": (frozenset({"provider", "reviewer", "credit_office"}), frozenset()),
     "subjects:read_nonpublic": (
         frozenset({"provider", "reviewer", "credit_office"}),
         frozenset({"subjects:read"}),

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
+from urllib.parse import quote, urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -51,21 +53,74 @@ def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
-def respond(request: Request, status: int, code: str, message: str, details: object = None) -> Response:
+ROLE_HOMES = {"subject": ("/account", "返回我的信用"), "agency": ("/", "返回首页")}
+CONSOLE_HOME = ("/console", "返回管理后台")
+
+
+def _same_site_referer(request: Request) -> str | None:
+    """Where the person came from, as a path on this site (never another host), unless it is this very page."""
+    referer = request.headers.get("referer", "")
+    if not referer or len(referer) > 2000:
+        return None
+    parts = urlsplit(referer)
+    if parts.scheme not in ("http", "https") or parts.netloc != request.url.netloc:
+        return None
+    path = parts.path or "/"
+    if not path.startswith("/") or path.startswith("//") or "\\" in path:
+        return None
+    back = f"{path}?{parts.query}" if parts.query else path
+    here = f"{request.url.path}?{request.url.query}" if request.url.query else request.url.path
+    return None if back == here and request.method == "GET" else back
+
+
+async def _principal(request: Request) -> Any:
+    """The viewer, if known: the request resolved it, or (a page the app has no route for) its session cookie."""
+    known = getattr(request.state, "principal", None)
+    if known is not None or _wants_json(request) or not request.cookies:
+        return known
+    from xinyong.accounts.deps import get_principal
+
+    try:
+        return await get_principal(request)
+    except Exception:  # an error page must render even when the viewer cannot be told
+        return None
+
+
+def way_back(request: Request, principal: Any) -> dict[str, Any]:
+    """The links an error page offers: back where the person was (same site only) and their role's home."""
+    signed_in = principal is not None and getattr(principal, "kind", None) == "user"
+    home = ("/", "返回首页")
+    if signed_in:
+        home = ROLE_HOMES.get(principal.role, CONSOLE_HOME)
+    login = None
+    if not signed_in and request.method == "GET":
+        here = f"{request.url.path}?{request.url.query}" if request.url.query else request.url.path
+        login = f"/login?next={quote(here, safe='/')}"
+    return {"back": _same_site_referer(request), "home": home, "login": login, "signed_in": signed_in}
+
+
+def respond(
+    request: Request,
+    status: int,
+    code: str,
+    message: str,
+    details: object = None,
+    principal: Any = None,
+) -> Response:
     if _wants_json(request):
         body: dict[str, object] = {"code": code, "message": message}
         if details is not None:
             body["details"] = details
         return JSONResponse({"error": body}, status_code=status)
-    return render(
-        request, "error.html", {"status": status, "code": code, "message": message}, status_code=status
-    )
+    context = {"status": status, "code": code, "message": message}
+    return render(request, "error.html", context | way_back(request, principal), status_code=status)
 
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(XinyongError)
     async def _domain(request: Request, exc: XinyongError) -> Response:
-        return respond(request, exc.status_code, exc.code, exc.message, exc.details)
+        principal = await _principal(request)
+        return respond(request, exc.status_code, exc.code, exc.message, exc.details, principal)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
@@ -73,16 +128,26 @@ def install(app: FastAPI) -> None:
             {"loc": ".".join(str(p) for p in e["loc"]), "msg": e["msg"], "type": e["type"]}
             for e in exc.errors()
         ]
-        return respond(request, 422, "request.invalid", "请求参数不符合要求", details)
+        return respond(
+            request, 422, "request.invalid", "请求参数不符合要求", details, await _principal(request)
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         message = HTTP_MESSAGES.get(exc.status_code, "请求无法处理")
-        return respond(request, exc.status_code, f"http.{exc.status_code}", message)
+        principal = await _principal(request)
+        return respond(request, exc.status_code, f"http.{exc.status_code}", message, None, principal)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        response = respond(request, 500, "internal", "系统内部错误，请稍后再试")
+        response = respond(
+            request,
+            500,
+            "internal",
+            "系统内部错误，请稍后再试",
+            None,
+            getattr(request.state, "principal", None),
+        )
         add_security_headers(request, response)  # this handler runs outside the app's middleware
         return response

@@ -12,6 +12,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescap
 
 from xinyong.kit import regions
 from xinyong.kit.dates import format_china_date, format_china_datetime
+from xinyong.web.navigation import ACCOUNT_MENU, CONSOLE_MENU, may_open_in_template
 
 DOMAINS_WITH_PAGES = (
     "web",
@@ -42,6 +43,10 @@ def build_templates() -> Jinja2Templates:
     )
     env.globals["region_name"] = regions.name
     env.filters["region_name"] = regions.name
+    # Menus show a link only to those its route's permission allows: {% if may_open("/console/audit") %}.
+    env.globals["may_open"] = may_open_in_template
+    env.globals["CONSOLE_MENU"] = CONSOLE_MENU
+    env.globals["ACCOUNT_MENU"] = ACCOUNT_MENU
     # Times on pages: China time in Chinese formats ({{ x.at | cn_datetime }}, {{ x.at | cn_datetime(seconds=True) }}).
     env.filters["cn_datetime"] = format_china_datetime
     env.filters["cn_date"] = format_china_date
