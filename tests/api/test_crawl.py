@@ -42,8 +42,8 @@ def demo_app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     engine: Engine = request.getfixturevalue("sqlite_engine" if request.param == "sqlite" else "pg_engine")
     settings = Settings(
         data_dir=tmp_path_factory.mktemp("crawl"),
-        database_url="sqlite://",  # type: ignore[arg-type]
-        secret_key="crawl-secret-key",  # type: ignore[arg-type]
+        database_url="sqlite://",
+        secret_key="crawl-secret-key",
         rate_limit_login="1000/minute",
         rate_limit_search="100000/minute",
     )
