@@ -152,7 +152,11 @@ class TestPaging:
         exact = counting.bounded_count(session, query, bound=30)
         assert exact == counting.Total(30, True)
         over = counting.bounded_count(session, query, bound=10)
-        assert not over.exact and over.value > 10
+        assert not over.exact
+        if session.get_bind().dialect.name == "postgresql":  # the planner's estimate, never under the bound
+            assert over.value > 10 and not over.at_least
+        else:  # no estimate: the bound, as a lower bound
+            assert over.value == 10 and over.at_least
         page = audit.trail_page(session, audit.TrailFilter(action="check.feedback"), page=2, size=7)
         assert [e.id for e in page.items] == sorted(ids, reverse=True)[7:14] and page.exact
 

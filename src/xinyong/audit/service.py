@@ -417,7 +417,7 @@ def trail_page(session: Session, trail: TrailFilter, *, page: int = 1, size: int
         .offset((page - 1) * size)
         .limit(size)
     ).all()
-    return Page(list(entries), total.value, page, size, exact=total.exact)
+    return Page(list(entries), total.value, page, size, exact=total.exact, at_least=total.at_least)
 
 
 def trail_newest_id(session: Session) -> int:

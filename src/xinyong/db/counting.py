@@ -3,8 +3,8 @@
 Counting every matching row of a large listing at each request scans them all; a person reading page one
 needs the exact figure for a few thousand rows and only the order of magnitude for millions. So rows are
 counted up to `bound` (one index walk of at most `bound` + 1 rows), and past it PostgreSQL's planner gives
-its estimate of the whole set (`EXPLAIN`, no rows read). SQLite has no estimate: there the total is the bound
-itself, still marked as not exact (shown as "约", with a next page offered while pages are full).
+its estimate of the whole set (`EXPLAIN`, no rows read). SQLite has no estimate: there the total is a lower
+bound, the bound itself ("N 以上"), with a next page offered while pages are full.
 """
 
 from __future__ import annotations
@@ -23,17 +23,21 @@ COUNT_BOUND = 10_000
 class Total:
     value: int
     exact: bool
+    at_least: bool = False  # not exact and no estimate: `value` is a lower bound
 
 
 def bounded_count(session: Session, query: Select[Any], bound: int = COUNT_BOUND) -> Total:
-    """The number of rows `query` selects: exact when at most `bound`, else an estimate above `bound`."""
+    """The number of rows `query` selects: exact when at most `bound`, else an estimate above `bound` (or,
+    with no estimate to be had, `bound` as a lower bound)."""
     counted = int(
         session.scalar(select(func.count()).select_from(query.order_by(None).limit(bound + 1).subquery()))
         or 0
     )
     if counted <= bound:
         return Total(counted, True)
-    estimate = planner_rows(session, query) or 0
+    estimate = planner_rows(session, query)
+    if estimate is None:
+        return Total(bound, False, at_least=True)
     return Total(max(estimate, bound + 1), False)
 
 

@@ -14,16 +14,21 @@ class Page(Generic[T]):
     total: int
     page: int
     size: int
-    # False when `total` is an estimate (a listing too large to count at every request): say "约".
+    # False when `total` is not a count (a listing too large to count at every request): an estimate, shown
+    # as "约 N", or with `at_least` a lower bound, shown as "N 以上". Paging then follows the rows found.
     exact: bool = True
+    at_least: bool = False
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.total // self.size))
+        counted = max(1, -(-self.total // self.size))
+        return counted if self.exact else max(counted, self.page + (1 if self.has_next else 0))
 
     @property
     def has_next(self) -> bool:
-        return self.page < self.pages
+        if not self.exact:
+            return len(self.items) == self.size
+        return self.page < -(-self.total // self.size)
 
     @property
     def has_prev(self) -> bool:

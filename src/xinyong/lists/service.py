@@ -13,6 +13,7 @@ from xinyong.accounts.policy import Principal, may_act_for_department
 from xinyong.audit import service as audit
 from xinyong.kit.dates import add_months
 from xinyong.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from xinyong.kit.identifiers import normalize_code
 from xinyong.kit.names import normalize_name
 from xinyong.kit.workdays import WorkdayCalendar
 from xinyong.lists import rules
@@ -244,10 +245,14 @@ def public_entries(
         or_(ListEntry.public_until.is_(None), ListEntry.public_until >= today),
         Subject.kind != "natural_person",
     ]
-    if query.strip():
+    if query.strip():  # the subject's name or USCC, or the decision's number (认定文号), exactly
         norm = normalize_name(query)
         conditions.append(
-            or_(Subject.uscc == query.strip().upper(), Subject.name_norm.contains(norm, autoescape=True))
+            or_(
+                Subject.uscc == normalize_code(query),
+                Subject.name_norm.contains(norm, autoescape=True),
+                ListEntry.decision_no == query.strip(),
+            )
         )
     base = select(ListEntry, Subject).join(Subject, Subject.id == ListEntry.subject_id).where(*conditions)
     total = session.scalar(select(func.count()).select_from(base.subquery())) or 0

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, true
@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from xinyong.accounts.policy import Principal
 from xinyong.catalog.schemas import Catalog, DisclosureClass, SharingClass
+from xinyong.db import bulk, counting
 from xinyong.kit.pagination import Page
 from xinyong.records.models import Batch, Record, RejectedRow, UnresolvedRow
 
@@ -32,6 +33,10 @@ def public_filter(catalog: Catalog, today: dt.date) -> ColumnElement[bool]:
     )
 
 
+PUBLICITY_COUNT_BOUND = 2_000
+"""A 双公示 listing counts its rows up to this many; beyond, it shows an estimate (see `db.counting`)."""
+
+
 def publicity_listing(
     session: Session,
     catalog: Catalog,
@@ -42,10 +47,18 @@ def publicity_listing(
     region_code: str | None = None,
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
+    subject_ids: Collection[int] | None = None,
+    doc_no: str | None = None,
     page: int = 1,
     size: int = 20,
 ) -> Page[Record]:
-    """双公示 listing: latest public records of one item, filtered by department, region and decision date."""
+    """双公示 listing: latest public records of one item, filtered by department, region and decision date,
+    and, for a keyword search, to the records of `subject_ids` or with document number `doc_no` (either).
+
+    The rows come in the order of the (item, decision date) index; the total is exact up to
+    `PUBLICITY_COUNT_BOUND` rows and an estimate beyond. A search by subject walks the (subject, item) index;
+    one by document number reads the item's records (no index on the number).
+    """
     conditions = [Record.item_code == item_code, public_filter(catalog, today)]
     if provider_code:
         conditions.append(Record.provider_code == provider_code)
@@ -56,9 +69,16 @@ def publicity_listing(
         conditions.append(Record.decision_date >= date_from)
     if date_to:
         conditions.append(Record.decision_date <= date_to)
-    total = session.scalar(
-        select(func.count()).select_from(select(Record.id).where(*conditions).limit(10_000).subquery())
-    )
+    if subject_ids is not None or doc_no:
+        matches = [*bulk.member_of(session, Record.subject_id, subject_ids or ())]
+        if doc_no:
+            matches.append(Record.doc_no == doc_no)
+        conditions.append(or_(*matches) if matches else false())
+    if subject_ids:
+        found = _few_newest_first(session, conditions, page, size)
+        if found is not None:
+            return found
+    total = counting.bounded_count(session, select(Record.id).where(*conditions), PUBLICITY_COUNT_BOUND)
     rows = session.scalars(
         select(Record)
         .where(*conditions)
@@ -66,7 +86,29 @@ def publicity_listing(
         .offset((page - 1) * size)
         .limit(size)
     ).all()
-    return Page(list(rows), int(total or 0), page, size)
+    return Page(list(rows), total.value, page, size, exact=total.exact, at_least=total.at_least)
+
+
+def _few_newest_first(
+    session: Session, conditions: list[ColumnElement[bool]], page: int, size: int
+) -> Page[Record] | None:
+    """The page of a search whose matches are few (at most `PUBLICITY_COUNT_BOUND`), or None if they are more.
+
+    The matches' ids and dates are read in one walk of the (subject, item) index, which also counts them, and
+    sorted here; only the page's records are then read whole. Asked for the newest first directly, SQLite
+    walks the (item, decision date) index instead and reads every record of the item until it has the page.
+    """
+    keyed = session.execute(
+        select(Record.id, Record.decision_date).where(*conditions).limit(PUBLICITY_COUNT_BOUND + 1)
+    ).all()
+    if len(keyed) > PUBLICITY_COUNT_BOUND:
+        return None
+    keyed.sort(key=lambda r: (r.decision_date or dt.date.min, r.id), reverse=True)
+    wanted = [r.id for r in keyed[(page - 1) * size : page * size]]
+    records = (
+        {r.id: r for r in session.scalars(select(Record).where(Record.id.in_(wanted)))} if wanted else {}
+    )
+    return Page([records[i] for i in wanted], len(keyed), page, size)
 
 
 def recent_batches(session: Session, *, provider_code: str | None = None, limit: int = 50) -> Sequence[Batch]:

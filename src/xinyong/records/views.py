@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy.orm import Session
 
 from xinyong.accounts import service as accounts
 from xinyong.accounts.deps import CsrfDep, require
@@ -19,6 +22,7 @@ from xinyong.kit.tabular import read_rows
 from xinyong.records import repository, service
 from xinyong.records.api import provider_for, readable_batch
 from xinyong.subjects import rules as subject_rules
+from xinyong.subjects import service as subjects
 from xinyong.web.deps import PlatformDep, SessionDep, TodayDep, client_ip
 from xinyong.web.templating import render
 
@@ -33,6 +37,38 @@ def _date_or_none(value: str) -> dt.date | None:
         return None
 
 
+SEARCH_SUBJECTS = 500
+"""A keyword that names more subjects than this shows the records of the closest matches only, and says so."""
+
+
+@dataclass(frozen=True)
+class KeywordMatch:
+    """What a publicity keyword matches: subjects (by USCC or name) and document numbers."""
+
+    subject_ids: list[int]
+    doc_no: str | None
+    broad: bool  # more subjects matched than are searched
+
+
+def match_keyword(session: Session, keyword: str) -> KeywordMatch | None:
+    """The subjects and document number a keyword may mean: a USCC names its subject; otherwise the name is
+    searched as on the portal (natural persons are never found by name), and a keyword that looks like a
+    document number (文书号) is also matched against the numbers, exactly."""
+    keyword = keyword.strip()
+    if not keyword:
+        return None
+    code = normalize_code(keyword)
+    if len(code) == 18 and code.isalnum():
+        found = subjects.find_by_uscc(session, code)
+        if found is not None:
+            return KeywordMatch([found.id], None, broad=False)
+    named, total = subjects.search(session, keyword, size=SEARCH_SUBJECTS)
+    # Matching a number reads every record of the item (there is no index on it): only for a keyword that
+    # looks like one — ending in 号, or with four digits or more (a year) — not for a name such as 58同城.
+    doc_no = keyword if keyword.endswith("号") or sum(ch.isdigit() for ch in keyword) >= 4 else None
+    return KeywordMatch([s.id for s in named], doc_no, broad=total > len(named))
+
+
 @router.get("/publicity/{kind}", response_class=HTMLResponse)
 def publicity(
     kind: str,
@@ -41,6 +77,7 @@ def publicity(
     platform: PlatformDep,
     today: TodayDep,
     principal: Annotated[Principal, require("public")],
+    q: Annotated[str, Query(max_length=100)] = "",
     department: Annotated[str, Query(max_length=32)] = "",
     region: Annotated[str, Query(max_length=6)] = "",
     date_from: Annotated[str, Query(max_length=10)] = "",
@@ -51,6 +88,7 @@ def publicity(
     if item_code is None:
         raise NotFound("页面不存在", code="page.not_found")
     catalog = platform.catalog
+    keyword = match_keyword(session, q)
     listing = repository.publicity_listing(
         session,
         catalog,
@@ -60,11 +98,20 @@ def publicity(
         region_code=region if region.isdigit() and len(region) == 6 else None,
         date_from=_date_or_none(date_from),
         date_to=_date_or_none(date_to),
+        subject_ids=keyword.subject_ids if keyword else None,
+        doc_no=keyword.doc_no if keyword else None,
         page=page,
     )
     rows = [
         subject_rules.record_read(catalog, r, today) | {"subject_name": r.subject_name} for r in listing.items
     ]
+    filters = {
+        "q": q,
+        "department": department,
+        "region": region,
+        "date_from": date_from,
+        "date_to": date_to,
+    }
     return render(
         request,
         "publicity.html",
@@ -75,12 +122,9 @@ def publicity(
             "rows": rows,
             "departments": accounts.list_departments(session),
             "prefectures": regions.current_prefectures(),
-            "filters": {
-                "department": department,
-                "region": region,
-                "date_from": date_from,
-                "date_to": date_to,
-            },
+            "filters": filters,
+            "query": urlencode(filters) + "&",
+            "broad": keyword.broad if keyword else False,
         },
     )
 
