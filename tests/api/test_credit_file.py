@@ -346,7 +346,7 @@ class TestSummaryAndSections:
         assert api_file(client, code)["objections_pending"] == 1
         page = client.get(f"/subjects/{code}").text
         assert re.search(
-            r"has-objections\" data-section=\"objections\"><span>异议处理中</span><strong>1</strong>", page
+            r"has-objections\" data-section=\"objections\"><span>待处理异议</span><strong>1</strong>", page
         )
 
 
