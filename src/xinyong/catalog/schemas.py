@@ -24,6 +24,27 @@ class DisclosureClass(enum.StrEnum):
 
 SHARING_LABELS = {"unconditional": "无条件共享", "conditional": "有条件共享", "not_shared": "不予共享"}
 DISCLOSURE_LABELS = {"public": "社会公开", "on_request": "依申请公开", "government": "政务共享"}
+# Disclosure-period rule kinds (公示期规则) as pages name them.
+RULE_KIND_LABELS = {
+    "penalty": "按行政处罚信息公示期规定（依处罚决定日期适用的规则和失信程度确定）",
+    "valid_period": "至有效期届满",
+    "until_end": "至情形消失",
+    "fixed": "自决定之日起固定期限",
+    "permanent": "长期公示",
+    "none": "不公示",
+}
+FIELD_TYPE_LABELS = {
+    "string": "文本",
+    "text": "长文本",
+    "date": "日期",
+    "amount": "金额",
+    "integer": "整数",
+    "enum": "枚举",
+    "uscc": "统一社会信用代码",
+    "org_code": "组织机构代码",
+    "resident_id": "公民身份号码",
+    "region": "行政区划代码",
+}
 FieldType = Literal[
     "string", "text", "date", "amount", "integer", "enum", "uscc", "org_code", "resident_id", "region"
 ]
@@ -81,6 +102,10 @@ class DisclosureRuleRef(BaseModel):
         if self.kind in ("fixed", "until_end") and self.max_months is None:
             raise ValueError(f"disclosure rule {self.kind} needs max_months")
         return self
+
+    @property
+    def label(self) -> str:
+        return RULE_KIND_LABELS[self.kind]
 
 
 class CatalogItem(BaseModel):

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse
 from xinyong.accounts.deps import require
 from xinyong.accounts.policy import Principal
 from xinyong.catalog import service
-from xinyong.catalog.schemas import CatalogItem
+from xinyong.catalog.schemas import FIELD_TYPE_LABELS, CatalogItem
 from xinyong.kit.tabular import write_csv
 from xinyong.web import downloads
 from xinyong.web.deps import PlatformDep
@@ -36,7 +36,12 @@ def catalog_item_page(
     return render(
         request,
         "catalog_item.html",
-        {"catalog": platform.catalog, "item": item, "headers": service.template_headers(item)},
+        {
+            "catalog": platform.catalog,
+            "item": item,
+            "headers": service.template_headers(item),
+            "field_type_labels": FIELD_TYPE_LABELS,
+        },
     )
 
 

@@ -208,7 +208,11 @@ def console_batch(
     return render(
         request,
         "console_batch.html",
-        {"batch": batch, "rejected": repository.rejected_rows(session, batch.id)},
+        {
+            "batch": batch,
+            "rejected": repository.rejected_rows(session, batch.id),
+            "department": accounts.get_department(session, batch.provider_code),
+        },
     )
 
 
@@ -217,8 +221,11 @@ def console_review(
     request: Request, session: SessionDep, principal: Annotated[Principal, require("review:resolve")]
 ) -> HTMLResponse:
     own = None if principal.is_credit_office else principal.department_code
+    departments = {d.code: d.name for d in accounts.list_departments(session)}
     return render(
-        request, "console_review.html", {"rows": repository.open_unresolved(session, provider_code=own)}
+        request,
+        "console_review.html",
+        {"rows": repository.open_unresolved(session, provider_code=own), "departments": departments},
     )
 
 
