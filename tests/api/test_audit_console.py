@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 
 import pytest
 from fastapi.testclient import TestClient
@@ -145,6 +146,33 @@ class TestPaging:
         assert pages[2] == newest_first[100:] and pages[3] == []
         first = client.get("/console/audit", params={"action": "check.feedback"}).text
         assert "120 条" in first and "第 1 / 3 页" in first and "action=check.feedback" in first
+
+    def test_next_links_carry_a_cursor_and_give_the_same_pages(
+        self, client: TestClient, session: Session, auditor: str
+    ) -> None:
+        ids = _entries(session, CLERK, "check.feedback", 120)
+        start = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
+        for n, entry_id in enumerate(ids):  # a few seconds apart, two at each time (ties go by id)
+            _at(session, entry_id, start + dt.timedelta(seconds=n // 2))
+        by_offset = [
+            _ids_on_page(client.get("/console/audit", params={"action": "check.feedback", "page": p}).text)
+            for p in (1, 2, 3)
+        ]
+        followed, url = [], "/console/audit?action=check.feedback"
+        while url:
+            html = client.get(url).text
+            followed.append(_ids_on_page(html))
+            link = re.search(r'href="(\?[^"]*after=\d+)">下一页', html)
+            url = "/console/audit" + link[1].replace("&amp;", "&") if link else ""
+        assert followed == by_offset and [i for p in followed for i in p] == sorted(ids, reverse=True)
+        assert len(followed) == 3
+
+    def test_newest_first_is_by_time(self, client: TestClient, session: Session, auditor: str) -> None:
+        older_id_newer_time, newer_id_older_time = _entries(session, CLERK, "content.create", 2)
+        _at(session, older_id_newer_time, dt.datetime(2026, 12, 6, 10, 0, 1, tzinfo=dt.UTC))
+        _at(session, newer_id_older_time, dt.datetime(2026, 12, 6, 10, 0, 0, tzinfo=dt.UTC))
+        page = client.get("/console/audit", params={"action": "content.create"}).text
+        assert _ids_on_page(page) == [older_id_newer_time, newer_id_older_time]
 
     def test_a_total_beyond_the_bound_is_marked_as_an_estimate(self, session: Session) -> None:
         ids = _entries(session, CLERK, "check.feedback", 30)

@@ -404,19 +404,29 @@ class TrailFilter:
         return {k: v for k, v in values.items() if v is not None}
 
 
-def trail_page(session: Session, trail: TrailFilter, *, page: int = 1, size: int = 50) -> Page[AuditEntry]:
+def trail_page(
+    session: Session, trail: TrailFilter, *, page: int = 1, size: int = 50, after_id: int | None = None
+) -> Page[AuditEntry]:
     """One page of the filtered trail, newest first, with its total (exact up to `counting.COUNT_BOUND`
-    entries, an estimate beyond)."""
+    entries, an estimate beyond).
+
+    Newest first is by time (then id), which every filter's index serves: a date range or a subject walks its
+    index backwards from the newest entry it holds, where an order by id would walk the whole trail down to
+    the range. `after_id` is the last entry of the page before (a keyset cursor): the page starts below it
+    without skipping rows, however deep; without it the page is found by offset.
+    """
     page, size = clamp(page, size)
-    query = select(AuditEntry.id).where(*trail.conditions())
-    total = counting.bounded_count(session, query)
-    entries = session.scalars(
-        select(AuditEntry)
-        .where(*trail.conditions())
-        .order_by(AuditEntry.id.desc())
-        .offset((page - 1) * size)
-        .limit(size)
-    ).all()
+    conditions = trail.conditions()
+    total = counting.bounded_count(session, select(AuditEntry.id).where(*conditions))
+    query = (
+        select(AuditEntry).where(*conditions).order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(size)
+    )
+    cursor = session.scalar(select(AuditEntry.at).where(AuditEntry.id == after_id)) if after_id else None
+    if cursor is not None:
+        query = query.where(AuditEntry.at <= cursor, or_(AuditEntry.at < cursor, AuditEntry.id < after_id))
+    else:
+        query = query.offset((page - 1) * size)
+    entries = session.scalars(query).all()
     return Page(list(entries), total.value, page, size, exact=total.exact, at_least=total.at_least)
 
 

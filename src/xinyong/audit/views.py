@@ -159,14 +159,16 @@ def audit_page(
     subject: SubjectCode = "",
     date_from: Day = "",
     date_to: Day = "",
-    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    after: Annotated[int | None, Query(ge=1, le=2**62)] = None,
 ) -> HTMLResponse:
+    """The trail page by page; "next" carries the last entry shown (`after`), so reading on stays fast."""
     trail, matchable = _trail_filter(
         session, actor=actor, action=action, subject=subject, date_from=date_from, date_to=date_to
     )
     listing: Page[AuditEntry]
     if matchable:
-        listing = service.trail_page(session, trail, page=page, size=PAGE_SIZE)
+        listing = service.trail_page(session, trail, page=page, size=PAGE_SIZE, after_id=after)
     else:
         listing = Page([], 0, 1, PAGE_SIZE)
     filters = {
