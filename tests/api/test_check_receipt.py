@@ -240,6 +240,38 @@ class TestBatchXlsx:
         assert clean[col["命中措施数"]] == 0
         assert str(clean[col["主体名称"]]).startswith("'=")  # formula injection neutralised
 
+    def test_the_upload_can_answer_with_the_workbook_itself_rows_that_failed_included(
+        self, client: TestClient, session: Session
+    ) -> None:
+        listed_code = subject_with_licence(client, session, "成都直接下载示例有限公司")
+        listed(session, listed_code)
+        token = login(client, session, role="reviewer", department_code="SCCZ")
+        upload = f"统一社会信用代码\n{listed_code}\n91510104MA6C12341Y\n=1+1\n".encode()
+        response = client.post(
+            "/console/checks/batch",
+            data={
+                "scenario": "government_procurement",
+                "purpose": "某工程评标",
+                "output": "xlsx",
+                "csrf_token": token,
+            },
+            files={"file": ("bidders.csv", upload, "text/csv")},
+        )
+        assert response.status_code == 200
+        assert response.headers["content-disposition"].startswith("attachment;")
+        sheet = openpyxl.load_workbook(io.BytesIO(response.content), read_only=True)["核查结果"]
+        header, *data = list(sheet.iter_rows(values_only=True))
+        at = {
+            name: header.index(name)
+            for name in ("文件行号", "统一社会信用代码", "查询条件", "未能核查的原因")
+        }
+        assert {r[at["文件行号"]] for r in data} == {2, 3, 4}
+        failed = {r[at["文件行号"]]: r for r in data if r[at["未能核查的原因"]]}
+        assert set(failed) == {3, 4}
+        assert "uscc" in str(failed[3][at["未能核查的原因"]])  # the stable code beside the reason
+        assert str(failed[4][at["查询条件"]]).startswith("'=")  # what was asked, formula-safe
+        assert all(r[at["统一社会信用代码"]] == listed_code for r in data if r[at["文件行号"]] == 2)
+
     def test_another_department_cannot_download_a_batch(self, client: TestClient, session: Session) -> None:
         code = subject_with_licence(client, session)
         token = login(client, session, role="reviewer", department_code="SCCZ")

@@ -16,7 +16,7 @@ from xinyong.accounts.deps import CsrfDep, require
 from xinyong.accounts.policy import Principal
 from xinyong.audit import service as audit
 from xinyong.kit.dates import format_china_date, format_china_datetime
-from xinyong.kit.errors import BadRequest, NotFound, ValidationFailed
+from xinyong.kit.errors import BadRequest, NotFound, ValidationFailed, XinyongError
 from xinyong.kit.pdf import html_to_pdf
 from xinyong.kit.tabular import read_rows, write_xlsx
 from xinyong.lists import rules as list_rules
@@ -155,8 +155,12 @@ def run_batch(
     scenario: Annotated[str, Form(max_length=48)],
     purpose: Annotated[str, Form(max_length=200)],
     file: Annotated[UploadFile, File()],
-) -> HTMLResponse:
-    """Tender evaluation: an XLSX (or CSV) of bidders with a column 统一社会信用代码 (or uscc), or 名称 + 行政区划代码."""
+    output: Annotated[str, Form(max_length=8)] = "",
+) -> Response:
+    """Tender evaluation: an XLSX (or CSV) of bidders with a column 统一社会信用代码 (or uscc), or 名称 + 行政区划代码.
+
+    The results come back as a page, or (`output=xlsx`) as a workbook that also holds the rows that could not
+    be checked, with their file row numbers and reasons."""
     refs: list[tuple[int, service.SubjectRef]] = []
     for row in read_rows(file.file, file.filename or "batch.xlsx"):
         if len(refs) >= service.MAX_BATCH:
@@ -186,6 +190,9 @@ def run_batch(
         today=today,
         ip=client_ip(request),
     )
+    if output == "xlsx":
+        items: list[BatchItem] = [(r.row, r.check, r.ref, r.error) for r in results]
+        return _batch_workbook(request, session, platform, principal, batch_id, items)
     measure_list = service.published(session, platform.catalog)
     return render(
         request,
@@ -200,6 +207,7 @@ def run_batch(
 
 
 BATCH_COLUMNS = (
+    "文件行号",
     "核查编号",
     "核查时间",
     "查询条件",
@@ -215,36 +223,53 @@ BATCH_COLUMNS = (
     "列入或决定日期",
     "公示截止",
     "措施法律依据",
+    "未能核查的原因",
 )
+# One row of a batch: its row number in the uploaded file (unknown once stored), the check or the refusal.
+BatchItem = tuple[
+    int | None, Check | service.StoredCheck | None, service.SubjectRef | None, XinyongError | None
+]
 
 
-def _batch_rows(session: Session, platform: Platform, checks: list[Check]) -> list[list[object]]:
-    """One row per hit (a subject without hits: one row), subjects in the order they were checked."""
-    codes = {c.department_code for c in checks}
-    for c in checks:
-        for h in c.result.get("hits", []):
+def _question(asked: dict[str, Any]) -> str:
+    # never the resident ID: a check asked by it shows the masked form on the subject
+    return " ".join(str(asked[k]) for k in ("uscc", "name", "region") if asked.get(k))
+
+
+def _batch_rows(session: Session, platform: Platform, items: list[BatchItem]) -> list[list[object]]:
+    """One row per hit (a subject without hits: one row; a row that could not be checked: one row with the
+    reason), in the order of the file."""
+    checks = [check for _, check, _, _ in items if check is not None]
+    codes = {check.department_code for check in checks}
+    for check in checks:
+        for h in check.result.get("hits", []):
             code = h["trigger"].get("department") or h["trigger"].get("provider")
             if code:
                 codes.add(str(code))
     departments = _department_names(session, codes)
+    blank = [""] * (len(BATCH_COLUMNS) - 7)
     rows: list[list[object]] = []
-    for c in checks:
+    for number, c, ref, error in items:
+        if c is None:
+            asked = {"uscc": ref.uscc, "name": ref.name, "region": ref.region} if ref else {}
+            reason = f"{error.message}（{error.code}）" if error else ""
+            rows.append([number, "", "", _question(asked), "", "", "", *blank[:-1], reason])
+            continue
         r = c.result
-        asked = r.get("asked") or {}
-        question = " ".join(str(asked[k]) for k in ("uscc", "name", "region") if asked.get(k))
         subject = r.get("subject") or {}
         name = subject.get("name") if subject.get("found") else "（平台无该主体的信用记录）"
         head: list[object] = [
+            number,
             c.id,
             format_china_datetime(c.checked_at, seconds=True),
-            question,
+            _question(r.get("asked") or {}),
             name,
             subject.get("uscc") or "",
             c.hit_count,
         ]
         hits = r.get("hits", [])
         if not hits:
-            rows.append([*head, "", "未命中", "", "", "", "", "", "", ""])
+            rows.append([*head, "", "未命中", *blank[2:]])
             continue
         for h in hits:
             t = h["trigger"]
@@ -270,9 +295,35 @@ def _batch_rows(session: Session, platform: Platform, checks: list[Check]) -> li
                     format_china_date(on) if on else "",
                     format_china_date(until) if until else "",
                     h["legal_basis"],
+                    "",
                 ]
             )
     return rows
+
+
+def _batch_workbook(
+    request: Request,
+    session: Session,
+    platform: Platform,
+    principal: Principal,
+    batch_id: str,
+    items: list[BatchItem],
+) -> Response:
+    """The batch's results as an XLSX attachment; the export is audited."""
+    content = write_xlsx([("核查结果", [BATCH_COLUMNS, *_batch_rows(session, platform, items)])])
+    audit.record(
+        session,
+        principal,
+        "check.export_batch",
+        target=f"check_batch:{batch_id}",
+        ip=client_ip(request),
+        details={"rows": len(items), "checks": sum(1 for _, c, _, _ in items if c is not None)},
+    )
+    return downloads.attachment(
+        content,
+        f"批量核查结果-{batch_id}.xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
 
 
 @router.get("/console/checks/batches/{batch_id}.xlsx")
@@ -283,24 +334,13 @@ def batch_results_xlsx(
     platform: PlatformDep,
     principal: Annotated[Principal, require("checks:run")],
 ) -> Response:
-    """The results of a batch check as an XLSX workbook: each subject checked and every measure it hit."""
+    """The stored results of a batch check as an XLSX workbook: each subject checked and every measure it hit
+    (rows that could not be checked were never stored; the upload's own XLSX answer lists them)."""
     if len(batch_id) != 32 or not batch_id.isalnum():
         raise NotFound("未找到该批量核查", code="check.batch_not_found")
-    checks = list(service.batch_checks(session, principal, batch_id))
-    content = write_xlsx([("核查结果", [BATCH_COLUMNS, *_batch_rows(session, platform, checks)])])
-    audit.record(
-        session,
-        principal,
-        "check.export_batch",
-        target=f"check_batch:{batch_id}",
-        ip=client_ip(request),
-        details={"checks": len(checks)},
-    )
-    return downloads.attachment(
-        content,
-        f"批量核查结果-{batch_id}.xlsx",
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
+    checks = service.batch_checks(session, principal, batch_id)
+    items: list[BatchItem] = [(None, c, None, None) for c in checks]
+    return _batch_workbook(request, session, platform, principal, batch_id, items)
 
 
 def _day(value: object) -> dt.date | None:
