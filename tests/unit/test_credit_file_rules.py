@@ -18,9 +18,15 @@ from xinyong.subjects.service import file_layout
 CATALOG = load_catalog()
 
 
-def record(item: str, n: int) -> dict[str, Any]:
-    names = {i.code: i.name for i in CATALOG.items}
-    return {"id": n, "item": item, "item_name": names.get(item, item)}
+NAMES = {i.code: i.name for i in CATALOG.items}
+
+
+def record(item: str, n: int) -> SimpleNamespace:
+    return SimpleNamespace(id=n, item_code=item)
+
+
+def read(record: SimpleNamespace) -> dict[str, Any]:
+    return {"id": record.id, "item": record.item_code, "item_name": NAMES.get(record.item_code, "")}
 
 
 def listed(list_type: str, n: int = 1) -> dict[str, Any]:
@@ -94,7 +100,9 @@ class TestArrangeFile:
             {"code": "other", "title": "其他", "catch_all": True},
         )
         records = [record("CF", 1), record("QS", 2), record("XK", 3), record("CF", 4)]
-        views = rules.arrange_file(small, CATALOG, records, [listed("serious_dishonesty"), listed("red", 2)])
+        views = rules.arrange_file(
+            small, CATALOG, records, [listed("serious_dishonesty"), listed("red", 2)], read=read
+        )
         by_code = {v.code: v for v in views}
         assert [v.code for v in views] == ["admin", "lists", "other"]
         # Catalog order (XK before CF), the order given kept within an item.
@@ -121,6 +129,7 @@ class TestArrangeFile:
             CATALOG,
             [record("CF", n) for n in range(9)] + [record("JYYC", 100 + n) for n in range(6)],
             [],
+            read=read,
             section="administrative",
             page=page,
             size=4,
@@ -132,8 +141,21 @@ class TestArrangeFile:
         assert not other.requested and other.records.page == 1
         assert [r["id"] for r in other.records.items] == [100, 101, 102, 103]
 
+    def test_only_the_records_shown_are_read(self) -> None:
+        seen: list[int] = []
+
+        def counting(record: SimpleNamespace) -> dict[str, Any]:
+            seen.append(record.id)
+            return read(record)
+
+        records = [record("CF", n) for n in range(500)] + [record("JL", 1000 + n) for n in range(3)]
+        rules.arrange_file(
+            file_layout(), CATALOG, records, [], read=counting, section="administrative", page=7
+        )
+        assert sorted(seen) == [*range(60, 70), 1000, 1001, 1002]
+
     def test_commitments_count_only_in_their_section(self) -> None:
-        views = rules.arrange_file(file_layout(), CATALOG, [], [], commitment_count=2)
+        views = rules.arrange_file(file_layout(), CATALOG, [], [], read=read, commitment_count=2)
         assert {v.code: v.count for v in views if v.count} == {"commitments": 2}
 
 

@@ -59,8 +59,9 @@ def get_subject(
     sections = rules.arrange_file(
         service.file_layout(),
         catalog,
-        found,
+        file.records,
         file.entries,
+        read=lambda r: {},  # only the counts are answered here
         commitment_count=len(commitments.public_of_subject(session, subject.id)),
     )
     return SubjectDetail(

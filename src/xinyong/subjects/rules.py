@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -142,9 +142,10 @@ class FileSectionView:
 def arrange_file(
     layout: FileLayout,
     catalog: Catalog,
-    records: Sequence[dict[str, Any]],
+    records: Sequence[Any],
     entries: Sequence[dict[str, Any]],
     *,
+    read: Callable[[Any], dict[str, Any]],
     commitment_count: int = 0,
     section: str | None = None,
     page: int = 1,
@@ -152,25 +153,26 @@ def arrange_file(
 ) -> list[FileSectionView]:
     """Sort a file into the layout's sections, in its order (that of the national public credit report).
 
-    Records (as `record_read` gives them) go to their item's section, in catalog order, latest decision first
-    within an item; entries to their list type's section. Each section shows one page of records: page
-    `page` of the requested `section`, the first page of every other (a page past the end shows the last).
+    Records (anything with an `item_code`) go to their item's section, in catalog order, the order given kept
+    within an item; entries to their list type's section. Each section shows one page of records, made
+    readable by `read` (only the records shown are read): page `page` of the requested `section`, the first
+    page of every other (a page past the end shows the last).
     """
     order = {item.code: n for n, item in enumerate(catalog.items)}
     names = {item.code: item.name for item in catalog.items}
-    by_section: dict[str, list[dict[str, Any]]] = {s.code: [] for s in layout.sections}
+    by_section: dict[str, list[Any]] = {s.code: [] for s in layout.sections}
     for record in records:
-        by_section[layout.section_of_item(record["item"])].append(record)
+        by_section[layout.section_of_item(record.item_code)].append(record)
     entries_by_section: dict[str, list[dict[str, Any]]] = {s.code: [] for s in layout.sections}
     for entry in entries:
         entries_by_section[layout.section_of_list(entry["list_type"])].append(entry)
 
     views = []
     for spec in layout.sections:
-        held = sorted(by_section[spec.code], key=lambda r: order.get(r["item"], len(order)))
+        held = sorted(by_section[spec.code], key=lambda r: order.get(r.item_code, len(order)))
         counts: dict[str, int] = {}
         for record in held:
-            counts[record["item"]] = counts.get(record["item"], 0) + 1
+            counts[record.item_code] = counts.get(record.item_code, 0) + 1
         requested = spec.code == section
         pages = max(1, -(-len(held) // size))
         current = min(max(page, 1), pages) if requested else 1
@@ -180,7 +182,7 @@ def arrange_file(
                 code=spec.code,
                 title=spec.title,
                 entries=entries_by_section[spec.code],
-                records=Page(held[start : start + size], len(held), current, size),
+                records=Page([read(r) for r in held[start : start + size]], len(held), current, size),
                 item_counts=[(names.get(code, code), n) for code, n in counts.items()],
                 commitments=spec.commitments,
                 commitment_count=commitment_count if spec.commitments else 0,

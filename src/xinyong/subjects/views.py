@@ -73,8 +73,9 @@ def subject_page(
     sections = rules.arrange_file(
         service.file_layout(),
         catalog,
-        [rules.record_read(catalog, r, today) for r in file.records],
+        file.records,
         file.entries,
+        read=lambda r: rules.record_read(catalog, r, today),
         commitment_count=len(public_commitments),
         section=section or None,
         page=page,
