@@ -127,6 +127,21 @@ class TestTemplatesOfEveryItem:
         )
         assert "行政处罚决定书文号(CF_WSH)" in page.text
 
+    @pytest.mark.parametrize("extension", ["csv", "xlsx"])
+    def test_the_api_serves_the_same_templates(self, client: TestClient, extension: str) -> None:
+        portal = client.get(f"/catalog/XK/template.{extension}")
+        api = client.get(f"/api/v1/catalog/XK/template.{extension}")
+        assert api.status_code == 200 and api.headers["content-type"] == portal.headers["content-type"]
+        assert "attachment" in api.headers["content-disposition"]
+        if extension == "csv":
+            assert api.content == portal.content
+        else:
+            book = openpyxl.load_workbook(io.BytesIO(api.content), read_only=True)
+            assert [list(r) for r in book.worksheets[0].iter_rows(values_only=True)] == [
+                catalog_service.template_headers(CATALOG.item("XK"))  # type: ignore[arg-type]
+            ]
+        assert client.get(f"/api/v1/catalog/NOPE/template.{extension}").status_code == 404
+
     def test_unknown_item_is_404(self, client: TestClient) -> None:
         assert client.get("/catalog/NOPE/template.csv").status_code == 404
         assert client.get("/catalog/NOPE/template.xlsx").status_code == 404

@@ -192,6 +192,21 @@ def template_notes(item: CatalogItem) -> list[list[str]]:
     return rows
 
 
+def template_csv(item: CatalogItem) -> bytes:
+    """The item's CSV template: the header row alone, UTF-8 with a BOM (so Excel shows the Chinese)."""
+    from xinyong.kit.tabular import write_csv
+
+    return "".join(write_csv([template_headers(item)])).encode("utf-8")
+
+
+def template_filename(catalog: Catalog, item: CatalogItem, extension: str) -> str:
+    """行政处罚（CF）填报模板-2026.1.csv: the item and the catalog version the template follows."""
+    return f"{item.name}（{item.code}）填报模板-{catalog.version}.{extension}"
+
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
 def template_xlsx(item: CatalogItem) -> bytes:
     """The item's XLSX template: the first sheet (the one ingestion reads) holds the header row alone, the
     second describes each column (required, type, length, allowed values)."""

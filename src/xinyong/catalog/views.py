@@ -10,15 +10,12 @@ from fastapi.responses import HTMLResponse
 from xinyong.accounts.deps import require
 from xinyong.accounts.policy import Principal
 from xinyong.catalog import service
-from xinyong.catalog.schemas import FIELD_TYPE_LABELS, CatalogItem
-from xinyong.kit.tabular import write_csv
+from xinyong.catalog.schemas import FIELD_TYPE_LABELS
 from xinyong.web import downloads
 from xinyong.web.deps import PlatformDep
 from xinyong.web.templating import render
 
 router = APIRouter(include_in_schema=False)
-
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @router.get("/catalog", response_class=HTMLResponse)
@@ -51,10 +48,8 @@ def catalog_template_csv(
 ) -> Response:
     """The item's CSV template: a header row of Chinese field names with national field codes (UTF-8, BOM)."""
     item = service.get_item(platform.catalog, code)
-    content = "".join(write_csv([service.template_headers(item)])).encode("utf-8")
-    return downloads.attachment(
-        content, template_filename(item, platform.catalog.version, "csv"), "text/csv; charset=utf-8"
-    )
+    filename = service.template_filename(platform.catalog, item, "csv")
+    return downloads.attachment(service.template_csv(item), filename, "text/csv; charset=utf-8")
 
 
 @router.get("/catalog/{code}/template.xlsx")
@@ -63,11 +58,5 @@ def catalog_template_xlsx(
 ) -> Response:
     """The item's XLSX template: the header row on the first sheet, what each column takes on the second."""
     item = service.get_item(platform.catalog, code)
-    return downloads.attachment(
-        service.template_xlsx(item), template_filename(item, platform.catalog.version, "xlsx"), XLSX_TYPE
-    )
-
-
-def template_filename(item: CatalogItem, version: str, extension: str) -> str:
-    """行政处罚（CF）填报模板-2026.1.csv: the item and the catalog version the template follows."""
-    return f"{item.name}（{item.code}）填报模板-{version}.{extension}"
+    filename = service.template_filename(platform.catalog, item, "xlsx")
+    return downloads.attachment(service.template_xlsx(item), filename, service.XLSX_TYPE)
