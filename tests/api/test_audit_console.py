@@ -65,6 +65,16 @@ class TestFilters:
         assert "报送信用信息" in page.text and "3 条" in page.text
         assert "四川省市场监督管理局" in page.text  # the department by name, not its code
 
+    def test_department(self, client: TestClient, session: Session, auditor: str) -> None:
+        department(session, "SCMR", "四川省市场监督管理局")
+        department(session, "SCSW", "国家税务总局四川省税务局")
+        tax = Principal(kind="user", name="clerk-t", role="provider", department_code="SCSW")
+        taxed = _entries(session, tax, "records.ingest", 2)
+        _entries(session, CLERK, "records.ingest", 2)
+        page = client.get("/console/audit", params={"department": "SCSW"})
+        assert _ids_on_page(page.text) == sorted(taxed, reverse=True)
+        assert '<option value="SCSW" selected>国家税务总局四川省税务局</option>' in page.text
+
     def test_subject_by_uscc(
         self, client: TestClient, session: Session, ctx: IngestContext, auditor: str
     ) -> None:

@@ -372,18 +372,21 @@ class TrailFilter:
 
     actor: str | None = None
     action: str | None = None
+    department_code: str | None = None
     subject_id: int | None = None
     since: dt.datetime | None = None
     until: dt.datetime | None = None
 
     def conditions(self) -> list[Any]:
-        # Each part is served by an index of `audit_entries` (actor, action, (subject_id, at), at); the
-        # order by id is the primary key's, so a page is an index walk however long the trail.
+        # Each part is served by an index of `audit_entries` (actor, action, department, (subject, at), at),
+        # and the order (time, then id) by the time index, so a page is an index walk however long the trail.
         found: list[Any] = []
         if self.actor:
             found.append(AuditEntry.actor == self.actor)
         if self.action:
             found.append(AuditEntry.action == self.action)
+        if self.department_code:
+            found.append(AuditEntry.department_code == self.department_code)
         if self.subject_id is not None:
             found.append(AuditEntry.subject_id == self.subject_id)
         if self.since is not None:
@@ -397,6 +400,7 @@ class TrailFilter:
         values = {
             "actor": self.actor,
             "action": self.action,
+            "department_code": self.department_code,
             "subject_id": self.subject_id,
             "since": self.since.isoformat() if self.since else None,
             "until": self.until.isoformat() if self.until else None,

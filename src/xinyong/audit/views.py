@@ -122,7 +122,7 @@ def _china_midnight(day: dt.date) -> dt.datetime:
 
 
 def _trail_filter(
-    session: Session, *, actor: str, action: str, subject: str, date_from: str, date_to: str
+    session: Session, *, actor: str, action: str, department: str, subject: str, date_from: str, date_to: str
 ) -> tuple[service.TrailFilter, bool]:
     """The filter the form asks for, and whether it can match anything (a subject code nobody has)."""
     since, until = _day(date_from, "起始日期"), _day(date_to, "截止日期")
@@ -136,6 +136,7 @@ def _trail_filter(
     trail = service.TrailFilter(
         actor=actor.strip() or None,
         action=action.strip() or None,
+        department_code=department.strip() or None,
         subject_id=subject_id,
         since=_china_midnight(since) if since else None,
         until=_china_midnight(until + dt.timedelta(days=1)) if until else None,
@@ -145,6 +146,7 @@ def _trail_filter(
 
 Actor = Annotated[str, Query(max_length=64)]
 Action = Annotated[str, Query(max_length=48)]
+DepartmentCode = Annotated[str, Query(max_length=32)]
 SubjectCode = Annotated[str, Query(max_length=32)]
 Day = Annotated[str, Query(max_length=10)]
 
@@ -156,6 +158,7 @@ def audit_page(
     principal: Annotated[Principal, require("audit:read")],
     actor: Actor = "",
     action: Action = "",
+    department: DepartmentCode = "",
     subject: SubjectCode = "",
     date_from: Day = "",
     date_to: Day = "",
@@ -164,7 +167,13 @@ def audit_page(
 ) -> HTMLResponse:
     """The trail page by page; "next" carries the last entry shown (`after`), so reading on stays fast."""
     trail, matchable = _trail_filter(
-        session, actor=actor, action=action, subject=subject, date_from=date_from, date_to=date_to
+        session,
+        actor=actor,
+        action=action,
+        department=department,
+        subject=subject,
+        date_from=date_from,
+        date_to=date_to,
     )
     listing: Page[AuditEntry]
     if matchable:
@@ -174,6 +183,7 @@ def audit_page(
     filters = {
         "actor": actor,
         "action": action,
+        "department": department,
         "subject": subject,
         "date_from": date_from,
         "date_to": date_to,
@@ -189,6 +199,7 @@ def audit_page(
             "filters": filters,
             "matchable": matchable,
             "actions": sorted(ACTION_LABELS.items(), key=lambda pair: pair[0]),
+            "departments": departments,
             "action_known": not action or action in ACTION_LABELS,
             "query": urlencode(filters) + "&",
             "export_query": urlencode(filters),
@@ -204,6 +215,7 @@ def audit_export(
     principal: Annotated[Principal, require("audit:read")],
     actor: Actor = "",
     action: Action = "",
+    department: DepartmentCode = "",
     subject: SubjectCode = "",
     date_from: Day = "",
     date_to: Day = "",
@@ -211,7 +223,13 @@ def audit_export(
     """The filtered trail as CSV (UTF-8 with BOM, formula-safe), newest first, streamed; the export is itself
     written to the trail, with its filter, before the first row leaves."""
     trail, matchable = _trail_filter(
-        session, actor=actor, action=action, subject=subject, date_from=date_from, date_to=date_to
+        session,
+        actor=actor,
+        action=action,
+        department=department,
+        subject=subject,
+        date_from=date_from,
+        date_to=date_to,
     )
     through_id = service.trail_newest_id(session)
     details: dict[str, Any] = {"filter": trail.described(), "through_id": through_id}
