@@ -127,7 +127,7 @@ def login(
         "/login", data={"username": name, "password": PASSWORD, "csrf_token": token}, follow_redirects=False
     )
     assert response.status_code == 303, response.text
-    return token
+    return csrf(client)  # the form token is bound to the session the login opened
 
 
 PDF_BYTES = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"

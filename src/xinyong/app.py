@@ -99,6 +99,7 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
         HttpGuard,
         secret=settings.secret_key.get_secret_value(),
         max_upload_mb=settings.max_upload_mb,
+        max_body_mb=settings.max_body_mb,
         cookie_secure=settings.cookie_secure,
     )
     apidocs.install(app)

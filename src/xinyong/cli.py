@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
 from xinyong.accounts.cli import contacts_app, departments_app, messages_app, tokens_app, users_app
@@ -11,6 +13,10 @@ from xinyong.demo.cli import demo_app
 from xinyong.jobs import jobs_app
 from xinyong.keys_cli import keys_app
 from xinyong.records.cli import ingest_command, review_app
+
+if TYPE_CHECKING:
+    import uvicorn
+    from fastapi import FastAPI
 
 app = typer.Typer(help="xinyong 公共信用信息平台", no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
@@ -48,9 +54,18 @@ def serve(
     if platform.settings.scheduler:
         start_scheduler(platform, platform.settings.jobs_at, stop)
     try:
-        uvicorn.run(create_app(platform=platform), host=host, port=port, log_level="info")
+        uvicorn.Server(server_config(create_app(platform=platform), host, port)).run()
     finally:
         stop.set()
+
+
+def server_config(app: FastAPI, host: str, port: int) -> uvicorn.Config:
+    """Uvicorn's settings for `serve`. Its own X-Forwarded-For handling is off (by default it believes the
+    header from 127.0.0.1, so any local process could name any address): `web.deps.client_ip` believes it
+    from XINYONG_TRUSTED_PROXIES alone."""
+    import uvicorn
+
+    return uvicorn.Config(app, host=host, port=port, log_level="info", proxy_headers=False)
 
 
 @db_app.command("upgrade")

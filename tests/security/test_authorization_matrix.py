@@ -28,7 +28,7 @@ from tests.conftest import TODAY
 from tests.helpers import csrf, department, penalty, uscc
 from xinyong.accounts import auth
 from xinyong.accounts.auth import SESSION_COOKIE
-from xinyong.accounts.deps import Requirement
+from xinyong.accounts.deps import CSRF_COOKIE, Requirement, csrf_token_for
 from xinyong.accounts.policy import PERMISSIONS, Principal, allows
 from xinyong.app import create_app
 from xinyong.config import Settings
@@ -178,6 +178,9 @@ def call(client: TestClient, caller: Caller, method: str, path: str, csrf_token:
     client.cookies.delete(SESSION_COOKIE)
     if caller.session_cookie:
         client.cookies.set(SESSION_COOKIE, caller.session_cookie)
+        # The form token is bound to the session: this caller's token for the browser's seed cookie.
+        secret = client.app.state.platform.settings.secret_key.get_secret_value()  # type: ignore[attr-defined]
+        csrf_token = csrf_token_for(client.cookies[CSRF_COOKIE], secret, caller.session_cookie)
     data = {"csrf_token": csrf_token} if method in ("POST", "PUT", "PATCH", "DELETE") else None
     return client.request(method, path, headers=caller.headers, data=data, follow_redirects=False)
 

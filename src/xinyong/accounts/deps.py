@@ -17,7 +17,8 @@ from starlette.concurrency import run_in_threadpool
 
 from xinyong.accounts import auth
 from xinyong.accounts.policy import ANONYMOUS, Principal, allows
-from xinyong.kit.errors import Forbidden, Unauthorized
+from xinyong.kit import hygiene
+from xinyong.kit.errors import Forbidden, Unauthorized, ValidationFailed
 from xinyong.web.deps import PlatformDep
 
 CSRF_COOKIE = "xy_csrf"
@@ -99,8 +100,10 @@ def require(permission: str) -> Any:
     return Depends(Requirement(permission))
 
 
-def csrf_token_for(seed: str, secret: str) -> str:
-    return hmac.new(secret.encode(), seed.encode(), hashlib.sha256).hexdigest()
+def csrf_token_for(seed: str, secret: str, session: str = "") -> str:
+    """The form token of a browser's seed cookie, bound to its session cookie (empty before login): a token
+    read from one session, or a seed cookie planted from elsewhere, is worth nothing in another session."""
+    return hmac.new(secret.encode(), f"{seed}\n{session}".encode(), hashlib.sha256).hexdigest()
 
 
 def usable_csrf_seed(seed: str | None) -> str | None:
@@ -113,13 +116,20 @@ def new_csrf_seed() -> str:
 
 
 async def csrf_protect(request: Request, platform: PlatformDep) -> None:
-    """Refuse a form post whose csrf_token does not match this browser's signed cookie."""
+    """Refuse a form post whose csrf_token does not match this browser's signed cookie and session; refuse
+    text fields no store can hold (`kit.hygiene`: the middleware checks url-encoded forms, this multipart)."""
     seed = request.cookies.get(CSRF_COOKIE, "")
     form = await request.form()
     sent = str(form.get(CSRF_FIELD, ""))
-    expected = csrf_token_for(seed, platform.settings.secret_key.get_secret_value()) if seed else ""
+    session = request.cookies.get(auth.SESSION_COOKIE, "")
+    expected = csrf_token_for(seed, platform.settings.secret_key.get_secret_value(), session) if seed else ""
     if not seed or not hmac.compare_digest(sent, expected):
         raise Forbidden("表单已过期或来源不明，请刷新页面后重试", code="auth.csrf")
+    if any(
+        hygiene.bad_text(value if isinstance(value, str) else value.filename or "")
+        for _, value in form.multi_items()
+    ):
+        raise ValidationFailed(hygiene.MESSAGE, code=hygiene.CODE)
 
 
 CsrfDep = Annotated[None, Depends(csrf_protect)]

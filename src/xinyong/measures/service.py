@@ -43,7 +43,7 @@ from xinyong.catalog.schemas import Catalog, SharingClass
 from xinyong.db import bulk
 from xinyong.db.bulk import DriverStatement, Membership
 from xinyong.db.engine import writer_session
-from xinyong.kit import identifiers, names
+from xinyong.kit import hygiene, identifiers, names
 from xinyong.kit.crypto import Signer
 from xinyong.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed, XinyongError
 from xinyong.lists import service as lists
@@ -424,6 +424,13 @@ class StoredCheck:
     batch_id: str | None
 
 
+def _unstorable_text(order: CheckOrder) -> bool:
+    """True if a text the check stores holds a NUL or a lone surrogate (`kit.hygiene`)."""
+    ref = order.ref
+    texts = (order.purpose, order.scenario, order.ip, ref.uscc, ref.resident_id, ref.name, ref.region)
+    return any(text is not None and hygiene.bad_text(text) for text in texts)
+
+
 @dataclass(frozen=True)
 class CheckOrder:
     """One check asked for: by whom, about whom, in which scenario and why (`at` defaults to now; the demo
@@ -599,6 +606,8 @@ def run_checks(
             outcomes[n] = Forbidden("核查须以部门身份进行", code="check.department_required")
         elif not order.purpose.strip():
             outcomes[n] = ValidationFailed("须说明核查事由", code="check.purpose_required")
+        elif _unstorable_text(order):  # a NUL would fail the batch's shared statement on PostgreSQL
+            outcomes[n] = ValidationFailed(hygiene.MESSAGE, code=hygiene.CODE)
         else:
             asked[n] = _asked(session, order, id_hash)
     if not asked:  # nothing to look up or store

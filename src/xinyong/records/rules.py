@@ -102,7 +102,7 @@ class HeaderMap:
             target = self._target(header)
             if target and target not in self.mapping.values():
                 self.mapping[header] = target
-        self.unknown = [h for h in headers if h not in self.mapping and h != "__extra__"]
+        self.unknown = [h for h in headers if h not in self.mapping and h not in ("__extra__", "__invalid__")]
         present = set(self.mapping.values())
         self.missing_required = [
             f.name for f in item.fields if f.required and f.default is None and f.name not in present

@@ -30,10 +30,11 @@ from xinyong.db.base import UTCDateTime
 from xinyong.db.bulk import bulk_insert, lookup, member_of
 from xinyong.disclosure import rules as disclosure
 from xinyong.disclosure.rules import RuleSet
+from xinyong.kit import hygiene
 from xinyong.kit.crypto import PersonalIdCipher
 from xinyong.kit.errors import Forbidden, NotFound, ValidationFailed
 from xinyong.kit.identifiers import mask_embedded_ids, mask_resident_id
-from xinyong.kit.tabular import Row
+from xinyong.kit.tabular import INVALID_CELLS, Row
 from xinyong.notices import service as notices
 from xinyong.records import rules
 from xinyong.records.models import Batch, Record, RecordVersion, RejectedRow, UnresolvedRow
@@ -432,6 +433,8 @@ def _check_row(
     result = rules.validate_row(item, header_map.apply(row.values), today=ctx.today)
     if "__extra__" in row.values:
         result.errors.append(rules.FieldError("", "file.extra_cells", "该行单元格数多于表头列数"))
+    for column in row.values.get(INVALID_CELLS, ()):  # replaced by U+FFFD when read (kit.tabular)
+        result.errors.append(rules.FieldError(column, hygiene.CODE, hygiene.CELL_MESSAGE))
     if result.ok:
         hash_id = ctx.cipher.hash
         key = rules.natural_key(item, provider_code, result, hash_id)
@@ -674,7 +677,7 @@ def rejected_report(session: Session, batch: Batch, cipher: PersonalIdCipher) ->
     headers: list[str] | None = None
     for row in rows:
         if headers is None:
-            headers = [h for h in row.raw if h != "__extra__"]
+            headers = [h for h in row.raw if h not in ("__extra__", INVALID_CELLS)]
             yield ["行号", *headers, "错误字段", "错误代码", "错误说明"]
         clear = {h: cipher.decrypt(v) for h, v in (row.raw_sensitive or {}).items()}
         values = [clear.get(h, row.raw.get(h, "")) for h in headers]

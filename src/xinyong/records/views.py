@@ -18,7 +18,7 @@ from xinyong.audit import service as audit
 from xinyong.kit import regions
 from xinyong.kit.errors import BadRequest, NotFound, PayloadTooLarge
 from xinyong.kit.identifiers import normalize_code
-from xinyong.kit.tabular import read_rows
+from xinyong.kit.tabular import read_rows, spool_rows
 from xinyong.records import repository, service
 from xinyong.records.api import provider_for, readable_batch
 from xinyong.subjects import rules as subject_rules
@@ -169,12 +169,15 @@ def console_ingest(
     filename = (file.filename or "upload")[:255]
     if not filename.lower().endswith((".csv", ".xlsx", ".txt")):
         raise BadRequest("只接受 CSV 或 XLSX 文件", code="file.type")
+    # The whole file is read (and refused, past its limits) before the request's session first touches the
+    # store: parsing never holds SQLite's write lock, which the ingest's first write takes.
+    rows = spool_rows(read_rows(file.file, filename))
     receipt = service.ingest(
         session,
         platform.ingest_context(today),
         item_code=item,
         provider_code=provider,
-        rows=read_rows(file.file, filename),
+        rows=rows,
         source="upload",
         filename=filename,
     )

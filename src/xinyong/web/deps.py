@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import ipaddress
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Annotated
@@ -30,6 +32,7 @@ from xinyong.records.service import IngestContext
 from xinyong.repair import service as repair_service
 from xinyong.repair.rules import Policy as RepairPolicy
 
+log = logging.getLogger("xinyong.web")
 CHINA = ZoneInfo("Asia/Shanghai")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CHECK_GATHER_TURNS = 6  # event-loop turns a batch of checks waits for requests on their way (kit.coalesce)
@@ -61,9 +64,10 @@ class Platform:
     @functools.cached_property
     def checks(self) -> Coalescer[CheckOrder, StoredCheck]:
         """The API's real-time checks, run in batches of concurrent requests (one transaction per batch); a
-        check's own error (`XinyongError`) is raised to its request alone."""
+        check's own error (`XinyongError`) is raised to its request alone, and a batch that fails as a whole
+        is run again order by order, so that an order that broke it fails alone."""
 
-        def run(orders: list[CheckOrder]) -> list[StoredCheck | XinyongError]:
+        def run_committed(orders: list[CheckOrder]) -> list[StoredCheck | XinyongError]:
             return measures_service.run_checks_committed(
                 self.sessions,
                 catalog=self.catalog,
@@ -71,6 +75,23 @@ class Platform:
                 id_hash=self.cipher.hash,
                 orders=orders,
             )
+
+        def run(orders: list[CheckOrder]) -> list[StoredCheck | XinyongError | Exception]:
+            try:
+                return list(run_committed(orders))
+            except Exception:
+                if len(orders) == 1:
+                    raise
+            # The shared transaction failed (rolled back, nothing stored): whatever one order holds that the
+            # checks' own validation missed must fail that order alone, so each is run again on its own.
+            outcomes: list[StoredCheck | XinyongError | Exception] = []
+            for order in orders:
+                try:
+                    outcomes.extend(run_committed([order]))
+                except Exception as exc:
+                    log.exception("a check failed on its own after its batch failed")
+                    outcomes.append(exc)
+            return outcomes
 
         # One batch at a time per process. On SQLite there is one writer anyway (and a transaction that read
         # before another's commit cannot write after it, SQLITE_BUSY_SNAPSHOT). On PostgreSQL a second lane
@@ -145,8 +166,36 @@ def _end(session: Session, *, commit: bool) -> None:
 
 
 def client_ip(request: Request) -> str | None:
-    """The caller's address, for the audit trail and rate limits."""
-    return request.client.host if request.client else None
+    """The caller's address, for the audit trail and rate limits: the peer's, unless the peer is one of
+    `XINYONG_TRUSTED_PROXIES`; then the nearest address in X-Forwarded-For that is not a trusted proxy (the
+    ones before it were written by the client and prove nothing)."""
+    peer = request.client.host if request.client else None
+    trusted = request.app.state.platform.settings.trusted_proxy_networks
+    if peer is None or not trusted or not _within(peer, trusted):
+        return peer
+    hops = [h.strip() for v in request.headers.getlist("x-forwarded-for") for h in v.split(",")]
+    for hop in reversed(hops):
+        if not _valid_address(hop):
+            return peer  # a hop a trusted proxy would not write: believe no further
+        if not _within(hop, trusted):
+            return hop
+    return peer
+
+
+def _valid_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _within(address: str, networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)
 
 
 async def get_today() -> dt.date:

@@ -1,4 +1,5 @@
-"""The app's one HTTP middleware, written as plain ASGI: body limit, CSRF cookie seed and security headers.
+"""The app's one HTTP middleware, written as plain ASGI: body limits, input hygiene, CSRF cookie seed and
+security headers.
 
 Starlette's `@app.middleware("http")` (BaseHTTPMiddleware) wraps every request in a task group and memory
 streams, and re-wraps `receive` for each layer; three such layers cost more CPU than a small API request's own
@@ -8,69 +9,191 @@ cost a header scan and one wrapped `send`.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
 from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException
 from starlette.requests import Request, cookie_parser
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from xinyong.accounts.auth import SESSION_COOKIE
 from xinyong.accounts.deps import CSRF_COOKIE, csrf_token_for, new_csrf_seed, usable_csrf_seed
+from xinyong.kit import hygiene
 from xinyong.web import errors
+
+# Bodies checked whole before the app sees them (they are parsed whole anyway): JSON and url-encoded forms.
+_JSON_TYPES = (b"application/json",)
+_FORM_TYPE = b"application/x-www-form-urlencoded"
+_MULTIPART_TYPE = b"multipart/form-data"
+# Responses that may carry personal data are never stored by a browser or a shared cache.
+NO_STORE_PREFIXES = ("/account", "/console", "/api/")
+
+
+def _too_large(limit_mb: int) -> tuple[str, str]:
+    return "payload_too_large", f"请求体超过{limit_mb}MB上限"
+
+
+class BodyTooLarge(HTTPException):
+    """Raised by the guarded `receive` once a body passes its limit; the guard answers 413 in its place."""
+
+    def __init__(self) -> None:
+        super().__init__(status_code=413)
 
 
 class HttpGuard:
-    """Refuses an oversized body up front; gives each browser a signed CSRF seed; sets security headers.
+    """Caps every body; refuses text no store can hold; gives each browser a signed CSRF seed; sets headers.
 
-    - A declared Content-Length over `max_upload_mb` is answered 413 before anything is read (uploads are also
-      checked after parsing, for bodies sent without a length).
+    - Every request body is counted as it arrives, chunked or not: a body carrying files (multipart) may
+      reach `max_upload_mb`, any other `max_body_mb`. A declared Content-Length over the limit is answered
+      413 before anything is read; a body that passes it while arriving is answered 413 in place of whatever
+      the app would have answered, and nothing more of it is read.
+    - NUL characters and lone surrogates (`kit.hygiene`) in the path, the query string, a JSON body or a
+      url-encoded form get a 422 `input.invalid_characters` before the app runs (multipart fields are
+      checked with the form's CSRF token, `accounts.deps.csrf_protect`).
     - `request.state.csrf_token` is HMAC(secret, seed) for the browser's seed cookie; a browser without one
       gets a new seed as an HttpOnly cookie on its next page (never on /api/ answers).
     - Every response gets the CSP, framing, sniffing and referrer headers (HSTS over TLS) unless the endpoint
-      set its own.
+      set its own; account, console and API responses get `Cache-Control: no-store`.
     """
 
-    def __init__(self, app: ASGIApp, *, secret: str, max_upload_mb: int, cookie_secure: bool) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        secret: str,
+        max_upload_mb: int,
+        cookie_secure: bool,
+        max_body_mb: int = 32,
+    ) -> None:
         self.app = app
-        self.max_body = max_upload_mb * 1024 * 1024
+        self.max_upload = max_upload_mb * 1024 * 1024
+        self.max_body = max_body_mb * 1024 * 1024
         self.secret = secret
         self.max_upload_mb = max_upload_mb
+        self.max_body_mb = max_body_mb
         self.cookie_secure = cookie_secure
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        length = cookie = b""
+        length = cookie = content_type = b""
         for name, value in scope["headers"]:
             if name == b"content-length":
                 length = value
             elif name == b"cookie":
                 cookie = value
-        if length.isdigit() and int(length) > self.max_body:
-            request = Request(scope)
-            response = errors.respond(
-                request, 413, "payload_too_large", f"请求体超过{self.max_upload_mb}MB上限"
-            )
-            errors.add_security_headers(request, response)
-            await response(scope, receive, send)
+            elif name == b"content-type":
+                content_type = value.split(b";", 1)[0].strip().lower()
+        multipart = content_type == _MULTIPART_TYPE
+        limit, limit_mb = (
+            (self.max_upload, self.max_upload_mb) if multipart else (self.max_body, self.max_body_mb)
+        )
+        if length.isdigit() and int(length) > limit:
+            await self._refuse(scope, receive, send, 413, *_too_large(limit_mb))
             return
-        seed = usable_csrf_seed(cookie_parser(cookie.decode("latin-1")).get(CSRF_COOKIE)) if cookie else None
+        if "\x00" in scope["path"] or hygiene.bad_urlencoded(scope.get("query_string", b"")):
+            await self._refuse(scope, receive, send, 422, hygiene.CODE, hygiene.MESSAGE)
+            return
+        whole = content_type in _JSON_TYPES or content_type.endswith(b"+json") or content_type == _FORM_TYPE
+        if whole:
+            body = await self._read_whole(receive, limit)
+            if body is None:
+                await self._refuse(scope, receive, send, 413, *_too_large(limit_mb))
+                return
+            bad = hygiene.bad_urlencoded(body) if content_type == _FORM_TYPE else hygiene.bad_json(body)
+            if bad:
+                await self._refuse(scope, receive, send, 422, hygiene.CODE, hygiene.MESSAGE)
+                return
+            receive = _replay(body, receive)
+        cookies = cookie_parser(cookie.decode("latin-1")) if cookie else {}
+        seed = usable_csrf_seed(cookies.get(CSRF_COOKIE))
         new_seed = seed is None
         if seed is None:
             seed = new_csrf_seed()
-        scope.setdefault("state", {})["csrf_token"] = csrf_token_for(seed, self.secret)
+        scope.setdefault("state", {})["csrf_token"] = csrf_token_for(
+            seed, self.secret, cookies.get(SESSION_COOKIE, "")
+        )
         https = scope.get("scheme") == "https"
-        set_cookie = new_seed and not scope["path"].startswith("/api/")
-        await self.app(scope, receive, self._send(send, seed if set_cookie else None, https))
+        path: str = scope["path"]
+        set_cookie = new_seed and not path.startswith("/api/")
+        no_store = path.startswith(NO_STORE_PREFIXES)
+        guarded = self._send(send, seed if set_cookie else None, https, no_store)
+        if whole:  # read already, within its limit
+            await self.app(scope, receive, guarded)
+        else:
+            file_refusal = ("file.too_large", f"文件超过{limit_mb}MB上限") if multipart else None
+            await self._streamed(scope, receive, send, limit, file_refusal or _too_large(limit_mb), guarded)
 
-    def _send(self, send: Send, seed: str | None, https: bool) -> Callable[[Message], Any]:
+    async def _streamed(
+        self, scope: Scope, receive: Receive, send: Send, limit: int, refusal: tuple[str, str], guarded: Send
+    ) -> None:
+        """Run the app on a body counted as it arrives; past the limit, answer 413 instead of the app."""
+        received = 0
+        over = started = False
+
+        async def counted() -> Message:
+            nonlocal received, over
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    over = True
+                    raise BodyTooLarge()
+            return message
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            if over and not started:  # the app's answer to the refused body is replaced by the 413
+                return
+            started = started or message["type"] == "http.response.start"
+            await guarded(message)
+
+        with contextlib.suppress(BodyTooLarge):  # raised through the app by `counted`
+            await self.app(scope, counted, sending)
+        if over and not started:
+            await self._refuse(scope, receive, send, 413, *refusal)
+
+    @staticmethod
+    async def _read_whole(receive: Receive, limit: int) -> bytes | None:
+        """The whole body (None once it passes `limit`: the rest is not read)."""
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away: the app sees an empty body
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                return None
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        return b"".join(chunks)
+
+    @staticmethod
+    async def _refuse(
+        scope: Scope, receive: Receive, send: Send, status: int, code: str, message: str
+    ) -> None:
+        request = Request(scope)
+        response = errors.respond(request, status, code, message)
+        errors.add_security_headers(request, response)
+        if status == 413:
+            response.headers["connection"] = "close"  # the rest of the body is not read
+        await response(scope, receive, send)
+
+    def _send(self, send: Send, seed: str | None, https: bool, no_store: bool) -> Callable[[Message], Any]:
         async def guarded(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 for name, value in errors.security_headers(https):
                     headers.setdefault(name, value)
+                if no_store:
+                    headers.setdefault("cache-control", "no-store")
                 if seed is not None:
                     cookie = Response()
                     cookie.set_cookie(
@@ -80,3 +203,17 @@ class HttpGuard:
             await send(message)
 
         return guarded
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A `receive` that gives the body already read as one message, then defers to the server's."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay

@@ -15,6 +15,7 @@ from limits.strategies import MovingWindowRateLimiter
 from xinyong.accounts.deps import get_principal
 from xinyong.accounts.policy import Principal
 from xinyong.kit.errors import XinyongError
+from xinyong.web.deps import client_ip
 
 
 class TooManyRequests(XinyongError):
@@ -35,7 +36,7 @@ def client_key(principal: Principal, request: Request) -> str:
     """Whose budget a request spends: a department system's token, else the caller's address."""
     if principal.kind == "token":
         return f"token:{principal.token_id}"
-    return f"ip:{request.client.host if request.client else 'unknown'}"
+    return f"ip:{client_ip(request) or 'unknown'}"
 
 
 def rate_limited(name: str) -> Any:
