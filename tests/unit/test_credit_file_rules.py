@@ -187,3 +187,20 @@ class TestBadgesAndEntries:
         read = rules.list_entry_read(entry, "四川省市场监督管理局")
         assert read["list_type_label"] == "市场禁入名单" and read["status_label"] == "已列入"
         assert read["department_name"] == "四川省市场监督管理局" and read["scope"] == "食品生产经营"
+
+
+class TestFieldText:
+    @pytest.mark.parametrize(
+        ("field_type", "value", "text"),
+        [
+            ("date", "2026-06-15", "2026年6月15日"),
+            ("date", "2026-6-15x", "2026-6-15x"),  # not a date: shown as stored
+            ("string", "2026-06-15", "2026-06-15"),
+            ("amount", 5, "5"),
+            ("string", None, ""),
+        ],
+    )
+    def test_dates_read_in_chinese_and_the_rest_as_stored(
+        self, field_type: str, value: Any, text: str
+    ) -> None:
+        assert rules.field_text(field_type, value) == text

@@ -11,6 +11,7 @@ from typing import Any
 from xinyong.catalog.schemas import Catalog
 from xinyong.disclosure.rules import is_public_now
 from xinyong.kit import regions
+from xinyong.kit.dates import format_china_date
 from xinyong.kit.pagination import Page
 from xinyong.lists.rules import LIST_TYPE_LABELS, MARKET_BAN, RED, SERIOUS_DISHONESTY, STATE_LABELS
 from xinyong.records.rules import KIND_LABELS
@@ -39,6 +40,16 @@ def public_fields(catalog: Catalog, record: Any) -> dict[str, Any]:
     if item is None:
         return {}
     return {f.name: record.fields[f.name] for f in item.fields if f.public and f.name in record.fields}
+
+
+def field_text(field_type: str, value: Any) -> str:
+    """A record's field as a reader sees it: dates in Chinese (2026年6月15日), anything else as stored."""
+    if field_type == "date" and isinstance(value, str):
+        try:
+            return format_china_date(dt.date.fromisoformat(value))
+        except ValueError:
+            return value
+    return "" if value is None else str(value)
 
 
 def record_read(

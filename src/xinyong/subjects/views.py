@@ -97,5 +97,6 @@ def subject_page(
             "under_objection": file.under_objection,
             "commitments": public_commitments,
             "commitment_labels": commitments.STATUS_LABELS,
+            "field_text": rules.field_text,
         },
     )
