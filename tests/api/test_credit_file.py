@@ -253,6 +253,28 @@ class TestWhoSeesListEntries:
         assert "这是您本主体的完整信用档案" in own and "严重失信主体</span>" in own
         assert len(api_file(client, code)["lists"]) == 1
 
+    def test_a_department_system_sees_entries_with_a_purpose_and_the_contract_names_the_field(
+        self, client: TestClient, session: Session
+    ) -> None:
+        code = company(client, session)
+        entry(session, subject_id(session, code))
+        session.commit()
+        headers = bearer(session, "SCCZ", ("subjects:read",))
+        response = client.get(
+            f"/api/v1/subjects/{code}", params={"purpose": "政府采购资格审查"}, headers=headers
+        )
+        assert response.status_code == 200
+        assert [e["decision_no"] for e in response.json()["lists"]] == ["川发改信认〔2026〕8号"]
+        audited = session.scalars(
+            select(AuditEntry).where(
+                AuditEntry.subject_id == subject_id(session, code), AuditEntry.action == "subject.view"
+            )
+        ).all()
+        assert [a.purpose for a in audited] == ["政府采购资格审查"]
+        schema = client.get("/openapi.json").json()["components"]["schemas"]
+        assert {"lists", "sections", "objections_pending"} <= set(schema["SubjectDetail"]["required"])
+        assert "ListEntryRead" in schema
+
     def test_another_companys_account_sees_only_the_public_file(
         self, client: TestClient, session: Session
     ) -> None:
