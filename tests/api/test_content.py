@@ -21,6 +21,7 @@ from xinyong.audit import service as audit
 from xinyong.content import service, views
 from xinyong.content.demo import DEMO_ARTICLES, seed_articles
 from xinyong.content.models import Article
+from xinyong.kit.dates import format_china_date
 
 CONTENT_TEMPLATES = str(resources.files("xinyong.content") / "templates")
 OFFICE = Principal(kind="user", name="信用办测试", role="credit_office", department_code="SCFGW")
@@ -93,7 +94,7 @@ def test_credit_office_writes_and_publishes_and_the_public_reads_the_case(
     assert page.status_code == 200
     assert "<p>第一段：核查经过。<br>第一段第二行。</p>" in page.text
     assert "<p>第二段：处理结果。</p>" in page.text
-    assert TODAY.isoformat() in page.text and "某市公共资源交易中心" in page.text
+    assert format_china_date(TODAY) in page.text and "某市公共资源交易中心" in page.text
     assert "P-SD-BID-BAN" in page.text and "P-SD-PROC-BAN" in page.text
 
     session.expire_all()

@@ -17,6 +17,7 @@ from tests.conftest import TODAY
 from tests.helpers import bearer, csrf, department, login, penalty, uscc
 from xinyong.accounts.policy import ANONYMOUS, SYSTEM, Principal
 from xinyong.files.service import Upload
+from xinyong.kit.dates import format_china_date
 from xinyong.objections import rules
 from xinyong.objections import service as objections
 from xinyong.objections.models import Objection
@@ -103,7 +104,7 @@ class TestFilingFromThePortal:
         due = platform.calendar.add_workdays(TODAY, platform.repair_policy.objection_workdays).due
         assert objection.due_on == due and objection.filer_kind == "public"
         assert re.search(rf'id="objection-number">{objection.id}<', response.text)
-        assert due.isoformat() in response.text and "决定书.pdf" in response.text
+        assert format_china_date(due) in response.text and "决定书.pdf" in response.text
         assert "异议处理中" in client.get(f"/subjects/{code}").text
 
     def test_missing_reasons_re_shows_the_form_with_the_error_and_keeps_the_input(
@@ -210,7 +211,9 @@ class TestAccountPages:
         listing = client.get("/account/objections")
         assert listing.status_code == 200 and f"/account/objections/{objection.id}" in listing.text
         detail = client.get(f"/account/objections/{objection.id}").text
-        assert "异议处理中" in detail and "撤回异议" in detail and objection.due_on.isoformat() in detail
+        assert (
+            "异议处理中" in detail and "撤回异议" in detail and format_china_date(objection.due_on) in detail
+        )
 
         reviewer = Principal(kind="user", name="审核员", role="reviewer", department_code="SCMR")
         objections.answer(
@@ -388,7 +391,9 @@ class TestConsolePages:
         assert ids("overdue") == ids("escalated") == {late.id}
         assert ids("maintained") == set()
         page = client.get("/console/objections").text
-        assert f'<span class="tag serious" title="已逾期">{late.due_on} 已逾期</span>' in page
+        assert (
+            f'<span class="tag serious" title="已逾期">{format_china_date(late.due_on)} 已逾期</span>' in page
+        )
         assert "督办</span>" in page
         assert client.get("/console/objections?show=nonsense").status_code == 422
 

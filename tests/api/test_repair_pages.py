@@ -17,6 +17,7 @@ from xinyong.accounts.policy import Principal
 from xinyong.audit.models import AuditEntry
 from xinyong.commitments.models import Commitment
 from xinyong.files.models import Attachment
+from xinyong.kit.dates import format_china_date
 from xinyong.records.models import Record
 from xinyong.repair import service as repair
 from xinyong.repair.models import RepairApplication
@@ -120,7 +121,8 @@ class TestRepairNotice:
             platform.repair_policy, repair.target_of_record(platform.catalog, record, TODAY)
         )
         assert page.status_code == 200
-        for shown in (record.doc_no, "部门SCMR", str(view["public_from"]), str(view["earliest"])):
+        shown_dates = (format_china_date(view["public_from"]), format_china_date(view["earliest"]))
+        for shown in (record.doc_no, "部门SCMR", *shown_dates):
             assert shown in page.text
         assert "3 个工作日" in page.text and "7 个工作日" in page.text and "信用修复管理办法" in page.text
         assert f"/account/repairs/new?kind=record&amp;id={record.id}" in page.text
@@ -310,7 +312,7 @@ class TestDepartmentHandling:
         login(client, session, role="reviewer", department_code="SCMR")
         queue = client.get("/console/repairs").text
         row = re.search(rf"/console/repairs/{late.id}\".*?</tr>", queue, re.S)
-        assert row and "已逾期" in row[0] and str(late.due_on) in row[0]
+        assert row and "已逾期" in row[0] and format_china_date(late.due_on) in row[0]
         overdue = client.get("/console/repairs?status=open&overdue=true").text
         assert f'/console/repairs/{late.id}"' in overdue and f'/console/repairs/{fresh_id}"' not in overdue
 

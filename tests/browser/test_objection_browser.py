@@ -60,7 +60,7 @@ def test_visitor_files_an_objection_and_the_reviewer_corrects_the_fine(
     expect(page.locator("h1")).to_have_text("异议已提交")
     number = page.locator("#objection-number").inner_text()
     assert number.isdigit()
-    expect(page.locator("#objection-deadline")).to_contain_text("2026-12-")
+    expect(page.locator("#objection-deadline")).to_contain_text("2026年12月")
     expect(page.locator("body")).to_contain_text("处罚决定书.pdf")
 
     page.goto(f"/subjects/{data['uscc']}")
