@@ -92,11 +92,11 @@ def test_a_listed_company_wears_its_badge_and_opens_on_its_list_entry(
     expect(listed).to_contain_text(DECIDER[1])
     decided = TODAY - dt.timedelta(days=30)
     expect(listed).to_contain_text(f"{decided.year}年{decided.month}月{decided.day}日")
-    # Clicking a count in the summary bar brings its section into view.
-    summary.locator('[data-section="serious_dishonesty"]').click()
-    expect(page).to_have_url(re.compile(r"#section-serious_dishonesty$"))
-    expect(listed.locator("summary")).to_be_in_viewport()
     page.screenshot(path=str(artifacts / "credit-file-listed.png"), full_page=False)
+    # Clicking a count in the summary bar opens its section and brings it into view (no script needed).
+    summary.locator('[data-section="serious_dishonesty"]').click()
+    expect(page).to_have_url(re.compile(r"section=serious_dishonesty&page=1#section-serious_dishonesty$"))
+    expect(page.locator("#section-serious_dishonesty > summary")).to_be_in_viewport()
 
 
 def test_a_company_on_no_list_has_no_badge_and_says_so(page: Any, data: dict[str, Any]) -> None:
@@ -127,8 +127,16 @@ def test_sections_come_in_report_order_and_expand_and_collapse(page: Any, data: 
     honours.locator("summary").click()
     expect(honours).to_have_attribute("open", "")
     expect(record).to_be_visible()
-    # And a click on an open section closes it.
+    # A count in the summary bar opens a closed section.
+    summary_link = page.locator('nav.file-summary [data-section="trustworthiness"]')
+    page.goto(f"/subjects/{data['uscc']}?section=administrative&page=2")
+    expect(page.locator("#section-trustworthiness")).not_to_have_attribute("open", "")
+    summary_link.click()
+    expect(page.locator("#section-trustworthiness")).to_have_attribute("open", "")
+    expect(page.locator("#section-trustworthiness").get_by_text("四川省节水型企业")).to_be_in_viewport()
+    page.goto(f"/subjects/{data['uscc']}?section=administrative&page=1")
     administrative = page.locator("#section-administrative")
+    # And a click on an open section closes it.
     first_doc = administrative.locator(".record").first
     expect(first_doc).to_be_visible()
     administrative.locator("summary").click()
