@@ -55,3 +55,15 @@ def test_docs_page_has_no_inline_script(page: Any) -> None:
     assert all(re.search(r'\bsrc="/', tag) for tag in scripts), scripts
     assert "style=" not in html
     assert "cdn" not in html.lower()
+
+
+def test_the_site_has_a_favicon(page: Any) -> None:
+    page.goto("/")
+    icon = page.locator("link[rel=icon]")
+    href = icon.get_attribute("href")
+    assert href and href.startswith("/static/")
+    served = page.request.get(href)
+    assert served.status == 200 and served.headers["content-type"].startswith("image/svg+xml")
+    assert "<svg" in served.text()
+    legacy = page.request.get("/favicon.ico")  # browsers that ask without reading the page
+    assert legacy.status == 200 and legacy.url.endswith(href)
