@@ -186,10 +186,21 @@ class TestListEntriesOnThePublicFile:
         page = client.get(f"/subjects/{code}").text
         assert "list-badge" not in page and "名单事实" not in page
         assert "当前未列入严重失信主体名单" in page
-        # Not even the subject itself or a department sees them as current.
+        # The subject itself sees them, apart and never as current: no badge, not counted, not in `lists`.
         login(client, session, role="subject", department_code=None, subject_id=sid)
-        assert api_file(client, code)["lists"] == []
-        assert "名单事实" not in client.get(f"/subjects/{code}").text
+        own = api_file(client, code)
+        assert own["lists"] == []
+        assert next(s["count"] for s in own["sections"] if s["code"] == "serious_dishonesty") == 0
+        page = client.get(f"/subjects/{code}").text
+        assert "list-badge" not in page and "当前未列入严重失信主体名单" in page
+        history = re.search(r'<details class="list-history">.*?</details>', page, re.S)
+        assert history and "5 条，当前不具名单效力" in history[0]
+        outside = page.replace(history[0], "")
+        assert "名单事实" not in outside
+        for state in ("proposed", "notified", "dropped", "removed"):
+            assert f"状态为{state}的名单事实" in history[0]
+        assert "拟列入，尚未告知" in history[0] and "陈述申辩截止" in history[0]
+        assert "不予列入" in history[0] and "移出（信用修复）" in history[0] and "有效期已于" in history[0]
 
     def test_html_in_an_entry_is_shown_as_text(self, client: TestClient, session: Session) -> None:
         code = company(client, session)

@@ -204,3 +204,38 @@ class TestFieldText:
         self, field_type: str, value: Any, text: str
     ) -> None:
         assert rules.field_text(field_type, value) == text
+
+
+class TestListStanding:
+    TODAY = dt.date(2026, 11, 28)
+
+    def past(self, **fields: Any) -> SimpleNamespace:
+        base = {
+            "status": "listed",
+            "statement_deadline": None,
+            "removal_reason": None,
+            "removed_on": None,
+            "public_from": dt.date(2023, 1, 1),
+            "public_until": dt.date(2026, 1, 1),
+        }
+        return SimpleNamespace(**(base | fields))
+
+    @pytest.mark.parametrize(
+        ("fields", "words"),
+        [
+            ({"status": "proposed"}, "拟列入，尚未告知，不产生名单效力"),
+            (
+                {"status": "notified", "statement_deadline": dt.date(2026, 12, 4)},
+                "已告知，陈述申辩截止2026年12月4日，尚未决定，不产生名单效力",
+            ),
+            ({"status": "dropped"}, "不予列入"),
+            (
+                {"status": "removed", "removed_on": dt.date(2026, 5, 6), "removal_reason": "court_decision"},
+                "已于2026年5月6日移出（司法裁判）",
+            ),
+            ({}, "有效期已于2026年1月1日届满"),
+            ({"public_from": dt.date(2026, 12, 1), "public_until": None}, "自2026年12月1日起生效"),
+        ],
+    )
+    def test_why_an_entry_does_not_count_today(self, fields: dict[str, Any], words: str) -> None:
+        assert rules.list_standing(self.past(**fields), self.TODAY) == words

@@ -276,3 +276,13 @@ def in_force_of_subject(
             Subject.kind != "natural_person"
         )
     return session.scalars(query.order_by(ListEntry.decided_on.desc(), ListEntry.id.desc())).all()
+
+
+def not_in_force_of_subject(session: Session, subject_id: int, today: dt.date) -> Sequence[ListEntry]:
+    """A subject's list entries that do not count today — in due process, dropped, removed or past their
+    period — latest first; for the subject's own file and staff with a purpose, never as current."""
+    return session.scalars(
+        select(ListEntry)
+        .where(ListEntry.subject_id == subject_id, ~in_force(today))
+        .order_by(ListEntry.updated_at.desc(), ListEntry.id.desc())
+    ).all()

@@ -13,7 +13,14 @@ from xinyong.disclosure.rules import is_public_now
 from xinyong.kit import regions
 from xinyong.kit.dates import format_china_date
 from xinyong.kit.pagination import Page
-from xinyong.lists.rules import LIST_TYPE_LABELS, MARKET_BAN, RED, SERIOUS_DISHONESTY, STATE_LABELS
+from xinyong.lists.rules import (
+    LIST_TYPE_LABELS,
+    MARKET_BAN,
+    RED,
+    REMOVAL_REASONS,
+    SERIOUS_DISHONESTY,
+    STATE_LABELS,
+)
 from xinyong.records.rules import KIND_LABELS
 from xinyong.subjects.schemas import FileLayout
 
@@ -112,6 +119,26 @@ def list_entry_read(entry: Any, department_name: str) -> dict[str, Any]:
     }
 
 
+def list_standing(entry: Any, today: dt.date) -> str:
+    """Why an entry does not count today, in words: its stage of due process, its removal or its period."""
+    if entry.status == "proposed":
+        return "拟列入，尚未告知，不产生名单效力"
+    if entry.status == "notified":
+        deadline = entry.statement_deadline
+        until = f"，陈述申辩截止{format_china_date(deadline)}" if deadline else ""
+        return f"已告知{until}，尚未决定，不产生名单效力"
+    if entry.status == "dropped":
+        return "不予列入"
+    if entry.status == "removed":
+        reason = REMOVAL_REASONS.get(entry.removal_reason or "", "")
+        return f"已于{format_china_date(entry.removed_on)}移出" + (f"（{reason}）" if reason else "")
+    if entry.public_until is not None and entry.public_until < today:
+        return f"有效期已于{format_china_date(entry.public_until)}届满"
+    if entry.public_from is not None and entry.public_from > today:
+        return f"自{format_china_date(entry.public_from)}起生效"
+    return STATE_LABELS.get(entry.status, entry.status)
+
+
 def list_badges(list_types: Sequence[str]) -> list[dict[str, str]]:
     """One badge per list the subject is on (entries in force), most serious first."""
     present = set(list_types)
@@ -134,6 +161,7 @@ class FileSectionView:
     commitments: bool = False
     commitment_count: int = 0
     requested: bool = False
+    history: list[dict[str, Any]] = field(default_factory=list)  # entries not in force: not counted
 
     @property
     def count(self) -> int:
@@ -157,6 +185,7 @@ def arrange_file(
     entries: Sequence[dict[str, Any]],
     *,
     read: Callable[[Any], dict[str, Any]],
+    history: Sequence[dict[str, Any]] = (),
     commitment_count: int = 0,
     section: str | None = None,
     page: int = 1,
@@ -165,7 +194,8 @@ def arrange_file(
     """Sort a file into the layout's sections, in its order (that of the national public credit report).
 
     Records (anything with an `item_code`) go to their item's section, in catalog order, the order given kept
-    within an item; entries to their list type's section. Each section shows one page of records, made
+    within an item; entries in force and, apart, entries that are not (`history`, never counted) to their
+    list type's section. Each section shows one page of records, made
     readable by `read` (only the records shown are read): page `page` of the requested `section`, the first
     page of every other (a page past the end shows the last).
     """
@@ -177,6 +207,9 @@ def arrange_file(
     entries_by_section: dict[str, list[dict[str, Any]]] = {s.code: [] for s in layout.sections}
     for entry in entries:
         entries_by_section[layout.section_of_list(entry["list_type"])].append(entry)
+    history_by_section: dict[str, list[dict[str, Any]]] = {s.code: [] for s in layout.sections}
+    for entry in history:
+        history_by_section[layout.section_of_list(entry["list_type"])].append(entry)
 
     views = []
     for spec in layout.sections:
@@ -198,6 +231,7 @@ def arrange_file(
                 commitments=spec.commitments,
                 commitment_count=commitment_count if spec.commitments else 0,
                 requested=requested,
+                history=history_by_section[spec.code],
             )
         )
     return views

@@ -252,6 +252,8 @@ class CreditFile:
     records: Sequence[Record]
     entries: list[dict[str, Any]]
     under_objection: set[int]
+    # Entries that do not count today (in due process, dropped, removed, expired): own and government views.
+    history: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def badges(self) -> list[dict[str, str]]:
@@ -271,7 +273,8 @@ def credit_file(
     """A subject's credit file as this principal may see it; list entries follow the records' view.
 
     The public sees published entries in force (never a natural person's); the subject itself and government
-    users who stated a purpose see every entry in force. Reading non-public data is audited once per read by
+    users who stated a purpose see every entry in force, and apart from them (`history`, never as current)
+    the entries in due process, dropped, removed or past their period. Reading non-public data is audited once per read by
     `records.credit_file`, whose entry covers the whole file shown, list entries included.
     """
     # Imported here: these services resolve subjects through this module.
@@ -281,13 +284,18 @@ def credit_file(
 
     found, view = records.credit_file(session, catalog, principal, subject_id, today, purpose=purpose, ip=ip)
     entries = lists.in_force_of_subject(session, subject_id, today, public_only=view == "public")
+    past = [] if view == "public" else lists.not_in_force_of_subject(session, subject_id, today)
     names = {
         code: accounts.get_department(session, code).name
-        for code in sorted({e.department_code for e in entries})
+        for code in sorted({e.department_code for e in [*entries, *past]})
     }
     return CreditFile(
         view=view,
         records=found,
         entries=[rules.list_entry_read(e, names[e.department_code]) for e in entries],
         under_objection=objections.open_record_ids(session, [r.id for r in found]),
+        history=[
+            rules.list_entry_read(e, names[e.department_code]) | {"standing": rules.list_standing(e, today)}
+            for e in past
+        ],
     )

@@ -76,6 +76,7 @@ def subject_page(
         file.records,
         file.entries,
         read=lambda r: rules.record_read(catalog, r, today),
+        history=file.history,
         commitment_count=len(public_commitments),
         section=section or None,
         page=page,
