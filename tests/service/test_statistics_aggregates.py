@@ -44,7 +44,7 @@ def live(platform: Platform, session: Session, today: dt.date) -> dict[str, obje
 
 
 def stored(session: Session) -> dict[str, object]:
-    return dict(session.execute(select(StatisticsAggregate.name, StatisticsAggregate.data)).tuples().all())
+    return dict(session.execute(select(StatisticsAggregate.name, StatisticsAggregate.data)).all())
 
 
 def subject(session: Session, kind: str, registered_on: dt.date | None) -> int:
