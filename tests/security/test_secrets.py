@@ -3,6 +3,8 @@ apart from the other keys, old signatures still verifying; `xinyong keys init` a
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +15,8 @@ from typer.testing import CliRunner
 
 from xinyong.app import build_platform, create_app
 from xinyong.cli import app as cli_app
+from xinyong.commitments import service as commitments
+from xinyong.commitments.models import Commitment
 from xinyong.config import DEMO_SECRET, InsecureSettings, Settings
 from xinyong.kit.crypto import SIGNING_KEY_FILE_HEADER, PersonalIdCipher, Signer, SigningKeyError, key_id
 from xinyong.web.deps import Platform
@@ -119,6 +123,27 @@ class TestSigningKeyFile:
         assert after.signer.key_id != before.signer.key_id
         assert after.cipher.hash("x") == before.cipher.hash("x")
         assert after.cipher.decrypt(before.cipher.encrypt("510104199001011234")) == "510104199001011234"
+
+    def test_a_commitment_attested_before_a_rotation_stays_authentic(self, tmp_path: Path) -> None:
+        old = Signer.from_key_file(key_file(tmp_path / "old.keys", Signer.generate_key_file_line()))
+        text = "本单位承诺：所提交材料真实有效。"
+        commitment = Commitment(
+            template_code="repair",
+            template_version="2026.1",
+            subject_id=7,
+            signer_name="张三",
+            signed_on=dt.date(2026, 11, 28),
+            text=text,
+            text_sha256=hashlib.sha256(text.encode()).hexdigest(),
+        )
+        commitment.signature = old.sign(commitments.statement_of(commitment))
+        path = tmp_path / "signing.keys"
+        path.write_text(old.rotated_key_file(), encoding="utf-8")
+        new = Signer.from_key_file(path)
+        assert commitments.verify(commitment, new)
+        assert not commitments.verify(commitment, new.public_key_b64)  # the new key alone does not know it
+        commitment.text = text + "（篡改）"
+        assert not commitments.verify(commitment, new)
 
     @pytest.mark.parametrize(
         "text",

@@ -128,11 +128,14 @@ def statement_of(commitment: Commitment) -> dict[str, object]:
     }
 
 
-def verify(commitment: Commitment, public_key_b64: str) -> bool:
-    """True if the stored text is the one signed and the platform's attestation holds."""
+def verify(commitment: Commitment, key: str | Signer) -> bool:
+    """True if the stored text is the one signed and the platform's attestation holds: under the given public
+    key, or under any of a signer's keys (its signing key or a retired one, so a rotation keeps it valid)."""
     if hashlib.sha256(commitment.text.encode("utf-8")).hexdigest() != commitment.text_sha256:
         return False
-    return verify_signature(public_key_b64, statement_of(commitment), commitment.signature)
+    if isinstance(key, Signer):
+        return key.verify(statement_of(commitment), commitment.signature)
+    return verify_signature(key, statement_of(commitment), commitment.signature)
 
 
 def record_fulfilment(

@@ -34,7 +34,7 @@ def commitment_page(
         "commitment_public.html",
         {
             "commitment": commitment,
-            "valid": service.verify(commitment, platform.signer.public_key_b64),
+            "valid": service.verify(commitment, platform.signer),
             "status_label": service.STATUS_LABELS.get(commitment.status, commitment.status),
             "channel_label": CHANNEL_LABELS.get(commitment.channel, commitment.channel),
             "public_key": platform.signer.public_key_b64,
