@@ -182,7 +182,8 @@ class TestListEntriesOnThePublicFile:
         entry(session, sid, decided=TODAY - dt.timedelta(days=4 * 365), facts="公示期已届满的名单事实")
         session.commit()
 
-        assert api_file(client, code)["lists"] == []
+        public = api_file(client, code)
+        assert public["lists"] == [] and public["list_history"] == []
         page = client.get(f"/subjects/{code}").text
         assert "list-badge" not in page and "名单事实" not in page
         assert "当前未列入严重失信主体名单" in page
@@ -190,6 +191,14 @@ class TestListEntriesOnThePublicFile:
         login(client, session, role="subject", department_code=None, subject_id=sid)
         own = api_file(client, code)
         assert own["lists"] == []
+        assert sorted(e["status"] for e in own["list_history"]) == [
+            "dropped",
+            "listed",  # past its period
+            "notified",
+            "proposed",
+            "removed",
+        ]
+        assert all(e["standing"] for e in own["list_history"])
         assert next(s["count"] for s in own["sections"] if s["code"] == "serious_dishonesty") == 0
         page = client.get(f"/subjects/{code}").text
         assert "list-badge" not in page and "当前未列入严重失信主体名单" in page
@@ -283,7 +292,9 @@ class TestWhoSeesListEntries:
         ).all()
         assert [a.purpose for a in audited] == ["政府采购资格审查"]
         schema = client.get("/openapi.json").json()["components"]["schemas"]
-        assert {"lists", "sections", "objections_pending"} <= set(schema["SubjectDetail"]["required"])
+        assert {"lists", "list_history", "sections", "objections_pending"} <= set(
+            schema["SubjectDetail"]["required"]
+        )
         assert "ListEntryRead" in schema
 
     def test_another_companys_account_sees_only_the_public_file(

@@ -68,6 +68,7 @@ def get_subject(
         **rules.summary(subject),
         records=found,
         lists=file.entries,
+        list_history=file.history,
         sections=[SectionCount(code=s.code, title=s.title, count=s.count) for s in sections],
         objections_pending=len(file.under_objection),
     )

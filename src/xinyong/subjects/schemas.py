@@ -48,6 +48,12 @@ class ListEntryRead(BaseModel):
     public_until: dt.date | None  # None: until removed (or permanent)
 
 
+class ListEntryPastRead(ListEntryRead):
+    """A list entry that does not count today (in due process, dropped, removed, past its period)."""
+
+    standing: str  # why it does not count, in words
+
+
 class SectionCount(BaseModel):
     """One section of the file, in the order of the national public credit report, with what it holds."""
 
@@ -59,6 +65,9 @@ class SectionCount(BaseModel):
 class SubjectDetail(SubjectSummary):
     records: list[RecordRead]
     lists: list[ListEntryRead] = Field(description="名单信息：调用者可见的、当前有效的名单记录")
+    list_history: list[ListEntryPastRead] = Field(
+        description="当前不具名单效力的名单记录（程序中、不予列入、已移出、期满）：仅主体本身和说明事由的政府用户可见"
+    )
     sections: list[SectionCount] = Field(description="信用档案各部分及其条数，按全国公共信用信息报告顺序")
     objections_pending: int = Field(description="调用者可见记录中异议处理中的条数")
 
