@@ -14,6 +14,7 @@ import pytest
 import uvicorn
 from fastapi import Request
 from fastapi.testclient import TestClient
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.datastructures import Headers
 
@@ -130,6 +131,10 @@ class TestTrustedProxies:
         assert client_ip(request_from("10.0.0.2", ["not-an-address"], "10.0.0.0/8")) == "10.0.0.2"
         assert client_ip(request_from("10.0.0.2", [], "10.0.0.0/8")) == "10.0.0.2"
         assert client_ip(request_from("10.0.0.2", ["10.0.0.9"], "10.0.0.0/8")) == "10.0.0.2"
+
+    def test_a_proxy_setting_that_is_no_address_stops_the_start(self) -> None:
+        with pytest.raises(ValidationError, match="bogus"):
+            Settings(trusted_proxies="10.0.0.1, bogus")
 
     def test_rate_limits_count_the_same_address(self) -> None:
         request = request_from("10.0.0.2", ["6.6.6.6, 198.51.100.7"], "10.0.0.2")

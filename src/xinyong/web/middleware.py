@@ -122,9 +122,9 @@ class HttpGuard:
         set_cookie = new_seed and not path.startswith("/api/")
         no_store = path.startswith(NO_STORE_PREFIXES)
         guarded = self._send(send, seed if set_cookie else None, https, no_store)
-        if whole:  # read already, within its limit
+        if whole or length.isdigit():  # read already, or declared within the limit (a server reads no more)
             await self.app(scope, receive, guarded)
-        else:
+        else:  # chunked, or no length: counted as it arrives
             file_refusal = ("file.too_large", f"文件超过{limit_mb}MB上限") if multipart else None
             await self._streamed(scope, receive, send, limit, file_refusal or _too_large(limit_mb), guarded)
 
