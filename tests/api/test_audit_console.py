@@ -198,6 +198,24 @@ class TestPaging:
         page = audit.trail_page(session, audit.TrailFilter(action="check.feedback"), page=2, size=7)
         assert [e.id for e in page.items] == sorted(ids, reverse=True)[7:14] and page.exact
 
+    def test_a_filter_matching_beyond_the_bound_pages_the_same(
+        self, client: TestClient, session: Session, auditor: str, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        wanted: list[int] = []
+        for _ in range(6):  # interleaved with other actions and actors
+            wanted += _entries(session, CLERK, "check.feedback", 5)
+            _entries(session, OTHER, "check.feedback", 2)
+            _entries(session, CLERK, "content.update", 2)
+        monkeypatch.setattr(counting, "COUNT_BOUND", 10)
+        trail = audit.TrailFilter(actor="clerk-a", action="check.feedback")
+        pages = [audit.trail_page(session, trail, page=p, size=7) for p in (1, 2, 3, 4, 5)]
+        assert not pages[0].exact
+        assert [e.id for p in pages for e in p.items] == sorted(wanted, reverse=True)
+        after = pages[1].items[-1].id
+        assert audit.trail_page(session, trail, page=3, size=7, after_id=after).items == pages[2].items
+        html = client.get("/console/audit", params={"actor": "clerk-a", "action": "check.feedback"}).text
+        assert _ids_on_page(html) == sorted(wanted, reverse=True)[:30]
+
     def test_keyset_batches_read_each_entry_once(self, session: Session) -> None:
         ids = _entries(session, CLERK, "check.feedback", 23)
         _entries(session, OTHER, "check.feedback", 5)
