@@ -26,6 +26,7 @@ from xinyong.demo import service as demo
 from xinyong.demo.repair import seed_repair
 from xinyong.demo.supervision import seed_supervision
 from xinyong.records.models import UnresolvedRow
+from xinyong.subjects.models import Subject
 from xinyong.web.deps import get_today
 
 SCALE = (
@@ -210,3 +211,27 @@ class TestProviderReviewQueue:
             )
             assert refused.status_code == 403
             assert "review.other_department" in refused.text
+
+    def test_a_provider_resolves_a_row_of_its_own_department(self, demo_app: FastAPI) -> None:
+        platform = demo_app.state.platform
+        with platform.sessions() as session:
+            row_id = session.scalar(
+                select(UnresolvedRow.id).where(
+                    UnresolvedRow.status == "open", UnresolvedRow.provider_code == "SCMR"
+                )
+            )
+            code = session.scalar(select(Subject.uscc).where(Subject.uscc.is_not(None)).limit(1))
+        assert row_id is not None and code is not None
+        with logged_in(demo_app, "provider") as client:
+            token = _CSRF.search(client.get("/console/review").text)
+            assert token
+            response = client.post(
+                f"/console/review/{row_id}/resolve",
+                data={"uscc": code, "csrf_token": token[1]},
+                follow_redirects=False,
+            )
+            assert response.status_code == 303, response.text
+            assert f"/console/review/{row_id}/resolve" not in client.get("/console/review").text
+        with platform.sessions() as session:
+            row = session.get(UnresolvedRow, row_id)
+            assert row is not None and row.status == "resolved"
