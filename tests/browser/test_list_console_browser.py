@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -51,7 +52,7 @@ def notified_entry(ingest_rows: Any, portal_platform: Platform) -> dict[str, Any
 
 
 def test_a_refused_decision_returns_to_the_console_with_the_reason(
-    page: Any, notified_entry: dict[str, Any]
+    page: Any, notified_entry: dict[str, Any], artifacts: Path
 ) -> None:
     page.goto("/login?next=/console/lists")
     page.fill("input[name=username]", notified_entry["username"])
@@ -81,6 +82,7 @@ def test_a_refused_decision_returns_to_the_console_with_the_reason(
     expect(alert).to_contain_text("操作未执行")
     expect(alert).to_contain_text("陈述申辩期限")
     expect(page.locator(f"#entry-{notified_entry['id']}")).to_contain_text("已告知")
+    page.screenshot(path=str(artifacts / "list_console_refused.png"), full_page=True)
 
     page.reload()
     expect(page.get_by_role("alert")).to_have_count(0)  # shown once
