@@ -51,13 +51,15 @@ def publicity_listing(
     doc_no: str | None = None,
     page: int = 1,
     size: int = 20,
+    count: bool = True,
 ) -> Page[Record]:
     """双公示 listing: latest public records of one item, filtered by department, region and decision date,
     and, for a keyword search, to the records of `subject_ids` or with document number `doc_no` (either).
 
     The rows come in the order of the (item, decision date) index; the total is exact up to
     `PUBLICITY_COUNT_BOUND` rows and an estimate beyond. A search by subject walks the (subject, item) index;
-    one by document number reads the item's records (no index on the number).
+    one by document number reads the item's records (no index on the number). Without `count` (the home
+    page's latest records) nothing is counted and the total is the rows returned, marked as not exact.
     """
     conditions = [Record.item_code == item_code, public_filter(catalog, today)]
     if provider_code:
@@ -78,7 +80,6 @@ def publicity_listing(
         found = _few_newest_first(session, conditions, page, size)
         if found is not None:
             return found
-    total = counting.bounded_count(session, select(Record.id).where(*conditions), PUBLICITY_COUNT_BOUND)
     rows = session.scalars(
         select(Record)
         .where(*conditions)
@@ -86,6 +87,9 @@ def publicity_listing(
         .offset((page - 1) * size)
         .limit(size)
     ).all()
+    if not count:
+        return Page(list(rows), len(rows), page, size, exact=False, at_least=True)
+    total = counting.bounded_count(session, select(Record.id).where(*conditions), PUBLICITY_COUNT_BOUND)
     return Page(list(rows), total.value, page, size, exact=total.exact, at_least=total.at_least)
 
 

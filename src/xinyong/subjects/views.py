@@ -31,7 +31,9 @@ def home(
 ) -> HTMLResponse:
     catalog = platform.catalog
     latest = {
-        code: records_repository.publicity_listing(session, catalog, today, item_code=code, size=6).items
+        code: records_repository.publicity_listing(
+            session, catalog, today, item_code=code, size=6, count=False
+        ).items
         for code in ("CF", "XK")
     }
     return render(request, "home.html", {"latest": latest, "catalog": catalog})
