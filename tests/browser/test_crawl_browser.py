@@ -114,3 +114,42 @@ def test_the_watch_sees_what_the_csp_blocks(page: Any) -> None:
     assert page.evaluate("window.__inline") is None
     assert any("style" in text for text in watch.csp_violations), watch.csp_violations
     assert any("script" in text for text in watch.csp_violations), watch.csp_violations
+
+
+CHART_LABELS = """() => Array.from(document.querySelectorAll("div.chart[data-chart]")).map((el) => {
+  const chart = window.echarts.getInstanceByDom(el);
+  const axis = chart.getModel().getComponent("xAxis", 0).axis;
+  const width = chart.getWidth(), height = chart.getHeight();
+  const outside = chart.getZr().storage.getDisplayList()
+    .filter((e) => e.type === "text" && e.style && e.style.text)
+    .map((e) => {
+      const box = e.getBoundingRect().clone();
+      const transform = e.getComputedTransform();
+      if (transform) box.applyTransform(transform);
+      return {text: e.style.text, x: box.x, y: box.y, right: box.x + box.width, bottom: box.y + box.height};
+    })
+    .filter((b) => b.x < -1 || b.y < -1 || b.right > width + 1 || b.bottom > height + 1)
+    .map((b) => b.text);
+  return {
+    id: el.dataset.chart,
+    categories: axis.scale.getOrdinalMeta().categories.length,
+    shown: axis.getViewLabels().length,
+    outside: outside,
+  };
+})"""
+
+
+@pytest.mark.parametrize("path", ["/statistics", "/statistics/repairs"])
+@pytest.mark.parametrize("width", [1280, 420], ids=["desktop", "phone"])
+def test_chart_labels_are_all_shown_inside_the_chart(
+    role_page: Any, path: str, width: int, artifacts: Path
+) -> None:
+    role_page.set_viewport_size({"width": width, "height": 900})
+    role_page.goto(path)
+    role_page.wait_for_function("document.querySelectorAll('div.chart canvas').length > 0")
+    charts = role_page.evaluate(CHART_LABELS)
+    assert charts, f"{path} draws no chart"
+    for chart in charts:
+        assert chart["shown"] == chart["categories"], chart
+        assert chart["outside"] == [], chart
+    role_page.screenshot(path=str(artifacts / f"charts{path.replace('/', '-')}-{width}.png"), full_page=True)
