@@ -75,3 +75,28 @@ def test_daily_jobs_run_and_a_second_run_the_same_day_does_nothing(env: Path) ->
     again = runner.invoke(app, ["jobs", "run"])
     assert again.exit_code == 0 and "disclosure: 0" in again.output
     assert "intact" in runner.invoke(app, ["audit", "verify"]).output
+
+
+def test_a_registered_contact_is_set_and_the_codes_sent_to_it_are_listed(env: Path) -> None:
+    import datetime as dt
+
+    from tests.helpers import ingest_rows, penalty, uscc
+    from xinyong.accounts import verification
+    from xinyong.accounts.messaging import OutboxGateway
+    from xinyong.clikit import open_platform
+    from xinyong.db.session import transaction
+
+    platform = open_platform()
+    code = uscc()
+    with transaction(platform.sessions) as session:
+        ingest_rows(session, platform.ingest_context(dt.date(2026, 11, 28)), [penalty(CF_XDR_SHXYM=code)])
+    done = runner.invoke(app, ["contacts", "set", "--subject", code, "--phone", "138 1234 5678"])
+    assert done.exit_code == 0 and "138****5678" in done.output, done.output
+    bad = runner.invoke(app, ["contacts", "set", "--subject", code, "--phone", "12345"])
+    assert bad.exit_code == 1 and "contact.invalid" in bad.output
+    with transaction(platform.sessions) as session:
+        claim = verification.Claim("enterprise", uscc=code)
+        verification.start_code(session, OutboxGateway(), platform.cipher, claim)
+    listed = runner.invoke(app, ["messages", "list", "--json"])
+    (message,) = json.loads(listed.output)
+    assert message["to"] == "13812345678" and "验证码" in message["body"]
