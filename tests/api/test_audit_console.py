@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from tests.helpers import department, ingest_rows, login, penalty
+from tests.helpers import department, ingest_rows, login, penalty, resident_id
 from xinyong.accounts.policy import Principal
 from xinyong.audit import service as audit
 from xinyong.audit.models import AuditEntry
@@ -88,6 +88,18 @@ class TestFilters:
         assert subject.name in page.text and "查阅主体非公开信息" in page.text
         nobody = client.get("/console/audit", params={"subject": "91510104MA00000000"})
         assert nobody.status_code == 200 and _ids_on_page(nobody.text) == []
+        client.get("/console/audit/export.csv", params={"subject": row["CF_XDR_SHXYM"]})
+        rid = resident_id()  # an ID typed as the subject finds nobody and is not written to the trail
+        exported = _csv(client.get("/console/audit/export.csv", params={"subject": rid}).text)
+        assert exported[1:] == []
+        filters = [
+            e.details["filter"]["subject"]
+            for e in session.scalars(
+                select(AuditEntry).where(AuditEntry.action == "audit.export").order_by(AuditEntry.id)
+            )
+            if e.details
+        ]
+        assert filters == [row["CF_XDR_SHXYM"], "未找到的主体"]
 
     def test_dates_are_china_days(self, client: TestClient, session: Session, auditor: str) -> None:
         late, early, next_day = _entries(session, CLERK, "content.update", 3)

@@ -233,8 +233,8 @@ def audit_export(
     )
     through_id = service.trail_newest_id(session)
     details: dict[str, Any] = {"filter": trail.described(), "through_id": through_id}
-    if subject:
-        details["filter"]["subject"] = normalize_code(subject)
+    if subject:  # the code of the subject found; what was typed otherwise stays out (it may be a person's ID)
+        details["filter"]["subject"] = normalize_code(subject) if matchable else "未找到的主体"
     service.record(
         session, principal, EXPORT_ACTION, target="audit_entries", ip=client_ip(request), details=details
     )
