@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tests.conftest import TODAY
-from tests.helpers import bearer, department, licence, login, uscc
+from tests.helpers import bearer, department, licence, login, penalty, resident_id, uscc
 from xinyong.accounts.policy import Principal
 from xinyong.audit.models import AuditEntry
 from xinyong.kit.workdays import default_calendar
@@ -190,6 +190,47 @@ class TestReceiptPdf:
             )
         ).all()
         assert len(exported) == 1
+
+
+@needs_poppler
+class TestNaturalPersonReceipt:
+    def test_the_page_and_the_pdf_show_a_persons_id_masked_only(
+        self, client: TestClient, session: Session, tmp_path: Path
+    ) -> None:
+        rid = resident_id()
+        row = penalty(
+            CF_XDR_LB="自然人",
+            CF_XDR_SHXYM="",
+            CF_XDR_ZJHM=rid,
+            CF_XDR_MC="钱七",
+            severity="严重",
+            CF_JDRQ="2026-05-01",
+        )
+        body = client.post("/api/v1/records", json={"item": "CF", "records": [row]}, headers=bearer(session))
+        assert body.json()["accepted"] == 1
+        checked = client.post(
+            "/api/v1/checks",
+            json={
+                "subject": {"resident_id": rid},
+                "scenario": "government_procurement",
+                "purpose": "资格审查",
+            },
+            headers=bearer(session, "SCCZ", ("checks:run",)),
+        ).json()
+        assert checked["subject"]["found"] and checked["hits"], checked
+        login(client, session, role="reviewer", department_code="SCCZ")
+        for suffix in ("", "/print"):
+            page = client.get(f"/console/checks/{checked['check_id']}{suffix}").text
+            assert "钱七" in page and checked["subject"]["resident_id"] in page and rid not in page
+        pdf = client.get(f"/console/checks/{checked['check_id']}/receipt.pdf")
+        assert pdf.status_code == 200
+        path = tmp_path / "person.pdf"
+        path.write_bytes(pdf.content)
+        text = subprocess.run(
+            ["pdftotext", str(path), "-"], capture_output=True, text=True, check=True
+        ).stdout
+        flat = re.sub(r"\s+", "", text)
+        assert "钱七" in flat and rid not in flat and rid not in pdf.content.decode("latin-1")
 
 
 class TestBatchXlsx:
