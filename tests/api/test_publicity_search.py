@@ -4,15 +4,20 @@ total, an estimate labelled as such beyond the counting bound, and natural perso
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from tests.api.test_check_receipt import listed
+from tests.conftest import TODAY
 from tests.helpers import ingest_rows, licence, penalty, resident_id, uscc
+from xinyong.app import create_app
+from xinyong.config import Settings
 from xinyong.records import repository
 from xinyong.records.service import IngestContext
+from xinyong.web.deps import Platform, get_today
 
 
 def _total(html: str) -> str:
@@ -150,6 +155,33 @@ class TestWhatAStrangerGets:
         page = client.get("/publicity/penalties", params={"q": q})
         assert page.status_code == 200 and _total(page.text) == "共 0 条"
         assert "<script>alert(1)</script>" not in page.text
+
+
+class TestSearchLimit:
+    def test_keyword_searches_share_the_search_budget_and_browsing_does_not_spend_it(
+        self, platform: Platform, tmp_path: Path
+    ) -> None:
+        settings = Settings(
+            data_dir=tmp_path,
+            database_url="sqlite://",
+            secret_key="test-secret-key",  # type: ignore[arg-type]
+            rate_limit_search="3/minute",
+        )
+        custom = Platform(
+            settings=settings, sessions=platform.sessions, cipher=platform.cipher, signer=platform.signer
+        )
+        app = create_app(platform=custom)
+        app.dependency_overrides[get_today] = lambda: TODAY
+        client = TestClient(app, raise_server_exceptions=False)
+        for _ in range(5):
+            assert client.get("/publicity/penalties").status_code == 200
+            assert client.get("/lists/serious_dishonesty", params={"q": " "}).status_code == 200
+        assert client.get("/publicity/penalties", params={"q": "锦江"}).status_code == 200
+        assert client.get("/publicity/licences", params={"q": "锦江"}).status_code == 200
+        assert client.get("/lists/serious_dishonesty", params={"q": "锦江"}).status_code == 200
+        refused = client.get("/publicity/penalties", params={"q": "锦江"})
+        assert refused.status_code == 429 and "rate_limited" in refused.text
+        assert client.get("/publicity/penalties").status_code == 200
 
 
 class TestTotals:

@@ -18,6 +18,7 @@ from xinyong.lists import rules, service
 from xinyong.subjects import service as subjects
 from xinyong.web import flash
 from xinyong.web.deps import SessionDep, TodayDep
+from xinyong.web.ratelimit import rate_limited_search
 from xinyong.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -26,7 +27,7 @@ EVENTS = tuple(EVENT_LABELS)
 CONSOLE = "/console/lists"
 
 
-@router.get("/lists/{list_type}", response_class=HTMLResponse)
+@router.get("/lists/{list_type}", response_class=HTMLResponse, dependencies=[rate_limited_search()])
 def list_publicity(
     list_type: str,
     request: Request,

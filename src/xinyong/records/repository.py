@@ -102,9 +102,11 @@ def _few_newest_first(
     sorted here; only the page's records are then read whole. Asked for the newest first directly, SQLite
     walks the (item, decision date) index instead and reads every record of the item until it has the page.
     """
-    keyed = session.execute(
-        select(Record.id, Record.decision_date).where(*conditions).limit(PUBLICITY_COUNT_BOUND + 1)
-    ).all()
+    keyed = list(
+        session.execute(
+            select(Record.id, Record.decision_date).where(*conditions).limit(PUBLICITY_COUNT_BOUND + 1)
+        )
+    )
     if len(keyed) > PUBLICITY_COUNT_BOUND:
         return None
     keyed.sort(key=lambda r: (r.decision_date or dt.date.min, r.id), reverse=True)

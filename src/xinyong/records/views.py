@@ -24,6 +24,7 @@ from xinyong.records.api import provider_for, readable_batch
 from xinyong.subjects import rules as subject_rules
 from xinyong.subjects import service as subjects
 from xinyong.web.deps import PlatformDep, SessionDep, TodayDep, client_ip
+from xinyong.web.ratelimit import rate_limited_search
 from xinyong.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -69,7 +70,7 @@ def match_keyword(session: Session, keyword: str) -> KeywordMatch | None:
     return KeywordMatch([s.id for s in named], doc_no, broad=total > len(named))
 
 
-@router.get("/publicity/{kind}", response_class=HTMLResponse)
+@router.get("/publicity/{kind}", response_class=HTMLResponse, dependencies=[rate_limited_search()])
 def publicity(
     kind: str,
     request: Request,

@@ -53,3 +53,18 @@ def rate_limited(name: str) -> Any:
             raise TooManyRequests("请求过于频繁，请稍后再试")
 
     return Depends(check)
+
+
+def rate_limited_search(name: str = "search", param: str = "q") -> Any:
+    """`rate_limited(name)` for the requests of a listing page that carry a keyword (query parameter `param`):
+    a keyword search costs what the portal's search costs and shares its budget; browsing does not count."""
+
+    async def check(request: Request) -> None:
+        if not request.query_params.get(param, "").strip():
+            return
+        principal = await get_principal(request)
+        limits: RateLimits = request.app.state.rate_limits
+        if not limits.hit(name, client_key(principal, request)):
+            raise TooManyRequests("请求过于频繁，请稍后再试")
+
+    return Depends(check)
