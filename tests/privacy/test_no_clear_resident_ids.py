@@ -74,7 +74,7 @@ REMARK_COMPANY = make_uscc("9", "1", "510104", "MA6CKQ02")
 def is_id_column(header: str) -> bool:
     """Columns that hold a person's ID number: id_no, legal_rep_id_no, CF_XDR_ZJHM, XK_FR_ZJHM, ..."""
     name = header.strip().lower()
-    return name.endswith("id_no") or name.endswith("_zjhm")
+    return name.endswith(("id_no", "_zjhm"))
 
 
 def looks_like_resident_id(candidate: str) -> bool:

@@ -273,7 +273,7 @@ def test_workdays_between(start: dt.date, end: dt.date, count: int) -> None:
 def test_workdays_between_inverts_add_workdays() -> None:
     calendar = default_calendar()
     for start in (D(2026, 2, 10), D(2026, 9, 29), D(2026, 12, 24), D(2025, 12, 30)):
-        for n in range(0, 25):
+        for n in range(25):
             deadline = calendar.add_workdays(start, n)
             assert calendar.workdays_between(start, deadline.due) == n
             assert n == 0 or calendar.is_workday(deadline.due)

@@ -142,7 +142,7 @@ class HttpGuard:
                 received += len(message.get("body", b""))
                 if received > limit:
                     over = True
-                    raise BodyTooLarge()
+                    raise BodyTooLarge
             return message
 
         async def sending(message: Message) -> None:
