@@ -107,6 +107,7 @@ def test_public_data_is_refused_and_the_code_from_the_registered_phone_opens_the
     page.fill("input[name=password]", PASSWORD)
     page.locator("form[action='/register/verify'] button[type=submit]").click()
     expect(page).to_have_url(re.compile(r"/login\?next=/account"))
+    expect(page.locator("#opened")).to_have_text("账号已开通并核验，请登录。")
     log_in_and_see_the_account(page, "code-owner", name)
 
 
