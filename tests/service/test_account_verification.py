@@ -495,3 +495,21 @@ def test_outbox_gateway_keeps_the_message_in_the_caller_transaction(session: Ses
     assert messaging.mask_contact("email", "zhang@example.com") == "z***@example.com"
     with pytest.raises(XinyongError):
         messaging.normalize_contact("sms", "12345")
+
+
+def test_a_demo_seeded_before_0009_gets_its_enterprise_verified_and_contacts_registered(
+    session: Session, ctx: IngestContext
+) -> None:
+    from xinyong.demo import service as demo
+
+    subject = enterprise(session, ctx, phone=None)
+    user = auth.create_user(
+        session, username="enterprise", password="x", role="subject", subject_id=subject.id, is_demo=True
+    )
+    user.verified_at = None
+    demo.refresh_accounts(session)
+    demo.refresh_accounts(session)  # idempotent
+    contact = messaging.contact_of(session, subject.id)
+    assert user.verified_at is not None and contact is not None
+    assert contact.address == demo.demo_phone(subject.id)
+    assert auth.principal_for_user(user).subject_id == subject.id

@@ -123,6 +123,7 @@ def seed(
         raise typer.Exit(1)
     with transaction(platform.sessions) as session:
         if if_empty and service.is_seeded(session):
+            service.refresh_accounts(session)
             typer.echo("database already has records; demo seed skipped")
             return
     progress = SeedProgress(err_console)

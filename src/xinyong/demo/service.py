@@ -124,8 +124,7 @@ def seed_accounts(session: Session, ctx: records.IngestContext) -> list[str]:
             is_demo=True,
         )
         created.append(username)
-    _verify_demo_enterprise(session)
-    seed_contacts(session)
+    refresh_accounts(session)
     for department, item, purpose, basis in DEMO_GRANTS:
         if item not in accounts.granted_items(session, department, ctx.today):
             accounts.grant_item(
@@ -144,6 +143,13 @@ def seed_accounts(session: Session, ctx: records.IngestContext) -> list[str]:
             )
             records.credit_file(session, ctx.catalog, viewer, showcase, ctx.today, purpose=purpose)
     return created
+
+
+def refresh_accounts(session: Session) -> None:
+    """What a demo database seeded before migration 0009 lacks: its `enterprise` account verified, registered
+    contacts for its subjects. Idempotent; run by every `xinyong demo seed`, also when it skips seeding."""
+    _verify_demo_enterprise(session)
+    seed_contacts(session)
 
 
 def _verify_demo_enterprise(session: Session) -> None:
