@@ -22,6 +22,7 @@ from xinyong.db.engine import make_engine, make_sessionmaker
 from xinyong.kit.crypto import PersonalIdCipher, Signer, derive_key
 from xinyong.lists import views as lists_views
 from xinyong.measures import api as measures_api
+from xinyong.measures import check_views as measures_check_views
 from xinyong.measures import views as measures_views
 from xinyong.notices import views as notices_views
 from xinyong.objections import views as objections_views
@@ -113,6 +114,7 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
         accounts_views,
         audit_views,
         measures_views,
+        measures_check_views,
         lists_views,
         content_views,
         repair_views,
