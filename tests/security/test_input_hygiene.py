@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -176,7 +177,7 @@ class TestCoalescedChecks:
         assert len(stored) == 20 and all(c.department_code == "SCCZ" for c in stored)
 
     def test_a_batch_that_fails_as_a_whole_is_run_again_order_by_order(
-        self, client: TestClient, platform: Platform, session: Session
+        self, client: TestClient, platform: Platform, session: Session, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         codes = [uscc() for _ in range(4)]
         load(client, session, "XK", [licence(XK_XDR_SHXYM=c) for c in codes])
@@ -203,17 +204,14 @@ class TestCoalescedChecks:
                 raise RuntimeError("the statement failed")  # as a store refuses a value too long
             return real(sessions, **kwargs)
 
-        measures.run_checks_committed = run_checks_committed  # type: ignore[assignment]
-        try:
+        monkeypatch.setattr(measures, "run_checks_committed", run_checks_committed)
 
-            async def fire() -> list[Any]:
-                return list(
-                    await asyncio.gather(*(platform.checks.submit(o) for o in orders), return_exceptions=True)
-                )
+        async def fire() -> list[Any]:
+            return list(
+                await asyncio.gather(*(platform.checks.submit(o) for o in orders), return_exceptions=True)
+            )
 
-            outcomes = asyncio.run(fire())
-        finally:
-            measures.run_checks_committed = real  # type: ignore[assignment]
+        outcomes = asyncio.run(fire())
         assert isinstance(outcomes.pop(2), RuntimeError)
         assert all(isinstance(o, measures.StoredCheck) for o in outcomes), outcomes
         assert poisoned_runs == [5, 1]  # the batch, then the poisoned order alone
