@@ -245,7 +245,9 @@ class TestExport:
         self, client: TestClient, session: Session, auditor: str
     ) -> None:
         department(session, "SCMR", "四川省市场监督管理局")
-        wanted = _entries(session, CLERK, "records.ingest", 3, target='=HYPERLINK("http://x")')
+        wanted = _entries(
+            session, CLERK, "records.ingest", 3, target='=HYPERLINK("http://x")', details={"file": "=a.csv"}
+        )
         _entries(session, OTHER, "records.ingest", 2)
         response = client.get(
             "/console/audit/export.csv", params={"actor": "clerk-a", "date_from": "2026-01-01"}
@@ -260,6 +262,7 @@ class TestExport:
             "四川省市场监督管理局"
         }
         assert {r[10] for r in rows[1:]} == {'\'=HYPERLINK("http://x")'}  # formula-safe
+        assert rows[0][13] == "详情" and {r[13] for r in rows[1:]} == {'{"file": "=a.csv"}'}
         export = session.scalars(select(AuditEntry).where(AuditEntry.action == "audit.export")).one()
         assert export.actor == "auditor-1"
         assert export.details is not None and export.details["filter"]["actor"] == "clerk-a"

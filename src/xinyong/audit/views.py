@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterator, Mapping
 from types import MappingProxyType
 from typing import Annotated, Any
@@ -266,6 +267,7 @@ _EXPORT_HEADER = (
     "对象",
     "事由",
     "来源地址",
+    "详情",
     "链",
     "链内位置",
     "哈希",
@@ -298,6 +300,7 @@ def _export_rows(
                     entry.target or "",
                     entry.purpose or "",
                     entry.ip or "",
+                    json.dumps(entry.details, ensure_ascii=False, sort_keys=True) if entry.details else "",
                     entry.chain if entry.chain is not None else "",
                     entry.seq if entry.seq is not None else "",
                     entry.hash,
