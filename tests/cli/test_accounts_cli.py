@@ -100,3 +100,38 @@ def test_a_registered_contact_is_set_and_the_codes_sent_to_it_are_listed(env: Pa
     listed = runner.invoke(app, ["messages", "list", "--json"])
     (message,) = json.loads(listed.output)
     assert message["to"] == "13812345678" and "验证码" in message["body"]
+
+
+def test_a_registration_authoritys_contact_file_is_imported_row_by_row(env: Path) -> None:
+    import datetime as dt
+
+    from tests.helpers import ingest_rows, penalty, uscc
+    from xinyong.accounts import messaging
+    from xinyong.clikit import open_platform
+    from xinyong.db.session import transaction
+    from xinyong.subjects import service as subjects
+
+    platform = open_platform()
+    known, other, unknown = uscc(), uscc(), uscc()
+    with transaction(platform.sessions) as session:
+        rows = [penalty(CF_XDR_SHXYM=known), penalty(CF_XDR_SHXYM=other)]
+        ingest_rows(session, platform.ingest_context(dt.date(2026, 11, 28)), rows)
+    lines = [
+        "统一社会信用代码,手机,电子邮箱",
+        f"{known},13912345678,",
+        f"{other},,Owner@Example.com",
+        f"{unknown},13900000000,",
+        "91510104MA6CKQ025X,13900000001,",
+        f"{known[:-1]},13900000002,",
+    ]
+    path = env / "contacts.csv"
+    path.write_bytes("\n".join(lines).encode("gb18030"))
+    result = runner.invoke(app, ["contacts", "import", str(path), "--source", "四川省市场监督管理局"])
+    assert result.exit_code == 1 and "recorded 2, rejected 3" in result.output, result.output
+    assert "row 4" in result.output and "row 5" in result.output and "row 6" in result.output
+    with transaction(platform.sessions, write=False) as session:
+        found = {
+            code: messaging.contact_of(session, subjects.get_by_uscc(session, code).id)
+            for code in (known, other)
+        }
+        assert {c.address for c in found.values() if c} == {"13912345678", "owner@example.com"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -247,6 +248,29 @@ def set_contact(
         contact = messaging.set_contact(session, found.id, channel, address, source=source)
         audit.record(session, SYSTEM, "contact.set", subject_id=found.id, target=found.uscc)
         typer.echo(f"{found.uscc}: {messaging.mask_contact(contact.channel, contact.address)}")
+
+
+@contacts_app.command("import")
+@domain_errors
+def import_contacts(
+    path: Path = typer.Argument(..., exists=True, dir_okay=False, help="CSV (UTF-8/GBK/GB18030) or XLSX."),
+    source: str = typer.Option("登记机关", "--source", help="Whose register the file comes from."),
+) -> None:
+    """Record the contacts in a registration authority's file: a USCC column (uscc, 统一社会信用代码) and a
+    mobile (phone, 手机) or e-mail (email, 电子邮箱) column. Rows that cannot be used are listed; exit 1."""
+    from xinyong.accounts import messaging
+    from xinyong.kit.tabular import read_path
+
+    with transaction(open_platform().sessions) as session:
+        result = messaging.import_contacts(session, read_path(path), source=source)
+        audit.record(
+            session, SYSTEM, "contact.import", target=path.name, details={"recorded": result.recorded}
+        )
+    typer.echo(f"recorded {result.recorded}, rejected {len(result.rejected)}")
+    for number, reason in result.rejected[:100]:
+        typer.echo(f"  row {number}: {reason}")
+    if result.rejected:
+        raise typer.Exit(1)
 
 
 @messages_app.command("list")

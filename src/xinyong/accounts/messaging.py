@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from xinyong.accounts.models import OutboxMessage, SubjectContact
 from xinyong.kit.errors import ValidationFailed
+from xinyong.kit.tabular import Row
 
 CHANNELS = ("sms", "email")
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
@@ -84,6 +85,43 @@ def set_contact(
     contact.source = source[:100]
     session.flush()
     return contact
+
+
+USCC_COLUMNS = ("uscc", "统一社会信用代码")
+PHONE_COLUMNS = ("phone", "mobile", "手机", "手机号码", "联系电话")
+EMAIL_COLUMNS = ("email", "电子邮箱", "邮箱")
+
+
+@dataclass(frozen=True, slots=True)
+class ContactImport:
+    recorded: int
+    rejected: list[tuple[int, str]]  # (row number, reason)
+
+
+def import_contacts(session: Session, rows: Iterable[Row], *, source: str) -> ContactImport:
+    """Record the contacts of a registration authority's file (a USCC column and a mobile or e-mail column,
+    in English or Chinese); a row that cannot be used is reported with its number, the others are kept."""
+    from xinyong.kit.identifiers import IdentifierError, validate_uscc
+    from xinyong.subjects import service as subjects
+
+    recorded, rejected = 0, []
+    for row in rows:
+        values = {str(k).strip().lower(): str(v or "").strip() for k, v in row.values.items()}
+        code = next((values[c] for c in USCC_COLUMNS if values.get(c)), "")
+        phone = next((values[c] for c in PHONE_COLUMNS if values.get(c)), "")
+        email = next((values[c] for c in EMAIL_COLUMNS if values.get(c)), "")
+        try:
+            subject = subjects.find_by_uscc(session, validate_uscc(code))
+            if subject is None:
+                raise ValidationFailed("未找到该统一社会信用代码的主体", code="subject.not_found")
+            set_contact(session, subject.id, "sms" if phone else "email", phone or email, source=source)
+        except IdentifierError as exc:
+            rejected.append((row.number, exc.message))
+        except ValidationFailed as exc:
+            rejected.append((row.number, exc.message))
+        else:
+            recorded += 1
+    return ContactImport(recorded=recorded, rejected=rejected)
 
 
 def contact_of(session: Session, subject_id: int) -> SubjectContact | None:
