@@ -21,6 +21,7 @@ NOT_PAGES = ("/static/", "/docs/assets/", "/logout")
 _CODE = re.compile(r"[0-9A-HJ-NPQRTUWXY]{18}")  # a USCC in a path
 _NUMBER = re.compile(r"\d+")
 _TOKEN = re.compile(r"[0-9a-f]{16,}|[0-9A-Za-z_-]{22,}")  # batch ids, check ids and similar keys
+_ITEM = re.compile(r"(?<=/)[A-Z][A-Z0-9_]{1,15}(?=/|$)")  # catalog item codes: /catalog/CF
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ def links(html: str, page_url: str) -> list[Link]:
 def pattern(url: str) -> str:
     """The URL with codes and numbers replaced and query values dropped: /subjects/{code}?purpose=."""
     parts = urlsplit(url)
-    path = _NUMBER.sub("{n}", _TOKEN.sub("{id}", _CODE.sub("{code}", parts.path)))
+    path = _NUMBER.sub("{n}", _ITEM.sub("{item}", _TOKEN.sub("{id}", _CODE.sub("{code}", parts.path))))
     keys = sorted({key for key, _ in parse_qsl(parts.query, keep_blank_values=True)})
     return path + ("?" + urlencode([(k, "") for k in keys]) if keys else "")
 
@@ -111,14 +112,14 @@ Fetch = Callable[[str], tuple[int, str | None]]  # url -> (status, HTML text or 
 
 
 def crawl(fetch: Fetch, start: str = "/", *, max_pages: int = 150, per_pattern: int = 2) -> Crawl:
-    """Breadth first from `start`, menu links before links in the page body, one URL of each pattern before
-    a second one; at most `per_pattern` URLs of one pattern and `max_pages` pages in all."""
+    """Breadth first from `start`, menu links (in <header> or <nav>) before links in the page body, one URL
+    of each pattern before a second one; at most `per_pattern` URLs of one pattern and `max_pages` pages in
+    all. A pager or a filter bar is a <nav> too, so its pages count as one pattern like any other."""
     result = Crawl()
     menus: deque[tuple[str, str | None]] = deque([(start, None)])
     bodies: deque[tuple[str, str | None]] = deque()
-    again: deque[tuple[str, str | None]] = (
-        deque()
-    )  # URLs of a pattern already fetched, for what budget is left
+    # URLs of a pattern already fetched: second examples, for what budget is left at the end
+    again: deque[tuple[str, str | None]] = deque()
     from_menu: set[str] = set()
     seen: set[str] = {start}
     taken: dict[str, int] = {}
@@ -126,7 +127,7 @@ def crawl(fetch: Fetch, start: str = "/", *, max_pages: int = 150, per_pattern: 
         queue = menus or bodies or again
         url, found_on = queue.popleft()
         key = pattern(url)
-        if url not in from_menu and taken.get(key, 0) >= (1 if queue is not again else per_pattern):
+        if taken.get(key, 0) >= (1 if queue is not again else per_pattern):
             if queue is not again and per_pattern > 1:
                 again.append((url, found_on))
             continue
