@@ -4,18 +4,22 @@ VENV := .venv
 BIN := $(VENV)/bin
 SCALE ?= 1
 
-.PHONY: demo test install install-dev lint typecheck pytest serve seed bench clean
+.PHONY: demo test install install-dev lint typecheck pytest serve seed lock bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+# Dependencies come pinned from the lock files (requirements.lock, requirements-dev.lock: `make lock` writes
+# them from pyproject.toml); the project itself is installed on top without resolving anything again.
+$(VENV)/.installed: pyproject.toml requirements.lock | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
 
-$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[dev]'
+$(VENV)/.installed-dev: pyproject.toml requirements-dev.lock | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.lock
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed
@@ -39,6 +43,13 @@ typecheck:
 
 pytest:
 	$(BIN)/pytest
+
+## make lock: pin the dependencies again after a change to pyproject.toml (keeps pins that still fit;
+## UPGRADE=1 takes the newest releases allowed)
+LOCK_FLAGS = --universal --python-version 3.11 --quiet $(if $(UPGRADE),--upgrade)
+lock: install-dev
+	$(BIN)/uv pip compile pyproject.toml --extra dev $(LOCK_FLAGS) -o requirements-dev.lock
+	$(BIN)/uv pip compile pyproject.toml -c requirements-dev.lock $(LOCK_FLAGS) -o requirements.lock
 
 bench: install-dev
 	$(BIN)/python -m benchmarks.run
