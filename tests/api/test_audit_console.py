@@ -121,6 +121,8 @@ class TestFilters:
         [
             {"date_from": "2026-02-30"},
             {"date_to": "yesterday"},
+            {"date_to": "9999-12-31"},
+            {"date_from": "0001-01-01"},
             {"date_from": "2026-12-08", "date_to": "2026-12-07"},
             {"actor": "x" * 65},
             {"action": "a" * 49},

@@ -113,9 +113,12 @@ def _day(value: str, name: str) -> dt.date | None:
     if not value:
         return None
     try:
-        return dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value)
     except ValueError:
-        raise ValidationFailed(f"{name}不是有效日期（应为 年-月-日）", code="audit.bad_date") from None
+        day = None
+    if day is None or not 1900 <= day.year <= 2999:  # the ends of the calendar would overflow in UTC
+        raise ValidationFailed(f"{name}不是有效日期（应为 年-月-日）", code="audit.bad_date")
+    return day
 
 
 def _china_midnight(day: dt.date) -> dt.datetime:
