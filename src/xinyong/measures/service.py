@@ -894,6 +894,17 @@ def recent_checks(session: Session, principal: Principal, limit: int = 50) -> Se
     return session.scalars(query).all()
 
 
+def batch_checks(session: Session, principal: Principal, batch_id: str) -> Sequence[Check]:
+    """The checks of one batch, in the order they were run; own department's only (the credit office: any)."""
+    query = select(Check).where(Check.batch_id == batch_id).order_by(Check.checked_at, Check.id)
+    if not principal.is_credit_office:
+        query = query.where(Check.department_code == principal.department_code)
+    checks = session.scalars(query.limit(MAX_BATCH)).all()
+    if not checks:
+        raise NotFound("未找到该批量核查", code="check.batch_not_found")
+    return checks
+
+
 def feedback_of(session: Session, check_id: str) -> Sequence[MeasureFeedback]:
     return session.scalars(select(MeasureFeedback).where(MeasureFeedback.check_id == check_id)).all()
 
