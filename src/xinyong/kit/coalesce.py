@@ -66,36 +66,48 @@ class Coalescer(Generic[T, R]):
             if not self._queue:  # another lane took everything before this one started
                 self._busy -= 1
                 return
-            for _ in range(self.gather_turns):
-                if len(self._queue) >= self.max_batch:
-                    break
-                await asyncio.sleep(0)  # one turn of the event loop: requests on their way join this batch
+            await self._gather()
             batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]
-            try:
-                outcomes: Sequence[R | BaseException] = await run_in_threadpool(
-                    self._run, [i for i, _ in batch]
-                )
-                if len(outcomes) != len(batch):
-                    raise RuntimeError(f"batch of {len(batch)} gave {len(outcomes)} outcomes")
-            except asyncio.CancelledError as exc:  # the event loop is ending: this batch's requests fail
-                self._busy -= 1
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(exc)
-                raise
-            except Exception as exc:  # the whole batch failed: every item of it fails with the error
-                outcomes = [exc] * len(batch)
+            outcomes = await self._outcomes(batch)
             self.batches += 1
             self.items += len(batch)
             last = not self._queue
             if last:
                 self._busy -= 1
-            for (_, future), outcome in zip(batch, outcomes, strict=True):
-                if future.done():  # the request went away; its work is done and stored all the same
-                    continue
-                if isinstance(outcome, BaseException):
-                    future.set_exception(outcome)
-                else:
-                    future.set_result(outcome)
+            _settle(batch, outcomes)
             if last:
                 return
+
+    async def _gather(self) -> None:
+        """Let the event loop turn up to `gather_turns` times: requests on their way join this batch."""
+        for _ in range(self.gather_turns):
+            if len(self._queue) >= self.max_batch:
+                return
+            await asyncio.sleep(0)
+
+    async def _outcomes(self, batch: list[tuple[T, asyncio.Future[R]]]) -> Sequence[R | BaseException]:
+        """One outcome per item of the batch, run in the thread pool; if the batch fails as a whole, its error
+        for every item."""
+        try:
+            outcomes: Sequence[R | BaseException] = await run_in_threadpool(self._run, [i for i, _ in batch])
+            if len(outcomes) != len(batch):
+                raise RuntimeError(f"batch of {len(batch)} gave {len(outcomes)} outcomes")
+        except asyncio.CancelledError as exc:  # the event loop is ending: this batch's requests fail
+            self._busy -= 1
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(exc)
+            raise
+        except Exception as exc:  # the whole batch failed: every item of it fails with the error
+            return [exc] * len(batch)
+        return outcomes
+
+
+def _settle(batch: list[tuple[T, asyncio.Future[R]]], outcomes: Sequence[R | BaseException]) -> None:
+    for (_, future), outcome in zip(batch, outcomes, strict=True):
+        if future.done():  # the request went away; its work is done and stored all the same
+            continue
+        if isinstance(outcome, BaseException):
+            future.set_exception(outcome)
+        else:
+            future.set_result(outcome)
