@@ -22,7 +22,7 @@ from xinyong.web.deps import Platform
 pytestmark = pytest.mark.browser
 
 SCALE = 0.02
-MAX_PAGES = 40
+MAX_PAGES = 80  # enough for every pattern the admin reaches (about 55)
 ROLES = (None, "admin", "provider", "reviewer", "auditor", "agency", "enterprise")
 
 
