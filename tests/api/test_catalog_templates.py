@@ -200,6 +200,18 @@ class TestFilledTemplatesIngest:
         )
 
 
+class TestEditedCatalog:
+    def test_an_item_named_with_characters_a_sheet_title_refuses_still_gets_its_xlsx(self) -> None:
+        item = CATALOG.item("CF")
+        assert item is not None
+        renamed = item.model_copy(update={"name": "处罚/许可:[测试]*?" + "长" * 40})
+        book = openpyxl.load_workbook(io.BytesIO(catalog_service.template_xlsx(renamed)), read_only=True)
+        assert book.sheetnames[0] == ("处罚许可测试" + "长" * 40)[:31]
+        assert [list(r) for r in book.worksheets[0].iter_rows(values_only=True)] == [
+            catalog_service.template_headers(renamed)
+        ]
+
+
 class TestLabelledHeaders:
     def test_name_with_code_maps_by_the_code_with_full_or_half_width_brackets(self) -> None:
         item = CATALOG.item("CF")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -219,7 +220,8 @@ def template_xlsx(item: CatalogItem) -> bytes:
     from xinyong.kit.tabular import safe_cell
 
     workbook = openpyxl.Workbook(write_only=True)
-    data = workbook.create_sheet(f"{item.name}"[:31])
+    # A sheet's title has at most 31 characters and none of []:*?/\ (an edited catalog may name an item so).
+    data = workbook.create_sheet(re.sub(r"[\[\]:*?/\\]", "", item.name)[:31] or item.code)
     data.freeze_panes = "A2"
     headers = template_headers(item)
     for index, header in enumerate(headers, start=1):
