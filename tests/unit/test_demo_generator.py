@@ -79,7 +79,7 @@ def problems(item: str, row: dict[str, str]) -> list[str]:
         values[spec["name"]] = value
     dates: dict[str, dt.date] = {}
     for spec in {id(s): s for s in fields.values()}.values():
-        name, kind = spec["name"], spec["type"]
+        name = spec["name"]
         value = values.get(name, "")
         if not value:
             if spec.get("required"):
@@ -87,28 +87,35 @@ def problems(item: str, row: dict[str, str]) -> list[str]:
             continue
         if len(value) > spec.get("max_length", 10**9):
             found.append(f"max_length:{name}")
-        try:
-            if kind == "enum" and value not in spec["enum"]:
-                found.append(f"enum:{name}")
-            elif kind == "date":
-                dates[name] = parse_date(value)
-                if dates[name] > TODAY and not spec.get("future_ok"):
-                    found.append(f"future:{name}")
-            elif kind == "uscc":
-                validate_uscc(value)
-            elif kind == "resident_id":
-                validate_resident_id(value, today=TODAY)
-            elif kind == "amount" and not re.fullmatch(r"\d+\.\d{4}", value):
-                found.append(f"amount:{name}")
-            elif kind == "region" and not (value.startswith("51") and regions.is_known(value)):
-                found.append(f"region:{name}")
-        except (IdentifierError, ValueError) as exc:
-            found.append(f"{kind}:{name}:{getattr(exc, 'code', exc)}")
+        found += value_problems(spec, value, dates)
     for spec in {id(s): s for s in fields.values()}.values():
         start = spec.get("not_before")
         if start and spec["name"] in dates and start in dates and dates[spec["name"]] < dates[start]:
             found.append(f"not_before:{spec['name']}")
     return found
+
+
+def value_problems(spec: dict[str, Any], value: str, dates: dict[str, dt.date]) -> list[str]:
+    """How a non-empty value breaks its field's type (a date is also kept in `dates`, by field name)."""
+    name, kind = spec["name"], spec["type"]
+    try:
+        if kind == "enum" and value not in spec["enum"]:
+            return [f"enum:{name}"]
+        if kind == "date":
+            dates[name] = parse_date(value)
+            if dates[name] > TODAY and not spec.get("future_ok"):
+                return [f"future:{name}"]
+        elif kind == "uscc":
+            validate_uscc(value)
+        elif kind == "resident_id":
+            validate_resident_id(value, today=TODAY)
+        elif kind == "amount" and not re.fullmatch(r"\d+\.\d{4}", value):
+            return [f"amount:{name}"]
+        elif kind == "region" and not (value.startswith("51") and regions.is_known(value)):
+            return [f"region:{name}"]
+    except (IdentifierError, ValueError) as exc:
+        return [f"{kind}:{name}:{getattr(exc, 'code', exc)}"]
+    return []
 
 
 def all_problems(demo: list[DemoBatch]) -> list[tuple[str, list[str]]]:
