@@ -28,7 +28,7 @@ class TestLogin:
         cookie = response.headers["set-cookie"]
         assert "xy_session=" in cookie and "HttpOnly" in cookie and "samesite=lax" in cookie.lower()
         assert client.get("/console/audit").status_code == 200
-        client.post("/logout", data={"csrf_token": token})
+        client.post("/logout", data={"csrf_token": csrf(client)})  # the token of the session just opened
         assert client.get("/console/audit").status_code == 401
 
     def test_wrong_password_is_refused_and_audited(self, client: TestClient, session: Session) -> None:
@@ -74,6 +74,7 @@ class TestUserManagement:
         session.commit()
         token = csrf(client)
         client.post("/login", data={"username": "admin-a", "password": PASSWORD, "csrf_token": token})
+        token = csrf(client)  # the form token is bound to the session the login opened
         done = client.post(f"/console/users/{clerk.id}/active", data={"active": "false", "csrf_token": token})
         assert done.status_code == 200
         session.refresh(clerk)
