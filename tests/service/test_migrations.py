@@ -208,6 +208,25 @@ def test_a_database_migrated_before_0005_was_edited_ends_like_a_fresh_one(
             insert_open_applications(old, [1])
 
 
+def test_a_database_that_got_only_the_first_edit_of_0005_ends_like_a_fresh_one(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """At 0006 after the commitment column was added to 0005 but before the indexes were: 0012 adds only those."""
+    with blank_database(engine.dialect.name, tmp_path, "first_edit") as old:
+        migrate.upgrade(old, "0008")
+        with old.begin() as connection:
+            for names in (LOST_INDEXES["notices"], LOST_INDEXES["repair_applications"]):
+                for name in names:
+                    connection.execute(text(f"DROP INDEX {name}"))
+        dropped = LOST_INDEXES["notices"] | LOST_INDEXES["repair_applications"]
+        assert dropped <= {diff[1].name for diff in schema_differences(old) if diff[0] == "add_index"}
+
+        migrate.upgrade(old)
+
+        assert schema_differences(old) == []
+        assert schema_snapshot(old) == schema_snapshot(engine)
+
+
 def test_0012_names_duplicate_open_applications_instead_of_choosing_one(
     engine: Engine, tmp_path: Path
 ) -> None:
