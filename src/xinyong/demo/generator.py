@@ -192,6 +192,17 @@ _DOC_WORD: dict[str, str] = {"XK": "许", "CF": "罚", "QZ": "强", "JC": "检",
 _DOC_WORD_OVERRIDE: dict[tuple[str, str], str] = {("SCTAX", "CF"): "稽罚", ("SCXF", "CF"): "行罚决字"}
 
 
+def _penalty_part(kind: str, fine: int, confiscated: int, certificate: str) -> str:
+    """One penalty of a decision's content (决定给予当事人以下行政处罚：…)."""
+    if kind == "罚款":
+        return f"罚款人民币{fine}元"
+    if kind == "没收违法所得":
+        return f"没收违法所得人民币{confiscated}元"
+    if kind in ("吊销许可证件", "吊销营业执照"):
+        return f"吊销{certificate}"
+    return kind
+
+
 def _plain(*names: str) -> tuple[tuple[str, str], ...]:
     return tuple((n, n) for n in names)
 
@@ -559,16 +570,7 @@ class _Generator:
                     revoked = f"{tpl.certificate}（{number}）"
         if person and fine:
             fine = max(200, fine // 1000 * 100)
-        parts = []
-        for kind in types:
-            if kind == "罚款":
-                parts.append(f"罚款人民币{fine}元")
-            elif kind == "没收违法所得":
-                parts.append(f"没收违法所得人民币{confiscated}元")
-            elif kind == "吊销许可证件" or kind == "吊销营业执照":
-                parts.append(f"吊销{tpl.certificate}")
-            else:
-                parts.append(kind)
+        parts = [_penalty_part(kind, fine, confiscated, tpl.certificate) for kind in types]
         content = (
             "决定给予当事人以下行政处罚：" + "；".join(f"{i}. {p}" for i, p in enumerate(parts, 1)) + "。"
         )
