@@ -121,8 +121,9 @@ def bench_app() -> Any:
     router, `_route_beside_the_check`) and a thread-pool hop (a plain `def`; the check's handler is async and
     takes its hop in the coalescer); it has no dependencies and returns `{}`.
     """
-    from xinyong.app import build_platform, create_app
+    from xinyong.app import create_app
     from xinyong.config import Settings
+    from xinyong.platform import build_platform
 
     data_dir = Path(os.environ.get(ENV_DATA_DIR) or tempfile.mkdtemp(prefix="xinyong-checks-"))
     settings = Settings(
@@ -577,8 +578,8 @@ def load(subjects: int, list_entries: int, records: int, seed: int = 20261128) -
 
 
 def _platform(data_dir: Path) -> Any:
-    from xinyong.app import build_platform
     from xinyong.config import Settings
+    from xinyong.platform import build_platform
 
     return build_platform(
         Settings(

@@ -141,10 +141,10 @@ def phase_ingest(
     """The application's ingestion of the file, committing after each chunk as the CLI does."""
     from sqlalchemy import func, select
 
-    from xinyong.app import build_platform
     from xinyong.config import Settings
     from xinyong.db.engine import make_engine
     from xinyong.kit.tabular import read_path
+    from xinyong.platform import build_platform
     from xinyong.records import service
     from xinyong.records.models import Record
     from xinyong.subjects.models import Subject

@@ -16,12 +16,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from xinyong.app import build_platform, create_app
+from xinyong.app import create_app
 from xinyong.config import Settings
 from xinyong.db import migrate
 from xinyong.db.engine import make_engine
+from xinyong.platform import Platform, build_platform
 from xinyong.records.service import IngestContext
-from xinyong.web.deps import Platform, get_today
+from xinyong.web.deps import get_today
 
 TODAY = dt.date(2026, 11, 28)
 PG_URL = os.environ.get("XINYONG_TEST_DATABASE_URL")

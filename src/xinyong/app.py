@@ -6,26 +6,22 @@ from importlib import resources
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy import Engine
 
 from xinyong import __version__
 from xinyong.accounts import views as accounts_views
-from xinyong.accounts.auth import TokenCache
-from xinyong.audit import service as audit_service
 from xinyong.audit import views as audit_views
 from xinyong.catalog import api as catalog_api
 from xinyong.catalog import views as catalog_views
 from xinyong.commitments import views as commitments_views
 from xinyong.config import Settings, get_settings
 from xinyong.content import views as content_views
-from xinyong.db.engine import make_engine, make_sessionmaker
-from xinyong.kit.crypto import PersonalIdCipher, Signer, derive_key
 from xinyong.lists import views as lists_views
 from xinyong.measures import api as measures_api
 from xinyong.measures import check_views as measures_check_views
 from xinyong.measures import views as measures_views
 from xinyong.notices import views as notices_views
 from xinyong.objections import views as objections_views
+from xinyong.platform import Platform, build_platform
 from xinyong.records import api as records_api
 from xinyong.records import views as records_views
 from xinyong.repair import console_views as repair_console_views
@@ -33,46 +29,9 @@ from xinyong.repair import views as repair_views
 from xinyong.subjects import api as subjects_api
 from xinyong.subjects import views as subjects_views
 from xinyong.web import apidocs, errors
-from xinyong.web.deps import Platform
 from xinyong.web.middleware import HttpGuard
 from xinyong.web.ratelimit import RateLimits
 from xinyong.web.templating import build_templates
-
-
-def audit_key(settings: Settings) -> bytes:
-    """The audit chain's HMAC key: its own setting, else derived from the secret key (HKDF)."""
-    if settings.audit_key is not None:
-        return settings.audit_key.get_secret_value().encode()
-    return derive_key(settings.secret_key.get_secret_value(), "audit-chain")
-
-
-def build_platform(
-    settings: Settings, engine: Engine | None = None, *, keys_required: bool = True
-) -> Platform:
-    """The composition root. Outside demo mode it refuses a published or missing secret (`InsecureSettings`):
-    whoever knows the demo secret could forge check signatures and derive the resident-ID keys."""
-    if keys_required:
-        settings.require_production_keys()
-    engine = engine or make_engine(settings.resolved_database_url)
-    cipher = PersonalIdCipher.from_secrets(
-        settings.secret_key.get_secret_value(),
-        settings.pii_keys.get_secret_value() if settings.pii_keys else None,
-        settings.id_hash_key.get_secret_value() if settings.id_hash_key else None,
-    )
-    if settings.signing_key_file is not None:
-        signer = Signer.from_key_file(settings.signing_key_file)
-    else:
-        signer = Signer.from_secret(
-            settings.secret_key.get_secret_value(),
-            settings.signing_key.get_secret_value() if settings.signing_key else None,
-        )
-    return Platform(
-        settings=settings,
-        sessions=make_sessionmaker(engine, info={audit_service.KEY_INFO: audit_key(settings)}),
-        cipher=cipher,
-        signer=signer,
-        tokens=TokenCache(ttl_s=settings.token_cache_seconds),
-    )
 
 
 def create_app(settings: Settings | None = None, *, platform: Platform | None = None) -> FastAPI:

@@ -10,9 +10,11 @@ from typing import Any, TypeVar
 import typer
 from rich.console import Console
 
-from xinyong.config import get_settings
+from xinyong.config import InsecureSettings, get_settings
+from xinyong.kit.crypto import SigningKeyError
+from xinyong.kit.dates import CHINA
 from xinyong.kit.errors import XinyongError
-from xinyong.web.deps import CHINA, Platform
+from xinyong.platform import Platform, build_platform
 
 F = TypeVar("F", bound=Callable[..., Any])
 err_console = Console(stderr=True)
@@ -21,10 +23,6 @@ err_console = Console(stderr=True)
 def open_platform(*, keys_required: bool = True) -> Platform:
     """The platform for a command. Outside demo mode a command refuses to start on a published or missing
     secret (exit 2, reason on stderr); only one that neither signs nor encrypts passes keys_required=False."""
-    from xinyong.app import build_platform
-    from xinyong.config import InsecureSettings
-    from xinyong.kit.crypto import SigningKeyError
-
     settings = get_settings()
     try:
         settings.ensure_dirs()

@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 from xinyong.accounts.policy import SYSTEM
 from xinyong.clikit import open_platform, today
 from xinyong.db.session import transaction
-from xinyong.web.deps import CHINA, Platform
+from xinyong.kit.dates import CHINA
+from xinyong.platform import Platform
 
 log = logging.getLogger(__name__)
 jobs_app = typer.Typer(help="Scheduled work.", no_args_is_help=True)

@@ -19,10 +19,10 @@ from tests.oidc_idp import TestIdentityProvider
 from xinyong.accounts import auth, messaging
 from xinyong.accounts.models import AccountVerification, User
 from xinyong.config import Settings
+from xinyong.platform import Platform
 from xinyong.records import service as records
 from xinyong.subjects import service as subjects
 from xinyong.subjects.models import Subject
-from xinyong.web.deps import Platform
 
 PHONE = "13812345678"
 _CSRF_VALUE = re.compile(r'name="csrf_token" value="[^"]+"')

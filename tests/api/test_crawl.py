@@ -19,12 +19,13 @@ from tests import crawl
 from tests.conftest import STORES, TODAY
 from tests.helpers import ingest_rows, penalty
 from xinyong.accounts.policy import SYSTEM
-from xinyong.app import build_platform, create_app
+from xinyong.app import create_app
 from xinyong.config import Settings
 from xinyong.content.demo import seed_articles
 from xinyong.demo import service as demo
 from xinyong.demo.repair import seed_repair
 from xinyong.demo.supervision import seed_supervision
+from xinyong.platform import build_platform
 from xinyong.records.models import UnresolvedRow
 from xinyong.subjects.models import Subject
 from xinyong.web.deps import get_today

@@ -18,9 +18,9 @@ from xinyong.audit.models import AuditEntry
 from xinyong.kit.workdays import default_calendar
 from xinyong.lists import service as lists
 from xinyong.objections import service as objections
+from xinyong.platform import Platform
 from xinyong.records.models import Record
 from xinyong.subjects import service as subjects
-from xinyong.web.deps import Platform
 
 CLERK = Principal(kind="user", name="clerk", role="reviewer", department_code="SCFGW")
 DECIDER = "四川省发展和改革委员会"

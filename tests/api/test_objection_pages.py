@@ -21,9 +21,9 @@ from xinyong.kit.dates import format_china_date
 from xinyong.objections import rules
 from xinyong.objections import service as objections
 from xinyong.objections.models import Objection
+from xinyong.platform import Platform
 from xinyong.records.models import Record, RecordVersion
 from xinyong.subjects import service as subjects
-from xinyong.web.deps import Platform
 
 PDF = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"
 REASONS = "处罚决定书载明的罚款金额为三万元，公示为五万元，与原决定书不符。"

@@ -15,9 +15,10 @@ from tests.conftest import TODAY
 from tests.helpers import ingest_rows, licence, penalty, resident_id, uscc
 from xinyong.app import create_app
 from xinyong.config import Settings
+from xinyong.platform import Platform
 from xinyong.records import repository
 from xinyong.records.service import IngestContext
-from xinyong.web.deps import Platform, get_today
+from xinyong.web.deps import get_today
 
 
 def _total(html: str) -> str:

@@ -18,11 +18,11 @@ from xinyong.audit.models import AuditEntry
 from xinyong.commitments.models import Commitment
 from xinyong.files.models import Attachment
 from xinyong.kit.dates import format_china_date
+from xinyong.platform import Platform
 from xinyong.records.models import Record
 from xinyong.repair import service as repair
 from xinyong.repair.models import RepairApplication
 from xinyong.subjects import service as subjects
-from xinyong.web.deps import Platform
 
 PDF = PDF_BYTES
 HTML_AS_PDF = b"<html><body><script>alert(1)</script>\xe5\x87\xad\xe8\xaf\x81</body></html>"

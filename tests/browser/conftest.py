@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from tests import helpers
-from xinyong.web.deps import Platform
+from xinyong.platform import Platform
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -41,9 +41,9 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def portal_platform(tmp_path_factory: pytest.TempPathFactory) -> Platform:
-    from xinyong.app import build_platform
     from xinyong.config import Settings
     from xinyong.db import migrate
+    from xinyong.platform import build_platform
 
     tmp = tmp_path_factory.mktemp("browser")
     settings = Settings(data_dir=tmp, database_url=f"sqlite:///{tmp}/b.db", secret_key="test")  # type: ignore[arg-type]

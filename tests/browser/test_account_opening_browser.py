@@ -17,8 +17,8 @@ from tests.oidc_idp import TestIdentityProvider
 from xinyong.accounts import auth, messaging
 from xinyong.accounts.models import User
 from xinyong.db.session import transaction
+from xinyong.platform import Platform
 from xinyong.subjects import service as subjects
-from xinyong.web.deps import Platform
 
 pytestmark = pytest.mark.browser
 
@@ -33,9 +33,9 @@ def idp() -> Iterator[TestIdentityProvider]:
 @pytest.fixture(scope="module")
 def portal_platform(tmp_path_factory: pytest.TempPathFactory, idp: TestIdentityProvider) -> Platform:
     """The browser tests' platform, with the test identity provider configured."""
-    from xinyong.app import build_platform
     from xinyong.config import Settings
     from xinyong.db import migrate
+    from xinyong.platform import build_platform
 
     tmp = tmp_path_factory.mktemp("opening")
     settings = Settings(

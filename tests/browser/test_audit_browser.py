@@ -21,7 +21,7 @@ from xinyong.accounts.policy import Principal
 from xinyong.audit import service as audit
 from xinyong.audit.models import AuditEntry
 from xinyong.db.session import transaction
-from xinyong.web.deps import Platform
+from xinyong.platform import Platform
 
 pytestmark = pytest.mark.browser
 

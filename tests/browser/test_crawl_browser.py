@@ -17,7 +17,7 @@ from playwright.sync_api import Error as PlaywrightError
 from tests import crawl
 from tests.browser.conftest import TODAY
 from tests.browser.watch import ConsoleWatch
-from xinyong.web.deps import Platform
+from xinyong.platform import Platform
 
 pytestmark = pytest.mark.browser
 

@@ -16,8 +16,8 @@ from tests.helpers import department, penalty, uscc
 from xinyong.accounts.policy import Principal
 from xinyong.kit.workdays import default_calendar
 from xinyong.lists import service as lists
+from xinyong.platform import Platform
 from xinyong.subjects import service as subjects
-from xinyong.web.deps import Platform
 
 pytestmark = pytest.mark.browser
 

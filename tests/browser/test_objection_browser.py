@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from tests.helpers import PASSWORD, penalty, uscc
 from xinyong.accounts import auth
 from xinyong.db.session import transaction
-from xinyong.web.deps import Platform
+from xinyong.platform import Platform
 
 pytestmark = pytest.mark.browser
 

@@ -13,8 +13,8 @@ from playwright.sync_api import expect
 from tests.helpers import PASSWORD, penalty, uscc
 from xinyong.accounts import auth
 from xinyong.db.session import transaction
+from xinyong.platform import Platform
 from xinyong.subjects import service as subjects
-from xinyong.web.deps import Platform
 
 pytestmark = pytest.mark.browser
 

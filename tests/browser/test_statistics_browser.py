@@ -17,8 +17,8 @@ from xinyong.jobs import run_daily
 from xinyong.kit.dates import format_china_datetime
 from xinyong.lists.models import ListEntry
 from xinyong.monitoring.models import StatisticsAggregate
+from xinyong.platform import Platform
 from xinyong.subjects.models import Subject
-from xinyong.web.deps import Platform
 
 pytestmark = pytest.mark.browser
 

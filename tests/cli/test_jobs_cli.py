@@ -17,12 +17,12 @@ from xinyong.accounts.policy import Principal
 from xinyong.cli import app
 from xinyong.clikit import open_platform
 from xinyong.db.session import transaction
+from xinyong.kit.dates import CHINA
 from xinyong.kit.tabular import Row
 from xinyong.objections import service as objections
 from xinyong.records import service as records
 from xinyong.records.models import Record
 from xinyong.repair import service as repair
-from xinyong.web.deps import CHINA
 
 runner = CliRunner()
 DAY = dt.date(2026, 11, 28)

@@ -33,7 +33,7 @@ from sqlalchemy import Engine, select
 
 from xinyong.accounts import auth
 from xinyong.accounts.models import User
-from xinyong.app import build_platform, create_app
+from xinyong.app import create_app
 from xinyong.commitments.models import Commitment
 from xinyong.config import Settings
 from xinyong.db import migrate
@@ -50,10 +50,11 @@ from xinyong.kit.identifiers import (
     validate_uscc,
 )
 from xinyong.objections.models import Objection
+from xinyong.platform import Platform, build_platform
 from xinyong.records.models import Batch, Record, RejectedRow
 from xinyong.repair.models import RepairApplication
 from xinyong.subjects.models import Subject
-from xinyong.web.deps import Platform, get_today
+from xinyong.web.deps import get_today
 
 TODAY = dt.date(2026, 11, 28)
 SCALE = 0.05

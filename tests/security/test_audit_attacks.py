@@ -24,7 +24,7 @@ from xinyong.audit.models import AuditEntry
 from xinyong.cli import app
 from xinyong.clikit import open_platform
 from xinyong.jobs import run_daily
-from xinyong.web.deps import Platform
+from xinyong.platform import Platform
 
 OFFICIAL = Principal(kind="user", name="officer-2", role="provider", department_code="SCRS", user_id=2)
 

@@ -19,7 +19,7 @@ from xinyong.audit.models import AuditEntry
 from xinyong.cli import app
 from xinyong.clikit import open_platform
 from xinyong.db.engine import make_engine
-from xinyong.web.deps import Platform
+from xinyong.platform import Platform
 
 OFFICIAL = Principal(kind="user", name="officer-1", role="provider", department_code="SCMR", user_id=1)
 

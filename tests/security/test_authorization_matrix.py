@@ -32,9 +32,9 @@ from xinyong.accounts.deps import CSRF_COOKIE, Requirement, csrf_token_for
 from xinyong.accounts.policy import PERMISSIONS, Principal, allows
 from xinyong.app import create_app
 from xinyong.config import Settings
+from xinyong.platform import Platform
 from xinyong.records import service as records
 from xinyong.subjects import service as subjects
-from xinyong.web.deps import Platform
 
 # --- the specification ----------------------------------------------------------------------------------
 

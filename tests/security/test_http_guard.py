@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 
 from xinyong.accounts.deps import CSRF_COOKIE, csrf_token_for
 from xinyong.app import create_app
-from xinyong.web.deps import Platform
+from xinyong.platform import Platform
 
 
 def form_token(html: str) -> str:

@@ -19,8 +19,8 @@ from xinyong.kit import hygiene
 from xinyong.kit.errors import ValidationFailed
 from xinyong.measures import service as measures
 from xinyong.measures.models import Check
+from xinyong.platform import Platform
 from xinyong.records.models import RejectedRow
-from xinyong.web.deps import Platform
 
 CODE = "input.invalid_characters"
 

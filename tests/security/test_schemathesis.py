@@ -24,8 +24,9 @@ from tests.helpers import bearer, licence, penalty
 from xinyong.accounts.policy import TOKEN_SCOPES
 from xinyong.app import create_app
 from xinyong.config import Settings
+from xinyong.platform import Platform
 from xinyong.records import service as records
-from xinyong.web.deps import Platform, get_today
+from xinyong.web.deps import get_today
 
 
 @pytest.fixture

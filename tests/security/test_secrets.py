@@ -13,13 +13,13 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from xinyong.app import build_platform, create_app
+from xinyong.app import create_app
 from xinyong.cli import app as cli_app
 from xinyong.commitments import service as commitments
 from xinyong.commitments.models import Commitment
 from xinyong.config import DEMO_SECRET, InsecureSettings, Settings
 from xinyong.kit.crypto import SIGNING_KEY_FILE_HEADER, PersonalIdCipher, Signer, SigningKeyError, key_id
-from xinyong.web.deps import Platform
+from xinyong.platform import Platform, build_platform
 
 runner = CliRunner()
 STRONG = "k" * 24 + "-production-secret-0123456789"

@@ -23,15 +23,16 @@ from sqlalchemy.orm import Session
 
 from tests.conftest import TODAY
 from tests.helpers import bearer, login, penalty
-from xinyong.app import build_platform, create_app
+from xinyong.app import create_app
 from xinyong.cli import server_config
 from xinyong.config import Settings
 from xinyong.db import migrate
 from xinyong.kit import tabular
 from xinyong.kit.errors import BadRequest, PayloadTooLarge
 from xinyong.kit.tabular import Limits, read_rows
+from xinyong.platform import Platform, build_platform
 from xinyong.records.models import Batch
-from xinyong.web.deps import Platform, get_today
+from xinyong.web.deps import get_today
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 RELS = "http://schemas.openxmlformats.org/package/2006/relationships"

@@ -24,9 +24,10 @@ from xinyong.accounts.models import ApiToken
 from xinyong.app import create_app
 from xinyong.audit import service as audit
 from xinyong.config import Settings
+from xinyong.platform import Platform
 from xinyong.records.models import Batch
 from xinyong.subjects import service as subjects
-from xinyong.web.deps import Platform, get_today
+from xinyong.web.deps import get_today
 
 
 def error_code(response: Any) -> str:

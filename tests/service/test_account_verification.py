@@ -28,11 +28,11 @@ from xinyong.accounts.policy import ANONYMOUS, SYSTEM, Principal, allows
 from xinyong.config import Settings
 from xinyong.files.service import Upload
 from xinyong.kit.errors import XinyongError
+from xinyong.platform import Platform
 from xinyong.records import service as records
 from xinyong.records.service import IngestContext
 from xinyong.subjects import service as subjects
 from xinyong.subjects.models import Subject
-from xinyong.web.deps import Platform
 
 NOW = dt.datetime(2026, 11, 28, 2, 0, tzinfo=dt.UTC)
 PHONE = "13812345678"

@@ -27,7 +27,8 @@ from xinyong.kit.crypto import verify_signature
 from xinyong.kit.errors import Conflict, Forbidden, ValidationFailed
 from xinyong.measures import service
 from xinyong.measures.models import Check
-from xinyong.web.deps import Platform, get_today
+from xinyong.platform import Platform
+from xinyong.web.deps import get_today
 
 CHECKER = Principal(kind="token", name="token:1", role="department", department_code="SCCZ")
 

@@ -24,8 +24,8 @@ from xinyong.accounts.policy import Principal
 from xinyong.catalog.schemas import Catalog, SharingClass
 from xinyong.measures import service as measures
 from xinyong.measures.models import Check
+from xinyong.platform import Platform
 from xinyong.records.service import IngestContext
-from xinyong.web.deps import Platform
 
 FINANCE = Principal(kind="token", name="procurement-system", department_code="SCCZ")
 HUMAN_RESOURCES = Principal(kind="token", name="hr-system", department_code="SCRS")

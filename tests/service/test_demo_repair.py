@@ -24,12 +24,12 @@ from xinyong.notices import service as notices
 from xinyong.objections import rules as objection_rules
 from xinyong.objections import service as objections
 from xinyong.objections.models import Objection, ObjectionEvent
+from xinyong.platform import Platform
 from xinyong.records.models import Record
 from xinyong.records.service import IngestContext
 from xinyong.repair import rules
 from xinyong.repair import service as repair
 from xinyong.repair.models import RepairApplication, RepairEvent
-from xinyong.web.deps import Platform
 
 SCALE = 0.02  # the smallest demo whose departments have a penalty for every planned case
 SMALL = 0.01

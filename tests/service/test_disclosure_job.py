@@ -12,11 +12,11 @@ from tests.helpers import department, penalty, uscc
 from xinyong.audit import service as audit
 from xinyong.audit.models import AuditEntry
 from xinyong.disclosure import jobs
+from xinyong.platform import Platform
 from xinyong.records import repository
 from xinyong.records.models import Record
 from xinyong.records.service import IngestContext, ingest_json
 from xinyong.subjects import service as subjects
-from xinyong.web.deps import Platform
 
 # Decision date and severity → last public day under the rule set in force on that date.
 ENDS = {

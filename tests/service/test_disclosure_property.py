@@ -22,7 +22,8 @@ from sqlalchemy.orm import Session
 from tests.conftest import TODAY
 from tests.helpers import bearer, penalty, uscc
 from xinyong.measures import loader
-from xinyong.web.deps import Platform, get_today
+from xinyong.platform import Platform
+from xinyong.web.deps import get_today
 
 SEVERITIES = ("轻微", "一般", "严重")
 SECTORS = (None, "特种设备", "安全生产", "其他")

@@ -29,10 +29,10 @@ from xinyong.cli import app
 from xinyong.clikit import open_platform
 from xinyong.jobs import run_daily
 from xinyong.kit.tabular import Row, read_path
+from xinyong.platform import Platform
 from xinyong.records import service
 from xinyong.records.models import Batch, Record, RejectedRow
 from xinyong.records.service import IngestContext
-from xinyong.web.deps import Platform
 
 DIGEST = "ab" * 32
 

@@ -23,9 +23,9 @@ from xinyong.notices.models import Notice
 from xinyong.objections import rules
 from xinyong.objections import service as objections
 from xinyong.objections.models import Objection
+from xinyong.platform import Platform
 from xinyong.records.models import Batch, Record, RecordVersion
 from xinyong.subjects import service as subjects
-from xinyong.web.deps import Platform
 
 REVIEWER = Principal(kind="user", name="审核员", role="reviewer", department_code="SCMR")
 OTHER_REVIEWER = Principal(kind="user", name="他部门审核员", role="reviewer", department_code="SCSW")

@@ -18,11 +18,11 @@ from xinyong.accounts.policy import Principal
 from xinyong.audit.models import AuditEntry
 from xinyong.kit.errors import Conflict, Forbidden, ValidationFailed
 from xinyong.notices.models import Notice
+from xinyong.platform import Platform
 from xinyong.records.models import Record
 from xinyong.repair import rules
 from xinyong.repair import service as repair
 from xinyong.subjects import service as subjects
-from xinyong.web.deps import Platform
 
 REVIEWER = Principal(kind="user", name="审核员", role="reviewer", department_code="SCMR")
 OTHER_REVIEWER = Principal(kind="user", name="他部门", role="reviewer", department_code="SCSW")

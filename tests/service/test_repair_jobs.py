@@ -22,13 +22,13 @@ from xinyong.jobs import run_daily
 from xinyong.kit.errors import Conflict, Forbidden, PayloadTooLarge, ValidationFailed
 from xinyong.notices import service as notices
 from xinyong.notices.models import Notice
+from xinyong.platform import Platform
 from xinyong.records.models import Record
 from xinyong.records.service import IngestContext
 from xinyong.repair import rules
 from xinyong.repair import service as repair
 from xinyong.repair.models import RepairApplication, RepairEvent
 from xinyong.subjects.models import Subject
-from xinyong.web.deps import Platform
 
 D = dt.date
 TODAY = D(2026, 11, 28)

@@ -22,8 +22,9 @@ from xinyong.audit import service as audit
 from xinyong.audit.models import AuditEntry
 from xinyong.db.engine import WRITER_OPTION, make_engine, writer_session
 from xinyong.db.session import transaction
+from xinyong.platform import Platform
 from xinyong.records.models import Batch, Record
-from xinyong.web.deps import Platform, get_today
+from xinyong.web.deps import get_today
 
 
 def test_concurrent_submissions_and_audited_reads_all_succeed(file_platform: Platform) -> None:

@@ -23,10 +23,10 @@ from xinyong.measures import service as measures
 from xinyong.monitoring import service as monitoring
 from xinyong.monitoring.models import StatisticsAggregate
 from xinyong.objections import service as objections
+from xinyong.platform import Platform
 from xinyong.records.service import IngestContext
 from xinyong.repair import service as repair
 from xinyong.subjects.models import Subject
-from xinyong.web.deps import Platform
 
 SCALE = 0.02  # the smallest demo with list entries, checks, repairs and objections in every state
 _names = itertools.count(1)

@@ -18,8 +18,9 @@ from xinyong.audit import service as audit
 from xinyong.files import service as files
 from xinyong.files.service import Upload
 from xinyong.kit.errors import NotFound, PayloadTooLarge, ValidationFailed, XinyongError
+from xinyong.platform import Platform
 from xinyong.web import downloads
-from xinyong.web.deps import Platform, PlatformDep, SessionDep, TodayDep, client_ip
+from xinyong.web.deps import PlatformDep, SessionDep, TodayDep, client_ip
 from xinyong.web.ratelimit import rate_limited
 from xinyong.web.templating import render
 

@@ -38,7 +38,7 @@ from xinyong.repair.models import RepairApplication
 from xinyong.subjects.models import Subject
 
 if TYPE_CHECKING:
-    from xinyong.web.deps import Platform
+    from xinyong.platform import Platform
 
 SEED = 36  # 国家发展改革委令第36号
 DEPARTMENTS = 4  # how many departments get applications (SCMR, whose demo reviewer logs in, first)

@@ -23,8 +23,9 @@ from xinyong.kit.tabular import read_rows, write_xlsx
 from xinyong.lists import rules as list_rules
 from xinyong.measures import service
 from xinyong.measures.models import Check
+from xinyong.platform import Platform
 from xinyong.web import downloads
-from xinyong.web.deps import Platform, PlatformDep, SessionDep, TodayDep, client_ip
+from xinyong.web.deps import PlatformDep, SessionDep, TodayDep, client_ip
 from xinyong.web.templating import render
 
 router = APIRouter(include_in_schema=False)

@@ -15,8 +15,9 @@ from xinyong.accounts.policy import Principal
 from xinyong.kit.errors import NotFound
 from xinyong.notices import service
 from xinyong.notices.models import Notice
+from xinyong.platform import Platform
 from xinyong.repair import service as repair
-from xinyong.web.deps import Platform, PlatformDep, SessionDep, TodayDep
+from xinyong.web.deps import PlatformDep, SessionDep, TodayDep
 from xinyong.web.templating import render
 
 router = APIRouter(include_in_schema=False)

@@ -25,11 +25,12 @@ from xinyong.kit.workdays import WorkdayCalendar
 from xinyong.monitoring import service as monitoring
 from xinyong.objections import rules, service
 from xinyong.objections.models import Objection
+from xinyong.platform import Platform
 from xinyong.records import rules as record_rules
 from xinyong.records.models import Record
 from xinyong.subjects import rules as subject_rules
 from xinyong.web import downloads
-from xinyong.web.deps import Platform, PlatformDep, SessionDep, TodayDep, client_ip
+from xinyong.web.deps import PlatformDep, SessionDep, TodayDep, client_ip
 from xinyong.web.ratelimit import rate_limited
 from xinyong.web.templating import render
 

@@ -17,10 +17,10 @@ from xinyong.db.session import transaction
 from xinyong.kit.errors import XinyongError
 from xinyong.kit.identifiers import normalize_code
 from xinyong.kit.tabular import read_path
+from xinyong.platform import Platform
 from xinyong.records import repository, service
 from xinyong.records.models import Batch
 from xinyong.records.schemas import Receipt
-from xinyong.web.deps import Platform
 
 review_app = typer.Typer(help="Rows waiting for a reviewer to attach their subject.", no_args_is_help=True)
 

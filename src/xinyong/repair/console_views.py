@@ -23,6 +23,7 @@ from xinyong.kit.errors import (
     XinyongError,
 )
 from xinyong.kit.identifiers import normalize_code
+from xinyong.platform import Platform
 from xinyong.repair import rules, service
 from xinyong.repair.models import RepairApplication
 from xinyong.repair.views import (
@@ -40,7 +41,7 @@ from xinyong.repair.views import (
     _submit,
 )
 from xinyong.subjects import service as subjects
-from xinyong.web.deps import Platform, PlatformDep, SessionDep, TodayDep, client_ip
+from xinyong.web.deps import PlatformDep, SessionDep, TodayDep, client_ip
 from xinyong.web.templating import render
 
 router = APIRouter(include_in_schema=False)

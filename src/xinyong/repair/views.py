@@ -30,11 +30,12 @@ from xinyong.kit.errors import (
     XinyongError,
 )
 from xinyong.lists import rules as list_rules
+from xinyong.platform import Platform
 from xinyong.repair import rules, service
 from xinyong.repair.models import RepairApplication
 from xinyong.subjects import service as subjects
 from xinyong.web import downloads
-from xinyong.web.deps import Platform, PlatformDep, SessionDep, TodayDep
+from xinyong.web.deps import PlatformDep, SessionDep, TodayDep
 from xinyong.web.templating import render
 
 router = APIRouter(include_in_schema=False)

@@ -1,119 +1,22 @@
-"""Request dependencies as Annotated aliases: the session (transaction owner), the platform context, today."""
+"""Request dependencies as Annotated aliases: the session (transaction owner), the platform, today."""
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import ipaddress
-import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Request
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from xinyong.accounts.auth import SESSION_COOKIE, TokenCache
-from xinyong.catalog import service as catalog_service
-from xinyong.catalog.schemas import Catalog
-from xinyong.config import Settings
+from xinyong.accounts.auth import SESSION_COOKIE
 from xinyong.db.engine import writer_session
-from xinyong.disclosure import service as disclosure_service
-from xinyong.disclosure.rules import RuleSet
-from xinyong.kit.coalesce import Coalescer
-from xinyong.kit.crypto import PersonalIdCipher, Signer
-from xinyong.kit.errors import XinyongError
-from xinyong.kit.workdays import WorkdayCalendar, default_calendar
-from xinyong.measures import service as measures_service
-from xinyong.measures.service import CheckOrder, StoredCheck
-from xinyong.records.service import IngestContext
-from xinyong.repair import service as repair_service
-from xinyong.repair.rules import Policy as RepairPolicy
+from xinyong.kit.dates import CHINA
+from xinyong.platform import Platform
 
-log = logging.getLogger("xinyong.web")
-CHINA = ZoneInfo("Asia/Shanghai")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-CHECK_GATHER_TURNS = 6  # event-loop turns a batch of checks waits for requests on their way (kit.coalesce)
-
-
-@dataclass
-class Platform:
-    """Process-wide objects built once by the app factory."""
-
-    settings: Settings
-    sessions: sessionmaker[Session]
-    cipher: PersonalIdCipher
-    signer: Signer
-    tokens: TokenCache = field(default_factory=lambda: TokenCache(ttl_s=0))
-
-    @property
-    def catalog(self) -> Catalog:
-        return catalog_service.load(self.settings.data_dir)
-
-    def ingest_context(self, today: dt.date) -> IngestContext:
-        return IngestContext(
-            catalog=self.catalog,
-            rule_sets=disclosure_service.rule_sets(self.settings.data_dir),
-            cipher=self.cipher,
-            today=today,
-            repair_items=repair_service.notice_items(self.repair_policy),
-        )
-
-    @functools.cached_property
-    def checks(self) -> Coalescer[CheckOrder, StoredCheck]:
-        """The API's real-time checks, run in batches of concurrent requests (one transaction per batch); a
-        check's own error (`XinyongError`) is raised to its request alone, and a batch that fails as a whole
-        is run again order by order, so that an order that broke it fails alone."""
-
-        def run_committed(orders: list[CheckOrder]) -> list[StoredCheck | XinyongError]:
-            return measures_service.run_checks_committed(
-                self.sessions,
-                catalog=self.catalog,
-                signer=self.signer,
-                id_hash=self.cipher.hash,
-                orders=orders,
-            )
-
-        def run(orders: list[CheckOrder]) -> list[StoredCheck | XinyongError | Exception]:
-            try:
-                return list(run_committed(orders))
-            except Exception:
-                if len(orders) == 1:
-                    raise
-            # The shared transaction failed (rolled back, nothing stored): whatever one order holds that the
-            # checks' own validation missed must fail that order alone, so each is run again on its own.
-            outcomes: list[StoredCheck | XinyongError | Exception] = []
-            for order in orders:
-                try:
-                    outcomes.extend(run_committed([order]))
-                except Exception as exc:
-                    log.exception("a check failed on its own after its batch failed")
-                    outcomes.append(exc)
-            return outcomes
-
-        # One batch at a time per process. On SQLite there is one writer anyway (and a transaction that read
-        # before another's commit cannot write after it, SQLITE_BUSY_SNAPSHOT). On PostgreSQL a second lane
-        # was measured to cost more than it gives: it halves the batches and adds a thread contending for
-        # the GIL with the event loop (docs/benchmarks-checks.md). Six turns of the event loop before a batch
-        # took batches under load from 4 to ~8 checks (all of a worker's 8 connections) and a check's CPU down
-        # by about a fifth; three turns gave ~5 (docs/benchmarks-checks.md).
-        return Coalescer(
-            run, max_batch=self.settings.check_batch_max, lanes=1, gather_turns=CHECK_GATHER_TURNS
-        )
-
-    @property
-    def repair_policy(self) -> RepairPolicy:
-        return repair_service.policy(self.settings.data_dir)
-
-    @property
-    def calendar(self) -> WorkdayCalendar:
-        return default_calendar()
-
-    @property
-    def rule_sets(self) -> list[RuleSet]:
-        return disclosure_service.rule_sets(self.settings.data_dir)
 
 
 async def get_platform(request: Request) -> Platform:
