@@ -389,3 +389,47 @@ class TestUnverifiedAccounts:
         assert done.status_code == 303 and done.headers["location"] == "/account"
         assert subject.name in client.get("/account").text
         assert minor in client.get(f"/subjects/{subject.uscc}").text
+
+
+class TestMalformedInput:
+    def test_odd_tickets_codes_and_files_get_clean_refusals(
+        self, client: TestClient, session: Session
+    ) -> None:
+        token = csrf(client)
+        client.cookies.set("xy_opening", "x" * 5000)
+        assert "核验已失效" in client.get("/register/verify").text
+        for code in ("", "abcdef", "1" * 12, "' OR 1=1 --"):
+            refused = client.post(
+                "/register/verify", data={"csrf_token": token, "code": code}, follow_redirects=False
+            )
+            assert refused.status_code in (404, 422), (code, refused.status_code)
+        callback = client.get("/register/oidc/callback", params={"state": "s" * 3000, "code": "c" * 3000})
+        assert callback.status_code == 404 and "verify.ticket" in callback.text
+        kind = client.post("/register", data={"csrf_token": token, "kind": "<script>alert(1)</script>"})
+        assert kind.status_code == 422 and "<script>alert(1)" not in kind.text
+        bad_id = resident_id()[:-1] + "Z"
+        wrong = client.post(
+            "/register",
+            data={"csrf_token": token, "kind": "person", "resident_id": bad_id, "person_name": "周八"},
+        )
+        assert wrong.status_code == 422 and bad_id not in wrong.text
+        form = {
+            "csrf_token": token,
+            "kind": "enterprise",
+            "uscc": uscc(),
+            "applicant": "王五",
+            "username": "u-odd",
+            "password": PASSWORD,
+        }
+        for name, content in (("空.pdf", b""), ("程序.exe", b"MZ\x90\x00"), ("页面.pdf", b"<html><script>")):
+            response = client.post(
+                "/register/review",
+                data=form,
+                files={
+                    "licence": (name, content, "application/pdf"),
+                    "letter": ("授权委托书.pdf", PDF_BYTES, "application/pdf"),
+                },
+                follow_redirects=False,
+            )
+            assert response.status_code == 422, (name, response.status_code)
+        assert session.scalar(select(func.count(AccountVerification.id))) == 0
