@@ -28,13 +28,14 @@ from tests.conftest import TODAY
 from tests.helpers import csrf, department, penalty, uscc
 from xinyong.accounts import auth
 from xinyong.accounts.auth import SESSION_COOKIE
-from xinyong.accounts.deps import CSRF_COOKIE, Requirement, csrf_token_for
+from xinyong.accounts.deps import Requirement
 from xinyong.accounts.policy import PERMISSIONS, Principal, allows
 from xinyong.app import create_app
 from xinyong.config import Settings
 from xinyong.platform import Platform
 from xinyong.records import service as records
 from xinyong.subjects import service as subjects
+from xinyong.web.csrf import CSRF_COOKIE, csrf_token_for
 
 # --- the specification ----------------------------------------------------------------------------------
 

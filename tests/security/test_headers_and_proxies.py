@@ -20,12 +20,12 @@ from starlette.datastructures import Headers
 
 from tests.helpers import PASSWORD, bearer, csrf, department, login
 from xinyong.accounts import auth
-from xinyong.accounts.deps import CSRF_COOKIE
 from xinyong.accounts.policy import ANONYMOUS
 from xinyong.app import create_app
 from xinyong.cli import server_config
 from xinyong.config import Settings
 from xinyong.platform import build_platform
+from xinyong.web.csrf import CSRF_COOKIE
 from xinyong.web.deps import client_ip
 from xinyong.web.ratelimit import client_key
 

@@ -6,9 +6,9 @@ import re
 
 from fastapi.testclient import TestClient
 
-from xinyong.accounts.deps import CSRF_COOKIE, csrf_token_for
 from xinyong.app import create_app
 from xinyong.platform import Platform
+from xinyong.web.csrf import CSRF_COOKIE, csrf_token_for
 
 
 def form_token(html: str) -> str:

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from xinyong.accounts import auth, messaging, oidc, verification
-from xinyong.accounts.deps import CsrfDep, require
+from xinyong.accounts.deps import require
 from xinyong.accounts.messaging import OutboxGateway
 from xinyong.accounts.models import AccountVerification, User
 from xinyong.accounts.policy import Principal
@@ -20,6 +20,7 @@ from xinyong.files.service import Upload
 from xinyong.kit.errors import NotFound, PayloadTooLarge, ValidationFailed, XinyongError
 from xinyong.platform import Platform
 from xinyong.web import downloads
+from xinyong.web.csrf import CsrfDep
 from xinyong.web.deps import PlatformDep, SessionDep, TodayDep, client_ip
 from xinyong.web.ratelimit import rate_limited
 from xinyong.web.templating import render

@@ -10,12 +10,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from xinyong.accounts import auth, opening_views
 from xinyong.accounts import service as accounts
 from xinyong.accounts.auth import SESSION_COOKIE
-from xinyong.accounts.deps import CsrfDep, require
+from xinyong.accounts.deps import require
 from xinyong.accounts.policy import ROLE_LABELS, ROLES, Principal
 from xinyong.audit import service as audit
 from xinyong.kit.errors import Forbidden, XinyongError
 from xinyong.subjects import rules as subject_rules
 from xinyong.subjects import service as subjects
+from xinyong.web.csrf import CsrfDep
 from xinyong.web.deps import PlatformDep, SessionDep, client_ip
 from xinyong.web.ratelimit import rate_limited
 from xinyong.web.templating import render

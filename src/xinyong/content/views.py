@@ -9,11 +9,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from xinyong.accounts.deps import CsrfDep, require
+from xinyong.accounts.deps import require
 from xinyong.accounts.policy import Principal
 from xinyong.content import service
 from xinyong.content.models import Article
 from xinyong.kit.errors import NotFound, ValidationFailed
+from xinyong.web.csrf import CsrfDep
 from xinyong.web.deps import SessionDep, TodayDep
 from xinyong.web.templating import render
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
-from xinyong.accounts.deps import CsrfDep, require
+from xinyong.accounts.deps import require
 from xinyong.accounts.policy import Principal
 from xinyong.kit.errors import NotFound, ValidationFailed, XinyongError
 from xinyong.kit.identifiers import normalize_code
@@ -17,6 +17,7 @@ from xinyong.kit.workdays import default_calendar
 from xinyong.lists import rules, service
 from xinyong.subjects import service as subjects
 from xinyong.web import flash
+from xinyong.web.csrf import CsrfDep
 from xinyong.web.deps import SessionDep, TodayDep
 from xinyong.web.ratelimit import rate_limited_search
 from xinyong.web.templating import render

@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
 from xinyong.accounts import service as accounts
-from xinyong.accounts.deps import CsrfDep, require
+from xinyong.accounts.deps import require
 from xinyong.accounts.policy import Principal
 from xinyong.audit import service as audit
 from xinyong.kit.dates import format_china_date, format_china_datetime
@@ -25,6 +25,7 @@ from xinyong.measures import service
 from xinyong.measures.models import Check
 from xinyong.platform import Platform
 from xinyong.web import downloads
+from xinyong.web.csrf import CsrfDep
 from xinyong.web.deps import PlatformDep, SessionDep, TodayDep, client_ip
 from xinyong.web.templating import render
 

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from xinyong.accounts import service as accounts
-from xinyong.accounts.deps import CsrfDep, require
+from xinyong.accounts.deps import require
 from xinyong.accounts.policy import Principal, may_act_for_department
 from xinyong.audit import service as audit
 from xinyong.catalog.schemas import Catalog
@@ -30,6 +30,7 @@ from xinyong.records import rules as record_rules
 from xinyong.records.models import Record
 from xinyong.subjects import rules as subject_rules
 from xinyong.web import downloads
+from xinyong.web.csrf import CsrfDep
 from xinyong.web.deps import PlatformDep, SessionDep, TodayDep, client_ip
 from xinyong.web.ratelimit import rate_limited
 from xinyong.web.templating import render

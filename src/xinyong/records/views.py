@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
 from xinyong.accounts import service as accounts
-from xinyong.accounts.deps import CsrfDep, require
+from xinyong.accounts.deps import require
 from xinyong.accounts.policy import Principal
 from xinyong.audit import service as audit
 from xinyong.kit import regions
@@ -23,6 +23,7 @@ from xinyong.records import repository, service
 from xinyong.records.api import provider_for, readable_batch
 from xinyong.subjects import rules as subject_rules
 from xinyong.subjects import service as subjects
+from xinyong.web.csrf import CsrfDep
 from xinyong.web.deps import PlatformDep, SessionDep, TodayDep, client_ip
 from xinyong.web.ratelimit import rate_limited_search
 from xinyong.web.templating import render

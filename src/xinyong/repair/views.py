@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from xinyong.accounts import service as accounts
-from xinyong.accounts.deps import CsrfDep, require
+from xinyong.accounts.deps import require
 from xinyong.accounts.policy import Principal
 from xinyong.catalog.schemas import Catalog
 from xinyong.commitments import service as commitments
@@ -35,6 +35,7 @@ from xinyong.repair import rules, service
 from xinyong.repair.models import RepairApplication
 from xinyong.subjects import service as subjects
 from xinyong.web import downloads
+from xinyong.web.csrf import CsrfDep
 from xinyong.web.deps import PlatformDep, SessionDep, TodayDep
 from xinyong.web.templating import render
 

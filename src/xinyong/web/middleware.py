@@ -20,9 +20,9 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from xinyong.accounts.auth import SESSION_COOKIE
-from xinyong.accounts.deps import CSRF_COOKIE, csrf_token_for, new_csrf_seed, usable_csrf_seed
 from xinyong.kit import hygiene
 from xinyong.web import errors
+from xinyong.web.csrf import CSRF_COOKIE, csrf_token_for, new_csrf_seed, usable_csrf_seed
 
 # Bodies checked whole before the app sees them (they are parsed whole anyway): JSON and url-encoded forms.
 _JSON_TYPES = (b"application/json",)
@@ -52,7 +52,7 @@ class HttpGuard:
       the app would have answered, and nothing more of it is read.
     - NUL characters and lone surrogates (`kit.hygiene`) in the path, the query string, a JSON body or a
       url-encoded form get a 422 `input.invalid_characters` before the app runs (multipart fields are
-      checked with the form's CSRF token, `accounts.deps.csrf_protect`).
+      checked with the form's CSRF token, `web.csrf.csrf_protect`).
     - `request.state.csrf_token` is HMAC(secret, seed) for the browser's seed cookie; a browser without one
       gets a new seed as an HttpOnly cookie on its next page (never on /api/ answers).
     - Every response gets the CSP, framing, sniffing and referrer headers (HSTS over TLS) unless the endpoint
