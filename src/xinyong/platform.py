@@ -19,15 +19,16 @@ from xinyong.audit import service as audit_service
 from xinyong.catalog import service as catalog_service
 from xinyong.catalog.schemas import Catalog
 from xinyong.config import Settings
-from xinyong.db.engine import make_engine, make_sessionmaker
+from xinyong.db.engine import make_engine, make_sessionmaker, writer_session
 from xinyong.disclosure import service as disclosure_service
 from xinyong.disclosure.rules import RuleSet
 from xinyong.kit.coalesce import Coalescer
 from xinyong.kit.crypto import PersonalIdCipher, Signer, derive_key
 from xinyong.kit.errors import XinyongError
 from xinyong.kit.workdays import WorkdayCalendar, default_calendar
-from xinyong.measures import service as measures_service
-from xinyong.measures.service import CheckOrder, StoredCheck
+from xinyong.measures import check as measures_check
+from xinyong.measures.check import CheckOrder, StoredCheck
+from xinyong.measures.repository import PublishedLists
 from xinyong.records.service import IngestContext
 from xinyong.repair import service as repair_service
 from xinyong.repair.rules import Policy as RepairPolicy
@@ -45,6 +46,7 @@ class Platform:
     cipher: PersonalIdCipher
     signer: Signer
     tokens: TokenCache = field(default_factory=lambda: TokenCache(ttl_s=0))
+    measure_lists: PublishedLists = field(default_factory=PublishedLists)  # the parsed measure lists
 
     @property
     def catalog(self) -> Catalog:
@@ -65,18 +67,9 @@ class Platform:
         check's own error (`XinyongError`) is raised to its request alone, and a batch that fails as a whole
         is run again order by order, so that an order that broke it fails alone."""
 
-        def run_committed(orders: list[CheckOrder]) -> list[StoredCheck | XinyongError]:
-            return measures_service.run_checks_committed(
-                self.sessions,
-                catalog=self.catalog,
-                signer=self.signer,
-                id_hash=self.cipher.hash,
-                orders=orders,
-            )
-
         def run(orders: list[CheckOrder]) -> list[StoredCheck | XinyongError | Exception]:
             try:
-                return list(run_committed(orders))
+                return list(self.run_checks_committed(orders))
             except Exception:
                 if len(orders) == 1:
                     raise
@@ -85,7 +78,7 @@ class Platform:
             outcomes: list[StoredCheck | XinyongError | Exception] = []
             for order in orders:
                 try:
-                    outcomes.extend(run_committed([order]))
+                    outcomes.extend(self.run_checks_committed([order]))
                 except Exception as exc:
                     log.exception("a check failed on its own after its batch failed")
                     outcomes.append(exc)
@@ -100,6 +93,21 @@ class Platform:
         return Coalescer(
             run, max_batch=self.settings.check_batch_max, lanes=1, gather_turns=CHECK_GATHER_TURNS
         )
+
+    def run_checks_committed(self, orders: list[CheckOrder]) -> list[StoredCheck | XinyongError]:
+        """`measures.check.run_checks` in a transaction of its own, committed before any outcome is returned
+        (the API's batches of concurrent checks, `checks`)."""
+        with writer_session(self.sessions) as session:
+            outcomes = measures_check.run_checks(
+                session,
+                catalog=self.catalog,
+                signer=self.signer,
+                id_hash=self.cipher.hash,
+                orders=orders,
+                lists=self.measure_lists,
+            )
+            session.commit()
+        return outcomes
 
     @property
     def repair_policy(self) -> RepairPolicy:

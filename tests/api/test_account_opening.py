@@ -433,3 +433,32 @@ class TestMalformedInput:
             )
             assert response.status_code == 422, (name, response.status_code)
         assert session.scalar(select(func.count(AccountVerification.id))) == 0
+
+
+def test_every_owner_route_refuses_an_unverified_account(
+    client: TestClient, session: Session, platform: Platform
+) -> None:
+    """Every route declared `account:own` (its file, notices, repairs, objections...) is refused to a
+    subject account not yet verified, as it is to a stranger's account."""
+    from tests.security.test_authorization_matrix import api_routes, concrete_path, requirements
+
+    subject, _ = company(session, platform)
+    user = auth.create_user(
+        session, username="unverified", password=PASSWORD, role="subject", subject_id=subject.id
+    )
+    user.verified_at = None
+    session.commit()
+    log_in(client, "unverified")
+    token = csrf(client)
+    owner_routes = [
+        (method, route.path)
+        for route in api_routes(client.app)  # type: ignore[arg-type]
+        for method in route.methods
+        if any(r.permission == "account:own" for r in requirements(route.dependant))
+    ]
+    assert len(owner_routes) >= 5
+    for method, path in owner_routes:
+        data = {"csrf_token": token} if method == "POST" else None
+        response = client.request(method, concrete_path(path), data=data, follow_redirects=False)
+        assert response.status_code == 403 and "auth.forbidden" in response.text, (method, path)
+    assert client.get("/account").status_code == 200

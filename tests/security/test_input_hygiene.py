@@ -17,7 +17,7 @@ from tests.helpers import bearer, department, licence, login, penalty, uscc
 from xinyong.accounts.policy import Principal
 from xinyong.kit import hygiene
 from xinyong.kit.errors import ValidationFailed
-from xinyong.measures import service as measures
+from xinyong.measures import check as measures
 from xinyong.measures.models import Check
 from xinyong.platform import Platform
 from xinyong.records.models import RejectedRow
@@ -195,16 +195,16 @@ class TestCoalescedChecks:
                 honest, measures.SubjectRef(uscc=codes[0]), "public_bidding", "评审", TODAY, "9" * 5000
             ),
         )
-        real = measures.run_checks_committed
+        real = measures.run_checks
         poisoned_runs: list[int] = []
 
-        def run_checks_committed(sessions: Any, **kwargs: Any) -> Any:
+        def run_checks(session: Any, **kwargs: Any) -> Any:
             if any(o.ip and len(o.ip) > 100 for o in kwargs["orders"]):
                 poisoned_runs.append(len(kwargs["orders"]))
                 raise RuntimeError("the statement failed")  # as a store refuses a value too long
-            return real(sessions, **kwargs)
+            return real(session, **kwargs)
 
-        monkeypatch.setattr(measures, "run_checks_committed", run_checks_committed)
+        monkeypatch.setattr(measures, "run_checks", run_checks)
 
         async def fire() -> list[Any]:
             return list(

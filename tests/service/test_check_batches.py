@@ -1,4 +1,4 @@
-"""Many checks at once: `measures.service.run_checks` (set-based, each order alone) and concurrent API checks
+"""Many checks at once: `measures.check.run_checks` (set-based, each order alone) and concurrent API checks
 coalesced into shared transactions (`Platform.checks`), with every check signed, stored and audited."""
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ from xinyong.audit import service as audit
 from xinyong.audit.models import AuditEntry
 from xinyong.kit.crypto import verify_signature
 from xinyong.kit.errors import Conflict, Forbidden, ValidationFailed
-from xinyong.measures import service
+from xinyong.measures import check as checking
+from xinyong.measures import editor
 from xinyong.measures.models import Check
 from xinyong.platform import Platform
 from xinyong.web.deps import get_today
@@ -33,7 +34,7 @@ from xinyong.web.deps import get_today
 CHECKER = Principal(kind="token", name="token:1", role="department", department_code="SCCZ")
 
 
-def order(ref: service.SubjectRef, **kwargs: object) -> service.CheckOrder:
+def order(ref: checking.SubjectRef, **kwargs: object) -> checking.CheckOrder:
     fields: dict[str, object] = {
         "principal": CHECKER,
         "ref": ref,
@@ -41,7 +42,7 @@ def order(ref: service.SubjectRef, **kwargs: object) -> service.CheckOrder:
         "purpose": "政府采购供应商资格审查",
         "today": TODAY,
     }
-    return service.CheckOrder(**(fields | kwargs))  # type: ignore[arg-type]
+    return checking.CheckOrder(**(fields | kwargs))  # type: ignore[arg-type]
 
 
 def check_body(code: str, purpose: str = "某工程招标评审") -> dict[str, object]:
@@ -56,14 +57,15 @@ def licensed_subject(client: TestClient, session: Session) -> str:
     return code
 
 
-def run(platform: Platform, session: Session, orders: list[service.CheckOrder]) -> list[object]:
+def run(platform: Platform, session: Session, orders: list[checking.CheckOrder]) -> list[object]:
     return list(
-        service.run_checks(
+        checking.run_checks(
             session,
             catalog=platform.catalog,
             signer=platform.signer,
             id_hash=platform.cipher.hash,
             orders=orders,
+            lists=platform.measure_lists,
         )
     )
 
@@ -82,29 +84,29 @@ class TestRunChecks:
         checks_before = session.scalar(select(func.count(Check.id)))
         audit_before = session.scalar(select(func.count(AuditEntry.id)))
         orders = [
-            order(service.SubjectRef(uscc=clean)),
-            order(service.SubjectRef(uscc="91510104MA6CXXXXX")),  # bad check digit
-            order(service.SubjectRef(uscc=flagged)),
-            order(service.SubjectRef(uscc=clean), scenario="no_such_scenario"),
-            order(service.SubjectRef(name="成都重名建材有限公司", region="510104")),  # two of that name
-            order(service.SubjectRef(uscc=penalised)),
-            order(service.SubjectRef(uscc=uscc())),  # valid, unknown to the platform
-            order(service.SubjectRef(resident_id=resident_id())),
+            order(checking.SubjectRef(uscc=clean)),
+            order(checking.SubjectRef(uscc="91510104MA6CXXXXX")),  # bad check digit
+            order(checking.SubjectRef(uscc=flagged)),
+            order(checking.SubjectRef(uscc=clean), scenario="no_such_scenario"),
+            order(checking.SubjectRef(name="成都重名建材有限公司", region="510104")),  # two of that name
+            order(checking.SubjectRef(uscc=penalised)),
+            order(checking.SubjectRef(uscc=uscc())),  # valid, unknown to the platform
+            order(checking.SubjectRef(resident_id=resident_id())),
             order(
-                service.SubjectRef(uscc=flagged), principal=Principal(kind="user", name="u", role="public")
+                checking.SubjectRef(uscc=flagged), principal=Principal(kind="user", name="u", role="public")
             ),
-            order(service.SubjectRef(uscc=flagged), purpose="  "),
+            order(checking.SubjectRef(uscc=flagged), purpose="  "),
         ]
         outcomes = run(platform, session, orders)
         assert len(outcomes) == len(orders)
-        errors = {n: o for n, o in enumerate(outcomes) if not isinstance(o, service.StoredCheck)}
+        errors = {n: o for n, o in enumerate(outcomes) if not isinstance(o, checking.StoredCheck)}
         assert sorted(errors) == [1, 3, 4, 8, 9]
         assert isinstance(errors[1], ValidationFailed) and errors[1].code.startswith("uscc.")
         assert isinstance(errors[3], ValidationFailed) and errors[3].code == "check.unknown_scenario"
         assert isinstance(errors[4], Conflict) and errors[4].code == "check.ambiguous_subject"
         assert isinstance(errors[8], Forbidden) and errors[8].code == "check.department_required"
         assert isinstance(errors[9], ValidationFailed) and errors[9].code == "check.purpose_required"
-        checks = {n: o for n, o in enumerate(outcomes) if isinstance(o, service.StoredCheck)}
+        checks = {n: o for n, o in enumerate(outcomes) if isinstance(o, checking.StoredCheck)}
         assert checks[0].result["subject"]["uscc"] == clean and checks[0].result["hits"] == []
         assert {
             h["trigger"]["id"] for h in checks[2].result["hits"] if h["trigger"]["type"] == "list_entry"
@@ -143,12 +145,12 @@ class TestRunChecks:
         listed(session, code)
         department(session, "SCCZ", "四川省财政厅")
         kwargs = {"catalog": platform.catalog, "signer": platform.signer, "id_hash": platform.cipher.hash}
-        single = service.run_check(session, order=order(service.SubjectRef(uscc=code)), **kwargs)  # type: ignore[arg-type]
-        (many,) = run(platform, session, [order(service.SubjectRef(uscc=code))])
-        assert isinstance(many, service.StoredCheck)
+        single = checking.run_check(session, order=order(checking.SubjectRef(uscc=code)), **kwargs)  # type: ignore[arg-type]
+        (many,) = run(platform, session, [order(checking.SubjectRef(uscc=code))])
+        assert isinstance(many, checking.StoredCheck)
         assert single.result["hits"] == many.result["hits"] and single.result["hits"]
         with pytest.raises(ValidationFailed):
-            service.run_check(session, order=order(service.SubjectRef(uscc="BAD")), **kwargs)  # type: ignore[arg-type]
+            checking.run_check(session, order=order(checking.SubjectRef(uscc="BAD")), **kwargs)  # type: ignore[arg-type]
 
     def test_a_batch_straddling_midnight_judges_each_check_on_its_own_day(
         self, client: TestClient, platform: Platform, session: Session
@@ -164,9 +166,9 @@ class TestRunChecks:
         near, late = run(
             platform,
             session,
-            [order(service.SubjectRef(uscc=code)), order(service.SubjectRef(uscc=code), today=far)],
+            [order(checking.SubjectRef(uscc=code)), order(checking.SubjectRef(uscc=code), today=far)],
         )
-        assert isinstance(near, service.StoredCheck) and isinstance(late, service.StoredCheck)
+        assert isinstance(near, checking.StoredCheck) and isinstance(late, checking.StoredCheck)
         assert near.result["hits"] and late.result["hits"] == []
 
     @pytest.mark.parametrize("size", [1, 3, 5, 17, 70])
@@ -182,9 +184,9 @@ class TestRunChecks:
         department(session, "SCCZ", "四川省财政厅")
         stranger = uscc()
         asked = [*known, known[0], stranger][:size]
-        outcomes = run(platform, session, [order(service.SubjectRef(uscc=c)) for c in asked])
-        assert all(isinstance(o, service.StoredCheck) for o in outcomes)
-        checks = [o for o in outcomes if isinstance(o, service.StoredCheck)]
+        outcomes = run(platform, session, [order(checking.SubjectRef(uscc=c)) for c in asked])
+        assert all(isinstance(o, checking.StoredCheck) for o in outcomes)
+        checks = [o for o in outcomes if isinstance(o, checking.StoredCheck)]
         assert [c.result["asked"]["uscc"] for c in checks] == asked
         for code, check in zip(asked, checks, strict=True):
             subject = check.result["subject"]
@@ -203,10 +205,10 @@ class TestRunChecks:
     ) -> None:
         code = licensed_subject(client, session)
         session.commit()  # a fresh transaction: no chain held yet
-        (first,) = run(platform, session, [order(service.SubjectRef(uscc=code))])
+        (first,) = run(platform, session, [order(checking.SubjectRef(uscc=code))])
         audit.record(session, CHECKER, "test.after", target="after")
-        (second,) = run(platform, session, [order(service.SubjectRef(uscc=code))])
-        assert isinstance(first, service.StoredCheck) and isinstance(second, service.StoredCheck)
+        (second,) = run(platform, session, [order(checking.SubjectRef(uscc=code))])
+        assert isinstance(first, checking.StoredCheck) and isinstance(second, checking.StoredCheck)
         targets = [first.id, "after", second.id]
         entries = session.scalars(select(AuditEntry).where(AuditEntry.target.in_(targets))).all()
         by_target = {e.target: e for e in entries}
@@ -218,11 +220,11 @@ class TestRunChecks:
         self, client: TestClient, platform: Platform, session: Session
     ) -> None:
         code = licensed_subject(client, session)
-        (before,) = run(platform, session, [order(service.SubjectRef(uscc=code))])
-        assert isinstance(before, service.StoredCheck) and before.result["hits"] == []
+        (before,) = run(platform, session, [order(checking.SubjectRef(uscc=code))])
+        assert isinstance(before, checking.StoredCheck) and before.result["hits"] == []
         # A new version whose measure is triggered by a licence, an item no measure named before.
         office = Principal(kind="user", name="office", role="credit_office")
-        draft = service.start_draft(session, platform.catalog, office, "2099.1")
+        draft = editor.start_draft(session, platform.catalog, office, "2099.1")
         measure = dict(draft.document["measures"][0])
         measure |= {
             "code": "I-XK-TEST",
@@ -231,10 +233,10 @@ class TestRunChecks:
             "action": "priority",
         }
         measure |= {"scenarios": ["government_procurement"], "valid_from": "2026-01-01"}
-        service.save_measure(session, platform.catalog, office, draft, measure)
-        service.publish(session, office, draft)
-        (after,) = run(platform, session, [order(service.SubjectRef(uscc=code))])
-        assert isinstance(after, service.StoredCheck) and after.result["measure_list_version"] == "2099.1"
+        editor.save_measure(session, platform.catalog, office, draft, measure)
+        editor.publish(session, office, draft)
+        (after,) = run(platform, session, [order(checking.SubjectRef(uscc=code))])
+        assert isinstance(after, checking.StoredCheck) and after.result["measure_list_version"] == "2099.1"
         assert [(h["measure"], h["trigger"]["type"], h["trigger"]["item"]) for h in after.result["hits"]] == [
             ("I-XK-TEST", "record", "XK")
         ]
@@ -384,5 +386,5 @@ def test_the_token_behind_a_check_is_its_principal(file_platform: Platform) -> N
 
 def test_a_stored_check_carries_every_column_of_its_row() -> None:
     """`run_checks` answers with `StoredCheck` values, not mapped rows: the two must not drift apart."""
-    fields = [f.name for f in dataclasses.fields(service.StoredCheck)]
+    fields = [f.name for f in dataclasses.fields(checking.StoredCheck)]
     assert fields == [c.name for c in Check.__table__.columns]

@@ -22,7 +22,8 @@ from tests.helpers import department, ingest_rows, penalty, uscc
 from xinyong.accounts import service as accounts
 from xinyong.accounts.policy import Principal
 from xinyong.catalog.schemas import Catalog, SharingClass
-from xinyong.measures import service as measures
+from xinyong.measures import check as measures
+from xinyong.measures import rules as measure_rules
 from xinyong.measures.models import Check
 from xinyong.platform import Platform
 from xinyong.records.service import IngestContext
@@ -235,4 +236,4 @@ class TestNotShared:
 def test_who_may_see_a_triggering_record(
     sharing: SharingClass | None, provider: str, principal: Principal, granted: set[str], visible: bool
 ) -> None:
-    assert measures.record_visible(sharing, provider, principal, granted, "QJSB") is visible
+    assert measure_rules.record_visible(sharing, provider, principal, granted, "QJSB") is visible

@@ -17,7 +17,9 @@ from xinyong.kit.crypto import Signer
 from xinyong.kit.workdays import default_calendar
 from xinyong.lists import service as lists
 from xinyong.lists.models import ListEntry
+from xinyong.measures import check as checking
 from xinyong.measures import service as measures
+from xinyong.measures.repository import PublishedLists
 from xinyong.records.models import Record
 from xinyong.records.service import IngestContext
 from xinyong.subjects.models import Subject
@@ -156,6 +158,7 @@ def _seed_checks(
     flagged = [s for s in listed if usccs.get(s)]
     others = [s for s in clean[:300] if usccs.get(s)]
     count = 0
+    lists = PublishedLists()  # the list in force is read and validated once for the whole history
     for _ in range(max(10, int(400 * scale))):
         subject_id = rng.choice(flagged if flagged and rng.random() < 0.5 else others)
         department = rng.choice(CHECKING)
@@ -165,14 +168,14 @@ def _seed_checks(
         when = dt.datetime.combine(
             ctx.today - dt.timedelta(days=rng.randint(0, 360)), dt.time(9, rng.randint(0, 59)), tzinfo=dt.UTC
         )
-        check = measures.run_check(
+        check = checking.run_check(
             session,
             catalog=ctx.catalog,
             signer=signer,
             id_hash=ctx.cipher.hash,
-            order=measures.CheckOrder(
+            order=checking.CheckOrder(
                 clerk,
-                measures.SubjectRef(uscc=usccs[subject_id]),
+                checking.SubjectRef(uscc=usccs[subject_id]),
                 rng.choice(SCENARIOS),
                 rng.choice(
                     (
@@ -186,6 +189,7 @@ def _seed_checks(
                 when.date(),
                 at=when,
             ),
+            lists=lists,
         )
         count += 1
         hits = check.result["hits"]

@@ -11,7 +11,8 @@ from pydantic import BaseModel, Field, model_validator
 from xinyong.accounts.deps import require
 from xinyong.accounts.policy import Principal
 from xinyong.kit.errors import ValidationFailed
-from xinyong.measures import service
+from xinyong.measures import check as checking
+from xinyong.measures import repository, service
 from xinyong.web.deps import PlatformDep, SessionDep, TodayDep, client_ip
 from xinyong.web.ratelimit import rate_limited
 
@@ -30,8 +31,8 @@ class SubjectQuery(BaseModel):
             raise ValueError("give uscc, resident_id, or name with region")
         return self
 
-    def ref(self) -> service.SubjectRef:
-        return service.SubjectRef(
+    def ref(self) -> checking.SubjectRef:
+        return checking.SubjectRef(
             uscc=self.uscc, resident_id=self.resident_id, name=self.name, region=self.region
         )
 
@@ -43,7 +44,7 @@ class CheckRequest(BaseModel):
 
 
 class BatchCheckRequest(BaseModel):
-    subjects: list[SubjectQuery] = Field(min_length=1, max_length=service.MAX_BATCH)
+    subjects: list[SubjectQuery] = Field(min_length=1, max_length=checking.MAX_BATCH)
     scenario: str = Field(max_length=48)
     purpose: str = Field(min_length=1, max_length=200)
 
@@ -106,7 +107,7 @@ async def run_check(
     in a transaction shared with the checks that arrived with it, committed before the answer is sent. The
     request itself holds no database session.
     """
-    order = service.CheckOrder(
+    order = checking.CheckOrder(
         principal, body.subject.ref(), body.scenario, body.purpose, today, client_ip(request)
     )
     check = await platform.checks.submit(order)  # a check's own error is raised here
@@ -123,7 +124,7 @@ def run_batch(
     principal: Annotated[Principal, require("checks:run")],
 ) -> dict[str, Any]:
     """Check up to 1,000 subjects at once (e.g. every bidder of a tender); each row succeeds or fails alone."""
-    batch_id, rows = service.run_batch(
+    batch_id, rows = checking.run_batch(
         session,
         catalog=platform.catalog,
         signer=platform.signer,
@@ -134,6 +135,7 @@ def run_batch(
         purpose=body.purpose,
         today=today,
         ip=client_ip(request),
+        lists=platform.measure_lists,
     )
     results = [
         {
@@ -212,7 +214,7 @@ def measure_list(
     session: SessionDep, platform: PlatformDep, principal: Annotated[Principal, require("public")]
 ) -> dict[str, Any]:
     """The published measure list (措施清单), each measure with its legal basis."""
-    return service.published(session, platform.catalog).model_dump(mode="json")
+    return repository.published(session, platform.catalog, platform.measure_lists).model_dump(mode="json")
 
 
 @router.get("/measures/stats")

@@ -21,7 +21,8 @@ from xinyong.kit.errors import BadRequest, NotFound, XinyongError
 from xinyong.kit.pdf import html_to_pdf
 from xinyong.kit.tabular import read_rows, write_xlsx
 from xinyong.lists import rules as list_rules
-from xinyong.measures import service
+from xinyong.measures import check as checking
+from xinyong.measures import repository, service
 from xinyong.measures.models import Check
 from xinyong.platform import Platform
 from xinyong.web import downloads
@@ -39,7 +40,7 @@ def checks_page(
     platform: PlatformDep,
     principal: Annotated[Principal, require("checks:run")],
 ) -> HTMLResponse:
-    measure_list = service.published(session, platform.catalog)
+    measure_list = repository.published(session, platform.catalog, platform.measure_lists)
     return render(
         request,
         "checks.html",
@@ -65,13 +66,14 @@ def run_check(
     name: Annotated[str, Form(max_length=200)] = "",
     region: Annotated[str, Form(max_length=6)] = "",
 ) -> RedirectResponse:
-    ref = service.SubjectRef(uscc=uscc or None, name=name or None, region=region or None)
-    check = service.run_check(
+    ref = checking.SubjectRef(uscc=uscc or None, name=name or None, region=region or None)
+    check = checking.run_check(
         session,
         catalog=platform.catalog,
         signer=platform.signer,
         id_hash=platform.cipher.hash,
-        order=service.CheckOrder(principal, ref, scenario, purpose, today, client_ip(request)),
+        order=checking.CheckOrder(principal, ref, scenario, purpose, today, client_ip(request)),
+        lists=platform.measure_lists,
     )
     return RedirectResponse(f"/console/checks/{check.id}", status_code=303)
 
@@ -93,24 +95,24 @@ def run_batch(
 
     The results come back as a page, or (`output=xlsx`) as a workbook that also holds the rows that could not
     be checked, with their file row numbers and reasons."""
-    refs: list[tuple[int, service.SubjectRef]] = []
+    refs: list[tuple[int, checking.SubjectRef]] = []
     for row in read_rows(file.file, file.filename or "batch.xlsx"):
-        if len(refs) >= service.MAX_BATCH:
-            raise BadRequest(f"一次最多核查{service.MAX_BATCH}个主体", code="check.batch_too_large")
+        if len(refs) >= checking.MAX_BATCH:
+            raise BadRequest(f"一次最多核查{checking.MAX_BATCH}个主体", code="check.batch_too_large")
         values = {
             str(k).strip().lower(): ("" if v is None else str(v).strip()) for k, v in row.values.items()
         }
         refs.append(
             (
                 row.number,
-                service.SubjectRef(
+                checking.SubjectRef(
                     uscc=values.get("统一社会信用代码") or values.get("uscc") or None,
                     name=values.get("名称") or values.get("name") or None,
                     region=values.get("行政区划代码") or values.get("region") or None,
                 ),
             )
         )
-    batch_id, results = service.run_batch(
+    batch_id, results = checking.run_batch(
         session,
         catalog=platform.catalog,
         signer=platform.signer,
@@ -121,11 +123,12 @@ def run_batch(
         purpose=purpose,
         today=today,
         ip=client_ip(request),
+        lists=platform.measure_lists,
     )
     if output == "xlsx":
         items: list[BatchItem] = [(r.row, r.check, r.ref, r.error) for r in results]
         return _batch_workbook(request, session, platform, principal, batch_id, items)
-    measure_list = service.published(session, platform.catalog)
+    measure_list = repository.published(session, platform.catalog, platform.measure_lists)
     return render(
         request,
         "checks.html",
@@ -159,7 +162,7 @@ BATCH_COLUMNS = (
 )
 # One row of a batch: its row number in the uploaded file (unknown once stored), the check or the refusal.
 BatchItem = tuple[
-    int | None, Check | service.StoredCheck | None, service.SubjectRef | None, XinyongError | None
+    int | None, Check | checking.StoredCheck | None, checking.SubjectRef | None, XinyongError | None
 ]
 
 

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from xinyong.accounts.deps import require
 from xinyong.accounts.policy import Principal
 from xinyong.kit.errors import ValidationFailed
-from xinyong.measures import service
+from xinyong.measures import editor, repository
 from xinyong.web.csrf import CsrfDep
 from xinyong.web.deps import PlatformDep, SessionDep, TodayDep
 from xinyong.web.templating import render
@@ -27,7 +27,7 @@ def measures_page(
     platform: PlatformDep,
     principal: Annotated[Principal, require("public")],
 ) -> HTMLResponse:
-    measure_list = service.published(session, platform.catalog)
+    measure_list = repository.published(session, platform.catalog, platform.measure_lists)
     return render(request, "measures.html", {"ml": measure_list})
 
 
@@ -45,7 +45,7 @@ def statistics_page(
     """
     from xinyong.monitoring import service as monitoring
 
-    names = service.published(session, platform.catalog).scenarios
+    names = repository.published(session, platform.catalog, platform.measure_lists).scenarios
     stats = monitoring.read(session, platform.calendar, today, monitoring.CHECK_STATISTICS)
     months = stats.values[monitoring.CHECKS_BY_MONTH]
     scenarios = [
@@ -127,8 +127,8 @@ def measures_console(
     principal: Annotated[Principal, require("measures:manage")],
     edit: str = "",
 ) -> HTMLResponse:
-    draft = service.current_draft(session)
-    current = service.published(session, platform.catalog)
+    draft = editor.current_draft(session)
+    current = repository.published(session, platform.catalog, platform.measure_lists)
     editing = None
     if draft is not None:
         editing = next((m for m in draft.document["measures"] if m["code"] == edit), None)
@@ -140,7 +140,7 @@ def measures_console(
             "draft": draft,
             "editing": editing,
             "editing_triggers": _triggers_text(editing["triggers"]) if editing else "",
-            "dry_run": service.dry_run(session, platform.catalog, draft, today) if draft else None,
+            "dry_run": editor.dry_run(session, platform.catalog, draft, today) if draft else None,
         },
     )
 
@@ -153,7 +153,7 @@ def start_draft(
     _csrf: CsrfDep,
     version: Annotated[str, Form(max_length=32)],
 ) -> RedirectResponse:
-    service.start_draft(session, platform.catalog, principal, version)
+    editor.start_draft(session, platform.catalog, principal, version)
     return RedirectResponse("/console/measures", status_code=303)
 
 
@@ -176,7 +176,7 @@ def save_measure(
     valid_from: Annotated[str, Form(max_length=10)] = "",
     valid_until: Annotated[str, Form(max_length=10)] = "",
 ) -> RedirectResponse:
-    draft = service.current_draft(session)
+    draft = editor.current_draft(session)
     if draft is None:
         raise ValidationFailed("请先创建草稿", code="measures.no_draft")
     measure = {
@@ -193,7 +193,7 @@ def save_measure(
         "valid_from": valid_from or draft.document["effective_from"],
         "valid_until": valid_until or None,
     }
-    service.save_measure(session, platform.catalog, principal, draft, measure)
+    editor.save_measure(session, platform.catalog, principal, draft, measure)
     return RedirectResponse("/console/measures", status_code=303)
 
 
@@ -201,8 +201,8 @@ def save_measure(
 def publish(
     session: SessionDep, principal: Annotated[Principal, require("measures:manage")], _csrf: CsrfDep
 ) -> RedirectResponse:
-    draft = service.current_draft(session)
+    draft = editor.current_draft(session)
     if draft is None:
         raise ValidationFailed("没有待发布的草稿", code="measures.no_draft")
-    service.publish(session, principal, draft)
+    editor.publish(session, principal, draft)
     return RedirectResponse("/measures", status_code=303)
