@@ -40,16 +40,21 @@ def serve(
     port: int = typer.Option(8000, help="Port to listen on."),
 ) -> None:
     """Serve the portal, console and JSON API."""
+    import datetime as dt
     import logging
     import threading
 
     import uvicorn
 
     from xinyong.app import create_app
+    from xinyong.db.session import transaction
     from xinyong.jobs import start_scheduler
+    from xinyong.records import service as records_service
 
     platform = open_platform()
     logging.basicConfig(level=platform.settings.log_level, format="%(levelname)s:     %(name)s: %(message)s")
+    with transaction(platform.sessions) as session:  # an ingest killed with the last server says so
+        records_service.mark_interrupted(session, dt.datetime.now(dt.UTC))
     stop = threading.Event()
     if platform.settings.scheduler:
         start_scheduler(platform, platform.settings.jobs_at, stop)
@@ -65,7 +70,11 @@ def server_config(app: FastAPI, host: str, port: int) -> uvicorn.Config:
     from XINYONG_TRUSTED_PROXIES alone."""
     import uvicorn
 
-    return uvicorn.Config(app, host=host, port=port, log_level="info", proxy_headers=False)
+    from xinyong.kit.identifiers import install_log_masking
+
+    config = uvicorn.Config(app, host=host, port=port, log_level="info", proxy_headers=False)
+    install_log_masking()  # after uvicorn set its loggers up: no query string with an ID reaches a log
+    return config
 
 
 @db_app.command("upgrade")

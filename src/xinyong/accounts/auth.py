@@ -18,6 +18,7 @@ from xinyong.accounts import service as accounts
 from xinyong.accounts.models import ApiToken, LoginAttempt, User, WebSession
 from xinyong.accounts.policy import ROLES, TOKEN_SCOPES, Principal
 from xinyong.kit.errors import Forbidden, NotFound, Unauthorized, ValidationFailed
+from xinyong.kit.identifiers import mask_embedded_ids, mask_ids
 
 SESSION_DAYS = 1
 TOKEN_BYTES = 32
@@ -66,6 +67,8 @@ def create_user(
     username = username.strip()
     if not username or len(username) > 64:
         raise ValidationFailed("用户名不能为空且不超过64个字符", code="user.invalid")
+    if mask_embedded_ids(username)[1]:  # a username is shown and logged everywhere: never an ID
+        raise ValidationFailed("用户名不能包含公民身份号码", code="user.resident_id")
     if role not in ROLES:
         raise ValidationFailed(f"角色“{role}”不存在", code="user.unknown_role")
     if role in ("provider", "reviewer", "credit_office") and not department_code:
@@ -80,7 +83,7 @@ def create_user(
         raise ValidationFailed(f"用户名“{username}”已被使用", code="user.exists")
     user = User(
         username=username,
-        display_name=display_name or username,
+        display_name=mask_ids(display_name) if display_name else username,
         password_hash=password_hash or hash_password(password),
         role=role,
         department_code=department_code,

@@ -15,6 +15,7 @@ from xinyong.accounts.policy import Principal
 from xinyong.audit import rules
 from xinyong.audit.models import AuditEntry, AuditHead
 from xinyong.db import bulk, counting
+from xinyong.kit.identifiers import mask_ids, mask_ids_in
 from xinyong.kit.pagination import Page, clamp
 
 __all__ = [
@@ -165,18 +166,20 @@ def chained(
     now = dt.datetime.now(dt.UTC)
     entries = []
     for draft in drafts:
+        # Resident IDs are masked in every text of the trail (a purpose, a username tried, a target, details):
+        # the trail is shown to auditors and, as "who viewed my file", to subjects.
         content: dict[str, Any] = {
             "at": now,
             "action": draft.action,
             "outcome": draft.outcome,
             "actor_kind": draft.principal.kind,
-            "actor": draft.principal.name[:64],
+            "actor": mask_ids(draft.principal.name)[:64],
             "department_code": draft.principal.department_code,
             "subject_id": draft.subject_id,
-            "target": draft.target[:200] if draft.target else None,
-            "purpose": draft.purpose[:200] if draft.purpose else None,
+            "target": mask_ids(draft.target)[:200] if draft.target else None,
+            "purpose": mask_ids(draft.purpose)[:200] if draft.purpose else None,
             "ip": draft.ip,
-            "details": draft.details,
+            "details": mask_ids_in(draft.details) if draft.details else draft.details,
         }
         seq, prev = seq + 1, digest
         digest = rules.entry_hash(prev, {**content, "seq": seq}, key)

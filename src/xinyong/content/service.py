@@ -14,6 +14,7 @@ from xinyong.accounts.policy import Principal
 from xinyong.audit import service as audit
 from xinyong.content.models import Article
 from xinyong.kit.errors import Conflict, NotFound, ValidationFailed
+from xinyong.kit.identifiers import mask_ids
 from xinyong.kit.pagination import Page
 
 __all__ = [
@@ -132,13 +133,13 @@ def _clean(
         raise ValidationFailed(
             f"关联措施不能超过{MEASURE_CODES_MAX}项", code="article.too_many_measure_codes"
         )
-    return {
+    return {  # published text: resident IDs in it are masked before it is stored
         "kind": kind,
         "category": category,
-        "title": title,
-        "summary": summary,
-        "body": body,
-        "source": source,
+        "title": mask_ids(title),
+        "summary": mask_ids(summary),
+        "body": mask_ids(body),
+        "source": mask_ids(source),
         "related_measure_codes": codes,
     }
 

@@ -19,6 +19,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     # JSON read back (check results, audit details, record fields) is parsed by orjson too: several times
     # faster than the standard library, same values for what `json_dumps` writes.
     kwargs.setdefault("json_deserializer", orjson.loads)
+    # A statement's parameters may carry personal data (a resident ID being encrypted, hashed or looked up):
+    # errors and logs show the statement without them.
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
 

@@ -9,10 +9,13 @@ the area code existed in the birth year, which rejects many real IDs (see DESIGN
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from stdnum.cn import ric as stdnum_ric
 from stdnum.cn import uscc as stdnum_uscc
@@ -176,9 +179,6 @@ def mask_resident_id(number: str) -> str:
     return number[:4] + "*" * (len(number) - 8) + number[-4:] if len(number) > 8 else "*" * len(number)
 
 
-_EMBEDDED_ID = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
-
-
 def looks_like_resident_id(candidate: str) -> bool:
     """An 18-character run shaped like a resident ID: a known area code and a plausible birth date.
 
@@ -192,16 +192,152 @@ def looks_like_resident_id(candidate: str) -> bool:
 
 
 def mask_embedded_ids(text: str) -> tuple[str, bool]:
-    """Mask every resident-ID-shaped run inside a text; returns the text and whether anything was masked."""
-    if _EMBEDDED_ID.search(text) is None:  # the common case, without building the replacement closure
+    """Mask every resident ID inside a text; returns the text and whether anything was masked (`mask_ids`)."""
+    clusters = _id_patterns().cluster
+    if clusters.search(text) is None:  # the common case: no 17 digits together
         return text, False
-    found = False
+    spans: list[tuple[int, int, str]] = []
+    for match in clusters.finditer(text):
+        spans.extend(_ids_in_cluster(match))
+    if not spans:
+        return text, False
+    parts: list[str] = []
+    last = 0
+    for start, end, masked in spans:
+        parts += [text[last:start], masked]
+        last = end
+    parts.append(text[last:])
+    return "".join(parts), True
 
-    def _mask(match: re.Match[str]) -> str:
-        nonlocal found
-        if not looks_like_resident_id(match[0]):
-            return match[0]
-        found = True
-        return mask_resident_id(match[0].upper())
 
-    return _EMBEDDED_ID.sub(_mask, text), found
+def mask_ids(text: str) -> str:
+    """The one masking of resident IDs in free text, applied wherever text is stored or logged.
+
+    An ID is found however it is written: NFKC forms (full-width, superscript or circled digits, a full-width
+    or multiplication-sign X), invisible characters inside it (zero-width spaces, joiners, bidi marks,
+    combining marks, tags), hyphens, dashes and spaces of any kind between its characters, and letters or
+    digits glued before or after it. An 18-character run on its own is masked whatever its check digit (a
+    mistyped ID is personal data all the same); inside a longer run of digits a window is masked when it is a
+    valid ID (area code, birth date and check digit). The masked form keeps the first and last four.
+    """
+    return mask_embedded_ids(text)[0]
+
+
+def mask_ids_in(value: Any) -> Any:
+    """`mask_ids` over every string inside a JSON-like value (dicts, lists, strings), keys included."""
+    if isinstance(value, str):
+        return mask_ids(value)
+    if isinstance(value, dict):
+        return {mask_ids_in(k): mask_ids_in(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [mask_ids_in(v) for v in value]
+    return value
+
+
+class MaskIdsFilter(logging.Filter):
+    """A logging filter that masks resident IDs in a record's message, arguments and traceback (a query
+    string in the access log, a purpose, an error message), whoever logged it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = mask_ids(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(mask_ids(a) if isinstance(a, str) else a for a in record.args)
+        elif isinstance(record.args, dict):
+            record.args = {k: mask_ids(v) if isinstance(v, str) else v for k, v in record.args.items()}
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = mask_ids(record.exc_text)
+        return True
+
+
+def install_log_masking(names: Iterable[str] = ("", "uvicorn", "uvicorn.access", "uvicorn.error")) -> None:
+    """Mask resident IDs in everything these loggers and their handlers emit (the root logger's handlers see
+    every record that propagates; uvicorn's access log does not propagate). Idempotent."""
+    mask = MaskIdsFilter()
+    for name in names:
+        logger = logging.getLogger(name)
+        for target in (logger, *logger.handlers):
+            if not any(isinstance(f, MaskIdsFilter) for f in target.filters):
+                target.addFilter(mask)
+
+
+ID_LENGTH = 18
+_HYPHENS = "-\u00ad\u058a\u05be\u1400\u1806\u2010\u2011\u2012\u2013\u2014\u2015\u2043\u2212\u2e17\u2e1a\u2e3a\u2e3b\u2e40\u301c\u3030\u30a0\ufe31\ufe32\ufe58\ufe63\uff0d\uff5e"
+_X_CHARS = "Xx\u00d7\u02e3\u2093\u2169\u2179\u24cd\u24e7\uff38\uff58"
+# Invisible characters outside the Basic Multilingual Plane: tags and variation selectors, musical and
+# Egyptian format controls.
+_ASTRAL_IGNORABLE = "\U000e0000-\U000e0fff\U0001d173-\U0001d17a\U000110bd\U000110cd\U00013430-\U0001343f"
+
+
+@dataclass(frozen=True, slots=True)
+class _IdPatterns:
+    cluster: re.Pattern[str]
+    ignorable: frozenset[str]
+
+
+def _char_class(chars: Iterable[str]) -> str:
+    """A regular-expression character class body for `chars`, consecutive code points as ranges."""
+    codes = sorted({ord(c) for c in chars})
+    parts: list[str] = []
+    start = prev = codes[0]
+    for code in [*codes[1:], -1]:
+        if code == prev + 1:
+            prev = code
+            continue
+        parts.append(f"\\U{start:08x}" if start == prev else f"\\U{start:08x}-\\U{prev:08x}")
+        start = prev = code
+    return "".join(parts)
+
+
+@lru_cache(maxsize=1)
+def _id_patterns() -> _IdPatterns:
+    """Built on first use (a scan of the Basic Multilingual Plane, some milliseconds), never at import."""
+    ignorable: set[str] = set(_HYPHENS)
+    digits: set[str] = set()
+    for code in range(0x10000):
+        char = chr(code)
+        category = unicodedata.category(char)
+        if category in ("Cf", "Cc", "Mn", "Me", "Zs", "Zl", "Zp") or char.isspace():
+            ignorable.add(char)
+        elif category == "No" and unicodedata.digit(char, None) is not None:
+            digits.add(char)  # superscript, subscript and circled digits (Nd digits are \d already)
+    ignore = f"[{_char_class(ignorable)}{_ASTRAL_IGNORABLE}]"
+    digit = f"[\\d{_char_class(digits)}]"
+    check = f"[\\d{_char_class(_X_CHARS)}]"
+    # At least 17 digits with nothing but invisible characters, spaces and hyphens between them, and what
+    # may be a check character (a digit or an X) after them.
+    cluster = re.compile(f"{digit}(?:{ignore}*{digit}){{16,}}(?:{ignore}*{check})?")
+    return _IdPatterns(cluster, frozenset(ignorable))
+
+
+def _ids_in_cluster(match: re.Match[str]) -> list[tuple[int, int, str]]:
+    """The IDs in a run of digits (with separators): their spans in the text and their masked forms."""
+    kept: list[tuple[str, int]] = []  # (the character as a plain digit or X, its position in the text)
+    for offset, char in enumerate(match.group()):
+        if char in _X_CHARS:
+            kept.append(("X", match.start() + offset))
+            continue
+        value = unicodedata.digit(char, None)
+        if value is not None:
+            kept.append((str(value), match.start() + offset))
+    plain = "".join(c for c, _ in kept)
+    found: list[tuple[int, int, str]] = []
+    if len(plain) == ID_LENGTH:  # on its own: any ID-shaped run, whatever its check digit
+        if "X" not in plain[:-1] and looks_like_resident_id(plain):
+            found.append((kept[0][1], kept[-1][1] + 1, mask_resident_id(plain)))
+        return found
+    start = 0
+    while start + ID_LENGTH <= len(plain):
+        window = plain[start : start + ID_LENGTH]
+        if (
+            "X" not in window[:-1]
+            and looks_like_resident_id(window)
+            and stdnum_ric.calc_check_digit(window) == window[-1]
+        ):
+            found.append((kept[start][1], kept[start + ID_LENGTH - 1][1] + 1, mask_resident_id(window)))
+            start += ID_LENGTH
+        else:
+            start += 1
+    return found

@@ -13,7 +13,7 @@ from xinyong.accounts.policy import Principal, may_act_for_department
 from xinyong.audit import service as audit
 from xinyong.kit.dates import add_months
 from xinyong.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from xinyong.kit.identifiers import normalize_code
+from xinyong.kit.identifiers import mask_ids, normalize_code
 from xinyong.kit.names import normalize_name
 from xinyong.kit.workdays import WorkdayCalendar
 from xinyong.lists import rules
@@ -78,8 +78,8 @@ def propose(
         status="proposed",
         department_code=principal.department_code,
         legal_basis=legal_basis.strip(),
-        facts=facts.strip(),
-        scope=(scope or "").strip() or None,
+        facts=mask_ids(facts.strip()),  # published with the entry: IDs are never stored in clear
+        scope=mask_ids((scope or "").strip()) or None,
         permanent=permanent,
         proposed_on=today,
         escalation_rule=escalation_rule,
@@ -108,7 +108,7 @@ def _event(
             to_state=after,
             on=today,
             actor=principal.name,
-            note=note,
+            note=mask_ids(note) if note else note,
         )
     )
     audit.record(

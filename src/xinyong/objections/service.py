@@ -115,10 +115,10 @@ def file(
         raise ValidationFailed("请写明异议的事实和理由（至少10个字）", code="objection.reasons_required")
     if len(reasons) > 4000:
         raise ValidationFailed("异议理由不能超过4000字", code="objection.reasons_too_long")
-    name = filer_name.strip()
+    name = mask_embedded_ids(filer_name.strip())[0]
     if not 2 <= len(name) <= 100:
         raise ValidationFailed("请填写异议人姓名或名称", code="objection.filer_required")
-    contact = (filer_contact or "").strip()
+    contact = mask_embedded_ids((filer_contact or "").strip())[0]
     if not own and not contact:
         raise ValidationFailed("请填写联系方式，以便告知处理结果", code="objection.contact_required")
     if len(contact) > 100:
