@@ -1,4 +1,4 @@
-"""Instructions per batch of real-time checks (`measures.service.run_checks_committed`), counted by callgrind.
+"""Instructions per batch of real-time checks (`Platform.run_checks_committed`), counted by callgrind.
 
 Throughput runs on a shared host drift by ±15 % between minutes, even in-process, so a change worth a few per
 cent of a check cannot be judged by timing it. The instructions the same work executes are repeatable to
@@ -44,7 +44,7 @@ def _loaded_subjects() -> int:
 def child(data_dir: Path, subjects: int, size: int, batches: int, signals: Path) -> None:
     """Run warm-up batches, say so, wait for the instrumentation, run the measured batches, say so."""
     from xinyong.accounts.policy import Principal
-    from xinyong.measures import service
+    from xinyong.measures import check as service
 
     platform = bench._platform(data_dir)
     principal = Principal(
@@ -66,13 +66,7 @@ def child(data_dir: Path, subjects: int, size: int, batches: int, signals: Path)
     runs = [orders[k : k + size] for k in range(0, len(orders), size)]
 
     def run(batch: list[service.CheckOrder]) -> None:
-        service.run_checks_committed(
-            platform.sessions,
-            catalog=platform.catalog,
-            signer=platform.signer,
-            id_hash=platform.cipher.hash,
-            orders=batch,
-        )
+        platform.run_checks_committed(batch)
 
     for batch in runs[batches:]:  # warm-up: pool, prepared statements, caches
         run(batch)

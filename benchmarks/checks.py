@@ -14,7 +14,7 @@ least half the no-op throughput."
 2. Seeds the departments, one API token (`checks:run` for SCCZ), publishes the shipped measure list and
    runs one check in-process, so nothing is created lazily under load.
 3. Captures every SQL statement of one check and EXPLAIN (ANALYZE, BUFFERS)s the SELECTs.
-4. Times checks in-process (`measures.service.run_check` + commit, no HTTP) to split the time between SQL,
+4. Times checks in-process (`measures.check.run_check` + commit, no HTTP) to split the time between SQL,
    commit and Python, with a cProfile of the hot functions.
 5. Serves the app with uvicorn in a subprocess (`bench_app` below: the project's `create_app` plus a no-op
    route `/bench/noop` behind the same middleware) and drives it from an asyncio keep-alive HTTP/1.1 client
@@ -595,11 +595,11 @@ def _platform(data_dir: Path) -> Any:
 def seed(platform: Any) -> str:
     """The checker's token; publish the measure list and create the audit chain head before any load."""
     from xinyong.accounts import auth
-    from xinyong.measures import service
+    from xinyong.measures import repository
 
     with platform.sessions() as session:
         _, secret = auth.create_token(session, department_code=CHECKER["code"], scopes=["checks:run"])
-        service.published(session, platform.catalog)
+        repository.published(session, platform.catalog, platform.measure_lists)
         session.commit()
     _check_in_process(platform, secret, subject_uscc(1))
     return secret
@@ -608,7 +608,7 @@ def seed(platform: Any) -> str:
 def _check_in_process(platform: Any, secret: str, uscc: str) -> Any:
     """What the endpoint does, without HTTP: authenticate the token, run the check, commit."""
     from xinyong.accounts import auth
-    from xinyong.measures import service
+    from xinyong.measures import check as service
 
     with platform.sessions() as session:
         principal = auth.token_principal(session, secret)
@@ -621,6 +621,7 @@ def _check_in_process(platform: Any, secret: str, uscc: str) -> Any:
             order=service.CheckOrder(
                 principal, service.SubjectRef(uscc=uscc), SCENARIO, PURPOSE, today(), "127.0.0.1"
             ),
+            lists=platform.measure_lists,
         )
         session.commit()
         return check
@@ -724,7 +725,7 @@ def profile_in_process(platform: Any, secret: str, usccs: Sequence[str]) -> dict
     import pstats
 
     from xinyong.accounts import auth
-    from xinyong.measures import service
+    from xinyong.measures import check as service
 
     engine = platform.sessions.kw["bind"]
     statements = StatementLog(engine)
@@ -745,6 +746,7 @@ def profile_in_process(platform: Any, secret: str, usccs: Sequence[str]) -> dict
                 order=service.CheckOrder(
                     principal, service.SubjectRef(uscc=uscc), SCENARIO, PURPOSE, day, "127.0.0.1"
                 ),
+                lists=platform.measure_lists,
             )
             c0 = time.perf_counter()
             session.commit()
@@ -773,12 +775,12 @@ def profile_in_process(platform: Any, secret: str, usccs: Sequence[str]) -> dict
     stats = pstats.Stats(profiler)
     n_prof = len(usccs) - half
     wanted = {
-        ("service.py", "run_check"): "measures.service.run_check (all of it)",
+        ("check.py", "run_check"): "measures.check.run_check (all of it)",
         ("auth.py", "token_principal"): "accounts.auth.token_principal",
-        ("service.py", "published"): "measures.service.published",
-        ("service.py", "_resolve"): "measures.service._resolve (subject by USCC)",
-        ("service.py", "_triggers"): "measures.service._triggers (list entries + records)",
-        ("service.py", "_hits"): "measures.service._hits (measures that apply)",
+        ("repository.py", "current"): "measures.repository.PublishedLists.current",
+        ("check.py", "_read"): "measures.check._read (subjects by USCC, their triggers)",
+        ("repository.py", "triggers"): "measures.repository.triggers (list entries + records)",
+        ("rules.py", "measure_hits"): "measures.rules.measure_hits (measures that apply)",
         ("crypto.py", "sign"): "kit.crypto.Signer.sign",
         ("service.py", "record_many"): "audit.service.record_many (head lock + INSERT)",
         ("session.py", "commit"): "Session.commit",
@@ -1873,7 +1875,7 @@ def render(results: dict[str, Any]) -> str:
     add("### Where a check's time goes (in-process, no HTTP)")
     add("")
     add(
-        f"`measures.service.run_check` + `Session.commit()` called directly, one check per session and "
+        f"`measures.check.run_check` + `Session.commit()` called directly, one check per session and "
         f"transaction (a batch of one, as a lone request is), after the token look-up (`accounts.auth.token_principal`); {prof['n_timed']} checks timed with "
         f"SQLAlchemy cursor events: mean {prof['total']['mean_ms']:.2f} ms per check (p50 "
         f"{prof['total']['p50_ms']:.2f}, p99 {prof['total']['p99_ms']:.2f}) = SQL "
