@@ -24,7 +24,7 @@ from sqlalchemy import Engine, make_url, text
 from tests.conftest import PG_URL
 from xinyong.db import migrate
 from xinyong.db.engine import make_engine
-from xinyong.db.registry import metadata
+from xinyong.schema import metadata
 
 OLD_0005 = Path(__file__).parent / "data" / "0005_before_its_edits.py.txt"
 

@@ -1,4 +1,7 @@
-"""Alembic environment: runs on the connection handed in by xinyong.db.migrate, or on the configured URL."""
+"""Alembic environment: runs on the connection handed in by xinyong.db.migrate, or on the configured URL.
+
+The models' metadata (`xinyong.schema.metadata`, needed only to autogenerate a revision) is handed in as
+`config.attributes["metadata"]`: `xinyong.db` knows no domain."""
 
 from __future__ import annotations
 
@@ -6,7 +9,6 @@ from alembic import context
 from sqlalchemy import Connection
 
 from xinyong.db.engine import make_engine
-from xinyong.db.registry import metadata
 
 config = context.config
 
@@ -14,7 +16,7 @@ config = context.config
 def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
-        target_metadata=metadata,
+        target_metadata=config.attributes.get("metadata"),
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
     )

@@ -1,4 +1,6 @@
-"""Import every domain's models so the metadata is complete (for Alembic and tests)."""
+"""The whole schema: every domain's models imported, so that `metadata` is complete (for the migrations'
+autogenerate comparison and the test that the migrated schema matches the models). It sits above the domains;
+`xinyong.db` knows none of them."""
 
 from __future__ import annotations
 
