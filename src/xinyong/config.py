@@ -62,15 +62,6 @@ class Settings(BaseSettings):
     token_cache_seconds: float = Field(default=15, ge=0, le=300)
     # Concurrent API checks are run together, one transaction per batch of at most this many (1: one by one).
     check_batch_max: int = Field(default=64, ge=1, le=1000)
-    # The daily jobs (publicity ends, repair alerts and re-checks, objection escalation) run inside
-    # `xinyong serve` at start-up and daily at this time (China time); off: run `xinyong jobs run` from cron.
-    scheduler: bool = True
-    jobs_at: dt.time = dt.time(1, 30)
-    # API tokens are remembered this many seconds after a successful look-up: a revoked token keeps working
-    # that long in a running server (0: look every token up on every request).
-    token_cache_seconds: float = Field(default=15, ge=0, le=300)
-    # Concurrent API checks are run together, one transaction per batch of at most this many (1: one by one).
-    check_batch_max: int = Field(default=64, ge=1, le=1000)
     # The province's unified identity platform (OIDC, authorization code flow) for opening subject accounts;
     # off while oidc_issuer is unset. The ID token is checked against the key set in oidc_jwks_file (JWKS
     # JSON, kept locally: nothing is fetched at run time but the token itself).
