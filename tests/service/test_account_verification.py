@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from tests.conftest import TODAY
 from tests.helpers import PASSWORD, PDF_BYTES, department, penalty, resident_id, uscc
 from tests.oidc_idp import CLIENT_ID, TestIdentityProvider
-from xinyong.accounts import auth, messaging, oidc, verification
+from xinyong.accounts import auth, messaging, oidc, review, verification
 from xinyong.accounts.messaging import OutboxGateway
 from xinyong.accounts.models import AccountVerification, OutboxMessage, User
 from xinyong.accounts.policy import ANONYMOUS, SYSTEM, Principal, allows
@@ -340,7 +340,7 @@ class TestReviewedRequest:
     ) -> None:
         subject = enterprise(session, ctx, phone=None)
         public = Principal(kind="anonymous", name="anonymous")
-        ticket, row = verification.submit_review(
+        ticket, row = review.submit_review(
             session,
             platform.cipher,
             platform.settings.data_dir,
@@ -357,9 +357,9 @@ class TestReviewedRequest:
         assert PASSWORD not in (row.password_hash or "")
         assert verification.by_ticket(session, ticket, "review").id == row.id
         with pytest.raises(XinyongError) as info:
-            verification.decide_review(session, SYSTEM, row.id, approve=False)
+            review.decide_review(session, SYSTEM, row.id, approve=False)
         assert info.value.code == "review.reason"
-        verification.decide_review(session, SYSTEM, row.id, approve=True, now=NOW)
+        review.decide_review(session, SYSTEM, row.id, approve=True, now=NOW)
         assert row.status == "done" and row.password_hash is None
         user = auth.authenticate(session, "reviewed-ent", PASSWORD, ip=None, demo_mode=True)
         assert user.subject_id == subject.id and user.verification_method == "review"
@@ -371,7 +371,7 @@ class TestReviewedRequest:
         public = Principal(kind="anonymous", name="anonymous")
         args: dict[str, Any] = {"applicant": "王五", "username": "ghost", "password": PASSWORD, "now": NOW}
         with pytest.raises(XinyongError) as missing:
-            verification.submit_review(
+            review.submit_review(
                 session,
                 platform.cipher,
                 platform.settings.data_dir,
@@ -383,7 +383,7 @@ class TestReviewedRequest:
             )
         assert missing.value.code == "review.documents"
         with pytest.raises(XinyongError) as html:
-            verification.submit_review(
+            review.submit_review(
                 session,
                 platform.cipher,
                 platform.settings.data_dir,
@@ -394,7 +394,7 @@ class TestReviewedRequest:
                 **args,
             )
         assert html.value.code == "file.type_not_allowed"
-        _, row = verification.submit_review(
+        _, row = review.submit_review(
             session,
             platform.cipher,
             platform.settings.data_dir,
@@ -405,9 +405,9 @@ class TestReviewedRequest:
             **args,
         )
         with pytest.raises(XinyongError) as info:
-            verification.decide_review(session, SYSTEM, row.id, approve=True, now=NOW)
+            review.decide_review(session, SYSTEM, row.id, approve=True, now=NOW)
         assert info.value.code == "review.no_subject"
-        verification.decide_review(session, SYSTEM, row.id, approve=False, reason="未找到该主体", now=NOW)
+        review.decide_review(session, SYSTEM, row.id, approve=False, reason="未找到该主体", now=NOW)
         assert row.status == "refused"
         assert session.scalar(select(func.count(User.id)).where(User.username == "ghost")) == 0
 

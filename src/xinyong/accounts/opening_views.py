@@ -9,7 +9,7 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from xinyong.accounts import auth, messaging, oidc, verification
+from xinyong.accounts import auth, messaging, oidc, review, verification
 from xinyong.accounts.deps import require
 from xinyong.accounts.messaging import OutboxGateway
 from xinyong.accounts.models import AccountVerification, User
@@ -344,7 +344,7 @@ def review_submit(
         claim = verification.parse_claim(
             kind, uscc=uscc, resident_id=resident_id, person_name=person_name, today=today
         )
-        ticket, row = verification.submit_review(
+        ticket, row = review.submit_review(
             session,
             platform.cipher,
             platform.settings.data_dir,
@@ -400,15 +400,13 @@ def review_queue(
     request: Request, session: SessionDep, principal: Annotated[Principal, require("accounts:review")]
 ) -> HTMLResponse:
     """Requests to open or verify a subject account, with their documents, awaiting a decision."""
-    rows = verification.pending_reviews(session)
+    rows = review.pending_reviews(session)
     return render(
         request,
         "console_account_requests.html",
         {
             "rows": rows,
-            "attachments": {
-                r.id: files.attachments_of(session, verification.evidence_owner(r.id)) for r in rows
-            },
+            "attachments": {r.id: files.attachments_of(session, review.evidence_owner(r.id)) for r in rows},
             "kinds": KIND_LABELS,
             "error": None,
         },
@@ -425,8 +423,8 @@ def review_file(
     principal: Annotated[Principal, require("accounts:review")],
 ) -> Response:
     """A document of a request, as an attachment (never rendered inline)."""
-    row = verification.get_review(session, request_id)
-    attachment = files.get(session, verification.evidence_owner(row.id), file_id)
+    row = review.get_review(session, request_id)
+    attachment = files.get(session, review.evidence_owner(row.id), file_id)
     content = files.read(platform.settings.data_dir, attachment)
     audit.record(
         session, principal, "account.review_file", target=f"{row.id}/{file_id}", ip=client_ip(request)
@@ -447,9 +445,7 @@ def review_decide(
     """Approve (the account is opened or verified and bound to its subject) or refuse with reasons."""
     if decision not in ("approve", "refuse"):
         raise ValidationFailed("请选择通过或不予通过", code="review.decision")
-    row = verification.decide_review(
-        session, principal, request_id, approve=decision == "approve", reason=reason
-    )
+    row = review.decide_review(session, principal, request_id, approve=decision == "approve", reason=reason)
     audit.record(
         session,
         principal,

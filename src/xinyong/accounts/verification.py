@@ -7,7 +7,7 @@ to its subject only by one of:
   subject (`subject_contacts`): random, valid ten minutes, five tries, kept as a keyed hash;
 - **oidc**: a login at the province's unified identity platform whose validated ID token names the subject;
 - **review**: a request with the business licence (or ID document) and an authorisation letter, decided by
-  the credit office.
+  the credit office (`accounts.review`).
 
 The browser holds a random ticket (a cookie); the database keeps its hash. Starting a code answers alike
 whatever the claim matched, so nobody learns from it whether a person has a file or an account; the username
@@ -21,9 +21,7 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
-from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -33,8 +31,6 @@ from xinyong.accounts.messaging import Message, MessageGateway
 from xinyong.accounts.models import AccountVerification, User
 from xinyong.accounts.oidc import Identity
 from xinyong.accounts.policy import Principal
-from xinyong.files import service as files
-from xinyong.files.service import Upload
 from xinyong.kit.crypto import PersonalIdCipher
 from xinyong.kit.errors import Forbidden, NotFound, ValidationFailed
 from xinyong.kit.identifiers import IdentifierError, mask_resident_id, validate_resident_id, validate_uscc
@@ -46,7 +42,6 @@ CODE_ATTEMPTS = 5
 CODES_PER_SUBJECT_PER_HOUR = 5  # a stranger cannot flood the subject's phone
 OIDC_TTL = dt.timedelta(minutes=10)
 PROVEN_TTL = dt.timedelta(minutes=30)  # to choose a username and password once proven
-REVIEW_TTL = dt.timedelta(days=30)
 INVALID_CODE = "验证码错误或已失效，请重新获取"
 CHOOSE_KINDS = ("enterprise", "person")
 
@@ -106,7 +101,7 @@ def match(session: Session, cipher: PersonalIdCipher, claim: Claim) -> int | Non
     return None
 
 
-def _ticket_hash(ticket: str) -> str:
+def ticket_hash(ticket: str) -> str:
     return hashlib.sha256(ticket.encode()).hexdigest()
 
 
@@ -121,7 +116,7 @@ def _aware(value: dt.datetime) -> dt.datetime:
 def by_ticket(session: Session, ticket: str | None, method: str | None = None) -> AccountVerification:
     row = (
         session.scalar(
-            select(AccountVerification).where(AccountVerification.ticket_hash == _ticket_hash(ticket))
+            select(AccountVerification).where(AccountVerification.ticket_hash == ticket_hash(ticket))
         )
         if ticket and len(ticket) <= 100
         else None
@@ -158,7 +153,7 @@ def start_code(
     contact = messaging.contact_of(session, subject_id) if subject_id is not None else None
     ticket = secrets.token_urlsafe(32)
     row = AccountVerification(
-        ticket_hash=_ticket_hash(ticket),
+        ticket_hash=ticket_hash(ticket),
         method="code",
         subject_kind=claim.kind,
         subject_id=subject_id if contact is not None else None,
@@ -255,11 +250,11 @@ def start_oidc(
     ticket, state, nonce = secrets.token_urlsafe(32), secrets.token_urlsafe(24), secrets.token_urlsafe(24)
     session.add(
         AccountVerification(
-            ticket_hash=_ticket_hash(ticket),
+            ticket_hash=ticket_hash(ticket),
             method="oidc",
             subject_kind="unknown",
             user_id=user_id,
-            secret_hash=_ticket_hash(state),
+            secret_hash=ticket_hash(state),
             nonce=nonce,
             attempts=0,
             status="pending",
@@ -280,7 +275,7 @@ def oidc_login(session: Session, ticket: str | None, state: str) -> AccountVerif
     if (
         row.status != "pending"
         or row.secret_hash is None
-        or not hmac.compare_digest(row.secret_hash, _ticket_hash(state[:100]))
+        or not hmac.compare_digest(row.secret_hash, ticket_hash(state[:100]))
     ):
         raise Forbidden("登录状态不匹配，请重新开始", code="oidc.state")
     return row
@@ -337,7 +332,7 @@ def _verified_account(session: Session, subject_id: int) -> int | None:
     )
 
 
-def _bind(
+def bind(
     session: Session,
     row: AccountVerification,
     user: User | None,
@@ -386,130 +381,4 @@ def complete(
     user = session.get(User, row.user_id) if row.user_id is not None else None
     if user is not None and user.verified_at is not None:
         raise ValidationFailed("该账号已核验", code="verify.already")
-    return _bind(session, row, user, username=username, password=password, password_hash=None, now=now)
-
-
-def submit_review(
-    session: Session,
-    cipher: PersonalIdCipher,
-    data_dir: Path,
-    principal: Principal,
-    claim: Claim,
-    *,
-    applicant: str,
-    licence: Upload | None,
-    letter: Upload | None,
-    username: str = "",
-    password: str = "",
-    user_id: int | None = None,
-    ip: str | None = None,
-    now: dt.datetime | None = None,
-) -> tuple[str, AccountVerification]:
-    """File a request the credit office reviews, with the business licence (or ID document) and the letter
-    authorising the applicant. The username is checked only when the request is approved."""
-    now = now or dt.datetime.now(dt.UTC)
-    applicant = applicant.strip()[:100]
-    if not applicant:
-        raise ValidationFailed("请填写经办人姓名", code="review.applicant")
-    if licence is None or letter is None:
-        raise ValidationFailed("请上传营业执照（或身份证件）和授权委托书", code="review.documents")
-    password_hash = None
-    if user_id is None:
-        username = username.strip()
-        if not username or len(username) > 64:
-            raise ValidationFailed("用户名不能为空且不超过64个字符", code="user.invalid")
-        auth.check_password_strength(password)
-        password_hash = auth.hash_password(password)
-    for upload in (licence, letter):
-        files.sniff(upload.content, upload.filename)
-    ticket = secrets.token_urlsafe(32)
-    row = AccountVerification(
-        ticket_hash=_ticket_hash(ticket),
-        method="review",
-        subject_kind=claim.kind,
-        subject_id=match(session, cipher, claim),
-        user_id=user_id,
-        claimed_code=claim.shown_code,
-        claimed_name=claim.person_name,
-        attempts=0,
-        status="pending",
-        expires_at=now + REVIEW_TTL,
-        username=username if user_id is None else None,
-        password_hash=password_hash,
-        applicant=applicant,
-        ip=ip,
-    )
-    session.add(row)
-    session.flush()
-    for upload in (licence, letter):
-        files.store(
-            session,
-            data_dir,
-            principal,
-            owner=evidence_owner(row.id),
-            filename=upload.filename,
-            content=upload.content,
-        )
-    return ticket, row
-
-
-def evidence_owner(request_id: int) -> str:
-    return f"account-request:{request_id}"
-
-
-def pending_reviews(session: Session) -> Sequence[AccountVerification]:
-    return session.scalars(
-        select(AccountVerification)
-        .where(AccountVerification.method == "review", AccountVerification.status == "pending")
-        .order_by(AccountVerification.id)
-    ).all()
-
-
-def get_review(session: Session, request_id: int) -> AccountVerification:
-    row = session.get(AccountVerification, request_id)
-    if row is None or row.method != "review":
-        raise NotFound("未找到该开通申请", code="review.not_found")
-    return row
-
-
-def decide_review(
-    session: Session,
-    principal: Principal,
-    request_id: int,
-    *,
-    approve: bool,
-    reason: str = "",
-    now: dt.datetime | None = None,
-) -> AccountVerification:
-    """The credit office approves (the account is opened, or verified, and bound) or refuses with reasons."""
-    now = now or dt.datetime.now(dt.UTC)
-    row = get_review(session, request_id)
-    if row.status != "pending":
-        raise ValidationFailed("该申请已处理", code="review.decided")
-    reason = reason.strip()[:500]
-    if approve:
-        if row.subject_id is None:
-            raise ValidationFailed(
-                "未找到申请所称的信用主体（或姓名与记录不一致），不能批准；请写明理由后不予通过",
-                code="review.no_subject",
-            )
-        user = session.get(User, row.user_id) if row.user_id is not None else None
-        _bind(
-            session,
-            row,
-            user,
-            username=row.username or "",
-            password=None,
-            password_hash=row.password_hash,
-            now=now,
-        )
-    else:
-        if not reason:
-            raise ValidationFailed("不予通过须写明理由", code="review.reason")
-        row.status = "refused"
-        row.password_hash = None
-    row.reason = reason or None
-    row.decided_by = principal.user_id
-    row.decided_at = now
-    session.flush()
-    return row
+    return bind(session, row, user, username=username, password=password, password_hash=None, now=now)
