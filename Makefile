@@ -31,12 +31,13 @@ demo: install
 	$(BIN)/xinyong demo seed --scale $(SCALE) --if-empty
 	$(BIN)/xinyong serve --host 127.0.0.1 --port 8000
 
-## make test: lint, format check, types and the whole test suite
+## make test: lint, format check, the package layers (.importlinter), types and the whole test suite
 test: install-dev lint typecheck pytest
 
 lint:
 	$(BIN)/ruff check src tests $(wildcard benchmarks)
 	$(BIN)/ruff format --check src tests $(wildcard benchmarks)
+	$(BIN)/lint-imports --no-cache
 
 typecheck:
 	$(BIN)/mypy

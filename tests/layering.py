@@ -1,0 +1,54 @@
+"""An import-linter contract type for the domain packages (`.importlinter`): `forbidden`, with its sources
+found rather than listed. The sources are every module of the packages named by `packages` (wildcards as in
+import-linter, e.g. `xinyong.*`), less `excluded` ones and less the adapters, known by their names
+(`adapters`: views, *_views, api, cli, jobs, deps). A new module is therefore checked from the day it is
+written, and an adapter is one by its name alone. Adapters are forbidden to the sources too when
+`forbid_adapters` is true."""
+
+from __future__ import annotations
+
+import fnmatch
+
+from grimp import ImportGraph
+from importlinter.contracts.forbidden import ForbiddenContract
+from importlinter.domain import fields
+from importlinter.domain.contract import ContractCheck
+from importlinter.domain.helpers import module_expressions_to_modules
+from importlinter.domain.imports import ModuleExpression
+
+
+def is_adapter(module: str, patterns: set[str]) -> bool:
+    name = module.rsplit(".", 1)[-1]
+    return any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns)
+
+
+def package_modules(
+    graph: ImportGraph, packages: set[ModuleExpression], excluded: set[ModuleExpression]
+) -> set[str]:
+    """Every module of `packages` that is not in one of `excluded`; a package's own `__init__` is left out,
+    since as a source it would stand for its whole package, adapters included."""
+    found = {m.name for m in module_expressions_to_modules(graph, packages, as_packages=True)}
+    out = {m.name for m in module_expressions_to_modules(graph, excluded, as_packages=True)}
+    return {m for m in found - out if not graph.find_children(m)}
+
+
+class DomainForbiddenContract(ForbiddenContract):
+    type_name = "domain_forbidden"
+
+    source_modules = fields.SetField(subfield=fields.ModuleExpressionField(), required=False)
+    packages = fields.SetField(subfield=fields.ModuleExpressionField())
+    excluded = fields.SetField(subfield=fields.ModuleExpressionField(), required=False)
+    adapters = fields.SetField(subfield=fields.StringField())
+    forbid_adapters = fields.BooleanField(required=False, default=False)
+
+    def check(self, graph: ImportGraph, verbose: bool) -> ContractCheck:
+        patterns: set[str] = self.adapters  # type: ignore[assignment]
+        modules = package_modules(graph, self.packages, self.excluded or set())  # type: ignore[arg-type]
+        self.source_modules = {  # type: ignore[assignment]
+            ModuleExpression(m) for m in modules if not is_adapter(m, patterns)
+        }
+        if str(self.forbid_adapters).lower() == "true":
+            self.forbidden_modules = self.forbidden_modules | {  # type: ignore[operator]
+                ModuleExpression(m) for m in modules if is_adapter(m, patterns)
+            }
+        return super().check(graph, verbose)
