@@ -23,7 +23,7 @@ from xinyong.accounts.models import User
 from xinyong.accounts.policy import ANONYMOUS, SYSTEM, Principal
 from xinyong.commitments import service as commitments
 from xinyong.commitments.models import Commitment
-from xinyong.demo import generator
+from xinyong.demo import departments
 from xinyong.files.service import Upload
 from xinyong.kit.dates import add_months
 from xinyong.kit.tabular import Row
@@ -626,7 +626,7 @@ class _Seeder:
 
 def doc_prefix(department: str) -> str:
     """The department's document-number prefix (川市监, 川环, 成市监...) as the demo generator uses it."""
-    return generator._departments().doc_prefix.get(department, "川")
+    return departments.directory().doc_prefix.get(department, "川")
 
 
 def corrections_for(record: Record) -> dict[str, str]:
