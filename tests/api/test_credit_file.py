@@ -15,6 +15,7 @@ from tests.conftest import TODAY
 from tests.helpers import bearer, department, licence, login, penalty, resident_id, uscc
 from xinyong.accounts.policy import ANONYMOUS, Principal
 from xinyong.audit.models import AuditEntry
+from xinyong.creditfile import service as credit_files
 from xinyong.kit.workdays import default_calendar
 from xinyong.lists import service as lists
 from xinyong.objections import service as objections
@@ -233,14 +234,16 @@ class TestWhoSeesListEntries:
         session.commit()
         catalog = platform.catalog
 
-        public = subjects.credit_file(session, catalog, ANONYMOUS, person.id, TODAY)
+        public = credit_files.credit_file(session, catalog, ANONYMOUS, person.id, TODAY)
         assert public.view == "public" and public.entries == [] and public.badges == []
         staff = Principal(kind="user", name="clerk2", role="provider", department_code="SCMR", user_id=1)
-        no_purpose = subjects.credit_file(session, catalog, staff, person.id, TODAY)
+        no_purpose = credit_files.credit_file(session, catalog, staff, person.id, TODAY)
         assert no_purpose.view == "public" and no_purpose.entries == []
 
         before = session.scalar(select(AuditEntry.id).order_by(AuditEntry.id.desc()).limit(1)) or 0
-        with_purpose = subjects.credit_file(session, catalog, staff, person.id, TODAY, purpose="行政许可审查")
+        with_purpose = credit_files.credit_file(
+            session, catalog, staff, person.id, TODAY, purpose="行政许可审查"
+        )
         assert with_purpose.view == "government"
         assert [e["list_type"] for e in with_purpose.entries] == ["serious_dishonesty"]
         assert with_purpose.badges[0]["label"] == "严重失信主体"
@@ -319,7 +322,7 @@ class TestSummaryAndSections:
         entry(session, subject_id(session, code))
         session.commit()
 
-        layout = subjects.file_layout()
+        layout = credit_files.file_layout()
         body = api_file(client, code)
         assert [s["code"] for s in body["sections"]] == [s.code for s in layout.sections]
         assert [s["title"] for s in body["sections"]] == [

@@ -313,7 +313,7 @@ class TestDueProcess:
 
 def _claim(code: str) -> Any:
     from xinyong.kit.names import normalize_name
-    from xinyong.records.rules import SubjectClaim
+    from xinyong.subjects.rules import SubjectClaim
 
     return SubjectClaim(
         kind="legal_person",

@@ -10,10 +10,10 @@ import pytest
 from pydantic import ValidationError
 
 from xinyong.catalog.service import load as load_catalog
+from xinyong.creditfile import rules
+from xinyong.creditfile.schemas import FileLayout
+from xinyong.creditfile.service import file_layout
 from xinyong.lists.rules import LIST_TYPE_LABELS
-from xinyong.subjects import rules
-from xinyong.subjects.schemas import FileLayout
-from xinyong.subjects.service import file_layout
 
 CATALOG = load_catalog()
 

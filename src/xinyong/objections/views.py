@@ -16,6 +16,7 @@ from xinyong.accounts.deps import require
 from xinyong.accounts.policy import Principal, may_act_for_department
 from xinyong.audit import service as audit
 from xinyong.catalog.schemas import Catalog
+from xinyong.creditfile import rules as file_rules
 from xinyong.files import service as files
 from xinyong.files.service import Upload
 from xinyong.kit.errors import NotFound, ValidationFailed, XinyongError
@@ -24,7 +25,6 @@ from xinyong.objections.models import Objection
 from xinyong.platform import Platform
 from xinyong.records import rules as record_rules
 from xinyong.records.models import Record
-from xinyong.subjects import rules as subject_rules
 from xinyong.web import downloads
 from xinyong.web.csrf import CsrfDep
 from xinyong.web.deps import PlatformDep, SessionDep, TodayDep, client_ip
@@ -87,7 +87,7 @@ def _records_by_id(session: Session, ids: Sequence[int]) -> dict[int, Record]:
 def _record_view(catalog: Catalog, record: Record, *, full: bool) -> dict[str, Any]:
     """A record as a card: its item, document number, subject and fields (only public ones unless ``full``)."""
     item = catalog.item(record.item_code)
-    shown = record.fields if full else subject_rules.public_fields(catalog, record)
+    shown = record.fields if full else file_rules.public_fields(catalog, record)
     fields = []
     if item is not None:
         fields = [

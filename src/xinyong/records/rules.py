@@ -17,18 +17,13 @@ from typing import Any
 from xinyong.catalog.schemas import CatalogItem, FieldSpec
 from xinyong.kit import identifiers, names, regions
 from xinyong.kit.dates import parse_date
+from xinyong.subjects.rules import KIND_LABELS, SubjectClaim
 
 MAX_CELL_CHARS = 10_000
 KIND_BY_CATEGORY = {
     "法人及非法人组织": "legal_person",
     "个体工商户": "individual_business",
     "自然人": "natural_person",
-}
-KIND_LABELS = {
-    "legal_person": "法人和非法人组织",
-    "individual_business": "个体工商户",
-    "natural_person": "自然人",
-    "gov_body": "政府机构",
 }
 REVOKED = "撤销"
 _AMOUNT_CLEAN = re.compile(r"[,，\s]|万元$|元$")
@@ -43,33 +38,6 @@ class FieldError:
 
     def as_dict(self) -> dict[str, str]:
         return {"field": self.field, "code": self.code, "message": self.message}
-
-
-@dataclass(frozen=True, slots=True)
-class SubjectClaim:
-    """Who a row is about, as far as the row itself tells."""
-
-    kind: str
-    name: str
-    name_norm: str
-    region_code: str | None
-    uscc: str | None = None
-    resident_id: str | None = None
-    business_reg_no: str | None = None
-    org_code: str | None = None
-    legal_rep: str | None = None
-
-    def identity(self, hash_id: Callable[[str], str]) -> str:
-        """A stable identity string for the natural key: the strongest identifier the row carries."""
-        if self.uscc:
-            return f"uscc:{self.uscc}"
-        if self.resident_id:
-            return f"rid:{hash_id(self.resident_id)}"
-        if self.business_reg_no:
-            return f"regno:{self.business_reg_no}"
-        if self.org_code:
-            return f"org:{self.org_code}"
-        return f"name:{self.name_norm}|{self.region_code or ''}"
 
 
 @dataclass(slots=True)

@@ -40,6 +40,7 @@ from xinyong.records import rules
 from xinyong.records.models import Batch, Record, RecordVersion, RejectedRow, UnresolvedRow
 from xinyong.records.schemas import Receipt, RejectedRowRead
 from xinyong.subjects import service as subjects
+from xinyong.subjects.rules import SubjectClaim
 
 T = TypeVar("T")
 RECEIPT_REJECTED_LIMIT = 1000
@@ -710,7 +711,7 @@ def resolve_unresolved(
     assert batch is not None
     result = rules.RowResult(values=dict(row.fields))
     result.sensitive = {k: ctx.cipher.decrypt(v) for k, v in (row.sensitive or {}).items()}
-    result.subject = rules.SubjectClaim(
+    result.subject = SubjectClaim(
         kind=subject.kind,
         name=row.subject_name,
         name_norm=subject.name_norm,

@@ -15,13 +15,13 @@ from xinyong.accounts import service as accounts
 from xinyong.accounts.deps import require
 from xinyong.accounts.policy import Principal
 from xinyong.audit import service as audit
+from xinyong.creditfile import rules as file_rules
 from xinyong.kit import regions
 from xinyong.kit.errors import BadRequest, NotFound, PayloadTooLarge
 from xinyong.kit.identifiers import normalize_code
 from xinyong.kit.tabular import read_rows, spool_rows
 from xinyong.records import repository, service
 from xinyong.records.api import provider_for, readable_batch
-from xinyong.subjects import rules as subject_rules
 from xinyong.subjects import service as subjects
 from xinyong.web.csrf import CsrfDep
 from xinyong.web.deps import PlatformDep, SessionDep, TodayDep, client_ip
@@ -105,7 +105,7 @@ def publicity(
         page=page,
     )
     rows = [
-        subject_rules.record_read(catalog, r, today) | {"subject_name": r.subject_name} for r in listing.items
+        file_rules.record_read(catalog, r, today) | {"subject_name": r.subject_name} for r in listing.items
     ]
     filters = {
         "q": q,

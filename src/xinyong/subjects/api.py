@@ -9,9 +9,12 @@ from fastapi import APIRouter, Query, Request
 from xinyong.accounts.deps import require
 from xinyong.accounts.policy import Principal
 from xinyong.commitments import service as commitments
+from xinyong.creditfile import rules as file_rules
+from xinyong.creditfile import service as credit_files
+from xinyong.creditfile.schemas import SectionCount, SubjectDetail
 from xinyong.kit.identifiers import normalize_code
 from xinyong.subjects import rules, service
-from xinyong.subjects.schemas import SectionCount, SubjectDetail, SubjectPage, SubjectSummary
+from xinyong.subjects.schemas import SubjectPage, SubjectSummary
 from xinyong.web.deps import PlatformDep, SessionDep, TodayDep, client_ip
 from xinyong.web.ratelimit import rate_limited
 
@@ -49,15 +52,15 @@ def get_subject(
     purpose, what a department may see), counted by the sections of the national public credit report."""
     subject = service.get_by_uscc(session, normalize_code(uscc)[:18])
     catalog = platform.catalog
-    file = service.credit_file(
+    file = credit_files.credit_file(
         session, catalog, principal, subject.id, today, purpose=purpose, ip=client_ip(request)
     )
     found = [
-        rules.record_read(catalog, r, today, under_objection=r.id in file.under_objection)
+        file_rules.record_read(catalog, r, today, under_objection=r.id in file.under_objection)
         for r in file.records
     ]
-    sections = rules.arrange_file(
-        service.file_layout(),
+    sections = file_rules.arrange_file(
+        credit_files.file_layout(),
         catalog,
         file.records,
         file.entries,

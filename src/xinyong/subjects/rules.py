@@ -1,30 +1,46 @@
-"""Pure presentation rules for subjects and their public records."""
+"""Pure rules for subjects: their kinds, who a row claims it is about, a subject's public summary."""
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from types import MappingProxyType
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from xinyong.catalog.schemas import Catalog
-from xinyong.disclosure.rules import is_public_now
 from xinyong.kit import regions
-from xinyong.kit.dates import format_china_date
-from xinyong.kit.pagination import Page
-from xinyong.lists.rules import (
-    LIST_TYPE_LABELS,
-    MARKET_BAN,
-    RED,
-    REMOVAL_REASONS,
-    SERIOUS_DISHONESTY,
-    STATE_LABELS,
-)
-from xinyong.records.rules import KIND_LABELS
-from xinyong.subjects.schemas import FileLayout
 
-SECTION_PAGE_SIZE = 10
+KIND_LABELS = {
+    "legal_person": "法人和非法人组织",
+    "individual_business": "个体工商户",
+    "natural_person": "自然人",
+    "gov_body": "政府机构",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectClaim:
+    """Who a row is about, as far as the row itself tells."""
+
+    kind: str
+    name: str
+    name_norm: str
+    region_code: str | None
+    uscc: str | None = None
+    resident_id: str | None = None
+    business_reg_no: str | None = None
+    org_code: str | None = None
+    legal_rep: str | None = None
+
+    def identity(self, hash_id: Callable[[str], str]) -> str:
+        """A stable identity string for the natural key: the strongest identifier the row carries."""
+        if self.uscc:
+            return f"uscc:{self.uscc}"
+        if self.resident_id:
+            return f"rid:{hash_id(self.resident_id)}"
+        if self.business_reg_no:
+            return f"regno:{self.business_reg_no}"
+        if self.org_code:
+            return f"org:{self.org_code}"
+        return f"name:{self.name_norm}|{self.region_code or ''}"
 
 
 def summary(subject: Any) -> dict[str, Any]:
@@ -39,199 +55,3 @@ def summary(subject: Any) -> dict[str, Any]:
         "registered_on": subject.registered_on,
         "operating_status": subject.operating_status,
     }
-
-
-def public_fields(catalog: Catalog, record: Any) -> dict[str, Any]:
-    """A record's fields as published: only fields the catalog marks public, personal IDs never in clear."""
-    item = catalog.item(record.item_code)
-    if item is None:
-        return {}
-    return {f.name: record.fields[f.name] for f in item.fields if f.public and f.name in record.fields}
-
-
-def field_text(field_type: str, value: Any) -> str:
-    """A record's field as a reader sees it: dates in Chinese (2026年6月15日), anything else as stored."""
-    if field_type == "date" and isinstance(value, str):
-        try:
-            return format_china_date(dt.date.fromisoformat(value))
-        except ValueError:
-            return value
-    return "" if value is None else str(value)
-
-
-def record_read(
-    catalog: Catalog, record: Any, today: dt.date, *, under_objection: bool = False
-) -> dict[str, Any]:
-    item = catalog.item(record.item_code)
-    return {
-        "id": record.id,
-        "item": record.item_code,
-        "item_name": item.name if item else record.item_code,
-        "provider": record.provider_code,
-        "doc_no": record.doc_no,
-        "version": record.version,
-        "status": record.status,
-        "decision_date": record.decision_date,
-        "severity": record.severity,
-        "public_from": record.public_from,
-        "public_until": record.public_until,
-        "public_now": is_public_now(
-            status=record.status,
-            public_from=record.public_from,
-            public_until=record.public_until,
-            today=today,
-        ),
-        "fields": public_fields(catalog, record),
-        "under_objection": under_objection,
-    }
-
-
-# -- the credit file: list entries, badges, sections ---------------------------------------------------------
-
-# The badge near a subject's name for each list it is on, most serious first: (label, tone for the page).
-LIST_BADGES: Mapping[str, tuple[str, str]] = MappingProxyType(
-    {
-        SERIOUS_DISHONESTY: ("严重失信主体", "serious"),
-        MARKET_BAN: ("市场禁入", "ban"),
-        RED: ("守信激励", "good"),
-    }
-)
-
-
-def list_entry_read(entry: Any, department_name: str) -> dict[str, Any]:
-    """A list entry as shown on the file and in the API: types and states by label, the authority by name."""
-    return {
-        "id": entry.id,
-        "list_type": entry.list_type,
-        "list_type_label": LIST_TYPE_LABELS.get(entry.list_type, entry.list_type),
-        "status": entry.status,
-        "status_label": STATE_LABELS.get(entry.status, entry.status),
-        "department_code": entry.department_code,
-        "department_name": department_name,
-        "decision_no": entry.decision_no,
-        "legal_basis": entry.legal_basis,
-        "facts": entry.facts,
-        "scope": entry.scope,
-        "permanent": entry.permanent,
-        "decided_on": entry.decided_on,
-        "public_from": entry.public_from,
-        "public_until": entry.public_until,
-    }
-
-
-def list_standing(entry: Any, today: dt.date) -> str:
-    """Why an entry does not count today, in words: its stage of due process, its removal or its period."""
-    if entry.status == "proposed":
-        return "拟列入，尚未告知，不产生名单效力"
-    if entry.status == "notified":
-        deadline = entry.statement_deadline
-        until = f"，陈述申辩截止{format_china_date(deadline)}" if deadline else ""
-        return f"已告知{until}，尚未决定，不产生名单效力"
-    if entry.status == "dropped":
-        return "不予列入"
-    if entry.status == "removed":
-        reason = REMOVAL_REASONS.get(entry.removal_reason or "", "")
-        return f"已于{format_china_date(entry.removed_on)}移出" + (f"（{reason}）" if reason else "")
-    if entry.public_until is not None and entry.public_until < today:
-        return f"有效期已于{format_china_date(entry.public_until)}届满"
-    if entry.public_from is not None and entry.public_from > today:
-        return f"自{format_china_date(entry.public_from)}起生效"
-    return STATE_LABELS.get(entry.status, entry.status)
-
-
-def list_badges(list_types: Sequence[str]) -> list[dict[str, str]]:
-    """One badge per list the subject is on (entries in force), most serious first."""
-    present = set(list_types)
-    return [
-        {"list_type": code, "label": label, "tone": tone}
-        for code, (label, tone) in LIST_BADGES.items()
-        if code in present
-    ]
-
-
-@dataclass(slots=True)
-class FileSectionView:
-    """A section of the file as one reader sees it: its entries, one page of its records, its counts."""
-
-    code: str
-    title: str
-    entries: list[dict[str, Any]] = field(default_factory=list)
-    records: Page[dict[str, Any]] = field(default_factory=lambda: Page([], 0, 1, SECTION_PAGE_SIZE))
-    item_counts: list[tuple[str, int]] = field(default_factory=list)  # (item name, records) in catalog order
-    commitments: bool = False
-    commitment_count: int = 0
-    requested: bool = False
-    history: list[dict[str, Any]] = field(default_factory=list)  # entries not in force: not counted
-
-    @property
-    def count(self) -> int:
-        return len(self.entries) + self.records.total + self.commitment_count
-
-    @property
-    def groups(self) -> list[tuple[str, str, list[dict[str, Any]]]]:
-        """This page's records by item, in order: (item code, item name, records)."""
-        groups: list[tuple[str, str, list[dict[str, Any]]]] = []
-        for record in self.records.items:
-            if not groups or groups[-1][0] != record["item"]:
-                groups.append((record["item"], record["item_name"], []))
-            groups[-1][2].append(record)
-        return groups
-
-
-def arrange_file(
-    layout: FileLayout,
-    catalog: Catalog,
-    records: Sequence[Any],
-    entries: Sequence[dict[str, Any]],
-    *,
-    read: Callable[[Any], dict[str, Any]],
-    history: Sequence[dict[str, Any]] = (),
-    commitment_count: int = 0,
-    section: str | None = None,
-    page: int = 1,
-    size: int = SECTION_PAGE_SIZE,
-) -> list[FileSectionView]:
-    """Sort a file into the layout's sections, in its order (that of the national public credit report).
-
-    Records (anything with an `item_code`) go to their item's section, in catalog order, the order given kept
-    within an item; entries in force and, apart, entries that are not (`history`, never counted) to their
-    list type's section. Each section shows one page of records, made
-    readable by `read` (only the records shown are read): page `page` of the requested `section`, the first
-    page of every other (a page past the end shows the last).
-    """
-    order = {item.code: n for n, item in enumerate(catalog.items)}
-    names = {item.code: item.name for item in catalog.items}
-    by_section: dict[str, list[Any]] = {s.code: [] for s in layout.sections}
-    for record in records:
-        by_section[layout.section_of_item(record.item_code)].append(record)
-    entries_by_section: dict[str, list[dict[str, Any]]] = {s.code: [] for s in layout.sections}
-    for entry in entries:
-        entries_by_section[layout.section_of_list(entry["list_type"])].append(entry)
-    history_by_section: dict[str, list[dict[str, Any]]] = {s.code: [] for s in layout.sections}
-    for entry in history:
-        history_by_section[layout.section_of_list(entry["list_type"])].append(entry)
-
-    views = []
-    for spec in layout.sections:
-        held = sorted(by_section[spec.code], key=lambda r: order.get(r.item_code, len(order)))
-        counts: dict[str, int] = {}
-        for record in held:
-            counts[record.item_code] = counts.get(record.item_code, 0) + 1
-        requested = spec.code == section
-        pages = max(1, -(-len(held) // size))
-        current = min(max(page, 1), pages) if requested else 1
-        start = (current - 1) * size
-        views.append(
-            FileSectionView(
-                code=spec.code,
-                title=spec.title,
-                entries=entries_by_section[spec.code],
-                records=Page([read(r) for r in held[start : start + size]], len(held), current, size),
-                item_counts=[(names.get(code, code), n) for code, n in counts.items()],
-                commitments=spec.commitments,
-                commitment_count=commitment_count if spec.commitments else 0,
-                requested=requested,
-                history=history_by_section[spec.code],
-            )
-        )
-    return views

@@ -10,6 +10,8 @@ from fastapi.responses import HTMLResponse
 from xinyong.accounts.deps import require
 from xinyong.accounts.policy import Principal, allows
 from xinyong.commitments import service as commitments
+from xinyong.creditfile import rules as file_rules
+from xinyong.creditfile import service as credit_files
 from xinyong.kit.identifiers import normalize_code
 from xinyong.kit.pagination import Page
 from xinyong.records import repository as records_repository
@@ -68,16 +70,16 @@ def subject_page(
     """A subject's credit file: a summary, then its sections in the order of the national credit report."""
     subject = service.get_by_uscc(session, normalize_code(uscc)[:18])
     catalog = platform.catalog
-    file = service.credit_file(
+    file = credit_files.credit_file(
         session, catalog, principal, subject.id, today, purpose=purpose, ip=client_ip(request)
     )
     public_commitments = commitments.public_of_subject(session, subject.id)
-    sections = rules.arrange_file(
-        service.file_layout(),
+    sections = file_rules.arrange_file(
+        credit_files.file_layout(),
         catalog,
         file.records,
         file.entries,
-        read=lambda r: rules.record_read(catalog, r, today),
+        read=lambda r: file_rules.record_read(catalog, r, today),
         history=file.history,
         commitment_count=len(public_commitments),
         section=section or None,
@@ -100,6 +102,6 @@ def subject_page(
             "under_objection": file.under_objection,
             "commitments": public_commitments,
             "commitment_labels": commitments.STATUS_LABELS,
-            "field_text": rules.field_text,
+            "field_text": file_rules.field_text,
         },
     )
