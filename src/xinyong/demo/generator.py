@@ -28,11 +28,11 @@ from xinyong.demo.planning import (
     MAX_BATCH_ROWS,
     TABLES,
     Cell,
-    DemoBatch,
     Planner,
     chinese,
     penalty_part,
 )
+from xinyong.demo.planning import DemoBatch as DemoBatch
 from xinyong.demo.population import (
     ORG_ALPHABET,
     Subject,
