@@ -292,6 +292,7 @@ class TestIdentityPlatform:
         client.get("/register/oidc", follow_redirects=False)  # ... or one of its own
         refused = client.get(callback, follow_redirects=False)
         assert refused.status_code == 403 and "oidc.state" in refused.text
+        assert "核验已失效" in client.get("/register/verify").text  # its own login is unfinished: no form
         assert subject_accounts(session, subject.id) == 0
 
 

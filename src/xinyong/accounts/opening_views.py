@@ -185,8 +185,8 @@ def verify_page(
         row = verification.by_ticket(session, request.cookies.get(TICKET_COOKIE))
     except XinyongError:
         row = None
-    if row is not None and row.method == "review":
-        row = None
+    if row is not None and (row.method == "review" or (row.method == "oidc" and row.status != "proven")):
+        row = None  # a review is followed on its status page; an unfinished login is started again
     return _verify_page(request, session, principal, row)
 
 
