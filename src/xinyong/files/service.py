@@ -7,13 +7,25 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from xinyong.accounts.policy import Principal
 from xinyong.files.models import Attachment
 from xinyong.kit.errors import NotFound, PayloadTooLarge, ValidationFailed
+
+
+class Uploader(Protocol):
+    """Who uploads a file, as the file remembers it (an `accounts.policy.Principal` is one): files know no
+    accounts."""
+
+    @property
+    def user_id(self) -> int | None: ...
+
+    @property
+    def name(self) -> str: ...
+
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_FILES = 10
@@ -54,7 +66,7 @@ def _clean_name(filename: str) -> str:
 def store(
     session: Session,
     data_dir: Path,
-    principal: Principal,
+    principal: Uploader,
     *,
     owner: str,
     filename: str,
