@@ -44,6 +44,7 @@ def _ended_publicity(platform: Platform, session: Session, day: dt.date) -> Expl
 
 
 def _parts(platform: Platform, day: dt.date) -> list[tuple[str, Callable[[Session], int | Explained]]]:
+    from xinyong.accounts import verification
     from xinyong.audit import anchor
     from xinyong.lists import jobs as list_jobs
     from xinyong.monitoring import jobs as monitoring_jobs
@@ -83,6 +84,10 @@ def _parts(platform: Platform, day: dt.date) -> list[tuple[str, Callable[[Sessio
             lambda s: objections.escalate_overdue(
                 s, day, credit_office=settings.credit_office_department, principal=SYSTEM
             ),
+        ),
+        (
+            "accounts: {} ended verification attempts and old outbox messages removed",
+            lambda s: verification.prune(s, dt.datetime.now(dt.UTC)),
         ),
         # Last, so that the statistics include what the other parts changed.
         (

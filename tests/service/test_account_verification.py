@@ -513,3 +513,24 @@ def test_a_demo_seeded_before_0009_gets_its_enterprise_verified_and_contacts_reg
     assert user.verified_at is not None and contact is not None
     assert contact.address == demo.demo_phone(subject.id)
     assert auth.principal_for_user(user).subject_id == subject.id
+
+
+def test_the_daily_prune_removes_unproven_attempts_and_old_messages_but_keeps_proofs(
+    session: Session, platform: Platform, ctx: IngestContext
+) -> None:
+    subject = enterprise(session, ctx)
+    stranger = verification.start_code(
+        session, OutboxGateway(), platform.cipher, verification.Claim("enterprise", uscc=uscc()), now=NOW
+    )
+    owner = verification.start_code(session, OutboxGateway(), platform.cipher, claim_for(subject), now=NOW)
+    proven = verification.check_code(
+        session, platform.cipher, owner.ticket, sent_code(session, PHONE), now=NOW
+    )
+    verification.complete(session, proven, username="kept", password=PASSWORD, now=NOW)
+    for message in messaging.outbox(session):
+        message.created_at = NOW
+    later = NOW + dt.timedelta(days=31)
+    assert verification.prune(session, later) == 2  # the stranger's attempt and the code message
+    assert verification.prune(session, later) == 0
+    remaining = session.scalars(select(AccountVerification.id)).all()
+    assert stranger.verification.id not in remaining and proven.id in remaining

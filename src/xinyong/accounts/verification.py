@@ -23,12 +23,12 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from xinyong.accounts import auth, messaging
 from xinyong.accounts.messaging import Message, MessageGateway
-from xinyong.accounts.models import AccountVerification, User
+from xinyong.accounts.models import AccountVerification, OutboxMessage, User
 from xinyong.accounts.oidc import Identity
 from xinyong.accounts.policy import Principal
 from xinyong.kit.crypto import PersonalIdCipher
@@ -42,6 +42,8 @@ CODE_ATTEMPTS = 5
 CODES_PER_SUBJECT_PER_HOUR = 5  # a stranger cannot flood the subject's phone
 OIDC_TTL = dt.timedelta(minutes=10)
 PROVEN_TTL = dt.timedelta(minutes=30)  # to choose a username and password once proven
+UNPROVEN_KEPT = dt.timedelta(days=30)  # attempts that proved nothing, kept a while for the audit of abuse
+OUTBOX_KEPT = dt.timedelta(days=7)  # outbox messages hold codes in clear: kept only for the operator to read
 INVALID_CODE = "验证码错误或已失效，请重新获取"
 CHOOSE_KINDS = ("enterprise", "person")
 
@@ -382,3 +384,18 @@ def complete(
     if user is not None and user.verified_at is not None:
         raise ValidationFailed("该账号已核验", code="verify.already")
     return bind(session, row, user, username=username, password=password, password_hash=None, now=now)
+
+
+def prune(session: Session, now: dt.datetime) -> int:
+    """Remove code and identity-platform attempts that proved nothing and ended long ago, and old outbox
+    messages. Proven attempts and reviewed requests stay: they record how an account was verified. Idempotent
+    (the daily job)."""
+    attempts = session.execute(
+        delete(AccountVerification).where(
+            AccountVerification.method.in_(("code", "oidc")),
+            AccountVerification.status.in_(("pending", "refused")),
+            AccountVerification.expires_at < now - UNPROVEN_KEPT,
+        )
+    )
+    messages = session.execute(delete(OutboxMessage).where(OutboxMessage.created_at < now - OUTBOX_KEPT))
+    return int(getattr(attempts, "rowcount", 0) or 0) + int(getattr(messages, "rowcount", 0) or 0)
