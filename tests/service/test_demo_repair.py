@@ -17,19 +17,21 @@ from xinyong.accounts.policy import SYSTEM
 from xinyong.commitments import service as commitments
 from xinyong.commitments.models import Commitment
 from xinyong.demo import service as demo
-from xinyong.demo.repair import evidence_pdf, seed_repair
+from xinyong.demo.evidence import evidence_pdf
+from xinyong.demo.repair import seed_repair
 from xinyong.demo.supervision import seed_supervision
+from xinyong.events.models import WorkflowEvent
 from xinyong.files import service as files
 from xinyong.notices import service as notices
 from xinyong.objections import rules as objection_rules
 from xinyong.objections import service as objections
-from xinyong.objections.models import Objection, ObjectionEvent
+from xinyong.objections.models import Objection
 from xinyong.platform import Platform
 from xinyong.records.models import Record
 from xinyong.records.service import IngestContext
 from xinyong.repair import rules
 from xinyong.repair import service as repair
-from xinyong.repair.models import RepairApplication, RepairEvent
+from xinyong.repair.models import RepairApplication
 
 SCALE = 0.02  # the smallest demo whose departments have a penalty for every planned case
 SMALL = 0.01
@@ -94,9 +96,9 @@ class TestDemoRepairHistory:
             commitment = session.get(Commitment, application.commitment_id)
             assert commitment is not None and commitments.verify(commitment, key)
             steps = session.scalars(
-                select(RepairEvent)
-                .where(RepairEvent.application_id == application.id)
-                .order_by(RepairEvent.id)
+                select(WorkflowEvent)
+                .where(WorkflowEvent.workflow == "repair", WorkflowEvent.case_id == application.id)
+                .order_by(WorkflowEvent.id)
             ).all()
             days = [s.on for s in steps]
             assert steps[0].event == "submit" and days == sorted(days) and days[-1] <= TODAY
@@ -123,7 +125,11 @@ class TestDemoRepairHistory:
             for o in filed
             if o.status == objection_rules.REVOKED
         )
-        assert session.scalars(select(ObjectionEvent).where(ObjectionEvent.event == "escalate")).all()
+        assert session.scalars(
+            select(WorkflowEvent).where(
+                WorkflowEvent.workflow == "objection", WorkflowEvent.event == "escalate"
+            )
+        ).all()
         # one objection went overdue after the last escalation run: today's job escalates it
         assert objections.escalate_overdue(session, TODAY, credit_office="SCFGW", principal=SYSTEM) >= 1
 

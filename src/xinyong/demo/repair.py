@@ -20,15 +20,17 @@ from sqlalchemy.orm import Session
 from xinyong.accounts import auth
 from xinyong.accounts import service as accounts
 from xinyong.accounts.models import User
-from xinyong.accounts.policy import ANONYMOUS, SYSTEM, Principal
+from xinyong.accounts.policy import Principal
 from xinyong.commitments import service as commitments
 from xinyong.commitments.models import Commitment
-from xinyong.demo import departments
+from xinyong.demo.departments import directory
+from xinyong.demo.evidence import evidence_pdf
+from xinyong.demo.objection_history import OBJECTION_DEPARTMENTS, ObjectionSeeding, objection_pool
+from xinyong.demo.repair_plan import CONTACTS, NOTES, PATHS, PLAN, SIGNERS, STATEMENTS
 from xinyong.files.service import Upload
 from xinyong.kit.dates import add_months
 from xinyong.kit.tabular import Row
 from xinyong.lists.models import ListEntry
-from xinyong.objections import service as objections
 from xinyong.objections.models import Objection
 from xinyong.records import service as records
 from xinyong.records.models import Record
@@ -42,110 +44,10 @@ if TYPE_CHECKING:
 
 SEED = 36  # 国家发展改革委令第36号
 DEPARTMENTS = 4  # how many departments get applications (SCMR, whose demo reviewer logs in, first)
-OBJECTION_DEPARTMENTS = 3
-
-# (path, channel, age in days of the submission or None for "as recent as the path allows", overdue), per
-# department. A path is named by its final state (a repair after a request for material, and a refusal
-# completed on re-check, 漏修, also end "repaired"); ages spread decisions over the last three months so each
-# monthly re-check draw has cases.
-PLAN: tuple[tuple[str, str, int | None, bool], ...] = (
-    ("submitted", "online", None, False),
-    ("submitted", "paper", None, True),
-    ("accepted", "online", None, False),
-    ("accepted", "paper", None, True),
-    ("under_review", "online", None, False),
-    ("under_review", "online", None, True),
-    ("material_requested", "paper", None, False),
-    ("repaired", "online", 24, False),
-    ("repaired_after_material", "online", 52, False),
-    ("repaired", "paper", 80, False),
-    ("repaired", "online", 105, False),
-    ("refused", "online", 40, False),
-    ("not_accepted", "paper", 33, False),
-    ("withdrawn", "online", 20, False),
-    ("reverted", "online", 110, False),
-    ("completed", "paper", 95, False),
-)
-# path -> steps (event, working days after the previous step, who acts: department, applicant, office)
-PATHS: dict[str, tuple[tuple[str, int, str], ...]] = {
-    "submitted": (),
-    "not_accepted": (("reject", 2, "department"),),
-    "accepted": (("accept", 1, "department"),),
-    "under_review": (("accept", 1, "department"), ("review", 1, "department")),
-    "material_requested": (
-        ("accept", 1, "department"),
-        ("review", 1, "department"),
-        ("request_material", 2, "department"),
-    ),
-    "refused": (("accept", 1, "department"), ("review", 1, "department"), ("refuse", 4, "department")),
-    "repaired": (("accept", 1, "department"), ("review", 1, "department"), ("approve", 4, "department")),
-    "repaired_after_material": (
-        ("accept", 1, "department"),
-        ("review", 1, "department"),
-        ("request_material", 2, "department"),
-        ("supplement", 4, "applicant"),
-        ("approve", 3, "department"),
-    ),
-    "withdrawn": (("accept", 1, "department"), ("withdraw", 2, "applicant")),
-    "reverted": (
-        ("accept", 1, "department"),
-        ("review", 1, "department"),
-        ("approve", 5, "department"),
-        ("revert", 20, "office"),
-    ),
-    "completed": (
-        ("accept", 2, "department"),
-        ("review", 1, "department"),
-        ("refuse", 5, "department"),
-        ("complete", 15, "office"),
-    ),
-}
-NOTES = {
-    "reject": "该行政处罚决定尚在行政复议期间，处罚决定未生效，暂不予受理。",
-    "request_material": "请补充提交整改完成的现场照片及第三方机构出具的验收报告。",
-    "refuse": "经核查，当事人尚未缴清处罚决定确定的罚没款，不符合修复条件。",
-    "approve": "材料齐全，当事人已履行处罚决定确定的义务并完成整改，准予修复。",
-    "revert": "复核发现罚款缴纳凭证与非税收入收缴系统记录不符，原修复决定有误（错修），予以撤销。",
-    "complete": "复核发现当事人已于申请前缴清罚没款，原不予修复决定有误（漏修），予以补办修复。",
-}
-STATEMENTS = (
-    "已于{paid}全额缴纳罚款，并对违法行为完成整改，建立了内部合规自查制度，申请对该行政处罚信息进行信用修复。",
-    "已按处罚决定书履行全部义务（罚款已缴清），整改情况已经主管部门现场核查，特申请信用修复。",
-    "公司已纠正失信行为、缴清罚没款，组织全员开展合规培训并指定专人负责，承诺不再发生同类违法行为。",
-)
-SIGNERS = ("王建国", "李秀英", "张伟", "刘洋", "陈静", "杨军", "赵丽", "黄磊", "周敏", "吴强")
-CONTACTS = ("王经理", "李会计", "张主管", "刘专员", "陈经理", "杨主任")
-PUBLIC_FILERS = ("王先生", "刘女士", "陈先生", "赵女士", "某消费者协会")
-OBJECTION_REASONS = {
-    "subject": (
-        "该记录所载罚款金额与处罚决定书不一致，决定书载明的罚款金额较低，请核实更正。",
-        "该行政处罚已被复议机关撤销，原处罚决定不再有效，请撤销该记录。",
-        "该记录的违法事实描述与处罚决定书不符，请核实并更正。",
-        "该信息记录的当事人信息有误，我单位未受过该项行政处罚，请核实。",
-    ),
-    "public": (
-        "该企业公示的处罚信息与我了解的情况不符，处罚内容疑似录入错误，请核实。",
-        "该记录的处罚决定日期与我掌握的处罚决定书复印件不一致，请核实。",
-    ),
-}
-ANSWERS = {
-    "maintain": "经核查，该记录与处罚决定书原件一致，信息准确，维持原记录。",
-    "revoke": "经核查，该行政处罚决定已被复议机关依法撤销，撤销该记录。",
-    "correct": "经核查，原记录录入有误，已按处罚决定书原件更正。",
-}
-# objection cases per department: (outcome, filer, age in days or None for recent, overdue)
-OBJECTION_PLAN: tuple[tuple[str, str, int | None, bool], ...] = (
-    ("open", "subject", None, False),
-    ("open", "public", 40, True),
-    ("correct", "subject", 25, False),
-    ("revoke", "subject", 35, False),
-    ("maintain", "public", 30, False),
-    ("withdraw", "subject", 20, False),
-)
 
 
 @dataclass
-class _Seeder:
+class Seeder(ObjectionSeeding):
     session: Session
     platform: Platform
     today: dt.date
@@ -416,122 +318,6 @@ class _Seeder:
                     today=checked,
                 )
 
-    # -- objections ----------------------------------------------------------------------------------------
-
-    def file(self, record: Record, filer: str, day: dt.date) -> Objection:
-        if filer == "subject":
-            principal = self.applicant(record.subject_id)
-            name = record.subject_name
-            contact: str | None = None
-        else:
-            principal = ANONYMOUS
-            name = self.rng.choice(PUBLIC_FILERS)
-            contact = f"139{self.rng.randint(0, 99_999_999):08d}"
-        return objections.file(
-            self.session,
-            principal,
-            catalog=self.platform.catalog,
-            calendar=self.platform.calendar,
-            answer_workdays=self.platform.repair_policy.objection_workdays,
-            data_dir=self.platform.settings.data_dir,
-            record_id=record.id,
-            reasons=self.rng.choice(OBJECTION_REASONS[filer]),
-            filer_name=name,
-            filer_contact=contact,
-            evidence=[
-                Upload(
-                    "异议证明材料.pdf",
-                    evidence_pdf("Objection evidence (demo, synthetic)", [f"Credit record #{record.id}"]),
-                )
-            ],
-            today=day,
-        )
-
-    def answer(self, objection: Objection, record: Record, outcome: str, day: dt.date) -> None:
-        corrections = None
-        if outcome == "correct":
-            corrections = corrections_for(record)
-        objections.answer(
-            self.session,
-            self.clerk(objection.department_code),
-            objection,
-            outcome,
-            catalog=self.platform.catalog,
-            rule_sets=self.platform.rule_sets,
-            cipher=self.platform.cipher,
-            today=day,
-            reason=ANSWERS[outcome],
-            corrections=corrections,
-        )
-
-    def filing_day(self, age: int | None, overdue: bool, *, escalate_on: dt.date) -> dt.date:
-        """Recent, old enough to be escalated on ``escalate_on``, or overdue only since then."""
-        workdays = self.platform.repair_policy.objection_workdays
-        if age is None and not overdue:
-            return self.today - dt.timedelta(days=self.rng.randint(0, 2))
-        day = self.today - dt.timedelta(days=age or 0)
-        if overdue and age is None:  # overdue, but only since after the last escalation run
-            day = self.today
-            while self.after(day, workdays) >= self.today:
-                day -= dt.timedelta(days=1)
-            return day
-        if overdue:
-            while self.after(day, workdays) >= escalate_on:
-                day -= dt.timedelta(days=1)
-        return day
-
-    def seed_objections(self, departments: Sequence[str], pools: dict[str, list[Record]]) -> tuple[int, int]:
-        escalate_on = self.today - dt.timedelta(days=7)
-        workdays = self.platform.repair_policy.objection_workdays
-        late: list[tuple[Objection, Record]] = []
-        count = 0
-        plan: list[tuple[str, str, str, int | None, bool]] = [
-            (department, *case) for department in departments for case in OBJECTION_PLAN
-        ]
-        # one overdue only since the last escalation run (today's job escalates it); one escalated, then answered
-        plan += [
-            (departments[0], "open", "public", None, True),
-            (departments[0], "late", "subject", 45, True),
-        ]
-        for department, outcome, filer, age, overdue in plan:
-            day = self.filing_day(age, overdue, escalate_on=escalate_on)
-            record = self.pick_objection_record(pools[department], day, correctable=outcome == "correct")
-            if record is None:
-                continue
-            objection = self.file(record, filer, day)
-            count += 1
-            if outcome == "late":
-                late.append((objection, record))
-            elif outcome == "withdraw":
-                objections.withdraw(
-                    self.session,
-                    self.applicant(record.subject_id),
-                    objection,
-                    today=min(self.today, day + dt.timedelta(days=2)),
-                )
-            elif outcome != "open":
-                answered = min(self.today, self.after(day, self.rng.randint(2, workdays)))
-                self.answer(objection, record, outcome, answered)
-        escalated = objections.escalate_overdue(
-            self.session,
-            escalate_on,
-            credit_office=self.platform.settings.credit_office_department,
-            principal=SYSTEM,
-        )
-        for objection, record in late:
-            self.answer(objection, record, "maintain", min(self.today, self.after(escalate_on, 2)))
-        return count, escalated
-
-    def pick_objection_record(self, pool: list[Record], day: dt.date, *, correctable: bool) -> Record | None:
-        for record in pool:
-            if record.id in self.used or record.public_from is None or record.public_from > day:
-                continue
-            if correctable and not record.fields.get("fine_wan"):
-                continue
-            self.used.add(record.id)
-            return record
-        return None
-
     # -- the demo enterprise -------------------------------------------------------------------------------
 
     def enterprise(self) -> tuple[int, int]:
@@ -626,46 +412,7 @@ class _Seeder:
 
 def doc_prefix(department: str) -> str:
     """The department's document-number prefix (川市监, 川环, 成市监...) as the demo generator uses it."""
-    return departments.directory().doc_prefix.get(department, "川")
-
-
-def corrections_for(record: Record) -> dict[str, str]:
-    """A real correction of a penalty: the fine as entered was too high; the content follows."""
-    old = float(record.fields["fine_wan"])
-    new = max(0.1, round(old * 0.6, 1))
-    yuan = round(new * 10_000)
-    return {"fine_wan": f"{new:g}", "content": f"决定给予当事人以下行政处罚：1. 罚款人民币{yuan}元。"}
-
-
-def evidence_pdf(title: str, lines: Sequence[str]) -> bytes:
-    """A tiny valid one-page PDF (ASCII text in Helvetica) standing in for a scanned receipt or report."""
-
-    def text(value: str) -> str:
-        return value.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
-
-    content = "\n".join(
-        ["BT", "/F1 16 Tf", "72 770 Td", "22 TL", f"({text(title)}) Tj", "/F1 11 Tf"]
-        + [f"T* ({text(line)}) Tj" for line in lines]
-        + ["ET"]
-    ).encode("ascii")
-    bodies = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
-        b"/Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
-    ]
-    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(bodies, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(bodies) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(bodies) + 1, xref)
-    return bytes(out)
+    return directory().doc_prefix.get(department, "川")
 
 
 def _departments(session: Session, today: dt.date, limit: int) -> list[str]:
@@ -703,29 +450,6 @@ def _pool(
     return pool
 
 
-def _objection_pool(
-    session: Session, rng: random.Random, department: str, today: dt.date, exclude: int | None
-) -> list[Record]:
-    """The department's records public today: penalties first (they can be corrected), then licences."""
-    pool: list[Record] = []
-    for item in ("CF", "XK"):
-        query = select(Record).where(
-            Record.provider_code == department,
-            Record.item_code == item,
-            Record.subject_kind != "natural_person",
-            Record.status == "active",
-            Record.public_from.is_not(None),
-            Record.public_from <= today,
-            (Record.public_until.is_(None)) | (Record.public_until >= today),
-        )
-        if exclude is not None:
-            query = query.where(Record.subject_id != exclude)
-        found = list(session.scalars(query.order_by(Record.id)))
-        rng.shuffle(found)
-        pool += found
-    return pool
-
-
 def seed_repair(session: Session, platform: Platform, today: dt.date) -> dict[str, int]:
     """Repair applications and objections over the seeded demo records, as of ``today``.
 
@@ -736,7 +460,7 @@ def seed_repair(session: Session, platform: Platform, today: dt.date) -> dict[st
         select(func.count(Objection.id))
     ):
         return empty
-    seeder = _Seeder(session, platform, today, random.Random(SEED))
+    seeder = Seeder(session, platform, today, random.Random(SEED))
     enterprise = seeder.user("enterprise")
     showcase = enterprise.subject_id if enterprise is not None else None
     departments = _departments(session, today, DEPARTMENTS)
@@ -750,7 +474,7 @@ def seed_repair(session: Session, platform: Platform, today: dt.date) -> dict[st
     sampled = seeder.rechecks()
     repair.alert_overdue(session, today - dt.timedelta(days=1))
     objection_pools = {
-        d: _objection_pool(session, seeder.rng, d, today, showcase)
+        d: objection_pool(session, seeder.rng, d, today, showcase)
         for d in departments[:OBJECTION_DEPARTMENTS]
     }
     filed, escalated = seeder.seed_objections(departments[:OBJECTION_DEPARTMENTS], objection_pools)
