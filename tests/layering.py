@@ -52,3 +52,38 @@ class DomainForbiddenContract(ForbiddenContract):
                 ModuleExpression(m) for m in modules if is_adapter(m, patterns)
             }
         return super().check(graph, verbose)
+
+
+class DomainLayersContract(ForbiddenContract):
+    """The domains' layers, top first (`a | b` on one line: a layer of independent-enough peers that may
+    import each other). The logic of a layer's packages (adapters left out, as in `domain_forbidden`) may not
+    import any package of a layer above it, directly or through another module."""
+
+    type_name = "domain_layers"
+
+    source_modules = fields.SetField(subfield=fields.ModuleExpressionField(), required=False)
+    forbidden_modules = fields.SetField(subfield=fields.ModuleExpressionField(), required=False)
+    layers = fields.ListField(subfield=fields.StringField())
+    adapters = fields.SetField(subfield=fields.StringField())
+
+    def rows(self) -> list[set[ModuleExpression]]:
+        lines: list[str] = self.layers  # type: ignore[assignment]
+        return [{ModuleExpression(name.strip()) for name in line.split("|")} for line in lines]
+
+    def check(self, graph: ImportGraph, verbose: bool) -> ContractCheck:
+        patterns: set[str] = self.adapters  # type: ignore[assignment]
+        rows = self.rows()
+        kept, chains = True, []
+        for depth, row in enumerate(rows):
+            above = set().union(*rows[:depth])
+            if not above:
+                continue
+            modules = package_modules(graph, row, set())
+            self.source_modules = {  # type: ignore[assignment]
+                ModuleExpression(m) for m in modules if not is_adapter(m, patterns)
+            }
+            self.forbidden_modules = above  # type: ignore[assignment]
+            result = super().check(graph, verbose)
+            kept = kept and result.kept
+            chains.extend(result.metadata["invalid_chains"])
+        return ContractCheck(kept=kept, warnings=[], metadata={"invalid_chains": chains})

@@ -6,7 +6,7 @@ from __future__ import annotations
 import grimp
 from importlinter.configuration import configure
 
-from tests.layering import DomainForbiddenContract
+from tests.layering import DomainForbiddenContract, DomainLayersContract
 
 configure()  # import-linter's settings (its timer), as its command line sets them
 
@@ -50,3 +50,35 @@ def test_adapters_may_import_it_but_domain_logic_may_not_import_adapters() -> No
     assert kept(graph(("pkg.dom.views", "pkg.root"), ("pkg.dom.console_views", "pkg.root")))
     assert not kept(graph(("pkg.dom.service", "pkg.dom.console_views")))
     assert kept(graph(("pkg.dom.service", "pkg.dom.console_views")), forbid_adapters=False)
+
+
+def layered(*imports: tuple[str, str]) -> bool:
+    g = grimp.ImportGraph()
+    for module in ("pkg", "pkg.top", "pkg.top.service", "pkg.mid", "pkg.mid.service", "pkg.peer", "pkg.low"):
+        g.add_module(module)
+    g.add_module("pkg.low.service")
+    for importer, imported in imports:
+        g.add_module(importer)
+        g.add_module(imported)
+        g.add_import(importer=importer, imported=imported)
+    contract = DomainLayersContract(
+        name="layers",
+        session_options={"root_packages": ["pkg"]},
+        contract_options={
+            "layers": ["pkg.top", "pkg.mid | pkg.peer", "pkg.low"],
+            "adapters": ["views", "*_views"],
+        },
+    )
+    return contract.check(g, verbose=False).kept
+
+
+def test_a_layer_imports_its_own_row_and_below_but_nothing_above() -> None:
+    assert layered(("pkg.top.service", "pkg.mid.service"), ("pkg.mid.service", "pkg.low.service"))
+    assert layered(("pkg.mid.service", "pkg.peer.rules"), ("pkg.peer.rules", "pkg.mid.service"))
+    assert not layered(("pkg.low.service", "pkg.mid.service"))
+    assert not layered(("pkg.low.service", "pkg.low.helpers"), ("pkg.low.helpers", "pkg.top.service"))
+    assert not layered(("pkg.mid.fresh", "pkg.top.service"))
+
+
+def test_a_layer_s_adapters_may_import_any_layer() -> None:
+    assert layered(("pkg.low.views", "pkg.top.service"), ("pkg.mid.console_views", "pkg.top"))
