@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from functools import cache
 from importlib import resources
 from typing import Any
 
@@ -58,12 +57,10 @@ def parse_measure_list(text: str, item_codes: Collection[str]) -> MeasureList:
     return validate_document(raw, item_codes)
 
 
-@cache
-def _load_shipped(item_codes: frozenset[str]) -> MeasureList:
+def load_shipped(item_codes: Collection[str]) -> MeasureList:
+    """The measure list shipped with the package, checked against the given catalog item codes.
+
+    Read when a store has no published list yet (once per store); not kept: the parsed lists a process keeps
+    are the platform's (`repository.PublishedLists`)."""
     text = resources.files("xinyong.measures").joinpath(SHIPPED).read_text(encoding="utf-8")
     return parse_measure_list(text, item_codes)
-
-
-def load_shipped(item_codes: Collection[str]) -> MeasureList:
-    """The measure list shipped with the package, checked against the given catalog item codes."""
-    return _load_shipped(frozenset(item_codes))
