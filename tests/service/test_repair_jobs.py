@@ -16,6 +16,7 @@ from tests.helpers import PDF_BYTES, apply_for_repair, department, ingest_rows, 
 from xinyong.accounts.policy import Principal
 from xinyong.commitments import service as commitments
 from xinyong.commitments.models import Commitment
+from xinyong.events.models import WorkflowEvent
 from xinyong.files import service as files
 from xinyong.files.service import Upload
 from xinyong.jobs import run_daily
@@ -27,7 +28,7 @@ from xinyong.records.models import Record
 from xinyong.records.service import IngestContext
 from xinyong.repair import rules
 from xinyong.repair import service as repair
-from xinyong.repair.models import RepairApplication, RepairEvent
+from xinyong.repair.models import RepairApplication
 from xinyong.subjects.models import Subject
 
 D = dt.date
@@ -262,8 +263,10 @@ class TestRecheckOutcome:
         assert record.status == "repaired"
         assert (
             session.scalar(
-                select(func.count(RepairEvent.id)).where(
-                    RepairEvent.application_id == application.id, RepairEvent.event == "complete"
+                select(func.count(WorkflowEvent.id)).where(
+                    WorkflowEvent.workflow == "repair",
+                    WorkflowEvent.case_id == application.id,
+                    WorkflowEvent.event == "complete",
                 )
             )
             == 1

@@ -39,19 +39,3 @@ class ListEntry(Base):
     escalation_rule: Mapped[str | None] = mapped_column(String(48))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
-
-
-class ListEntryEvent(Base):
-    """One step of due process, kept for the record (who did what, when, and why)."""
-
-    __tablename__ = "list_entry_events"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    entry_id: Mapped[int] = mapped_column(ForeignKey("list_entries.id"), index=True)
-    event: Mapped[str] = mapped_column(String(16))
-    from_state: Mapped[str | None] = mapped_column(String(16))
-    to_state: Mapped[str] = mapped_column(String(16))
-    on: Mapped[dt.date] = mapped_column(Date)
-    actor: Mapped[str] = mapped_column(String(64))
-    note: Mapped[str | None] = mapped_column(Text)
-    at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -4,9 +4,10 @@ An entry is proposed (拟列入); the subject is told the facts, the legal basis
 days to state its case (告知, 陈述申辩); only then may the authority decide (决定列入) or drop it (不予列入).
 A listed entry is removed (移出) on expiry, after credit repair or by a court or authority decision.
 Entries of the red list (守信激励对象名单) reward the subject, so they skip the notification step.
+A removal for credit repair that a re-check finds wrong (错修) is undone: the entry is reinstated (恢复列入).
 
-    proposed ──notify──▶ notified ──decide──▶ listed ──remove──▶ removed (final)
-        │  └──decide (red only)───────────────▲
+    proposed ──notify──▶ notified ──decide──▶ listed ──remove──▶ removed (done)
+        │  └──decide (red only)───────────────▲  ◀──reinstate── (only a removal for repair)
         └──drop──▶ dropped (final) ◀──drop── notified
 
 Pure rules: no I/O and "today" is always an argument.
@@ -31,6 +32,7 @@ __all__ = [
     "LIST_TYPE_LABELS",
     "MARKET_BAN",
     "RED",
+    "REINSTATE",
     "REMOVAL_REASONS",
     "SERIOUS_DISHONESTY",
     "STATE_LABELS",
@@ -82,6 +84,7 @@ NOTIFY = "notify"
 DECIDE = "decide"
 DROP = "drop"
 REMOVE = "remove"
+REINSTATE = "reinstate"
 
 EVENT_LABELS: Mapping[str, str] = MappingProxyType(
     {
@@ -89,6 +92,7 @@ EVENT_LABELS: Mapping[str, str] = MappingProxyType(
         DECIDE: "决定列入",
         DROP: "不予列入",
         REMOVE: "移出",
+        REINSTATE: "恢复列入",
     }
 )
 
@@ -108,6 +112,7 @@ STATEMENT_PERIOD_OPEN = "list.statement_period_open"
 STATEMENT_DEADLINE_MISSING = "list.statement_deadline_missing"
 REMOVAL_REASON_REQUIRED = "list.removal_reason_required"
 REMOVAL_REASON_INVALID = "list.removal_reason_invalid"
+NOT_REINSTATABLE = "list.not_reinstatable"
 UNKNOWN_TYPE = "list.unknown_type"
 UNKNOWN_STATE = "list.unknown_state"
 UNKNOWN_EVENT = "list.unknown_event"
@@ -163,6 +168,15 @@ def _check_removal_reason(reason: str | None) -> None:
         raise ListRuleError(f"移出理由“{reason}”不在允许范围内：{allowed}", code=REMOVAL_REASON_INVALID)
 
 
+def _check_reinstatable(removal_reason: str | None) -> None:
+    if removal_reason != "repaired":
+        label = REMOVAL_REASONS.get(removal_reason or "", removal_reason or "未说明")
+        raise ListRuleError(
+            f"只有因信用修复移出、复核认定为错修的名单记录可以恢复列入（该记录的移出理由：{label}）",
+            code=NOT_REINSTATABLE,
+        )
+
+
 # -- the state machine --------------------------------------------------------------------------------------
 
 
@@ -178,12 +192,16 @@ class DueProcess(StateMachine):
     notified = State("已告知", value=NOTIFIED)
     listed = State("已列入", value=LISTED)
     dropped = State("不予列入", value=DROPPED, final=True)
-    removed = State("已移出", value=REMOVED, final=True)
+    # Not final for the machine: a removal for repair found wrong (错修) is reinstated. Done for the console
+    # (FINAL_STATES). So a decided entry never reaches a final state, and the machine is told not to require it.
+    removed = State("已移出", value=REMOVED)
+    validate_final_reachability = False
 
     notify = proposed.to(notified, unless="is_red")
     decide = notified.to(listed, validators="statement_period_is_closed") | proposed.to(listed, cond="is_red")
     drop = proposed.to(dropped) | notified.to(dropped)
     remove = listed.to(removed, validators="removal_reason_is_valid")
+    reinstate = removed.to(listed, validators="removal_was_for_repair")
 
     def is_red(self, list_type: str) -> bool:
         return list_type == RED
@@ -195,6 +213,9 @@ class DueProcess(StateMachine):
 
     def removal_reason_is_valid(self, reason: str | None) -> None:
         _check_removal_reason(reason)
+
+    def removal_was_for_repair(self, removal_reason: str | None) -> None:
+        _check_reinstatable(removal_reason)
 
 
 def _check_known(list_type: str, state: str, event: str | None = None) -> None:
@@ -214,6 +235,8 @@ def _illegal(list_type: str, state: str, event: str) -> ListRuleError:
         message += "：守信激励对象名单无需告知，可直接决定列入"
     elif state in FINAL_STATES:
         message += "：该记录已办结"
+    elif event == REINSTATE:
+        message += "：只有已移出的名单记录可以恢复列入"
     return ListRuleError(message, code=ILLEGAL_TRANSITION)
 
 
@@ -226,12 +249,14 @@ def transition(
     deadline: dt.date | None = None,
     statement_received: bool = False,
     reason: str | None = None,
+    removal_reason: str | None = None,
 ) -> str:
     """The state an entry moves to on ``event``; raise ListRuleError when the step is refused.
 
     ``deadline`` is the statement deadline set on notification, ``statement_received`` whether the
     subject's statement (陈述申辩) has been registered, ``reason`` the removal reason (a key of
-    REMOVAL_REASONS).
+    REMOVAL_REASONS), ``removal_reason`` the reason a removed entry was removed for (``reinstate`` needs
+    ``repaired``).
     """
     _check_known(list_type, state, event)
     machine = DueProcess(start_value=state)
@@ -243,6 +268,7 @@ def transition(
             deadline=deadline,
             statement_received=statement_received,
             reason=reason,
+            removal_reason=removal_reason,
         )
     except TransitionNotAllowed:
         raise _illegal(list_type, state, event) from None

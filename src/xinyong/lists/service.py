@@ -10,14 +10,16 @@ from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from xinyong.accounts.policy import Principal, may_act_for_department
-from xinyong.audit import service as audit
+from xinyong.events import service as domain_events
+from xinyong.events import workflow
+from xinyong.events.models import WorkflowEvent
 from xinyong.kit.dates import add_months
 from xinyong.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from xinyong.kit.identifiers import mask_ids, normalize_code
 from xinyong.kit.names import normalize_name
 from xinyong.kit.workdays import WorkdayCalendar
 from xinyong.lists import rules
-from xinyong.lists.models import ListEntry, ListEntryEvent
+from xinyong.lists.models import ListEntry
 from xinyong.subjects.models import Subject
 
 __all__ = ["ListEntry", "advance", "in_force", "propose", "public_entries"]
@@ -100,27 +102,25 @@ def _event(
     principal: Principal,
     note: str | None,
 ) -> None:
-    session.add(
-        ListEntryEvent(
-            entry_id=entry.id,
-            event=event,
-            from_state=before,
-            to_state=after,
-            on=today,
-            actor=principal.name,
-            note=mask_ids(note) if note else note,
-        )
-    )
-    audit.record(
+    entry.updated_at = dt.datetime.now(dt.UTC)
+    workflow.log(
         session,
         principal,
-        f"list.{event}",
+        workflow.LIST_ENTRY,
+        entry.id,
+        event,
+        before,
+        after,
+        today=today,
+        note=note,
         subject_id=entry.subject_id,
-        target=f"list_entry:{entry.id}",
-        details={"list_type": entry.list_type, "from": before, "to": after},
+        details={"list_type": entry.list_type},
     )
-    entry.updated_at = dt.datetime.now(dt.UTC)
-    session.flush()
+
+
+def history(session: Session, entry_id: int) -> Sequence[WorkflowEvent]:
+    """An entry's due process, step by step."""
+    return workflow.history(session, workflow.LIST_ENTRY, entry_id)
 
 
 def advance(
@@ -136,7 +136,10 @@ def advance(
     reason: str | None = None,
     note: str | None = None,
 ) -> ListEntry:
-    """Move an entry through due process; illegal steps are refused (409) with the current state named."""
+    """Move an entry through due process; illegal steps are refused (409) with the current state named.
+
+    Every change of an entry's state goes through here (the repair workflow removes and reinstates with it),
+    so each is checked by the state machine, kept in the entry's history and audited."""
     before = entry.status
     if event == "statement":
         if before != "notified":
@@ -153,6 +156,7 @@ def advance(
             deadline=entry.statement_deadline,
             statement_received=entry.statement_received_on is not None,
             reason=reason,
+            removal_reason=entry.removal_reason,
         )
     except rules.ListRuleError as exc:
         raise Conflict(exc.message, code=exc.code) from None
@@ -171,9 +175,28 @@ def advance(
         entry.public_until = None if entry.permanent else add_months(today, months)
     elif event == "remove":
         entry.removed_on, entry.removal_reason = today, reason
+    elif event == rules.REINSTATE:  # a removal for repair found wrong (错修): listed again as decided
+        entry.removed_on, entry.removal_reason = None, None
     entry.status = after
     _event(session, entry, event, before, after, today, principal, note or reason)
+    kind = _DOMAIN_EVENTS.get(event)
+    if kind is not None:  # others react to an entry coming into force or leaving it
+        domain_events.emit(
+            session,
+            kind,
+            "list_entry",
+            entry.id,
+            subject_id=entry.subject_id,
+            payload={"list_type": entry.list_type, "reason": reason},
+        )
     return entry
+
+
+_DOMAIN_EVENTS = {
+    rules.DECIDE: domain_events.LIST_ENTRY_DECIDED,
+    rules.REMOVE: domain_events.LIST_ENTRY_REMOVED,
+    rules.REINSTATE: domain_events.LIST_ENTRY_REINSTATED,
+}
 
 
 # Registering the subject's statement (陈述申辩): a step of the record, not a transition of the machine.

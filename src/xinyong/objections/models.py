@@ -36,17 +36,3 @@ class Objection(Base):
     new_version: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
-
-
-class ObjectionEvent(Base):
-    __tablename__ = "objection_events"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    objection_id: Mapped[int] = mapped_column(ForeignKey("objections.id"), index=True)
-    event: Mapped[str] = mapped_column(String(16))
-    from_state: Mapped[str | None] = mapped_column(String(16))
-    to_state: Mapped[str] = mapped_column(String(16))
-    on: Mapped[dt.date] = mapped_column(Date)
-    actor: Mapped[str] = mapped_column(String(64))
-    note: Mapped[str | None] = mapped_column(Text)
-    at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)

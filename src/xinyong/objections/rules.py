@@ -15,14 +15,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any
 
 from statemachine import State, StateMachine
 from statemachine.exceptions import TransitionNotAllowed
 
 from xinyong.kit.workdays import Deadline, WorkdayCalendar
+from xinyong.records.rules import FieldChange, field_changes
+
+# A correction's field-level before/after, as the record's owner (`records.lifecycle`) computes it.
+Change = FieldChange
+diff = field_changes
 
 OPEN = "open"
 CORRECTED = "corrected"
@@ -91,31 +94,6 @@ def transition(
             f"当前状态为“{STATE_LABELS[state]}”，不能执行“{EVENT_LABELS[event]}”操作", code=ILLEGAL_TRANSITION
         ) from None
     return str(machine.current_state_value)
-
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    """One corrected field: its name and label, the value before and after."""
-
-    field: str
-    label: str
-    before: Any
-    after: Any
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"field": self.field, "label": self.label, "before": self.before, "after": self.after}
-
-
-def diff(before: Mapping[str, Any], after: Mapping[str, Any], labels: Mapping[str, str]) -> list[Change]:
-    """Field-level changes from ``before`` to ``after`` (only fields named in ``after``), in label order."""
-    changes = []
-    for name, label in labels.items():
-        if name not in after:
-            continue
-        old, new = before.get(name), after[name]
-        if (old if old not in ("", None) else None) != (new if new not in ("", None) else None):
-            changes.append(Change(name, label, old, new))
-    return changes
 
 
 def answer_deadline(filed_on: dt.date, calendar: WorkdayCalendar, workdays: int) -> Deadline:

@@ -1,14 +1,13 @@
 """Objection use cases: file, answer (correct / revoke / maintain), withdraw, escalate overdue ones.
 
-A correction makes a new version of the record, field by field, through the same versioning as ingestion
-(the old version is kept in record_versions, under a batch of source ``correction``), and the publicity
-window is recomputed when a date or the severity changed.
+A correction or a revocation is made by the record's owner (`records.lifecycle`): a new version, field by
+field, the old one kept in record_versions under a batch of source ``correction``, the publicity window
+recomputed when a date or the severity changed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -17,10 +16,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from xinyong.accounts.policy import Principal, allows, may_act_for_department
-from xinyong.audit import service as audit
 from xinyong.catalog.schemas import Catalog
 from xinyong.disclosure import rules as disclosure
 from xinyong.disclosure.rules import RuleSet
+from xinyong.events import workflow
+from xinyong.events.models import WorkflowEvent
 from xinyong.files import service as files
 from xinyong.files.service import Upload
 from xinyong.kit.crypto import PersonalIdCipher
@@ -29,9 +29,10 @@ from xinyong.kit.identifiers import mask_embedded_ids
 from xinyong.kit.workdays import WorkdayCalendar
 from xinyong.notices import service as notices
 from xinyong.objections import rules
-from xinyong.objections.models import Objection, ObjectionEvent
+from xinyong.objections.models import Objection
+from xinyong.records import lifecycle
 from xinyong.records import rules as record_rules
-from xinyong.records.models import Batch, Record, RecordVersion
+from xinyong.records.models import Record, RecordStatus
 
 
 def _public_now(catalog: Catalog, record: Record, today: dt.date) -> bool:
@@ -69,27 +70,20 @@ def _event(
     principal: Principal,
     note: str | None,
 ) -> None:
-    session.add(
-        ObjectionEvent(
-            objection_id=objection.id,
-            event=event,
-            from_state=before,
-            to_state=after,
-            on=today,
-            actor=principal.name,
-            note=note,
-        )
-    )
     objection.updated_at = dt.datetime.now(dt.UTC)
-    audit.record(
+    workflow.log(
         session,
         principal,
-        f"objection.{event}",
+        workflow.OBJECTION,
+        objection.id,
+        event,
+        before,
+        after,
+        today=today,
+        note=note,
         subject_id=objection.subject_id,
-        target=f"objection:{objection.id}",
-        details={"record_id": objection.record_id, "from": before, "to": after},
+        details={"record_id": objection.record_id},
     )
-    session.flush()
 
 
 def file(
@@ -123,7 +117,7 @@ def file(
         raise ValidationFailed("请填写联系方式，以便告知处理结果", code="objection.contact_required")
     if len(contact) > 100:
         raise ValidationFailed("联系方式过长", code="objection.contact_too_long")
-    if record.status != "active":
+    if record.status != RecordStatus.ACTIVE:
         raise Conflict("该记录已撤销或已修复，无需提出异议", code="objection.record_inactive")
     duplicate = select(Objection.id).where(
         Objection.record_id == record.id,
@@ -190,76 +184,6 @@ def get_objection(session: Session, principal: Principal, objection_id: int) -> 
     return objection
 
 
-def _new_version(
-    session: Session,
-    record: Record,
-    *,
-    fields: dict[str, Any],
-    status: str,
-    catalog: Catalog,
-    rule_sets: list[RuleSet],
-    cipher: PersonalIdCipher,
-    principal: Principal,
-    objection_id: int,
-) -> int:
-    """Keep the current version, then write the corrected one (the same versioning as ingestion)."""
-    batch = Batch(
-        id=uuid.uuid4().hex,
-        item_code=record.item_code,
-        provider_code=record.provider_code,
-        source="correction",
-        filename=f"objection:{objection_id}",
-        status="done",
-        catalog_version=catalog.version,
-        rows_read=1,
-        updated=1,
-        finished_at=dt.datetime.now(dt.UTC),
-    )
-    session.add(batch)
-    session.flush()
-    session.add(
-        RecordVersion(
-            record_id=record.id,
-            version=record.version,
-            status=record.status,
-            fields=record.fields,
-            sensitive=record.sensitive,
-            content_hash=record.content_hash,
-            batch_id=record.batch_id,
-            superseded_by_batch=batch.id,
-        )
-    )
-    clear = {name: cipher.decrypt(token) for name, token in (record.sensitive or {}).items()}
-    result = record_rules.RowResult(values=fields, sensitive=clear)
-    item = catalog.item(record.item_code)
-    assert item is not None
-    if item.date_field and fields.get(item.date_field):
-        decided = dt.date.fromisoformat(fields[item.date_field])
-        end = fields.get(item.end_field) if item.end_field else None
-        window = disclosure.window_for(
-            item,
-            decision_date=decided,
-            end_date=dt.date.fromisoformat(end) if end else None,
-            severity=fields.get(item.severity_field) if item.severity_field else None,
-            sector=fields.get("sector"),
-            rule_sets=rule_sets,
-        )
-        record.decision_date = decided
-        record.public_from, record.public_until = window.public_from, window.public_until
-        record.min_public_until, record.disclosure_rule = window.min_public_until, window.rule
-    if item.severity_field:
-        record.severity = fields.get(item.severity_field)
-    record.fields = fields
-    record.status = status
-    record.content_hash = record_rules.content_hash(result, cipher.hash)
-    record.raw_digest = None  # no longer what the department sent: its row, sent again, is validated again
-    record.version += 1
-    record.batch_id = batch.id
-    record.updated_at = dt.datetime.now(dt.UTC)
-    session.flush()
-    return record.version
-
-
 def answer(
     session: Session,
     principal: Principal,
@@ -286,8 +210,7 @@ def answer(
     assert record is not None
     item = catalog.item(record.item_code)
     assert item is not None
-    changes: list[rules.Change] = []
-    new_fields: dict[str, Any] | None = None
+    changes: list[record_rules.FieldChange] = []
     if event == "correct":
         allowed = {spec.name: spec.label for spec in record_rules.correctable_fields(item)}
         refused = sorted(set(corrections or {}) - set(allowed))
@@ -303,39 +226,21 @@ def answer(
                 code="objection.invalid_correction",
                 details=[e.as_dict() for e in errors],
             )
-        changes = rules.diff(record.fields, converted, allowed)
-        new_fields = {**record.fields, **{c.field: c.after for c in changes}}
-        new_fields = {k: v for k, v in new_fields.items() if v is not None}
+        changes = record_rules.field_changes(record.fields, converted, allowed)
     before = objection.status
     try:
         after = rules.transition(before, event, changes=changes, reason=reason)
     except rules.ObjectionRuleError as exc:
         raise Conflict(exc.message, code=exc.code) from None
+    ref = f"objection:{objection.id}"
     if event == "correct":
-        assert new_fields is not None
-        objection.new_version = _new_version(
-            session,
-            record,
-            fields=new_fields,
-            status=record.status,
-            catalog=catalog,
-            rule_sets=rule_sets,
-            cipher=cipher,
-            principal=principal,
-            objection_id=objection.id,
+        objection.new_version = lifecycle.correct(
+            session, record, changes, catalog=catalog, rule_sets=rule_sets, cipher=cipher, ref=ref
         )
         objection.changes = [c.as_dict() for c in changes]
     elif event == "revoke":
-        objection.new_version = _new_version(
-            session,
-            record,
-            fields=dict(record.fields),
-            status="revoked",
-            catalog=catalog,
-            rule_sets=rule_sets,
-            cipher=cipher,
-            principal=principal,
-            objection_id=objection.id,
+        objection.new_version = lifecycle.revoke(
+            session, record, catalog=catalog, rule_sets=rule_sets, cipher=cipher, ref=ref
         )
     objection.status, objection.answered_on, objection.answer = after, today, reason or ""
     _event(session, objection, event, before, after, today, principal, reason)
@@ -455,10 +360,8 @@ def of_subject(session: Session, principal: Principal) -> Sequence[Objection]:
     return session.scalars(select(Objection).where(or_(*conditions)).order_by(Objection.id.desc())).all()
 
 
-def events_of(session: Session, objection_id: int) -> Sequence[ObjectionEvent]:
-    return session.scalars(
-        select(ObjectionEvent).where(ObjectionEvent.objection_id == objection_id).order_by(ObjectionEvent.id)
-    ).all()
+def events_of(session: Session, objection_id: int) -> Sequence[WorkflowEvent]:
+    return workflow.history(session, workflow.OBJECTION, objection_id)
 
 
 def statistics(session: Session, calendar: WorkdayCalendar) -> dict[str, list[dict[str, Any]]]:

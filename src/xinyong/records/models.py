@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from xinyong.db.base import Base, JSONType, UTCDateTime, utcnow
+
+
+class RecordStatus(StrEnum):
+    """The state of a record's current version; only `records.lifecycle` and ingestion set it."""
+
+    ACTIVE = "active"  # in force: public (inside its window), shared and able to trigger measures
+    REVOKED = "revoked"  # 撤销: withdrawn by its provider, or on an objection
+    REPAIRED = "repaired"  # 信用修复: kept in the archive with the decision, no longer public or shared
 
 
 class Batch(Base):
@@ -48,6 +57,7 @@ class Record(Base):
         Index("ix_records_item_decision", "item_code", "decision_date"),
         Index("ix_records_provider_decision", "provider_code", "decision_date"),
         Index("ix_records_raw_digest", "raw_digest"),
+        Index("ix_records_item_doc_no", "item_code", "doc_no"),  # publicity search by decision number
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -58,7 +68,7 @@ class Record(Base):
     subject_kind: Mapped[str] = mapped_column(String(24))  # copied so public filters need no join
     doc_no: Mapped[str | None] = mapped_column(String(128))
     version: Mapped[int] = mapped_column(Integer, default=1)
-    status: Mapped[str] = mapped_column(String(16), default="active")  # active, revoked
+    status: Mapped[str] = mapped_column(String(16), default=RecordStatus.ACTIVE)  # a RecordStatus
     subject_name: Mapped[str] = mapped_column(String(200))  # as submitted in this record
     region_code: Mapped[str | None] = mapped_column(String(6))
     decision_date: Mapped[dt.date | None] = mapped_column(Date)

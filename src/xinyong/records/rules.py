@@ -439,3 +439,30 @@ def validate_fields(
         except _Invalid as invalid:
             errors.append(FieldError(name, invalid.code, invalid.message))
     return converted, errors
+
+
+@dataclass(frozen=True, slots=True)
+class FieldChange:
+    """One corrected field of a record: its name and label, the value before and after."""
+
+    field: str
+    label: str
+    before: Any
+    after: Any
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"field": self.field, "label": self.label, "before": self.before, "after": self.after}
+
+
+def field_changes(
+    before: Mapping[str, Any], after: Mapping[str, Any], labels: Mapping[str, str]
+) -> list[FieldChange]:
+    """Field-level changes from ``before`` to ``after`` (only fields named in ``after``), in label order."""
+    changes = []
+    for name, label in labels.items():
+        if name not in after:
+            continue
+        old, new = before.get(name), after[name]
+        if (old if old not in ("", None) else None) != (new if new not in ("", None) else None):
+            changes.append(FieldChange(name, label, old, new))
+    return changes

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any, ClassVar, TypeVar, cast
 
-from sqlalchemy import String, Table, and_, insert, literal, or_, select, text, update
+from sqlalchemy import Table, and_, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from xinyong.accounts import service as accounts
@@ -26,7 +26,6 @@ from xinyong.accounts.policy import Principal, allows, may_act_for_department
 from xinyong.audit import service as audit
 from xinyong.catalog import service as catalog_service
 from xinyong.catalog.schemas import Catalog, CatalogItem
-from xinyong.db.base import UTCDateTime
 from xinyong.db.bulk import bulk_insert, lookup, member_of
 from xinyong.disclosure import rules as disclosure
 from xinyong.disclosure.rules import RuleSet
@@ -36,8 +35,8 @@ from xinyong.kit.errors import Forbidden, NotFound, ValidationFailed
 from xinyong.kit.identifiers import mask_embedded_ids, mask_resident_id
 from xinyong.kit.tabular import INVALID_CELLS, Row
 from xinyong.notices import service as notices
-from xinyong.records import rules
-from xinyong.records.models import Batch, Record, RecordVersion, RejectedRow, UnresolvedRow
+from xinyong.records import lifecycle, rules
+from xinyong.records.models import Batch, Record, RecordStatus, RejectedRow, UnresolvedRow
 from xinyong.records.schemas import Receipt, RejectedRowRead
 from xinyong.subjects import service as subjects
 from xinyong.subjects.rules import SubjectClaim
@@ -497,22 +496,7 @@ def _encrypt(sensitive: dict[str, str], cipher: PersonalIdCipher) -> dict[str, s
 
 
 def _window(ctx: IngestContext, item: CatalogItem, values: dict[str, Any]) -> disclosure.Window:
-    decided = values.get(item.date_field) if item.date_field else None
-    ends = values.get(item.end_field) if item.end_field else None
-    severity = values.get(item.severity_field) if item.severity_field else None
-    sector = values.get("sector")
-    key = (item.code, decided, ends, severity, sector)
-    window = ctx.windows.get(key)
-    if window is None:
-        window = ctx.windows[key] = disclosure.window_for(
-            item,
-            decision_date=dt.date.fromisoformat(decided) if decided else None,
-            end_date=dt.date.fromisoformat(ends) if ends else None,
-            severity=severity,
-            sector=sector,
-            rule_sets=ctx.rule_sets,
-        )
-    return window
+    return lifecycle.publicity_window(item, values, ctx.rule_sets, ctx.windows)
 
 
 def _store(
@@ -535,7 +519,7 @@ def _store(
     for key, (entry, subject_id) in latest.items():
         values = entry.result.values
         window = _window(ctx, item, values)
-        status = "revoked" if rules.is_revocation(entry.result) else "active"
+        status = RecordStatus.REVOKED if rules.is_revocation(entry.result) else RecordStatus.ACTIVE
         current = {
             "subject_id": subject_id,
             "subject_kind": entry.result.subject.kind if entry.result.subject else "legal_person",
@@ -561,7 +545,7 @@ def _store(
         }
         if (
             notify
-            and status == "active"
+            and status == RecordStatus.ACTIVE
             and window.public_from is not None
             and (window.public_until is None or window.public_until >= ctx.today)
         ):
@@ -583,35 +567,8 @@ def _store(
             batch.unchanged += 1
             continue
         else:
-            if old.status == "repaired" and current["status"] == "active":
-                current["status"] = "repaired"  # a new version does not undo a repair decision
-            # The old version is copied inside the database: it never has to travel to Python and back.
-            session.execute(
-                insert(RecordVersion).from_select(
-                    [
-                        "record_id",
-                        "version",
-                        "status",
-                        "fields",
-                        "sensitive",
-                        "content_hash",
-                        "batch_id",
-                        "superseded_by_batch",
-                        "superseded_at",
-                    ],
-                    select(
-                        Record.id,
-                        Record.version,
-                        Record.status,
-                        Record.fields,
-                        Record.sensitive,
-                        Record.content_hash,
-                        Record.batch_id,
-                        literal(batch.id, String()),
-                        literal(now, UTCDateTime()),
-                    ).where(Record.id == old.id),
-                )
-            )
+            current["status"] = lifecycle.status_of_new_version(old.status, current["status"])
+            lifecycle.archive_current(session, old.id, batch.id, now)
             session.execute(
                 update(Record).where(Record.id == old.id).values(version=old.version + 1, **current)
             )
