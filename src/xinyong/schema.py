@@ -9,6 +9,7 @@ from xinyong.audit import models as _audit  # noqa: F401
 from xinyong.commitments import models as _commitments  # noqa: F401
 from xinyong.content import models as _content  # noqa: F401
 from xinyong.db.base import Base
+from xinyong.evaluation import models as _evaluation  # noqa: F401
 from xinyong.events import models as _events  # noqa: F401
 from xinyong.files import models as _files  # noqa: F401
 from xinyong.lists import models as _lists  # noqa: F401

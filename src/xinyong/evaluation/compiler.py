@@ -310,7 +310,10 @@ def _years(as_of: dt.date) -> exp.Expr:
         expression=exp.cast(_col("s", "registered_on"), "date"),
         unit=exp.var("DAY"),
     )
-    return exp.Floor(this=exp.Div(this=days, expression=exp.Literal.number("365.25")))
+    years = exp.Floor(this=exp.Div(this=days, expression=exp.Literal.number("365.25")))
+    # Guarded: SQLAlchemy's SQLite connection has a Python FLOOR that fails on NULL.
+    unknown = exp.Is(this=_col("s", "registered_on"), expression=exp.Null())
+    return exp.Case(ifs=[exp.If(this=unknown, true=exp.Null())], default=years)
 
 
 def feature_expression(

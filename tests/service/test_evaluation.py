@@ -1,0 +1,218 @@
+"""Evaluation runs on both stores: what counts (records in force only), incremental runs equal to full ones,
+grade history, and the opt-in personal model (consent, withdrawal deleting the scores)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from tests.helpers import ingest_rows, penalty, uscc
+from xinyong.evaluation import service
+from xinyong.evaluation.models import EvaluationGrade, EvaluationResult
+from xinyong.evaluation.schemas import ModelFile
+from xinyong.kit.names import normalize_name
+from xinyong.platform import Platform
+from xinyong.records import lifecycle
+from xinyong.records.models import Record
+from xinyong.records.service import IngestContext
+from xinyong.subjects.models import Subject
+
+TODAY = dt.date(2026, 11, 28)
+
+
+@pytest.fixture
+def models(platform: Platform, session: Session) -> dict[str, ModelFile]:
+    return service.load_models(session, platform.catalog.item_codes, None)
+
+
+def penalties(session: Session, ctx: IngestContext, *rows: dict[str, str]) -> list[Record]:
+    receipt = ingest_rows(session, ctx, list(rows))
+    assert receipt.accepted == len(rows)
+    return [session.scalars(select(Record).where(Record.doc_no == r["CF_WSH"])).one() for r in rows]
+
+
+def results(session: Session, run_id: int) -> dict[int, EvaluationResult]:
+    found = session.scalars(select(EvaluationResult).where(EvaluationResult.run_id == run_id))
+    return {r.subject_id: r for r in found}
+
+
+def points(result: EvaluationResult, code: str) -> float:
+    return float(result.indicators["items"][code][1])
+
+
+def value(result: EvaluationResult, code: str) -> object:
+    return result.indicators["items"][code][0]
+
+
+class TestWhatCounts:
+    def test_only_records_in_force_lower_a_grade(
+        self, session: Session, ctx: IngestContext, models: dict[str, ModelFile]
+    ) -> None:
+        serious, repaired, expired, revoked = penalties(
+            session,
+            ctx,
+            penalty(CF_JDRQ="2026-06-15", severity="严重", CF_NR_FK="50"),
+            penalty(CF_JDRQ="2026-06-15", severity="一般"),
+            penalty(CF_JDRQ="2021-03-01", severity="一般"),  # its publicity ended years ago
+            penalty(CF_JDRQ="2026-06-15", severity="一般"),
+        )
+        lifecycle.mark_repaired(session, repaired, ref="repair:1")
+        lifecycle.revoke(
+            session,
+            revoked,
+            catalog=ctx.catalog,
+            rule_sets=ctx.rule_sets,
+            cipher=ctx.cipher,
+            ref="objection:1",
+        )
+        session.flush()
+        model = models["public_comprehensive"]
+        receipt = service.run(session, model, as_of=TODAY)
+        found = results(session, receipt.run_id)
+        assert value(found[serious.subject_id], "serious_penalties_3y") == 1
+        assert value(found[serious.subject_id], "penalty_fines_3y") == 50
+        for record in (repaired, expired, revoked):
+            result = found[record.subject_id]
+            assert value(result, "general_penalties_1y") == 0
+            assert value(result, "penalty_fines_3y") == 0
+        clean = found[repaired.subject_id]
+        hit = found[serious.subject_id]
+        assert hit.score < clean.score
+        assert receipt.subjects == len(found) >= 4
+        assert sum(receipt.grade_counts.values()) == receipt.subjects
+
+    def test_points_stored_add_up_to_the_score(
+        self, session: Session, ctx: IngestContext, models: dict[str, ModelFile]
+    ) -> None:
+        penalties(session, ctx, penalty(severity="严重"), penalty(severity="轻微"))
+        receipt = service.run(session, models["public_comprehensive"], as_of=TODAY)
+        for result in results(session, receipt.run_id).values():
+            document = result.indicators
+            total = document["base"] + document["adjustment"] + sum(p for _, p in document["items"].values())
+            assert result.score == pytest.approx(total)
+
+    def test_an_engine_the_store_is_not_is_refused(
+        self, session: Session, models: dict[str, ModelFile]
+    ) -> None:
+        other = "postgresql" if service.engine_of(session) == "sqlite" else "sqlite"
+        with pytest.raises(service.EvaluationError):
+            service.run(session, models["public_comprehensive"], as_of=TODAY, engine=other)
+
+
+class TestIncremental:
+    def test_an_incremental_run_gives_what_a_full_run_gives(
+        self, session: Session, ctx: IngestContext, models: dict[str, ModelFile]
+    ) -> None:
+        old_serious, to_repair, _ = penalties(
+            session,
+            ctx,
+            penalty(CF_JDRQ="2023-12-10", severity="严重"),  # leaves the 36-month window on 2026-12-10
+            penalty(CF_JDRQ="2026-06-15", severity="一般"),
+            penalty(CF_JDRQ="2026-01-20", severity="轻微"),
+        )
+        model = models["public_comprehensive"]
+        first = service.run(session, model, as_of=TODAY)
+        # Changes: a repair (an event), a new subject with a penalty, and time passing a window's end.
+        lifecycle.mark_repaired(session, to_repair, ref="repair:2")
+        (newcomer,) = penalties(
+            session, ctx, penalty(CF_JDRQ="2026-11-20", severity="严重", CF_XDR_SHXYM=uscc())
+        )
+        session.flush()
+        later = TODAY + dt.timedelta(days=30)
+        incremental = service.run(session, model, as_of=later, incremental=True)
+        assert incremental.run_id != first.run_id
+        re_evaluated = set(results(session, incremental.run_id))
+        assert {old_serious.subject_id, to_repair.subject_id, newcomer.subject_id} <= re_evaluated
+        after_incremental = {
+            g.subject_id: (g.score, g.grade)
+            for g in session.scalars(select(EvaluationGrade).where(EvaluationGrade.model_code == model.code))
+        }
+        full = service.run(session, model, as_of=later)
+        full_results = {s: (r.score, r.grade) for s, r in results(session, full.run_id).items()}
+        assert after_incremental == full_results
+        assert len(re_evaluated) < len(full_results)  # it did not simply re-run everything
+
+    def test_an_unchanged_store_re_evaluates_nobody(
+        self, session: Session, ctx: IngestContext, models: dict[str, ModelFile]
+    ) -> None:
+        penalties(session, ctx, penalty())
+        model = models["public_comprehensive"]
+        service.run(session, model, as_of=TODAY)
+        again = service.run(session, model, as_of=TODAY, incremental=True)
+        assert again.subjects == 0
+        assert sum(again.grade_counts.values()) == 0
+
+
+class TestGradeHistory:
+    def test_the_history_keeps_the_first_grade_and_each_change(
+        self, session: Session, ctx: IngestContext, models: dict[str, ModelFile]
+    ) -> None:
+        (record,) = penalties(session, ctx, penalty(CF_JDRQ="2026-06-15", severity="严重"))
+        model = models["public_comprehensive"]
+        service.run(session, model, as_of=TODAY)
+        first = service.current_grade(session, model.code, record.subject_id)
+        assert first is not None
+        before_score, before_grade = first.score, first.grade
+        lifecycle.mark_repaired(session, record, ref="repair:3")
+        session.flush()
+        service.run(session, model, as_of=TODAY, incremental=True)
+        after = service.current_grade(session, model.code, record.subject_id)
+        assert (
+            after is not None and after.score == before_score + 25 + 2
+        )  # neither the penalty (-25) nor its fine (-2)
+        assert (before_grade, after.grade) == ("C", "A")
+        history = service.grade_history(session, model.code, record.subject_id)
+        assert [(h.grade_from, h.grade_to) for h in history] == [(None, "C"), ("C", "A")]
+
+    def test_an_industry_model_takes_the_comprehensive_grade(
+        self, session: Session, ctx: IngestContext, models: dict[str, ModelFile]
+    ) -> None:
+        (record,) = penalties(session, ctx, penalty(severity="严重", sector="安全生产"))
+        service.run(session, models["public_comprehensive"], as_of=TODAY)
+        comprehensive = service.current_grade(session, "public_comprehensive", record.subject_id)
+        receipt = service.run(session, models["construction"], as_of=TODAY)
+        result = results(session, receipt.run_id)[record.subject_id]
+        assert comprehensive is not None
+        assert value(result, "comprehensive_grade") == comprehensive.grade
+        assert value(result, "safety_penalties_3y") == 1
+
+
+def person(session: Session, name: str = "王五") -> Subject:
+    subject = Subject(kind="natural_person", name=name, name_norm=normalize_name(name), core_name=name)
+    session.add(subject)
+    session.flush()
+    return subject
+
+
+class TestOptIn:
+    def test_only_persons_who_consented_are_evaluated_and_withdrawal_deletes_the_scores(
+        self, session: Session, models: dict[str, ModelFile]
+    ) -> None:
+        model = models["personal_incentive"]
+        consenting, silent = person(session, "王五"), person(session, "赵六")
+        service.give_consent(session, model, consenting.id, None)
+        service.give_consent(session, model, consenting.id, None)  # twice: one consent
+        receipt = service.run(session, model, as_of=TODAY)
+        evaluated = set(results(session, receipt.run_id))
+        assert consenting.id in evaluated and silent.id not in evaluated
+        assert service.current_grade(session, model.code, consenting.id) is not None
+        service.withdraw_consent(session, model, consenting.id)
+        assert service.current_grade(session, model.code, consenting.id) is None
+        assert service.grade_history(session, model.code, consenting.id) == []
+        left = session.scalar(
+            select(func.count())
+            .select_from(EvaluationResult)
+            .where(EvaluationResult.subject_id == consenting.id)
+        )
+        assert left == 0
+        again = service.run(session, model, as_of=TODAY)
+        assert consenting.id not in results(session, again.run_id)
+
+    def test_a_model_without_opt_in_takes_no_consent(
+        self, session: Session, models: dict[str, ModelFile]
+    ) -> None:
+        with pytest.raises(service.EvaluationError):
+            service.give_consent(session, models["public_comprehensive"], person(session).id, None)
