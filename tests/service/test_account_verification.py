@@ -342,9 +342,7 @@ class TestReviewedRequest:
         public = Principal(kind="anonymous", name="anonymous")
         ticket, row = review.submit_review(
             session,
-            platform.cipher,
-            platform.settings.data_dir,
-            public,
+            platform.context(public, NOW.date()),
             claim_for(subject),
             applicant="王五",
             licence=Upload("营业执照.pdf", PDF_BYTES),
@@ -373,9 +371,7 @@ class TestReviewedRequest:
         with pytest.raises(XinyongError) as missing:
             review.submit_review(
                 session,
-                platform.cipher,
-                platform.settings.data_dir,
-                public,
+                platform.context(public, NOW.date()),
                 claim,
                 licence=Upload("营业执照.pdf", PDF_BYTES),
                 letter=None,
@@ -385,9 +381,7 @@ class TestReviewedRequest:
         with pytest.raises(XinyongError) as html:
             review.submit_review(
                 session,
-                platform.cipher,
-                platform.settings.data_dir,
-                public,
+                platform.context(public, NOW.date()),
                 claim,
                 licence=Upload("营业执照.pdf", PDF_BYTES),
                 letter=Upload("x.pdf", b"<html><script>"),
@@ -396,9 +390,7 @@ class TestReviewedRequest:
         assert html.value.code == "file.type_not_allowed"
         _, row = review.submit_review(
             session,
-            platform.cipher,
-            platform.settings.data_dir,
-            public,
+            platform.context(public, NOW.date()),
             claim,
             licence=Upload("营业执照.pdf", PDF_BYTES),
             letter=Upload("授权委托书.pdf", PDF_BYTES),

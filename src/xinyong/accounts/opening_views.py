@@ -346,9 +346,7 @@ def review_submit(
         )
         ticket, row = review.submit_review(
             session,
-            platform.cipher,
-            platform.settings.data_dir,
-            principal,
+            platform.context(principal, today, ip=client_ip(request)),
             claim,
             applicant=applicant,
             licence=_upload(licence),
@@ -356,7 +354,6 @@ def review_submit(
             username=username,
             password=password,
             user_id=verifying.id if verifying else None,
-            ip=client_ip(request),
         )
     except XinyongError as exc:
         form = {

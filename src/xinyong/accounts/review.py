@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from collections.abc import Sequence
-from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,9 +16,9 @@ from xinyong.accounts import auth, verification
 from xinyong.accounts.models import AccountVerification, User
 from xinyong.accounts.policy import Principal
 from xinyong.accounts.verification import Claim
+from xinyong.context import UseCaseContext
 from xinyong.files import service as files
 from xinyong.files.service import Upload
-from xinyong.kit.crypto import PersonalIdCipher
 from xinyong.kit.errors import NotFound, ValidationFailed
 
 REVIEW_TTL = dt.timedelta(days=30)
@@ -27,9 +26,7 @@ REVIEW_TTL = dt.timedelta(days=30)
 
 def submit_review(
     session: Session,
-    cipher: PersonalIdCipher,
-    data_dir: Path,
-    principal: Principal,
+    ctx: UseCaseContext,
     claim: Claim,
     *,
     applicant: str,
@@ -38,11 +35,12 @@ def submit_review(
     username: str = "",
     password: str = "",
     user_id: int | None = None,
-    ip: str | None = None,
     now: dt.datetime | None = None,
 ) -> tuple[str, AccountVerification]:
     """File a request the credit office reviews, with the business licence (or ID document) and the letter
-    authorising the applicant. The username is checked only when the request is approved."""
+    authorising the applicant (the context gives who files it, from where, the cipher that matches the
+    claimed subject and the data directory that keeps the evidence). The username is checked only when the
+    request is approved."""
     now = now or dt.datetime.now(dt.UTC)
     applicant = applicant.strip()[:100]
     if not applicant:
@@ -63,7 +61,7 @@ def submit_review(
         ticket_hash=verification.ticket_hash(ticket),
         method="review",
         subject_kind=claim.kind,
-        subject_id=verification.match(session, cipher, claim),
+        subject_id=verification.match(session, ctx.cipher, claim),
         user_id=user_id,
         claimed_code=claim.shown_code,
         claimed_name=claim.person_name,
@@ -73,15 +71,15 @@ def submit_review(
         username=username if user_id is None else None,
         password_hash=password_hash,
         applicant=applicant,
-        ip=ip,
+        ip=ctx.ip,
     )
     session.add(row)
     session.flush()
     for upload in (licence, letter):
         files.store(
             session,
-            data_dir,
-            principal,
+            ctx.data_dir,
+            ctx.principal,
             owner=evidence_owner(row.id),
             filename=upload.filename,
             content=upload.content,
