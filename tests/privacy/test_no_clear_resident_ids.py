@@ -524,18 +524,7 @@ def _console_pages(
     provider.get("/console/review")
     auditor.get("/console/audit?action=auth.login")
     enterprise.get("/account")
-    others = 0
-    for n, (batch_id, provider_code) in enumerate(batches):
-        admin.get(f"/console/batches/{batch_id}")
-        if n % 10 == 0:
-            admin.get(f"/api/v1/batches/{batch_id}")
-        if provider_code == "SCMR":
-            provider.get(f"/console/batches/{batch_id}")
-            provider.get(f"/api/v1/batches/{batch_id}")
-            reviewer.get(f"/console/batches/{batch_id}")
-        elif others < 20:
-            others += 1
-            provider.get(f"/console/batches/{batch_id}", expect=403)
+    _batch_pages(users, batches)
     for uscc in usccs[1::2]:
         admin.get(f"/subjects/{uscc}?purpose={PURPOSE}")
     for n, uscc in enumerate(usccs[:150]):
@@ -553,6 +542,23 @@ def _console_pages(
     for q in queries[:30]:
         admin.get(f"/search?q={q}")
         agency.get(f"/api/v1/subjects?q={q}")
+
+
+def _batch_pages(users: dict[str, Browser], batches: list[Any]) -> None:
+    """Every batch for the credit office, its own for the provider and reviewer, 20 others refused."""
+    admin, provider, reviewer = users["admin"], users["provider"], users["reviewer"]
+    others = 0
+    for n, (batch_id, provider_code) in enumerate(batches):
+        admin.get(f"/console/batches/{batch_id}")
+        if n % 10 == 0:
+            admin.get(f"/api/v1/batches/{batch_id}")
+        if provider_code == "SCMR":
+            provider.get(f"/console/batches/{batch_id}")
+            provider.get(f"/api/v1/batches/{batch_id}")
+            reviewer.get(f"/console/batches/{batch_id}")
+        elif others < 20:
+            others += 1
+            provider.get(f"/console/batches/{batch_id}", expect=403)
 
 
 def _rejected_exports(run: DemoRun, anon: Browser, users: dict[str, Browser]) -> None:
