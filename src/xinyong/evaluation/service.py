@@ -29,7 +29,7 @@ from xinyong.evaluation.models import (
     EvaluationRun,
 )
 from xinyong.evaluation.rules import Feature, ModelFileError
-from xinyong.evaluation.schemas import ModelFile
+from xinyong.evaluation.schemas import ModelFile, ModelSummary
 from xinyong.kit.errors import NotFound, ValidationFailed
 from xinyong.subjects.models import Subject
 
@@ -422,3 +422,20 @@ def grade_history(session: Session, model_code: str, subject_id: int) -> list[Ev
             .order_by(EvaluationGradeChange.id)
         )
     )
+
+
+def summary(model: ModelFile) -> ModelSummary:
+    return ModelSummary(
+        code=model.code,
+        version=model.version,
+        name=model.name,
+        use=model.use,
+        publish_grades=model.publish_grades,
+        subject_kinds=list(model.applies_to.subject_kinds),
+    )
+
+
+def run_all(session: Session, models: Mapping[str, ModelFile], as_of: dt.date) -> int:
+    """Run every model incrementally, input models first (the daily job). Returns the subjects evaluated.
+    Idempotent: a second run the same day re-evaluates nobody whose inputs did not change."""
+    return sum(run(session, model, as_of=as_of, incremental=True).subjects for model in run_order(models))
