@@ -15,12 +15,12 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from xinyong.accounts.auth import TokenCache
+from xinyong.accounts.context import UseCaseContext
 from xinyong.accounts.policy import Principal
 from xinyong.audit import service as audit_service
 from xinyong.catalog import service as catalog_service
 from xinyong.catalog.schemas import Catalog
 from xinyong.config import Settings
-from xinyong.context import UseCaseContext
 from xinyong.db.engine import make_engine, make_sessionmaker, writer_session
 from xinyong.disclosure import service as disclosure_service
 from xinyong.disclosure.rules import RuleSet
@@ -112,7 +112,7 @@ class Platform:
         return outcomes
 
     def context(self, principal: Principal, today: dt.date, *, ip: str | None = None) -> UseCaseContext:
-        """The context a use case runs in for this caller (`xinyong.context`)."""
+        """The context a use case runs in for this caller (`accounts.context`)."""
         return UseCaseContext(
             principal=principal,
             today=today,

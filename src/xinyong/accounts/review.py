@@ -13,10 +13,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from xinyong.accounts import auth, verification
+from xinyong.accounts.context import UseCaseContext
 from xinyong.accounts.models import AccountVerification, User
 from xinyong.accounts.policy import Principal
 from xinyong.accounts.verification import Claim
-from xinyong.context import UseCaseContext
 from xinyong.files import service as files
 from xinyong.files.service import Upload
 from xinyong.kit.errors import NotFound, ValidationFailed
