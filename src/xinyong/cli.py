@@ -11,6 +11,7 @@ from xinyong.audit.cli import audit_app
 from xinyong.clikit import open_platform
 from xinyong.demo.cli import demo_app
 from xinyong.evaluation.cli import evaluate_app
+from xinyong.evaluation.export_cli import export_app
 from xinyong.jobs import jobs_app
 from xinyong.keys_cli import keys_app
 from xinyong.records.cli import ingest_command, review_app
@@ -33,6 +34,7 @@ app.add_typer(demo_app, name="demo")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(keys_app, name="keys")
 app.add_typer(evaluate_app, name="evaluate")
+app.add_typer(export_app, name="export")
 app.command("ingest")(ingest_command)
 
 
