@@ -215,6 +215,28 @@ class TestConsoleUpload:
         assert len(session.scalars(select(Batch)).all()) == batches
 
 
+def test_spooled_rows_come_back_as_read() -> None:
+    """Rows kept in the temporary file come back equal and in order: every row shares its header strings, and
+    empty cells come and go (a reader out of step with the writer gave one row's strings to another)."""
+    headers = ["名称", "代码", "备注", "金额", "日期", "证件类型", "证件号码"]
+    lines = [",".join(headers)]
+    for n in range(2, 300):
+        cells = [f"甲{n}公司", f"C{n}", "" if n % 3 else "注", str(n), "", "身份证" if n % 2 else "", ""]
+        lines.append(",".join(cells))
+    data = "\r\n".join(lines).encode()
+    direct = list(read_rows(io.BytesIO(data), "f.csv"))
+    assert list(tabular.spool_rows(read_rows(io.BytesIO(data), "f.csv"))) == direct
+    assert direct[0].values == {
+        "名称": "甲2公司",
+        "代码": "C2",
+        "备注": "",
+        "金额": "2",
+        "日期": "",
+        "证件类型": "",
+        "证件号码": "",
+    }
+
+
 def test_an_upload_is_parsed_before_the_write_lock_is_taken(
     file_platform: Platform, monkeypatch: pytest.MonkeyPatch
 ) -> None:

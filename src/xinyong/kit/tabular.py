@@ -307,10 +307,10 @@ def spool_rows(rows: Iterable[Row]) -> Iterator[Row]:
     write transaction, so parsing never holds the store's write lock."""
     spool = tempfile.TemporaryFile()  # noqa: SIM115 - closed by the iterator that reads it back
     try:
-        pickler = pickle.Pickler(spool, protocol=pickle.HIGHEST_PROTOCOL)
         for row in rows:
-            pickler.dump((row.number, row.values))
-            pickler.clear_memo()
+            # One pickle per row, each read back by an unpickler of its own: a pickler's memo shared across
+            # rows grows with the file, and one cleared between rows would not match the reader's.
+            pickle.dump((row.number, row.values), spool, protocol=pickle.HIGHEST_PROTOCOL)
         spool.seek(0)
     except BaseException:
         spool.close()
@@ -320,10 +320,9 @@ def spool_rows(rows: Iterable[Row]) -> Iterator[Row]:
 
 def _unspooled(spool: IO[bytes]) -> Iterator[Row]:
     with spool:
-        unpickler = pickle.Unpickler(spool)  # noqa: S301 - the platform's own temporary file, written above
         while True:
             try:
-                number, values = unpickler.load()
+                number, values = pickle.load(spool)  # noqa: S301 - the platform's own temporary file, written above
             except EOFError:
                 return
             yield Row(number, values)
