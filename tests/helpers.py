@@ -142,11 +142,7 @@ def apply_for_repair(
     from xinyong.repair import service as repair
 
     args: dict[str, Any] = {
-        "catalog": platform.catalog,
         "repair_policy": platform.repair_policy,
-        "calendar": platform.calendar,
-        "signer": platform.signer,
-        "data_dir": platform.settings.data_dir,
         "target_kind": "record",
         "target_id": record_id,
         "statement": "已全额缴纳罚款并完成整改。",
@@ -154,10 +150,9 @@ def apply_for_repair(
         "contact_phone": "028-86001234",
         "signer_name": "张三",
         "evidence": [Upload("罚款缴纳凭证.pdf", PDF_BYTES)],
-        "today": today,
         **overrides,
     }
-    return repair.apply(session, principal, **args)
+    return repair.apply(session, platform.context(principal, today), **args)
 
 
 def ingest_rows(

@@ -168,12 +168,8 @@ class Seeder(ObjectionSeeding):
         paid = day - dt.timedelta(days=self.rng.randint(20, 90))
         return repair.apply(
             self.session,
-            principal,
-            catalog=self.platform.catalog,
+            self.platform.context(principal, day),
             repair_policy=self.platform.repair_policy,
-            calendar=self.platform.calendar,
-            signer=self.platform.signer,
-            data_dir=self.platform.settings.data_dir,
             target_kind=kind,
             target_id=target_id,
             statement=self.rng.choice(STATEMENTS).format(paid=f"{paid.year}年{paid.month}月{paid.day}日"),
@@ -181,7 +177,6 @@ class Seeder(ObjectionSeeding):
             contact_phone=f"028-8{self.rng.randint(0, 9_999_999):07d}",
             signer_name=self.rng.choice(SIGNERS),
             evidence=self.evidence(target_id, paid, channel),
-            today=day,
         )
 
     def walk(self, application: RepairApplication, path: str, submitted: dt.date) -> None:

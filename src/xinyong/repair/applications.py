@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
-from pathlib import Path
-from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from xinyong.accounts.context import UseCaseContext
 from xinyong.accounts.policy import Principal, allows, may_act_for_department
-from xinyong.catalog.schemas import Catalog
 from xinyong.commitments import service as commitments
 from xinyong.files import service as files
 from xinyong.files.service import Upload
 from xinyong.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from xinyong.kit.workdays import WorkdayCalendar
 from xinyong.notices import service as notices
 from xinyong.repair import rules, workflow
 from xinyong.repair.models import RepairApplication
@@ -31,13 +27,9 @@ COMMITMENT_TEMPLATE = "credit_repair"
 
 def apply(
     session: Session,
-    principal: Principal,
+    ctx: UseCaseContext,
     *,
-    catalog: Catalog,
     repair_policy: rules.Policy,
-    calendar: WorkdayCalendar,
-    signer: Any,
-    data_dir: Path,
     target_kind: str,
     target_id: int,
     statement: str,
@@ -45,15 +37,16 @@ def apply(
     contact_phone: str,
     signer_name: str,
     evidence: Sequence[Upload],
-    today: dt.date,
 ) -> RepairApplication:
     """Submit a repair application: online by the subject, or on paper recorded by a department clerk.
 
     The commitment is signed from the standard template as part of the application (and published with
     it); the evidence is stored; eligibility is checked by the rules and refused with every unmet
-    condition explained.
+    condition explained. Who applies, on what day, and the catalog, calendar, signer and data directory come
+    from the context.
     """
-    info = load_target(session, catalog, target_kind, target_id, today)
+    principal, today = ctx.principal, ctx.today
+    info = load_target(session, ctx.catalog, target_kind, target_id, today)
     online = principal.subject_id is not None
     if online:
         if principal.subject_id != info.subject_id:
@@ -86,7 +79,7 @@ def apply(
         )
     subject = session.get(Subject, info.subject_id)
     assert subject is not None
-    due = rules.due_after("submit", today, repair_policy, calendar)
+    due = rules.due_after("submit", today, repair_policy, ctx.calendar)
     assert due is not None
     application = RepairApplication(
         subject_id=info.subject_id,
@@ -115,7 +108,7 @@ def apply(
     for upload in evidence:
         files.store(
             session,
-            data_dir,
+            ctx.data_dir,
             principal,
             owner=f"repair:{application.id}",
             filename=upload.filename,
@@ -124,7 +117,7 @@ def apply(
     commitment = commitments.sign(
         session,
         principal,
-        signer,
+        ctx.signer,
         template_code=COMMITMENT_TEMPLATE,
         subject=subject,
         target=info.label,

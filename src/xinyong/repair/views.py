@@ -246,12 +246,8 @@ def _submit(
     with session.begin_nested():
         return service.apply(
             session,
-            principal,
-            catalog=platform.catalog,
+            platform.context(principal, today),
             repair_policy=platform.repair_policy,
-            calendar=platform.calendar,
-            signer=platform.signer,
-            data_dir=platform.settings.data_dir,
             target_kind=info.kind,
             target_id=_target_id_of(info),
             statement=form.statement,
@@ -259,7 +255,6 @@ def _submit(
             contact_phone=form.contact_phone,
             signer_name=form.signer_name,
             evidence=uploads,
-            today=today,
         )
 
 
