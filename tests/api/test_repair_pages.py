@@ -379,13 +379,10 @@ class TestEvidenceDownload:
         for event in ("accept", "review", "request_material"):
             repair.advance(
                 session,
-                REVIEWER,
+                platform.context(REVIEWER, TODAY),
                 application,
                 event,
-                catalog=platform.catalog,
                 repair_policy=platform.repair_policy,
-                calendar=platform.calendar,
-                today=TODAY,
                 note="请补充整改报告" if event == "request_material" else None,
             )
         session.commit()
@@ -424,13 +421,10 @@ class TestRecheck:
         for event in ("accept", "review", "approve"):
             repair.advance(
                 session,
-                REVIEWER,
+                platform.context(REVIEWER, october + dt.timedelta(days=2)),
                 application,
                 event,
-                catalog=platform.catalog,
                 repair_policy=platform.repair_policy,
-                calendar=platform.calendar,
-                today=october + dt.timedelta(days=2),
                 decision_no="川市监修〔2026〕3号" if event == "approve" else None,
             )
         session.commit()

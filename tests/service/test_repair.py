@@ -56,14 +56,10 @@ def step(
 ) -> Any:
     return repair.advance(
         session,
-        principal,
+        platform.context(principal, kw.pop("today", TODAY)),
         application,
         event,
-        catalog=platform.catalog,
         repair_policy=platform.repair_policy,
-        calendar=platform.calendar,
-        today=kw.pop("today", TODAY),
-        data_dir=platform.settings.data_dir,
         **kw,
     )
 

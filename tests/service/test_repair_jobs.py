@@ -65,14 +65,10 @@ def step(
 ) -> RepairApplication:
     return repair.advance(
         session,
-        principal,
+        platform.context(principal, day),
         application,
         event,
-        catalog=platform.catalog,
         repair_policy=platform.repair_policy,
-        calendar=platform.calendar,
-        today=day,
-        data_dir=platform.settings.data_dir,
         **kw,
     )
 

@@ -189,18 +189,14 @@ class Seeder(ObjectionSeeding):
                 principal = self.clerk(application.department_code)
             repair.advance(
                 self.session,
-                principal,
+                self.platform.context(principal, day),
                 application,
                 event,
-                catalog=self.platform.catalog,
                 repair_policy=self.platform.repair_policy,
-                calendar=self.platform.calendar,
-                today=day,
                 note=NOTES.get(event),
                 decision_no=self.number(application.department_code, day.year)
                 if event in ("approve", "complete")
                 else None,
-                data_dir=self.platform.settings.data_dir,
                 evidence=self.evidence(application.record_id or 0, day, "online")[:1]
                 if event == "supplement"
                 else (),

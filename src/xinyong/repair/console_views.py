@@ -230,13 +230,10 @@ def recheck_action(
             else:
                 service.advance(
                     session,
-                    principal,
+                    platform.context(principal, today),
                     application,
                     action,
-                    catalog=platform.catalog,
                     repair_policy=platform.repair_policy,
-                    calendar=platform.calendar,
-                    today=today,
                     note=note.strip() or None,
                 )
     except FORM_ERRORS as exc:
@@ -317,13 +314,10 @@ def console_step(
         with session.begin_nested():
             service.advance(
                 session,
-                principal,
+                platform.context(principal, today),
                 application,
                 event,
-                catalog=platform.catalog,
                 repair_policy=platform.repair_policy,
-                calendar=platform.calendar,
-                today=today,
                 note=note.strip() or None,
                 decision_no=decision_no.strip() or None,
             )

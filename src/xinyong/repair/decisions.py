@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from xinyong.accounts.context import UseCaseContext
 from xinyong.accounts.policy import Principal, allows, may_act_for_department
 from xinyong.catalog.schemas import Catalog
 from xinyong.commitments.models import Commitment
@@ -195,22 +195,20 @@ def _tell_applicant(
 
 def advance(
     session: Session,
-    principal: Principal,
+    ctx: UseCaseContext,
     application: RepairApplication,
     event: str,
     *,
-    catalog: Catalog,
     repair_policy: rules.Policy,
-    calendar: WorkdayCalendar,
-    today: dt.date,
     note: str | None = None,
     decision_no: str | None = None,
-    data_dir: Path | None = None,
     evidence: Sequence[Upload] = (),
 ) -> RepairApplication:
-    """One step of the workflow, by the department, the applicant or (re-check) the credit office."""
+    """One step of the workflow, by the department, the applicant or (re-check) the credit office: who acts,
+    on what day, and the catalog, calendar and data directory come from the context."""
+    principal, today, calendar = ctx.principal, ctx.today, ctx.calendar
     _authorize(principal, application, event)
-    eligibility = _eligibility_for(session, catalog, repair_policy, application, event, today)
+    eligibility = _eligibility_for(session, ctx.catalog, repair_policy, application, event, today)
     if event == "approve" and not (decision_no or "").strip():
         raise ValidationFailed("准予修复须有修复决定文号", code="repair.decision_no_required")
     if event == "supplement" and not evidence:
@@ -224,10 +222,9 @@ def advance(
         )
         raise Conflict(exc.message, code=exc.code, details=details) from None
     for upload in evidence:
-        assert data_dir is not None
         files.store(
             session,
-            data_dir,
+            ctx.data_dir,
             principal,
             owner=f"repair:{application.id}",
             filename=upload.filename,

@@ -417,15 +417,11 @@ def _applicant_step(
     with session.begin_nested():
         service.advance(
             session,
-            principal,
+            platform.context(principal, today),
             application,
             event,
-            catalog=platform.catalog,
             repair_policy=platform.repair_policy,
-            calendar=platform.calendar,
-            today=today,
             note=note.strip() or None,
-            data_dir=platform.settings.data_dir,
             evidence=uploads,
         )
 
