@@ -15,6 +15,7 @@ from xinyong.catalog import views as catalog_views
 from xinyong.commitments import views as commitments_views
 from xinyong.config import Settings, get_settings
 from xinyong.content import views as content_views
+from xinyong.evaluation import api as evaluation_api
 from xinyong.lists import views as lists_views
 from xinyong.measures import api as measures_api
 from xinyong.measures import check_views as measures_check_views
@@ -65,7 +66,7 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
     )
     apidocs.install(app)
     app.mount("/static", StaticFiles(directory=str(resources.files("xinyong.web") / "static")), name="static")
-    for module in (catalog_api, subjects_api, records_api, measures_api):
+    for module in (catalog_api, subjects_api, records_api, measures_api, evaluation_api):
         app.include_router(module.router, prefix="/api/v1")
     for module in (
         subjects_views,

@@ -172,7 +172,7 @@ class Receipt:
         }
 
 
-def _plain(value: Any) -> Feature:
+def plain_feature(value: Any) -> Feature:
     if value is None or isinstance(value, str):
         return value
     number = float(value)
@@ -232,7 +232,7 @@ def run(
     if subject_ids is None or subject_ids:
         batch: list[dict[str, Any]] = []
         for row in features(model, as_of, subject_ids):
-            values = {i.code: _plain(row.get(i.code)) for i in model.indicators}
+            values = {i.code: plain_feature(row.get(i.code)) for i in model.indicators}
             result = rules.evaluate(model, values)
             subject_id = int(row["subject_id"])
             evaluated[subject_id] = result
