@@ -46,6 +46,7 @@ def _ended_publicity(platform: Platform, session: Session, day: dt.date) -> Expl
 def _parts(platform: Platform, day: dt.date) -> list[tuple[str, Callable[[Session], int | Explained]]]:
     from xinyong.accounts import verification
     from xinyong.audit import anchor
+    from xinyong.evaluation import jobs as evaluation_jobs
     from xinyong.lists import jobs as list_jobs
     from xinyong.monitoring import jobs as monitoring_jobs
     from xinyong.objections import service as objections
@@ -88,6 +89,10 @@ def _parts(platform: Platform, day: dt.date) -> list[tuple[str, Callable[[Sessio
         (
             "accounts: {} ended verification attempts and old outbox messages removed",
             lambda s: verification.prune(s, dt.datetime.now(dt.UTC)),
+        ),
+        (
+            "evaluation: {} subjects re-evaluated by the published models",
+            lambda s: evaluation_jobs.run_published(s, platform.catalog.item_codes, settings.data_dir, day),
         ),
         # Last, so that the statistics include what the other parts changed.
         (

@@ -216,3 +216,20 @@ class TestOptIn:
     ) -> None:
         with pytest.raises(service.EvaluationError):
             service.give_consent(session, models["public_comprehensive"], person(session).id, None)
+
+
+class TestDailyJob:
+    def test_the_daily_job_runs_the_published_models_incrementally(
+        self, platform: Platform, session: Session, ctx: IngestContext
+    ) -> None:
+        from xinyong.jobs import run_daily
+
+        (record,) = penalties(session, ctx, penalty(severity="严重"))
+        session.commit()
+        label = "evaluation: {} subjects re-evaluated by the published models"
+        first = run_daily(platform, TODAY)
+        assert first[label] >= 2  # the comprehensive and both industry models graded the company
+        with platform.sessions() as check:
+            assert service.current_grade(check, "public_comprehensive", record.subject_id) is not None
+            assert service.current_grade(check, "construction", record.subject_id) is not None
+        assert run_daily(platform, TODAY)[label] == 0
