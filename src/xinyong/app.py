@@ -16,6 +16,7 @@ from xinyong.commitments import views as commitments_views
 from xinyong.config import Settings, get_settings
 from xinyong.content import views as content_views
 from xinyong.evaluation import api as evaluation_api
+from xinyong.evaluation import views as evaluation_views
 from xinyong.lists import views as lists_views
 from xinyong.measures import api as measures_api
 from xinyong.measures import check_views as measures_check_views
@@ -84,6 +85,7 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
         objection_statistics_views,
         commitments_views,
         notices_views,
+        evaluation_views,
     ):
         app.include_router(module.router)
     return app

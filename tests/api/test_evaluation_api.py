@@ -191,3 +191,82 @@ class TestHostileInput:
         response = client.get("/api/v1/evaluation/models")
         assert response.status_code == 200
         assert "public_comprehensive" in {m["code"] for m in response.json()}
+
+
+class TestPages:
+    def test_the_explanation_page_shows_each_item_and_the_total(
+        self, client: TestClient, session: Session, platform: Platform, ctx: IngestContext
+    ) -> None:
+        (record,) = evaluated(
+            platform, session, ctx, penalty(CF_JDRQ="2026-06-15", severity="严重", CF_NR_FK="20")
+        )
+        login(client, session, role="provider", department_code="SCMR")
+        code = uscc_of(session, record)
+        assert client.get(f"/subjects/{code}/evaluation").status_code == 404  # no purpose stated
+        page = client.get(f"/subjects/{code}/evaluation", params={"purpose": "招标投标资格审查"})
+        assert page.status_code == 200
+        assert "近三年严重失信行政处罚" in page.text and "-25.00" in page.text and "C 中" in page.text
+
+    def test_a_company_sees_its_own_grade_on_its_account(
+        self, client: TestClient, session: Session, platform: Platform, ctx: IngestContext
+    ) -> None:
+        (record,) = evaluated(platform, session, ctx, penalty())
+        login(client, session, role="subject", department_code=None, subject_id=record.subject_id)
+        page = client.get("/account/evaluation")
+        assert page.status_code == 200
+        assert "公共信用综合评价" in page.text and "逐项说明" in page.text
+        assert "授权" not in page.text  # consent is for natural persons only
+
+    def test_a_person_gives_and_withdraws_consent_through_the_account(
+        self, client: TestClient, session: Session, platform: Platform
+    ) -> None:
+        from xinyong.kit.names import normalize_name
+        from xinyong.subjects.models import Subject
+
+        person = Subject(
+            kind="natural_person", name="王五", name_norm=normalize_name("王五"), core_name="王五"
+        )
+        session.add(person)
+        session.commit()
+        token = login(client, session, role="subject", department_code=None, subject_id=person.id)
+        assert "授权计算个人守信激励评价" in client.get("/account/evaluation").text
+        given = client.post(
+            "/account/evaluation/consent",
+            data={"action": "give", "csrf_token": token},
+            follow_redirects=False,
+        )
+        assert given.status_code == 303
+        assert service.has_consent(session, "personal_incentive", person.id)
+        models = service.load_models(session, platform.catalog.item_codes, None)
+        service.run(session, models["personal_incentive"], as_of=TODAY)
+        session.commit()
+        page = client.get("/account/evaluation").text
+        assert "个人守信激励评价" in page and "撤回授权" in page
+        withdrawn = client.post(
+            "/account/evaluation/consent",
+            data={"action": "withdraw", "csrf_token": token},
+            follow_redirects=False,
+        )
+        assert withdrawn.status_code == 303
+        assert service.current_grade(session, "personal_incentive", person.id) is None
+        forged = client.post("/account/evaluation/consent", data={"action": "give", "csrf_token": "x"})
+        assert forged.status_code == 403
+
+    def test_the_console_shows_statistics_and_runs_to_staff_only(
+        self, client: TestClient, session: Session, platform: Platform, ctx: IngestContext
+    ) -> None:
+        evaluated(platform, session, ctx, penalty(severity="严重"), penalty())
+        assert client.get("/console/evaluation").status_code in (401, 303)
+        login(client, session, role="provider", department_code="SCMR")
+        page = client.get("/console/evaluation")
+        assert page.status_code == 200
+        assert 'data-chart="grades-by-region"' in page.text and "全量" in page.text
+
+    def test_public_statistics_exist_only_for_published_models(
+        self, client: TestClient, session: Session, platform: Platform, ctx: IngestContext
+    ) -> None:
+        assert client.get("/statistics/evaluation").status_code == 404
+        publish(platform)
+        evaluated(platform, session, ctx, penalty())
+        page = client.get("/statistics/evaluation")
+        assert page.status_code == 200 and "最近的评价批次" not in page.text

@@ -28,6 +28,7 @@ DOMAINS_WITH_PAGES = (
     "objections",
     "commitments",
     "notices",
+    "evaluation",
 )
 
 

@@ -1,0 +1,161 @@
+"""Evaluation pages: a subject's grade explained (portal, own account, government with a purpose), the
+personal model's consent on the account, and the console's runs and grade statistics."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from xinyong.accounts.deps import require
+from xinyong.accounts.policy import Principal
+from xinyong.evaluation import explain, service, statistics
+from xinyong.evaluation.schemas import ModelFile
+from xinyong.kit.errors import NotFound
+from xinyong.kit.identifiers import normalize_code
+from xinyong.platform import Platform
+from xinyong.subjects import service as subjects
+from xinyong.web.csrf import CsrfDep
+from xinyong.web.deps import PlatformDep, SessionDep, client_ip
+from xinyong.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+PERSONAL = "personal_incentive"
+ModelCode = Annotated[str | None, Query(max_length=48, pattern=r"^[a-z][a-z0-9_]{1,47}$")]
+
+
+def _models(session: SessionDep, platform: Platform) -> dict[str, ModelFile]:
+    return service.load_models(session, platform.catalog.item_codes, platform.settings.data_dir)
+
+
+@router.get("/subjects/{uscc}/evaluation", response_class=HTMLResponse)
+def evaluation_page(
+    uscc: str,
+    request: Request,
+    session: SessionDep,
+    platform: PlatformDep,
+    principal: Annotated[Principal, require("public")],
+    model: ModelCode = None,
+    purpose: Annotated[str | None, Query(max_length=200)] = None,
+) -> HTMLResponse:
+    """A subject's credit grade explained item by item."""
+    subject = subjects.get_by_uscc(session, normalize_code(uscc)[:18])
+    models = _models(session, platform)
+    read = explain.explain(
+        session,
+        platform.catalog,
+        models,
+        principal,
+        subject,
+        model_code=model,
+        purpose=purpose,
+        ip=client_ip(request),
+    )
+    chosen = models[read.model]
+    return render(
+        request,
+        "evaluation_explanation.html",
+        {
+            "subject": subject,
+            "read": read,
+            "model": chosen,
+            "labels": {g.grade: g.label for g in chosen.grades},
+            "purpose": purpose,
+        },
+    )
+
+
+@router.get("/account/evaluation", response_class=HTMLResponse)
+def own_evaluation(
+    request: Request,
+    session: SessionDep,
+    platform: PlatformDep,
+    principal: Annotated[Principal, require("account:own")],
+) -> HTMLResponse:
+    """My credit grade (信用评价), explained; for a person, the consent to the incentive evaluation."""
+    assert principal.subject_id is not None
+    subject = subjects.get(session, principal.subject_id)
+    models = _models(session, platform)
+    read = None
+    try:
+        read = explain.explain(session, platform.catalog, models, principal, subject, ip=client_ip(request))
+    except NotFound:
+        read = None
+    chosen = models.get(read.model if read else explain.default_model_code(subject))
+    consent = subject.kind == "natural_person" and service.has_consent(session, PERSONAL, subject.id)
+    return render(
+        request,
+        "evaluation_account.html",
+        {
+            "subject": subject,
+            "read": read,
+            "model": chosen,
+            "labels": {g.grade: g.label for g in chosen.grades} if chosen else {},
+            "person": subject.kind == "natural_person",
+            "consent": consent,
+        },
+    )
+
+
+@router.post("/account/evaluation/consent")
+def change_consent(
+    session: SessionDep,
+    platform: PlatformDep,
+    principal: Annotated[Principal, require("account:own")],
+    _csrf: CsrfDep,
+    action: Annotated[str, Form(pattern="^(give|withdraw)$")],
+) -> RedirectResponse:
+    assert principal.subject_id is not None
+    subject = subjects.get(session, principal.subject_id)
+    if subject.kind != "natural_person":
+        raise NotFound("只有自然人可以授权个人守信激励评价", code="evaluation.not_a_person")
+    model = service.get_model(_models(session, platform), PERSONAL)
+    if action == "give":
+        service.give_consent(session, model, subject.id, principal.user_id)
+    else:
+        service.withdraw_consent(session, model, subject.id)
+    return RedirectResponse("/account/evaluation", status_code=303)
+
+
+@router.get("/console/evaluation", response_class=HTMLResponse)
+def console_statistics(
+    request: Request,
+    session: SessionDep,
+    platform: PlatformDep,
+    principal: Annotated[Principal, require("console:view")],
+    model: ModelCode = None,
+) -> HTMLResponse:
+    """Evaluation runs and grade statistics (by region, subject kind and month; transitions)."""
+    models = _models(session, platform)
+    chosen = service.get_model(models, model or "public_comprehensive")
+    data = statistics.grade_statistics(session, chosen)
+    return render(
+        request,
+        "evaluation_console.html",
+        {"models": models, "model": chosen, "data": data, "charts": statistics.charts(data), "public": False},
+    )
+
+
+@router.get("/statistics/evaluation", response_class=HTMLResponse)
+def public_statistics(
+    request: Request,
+    session: SessionDep,
+    platform: PlatformDep,
+    principal: Annotated[Principal, require("public")],
+    model: ModelCode = None,
+) -> HTMLResponse:
+    """Grade statistics of the models whose grades the credit office publishes."""
+    models = {
+        c: m for c, m in _models(session, platform).items() if m.publish_grades and not m.applies_to.opt_in
+    }
+    if not models:
+        raise NotFound("暂无公开发布的信用评价统计", code="evaluation.no_published_model")
+    chosen = service.get_model(models, model or next(iter(models)))
+    data = statistics.grade_statistics(session, chosen)
+    data["runs"] = []
+    return render(
+        request,
+        "evaluation_console.html",
+        {"models": models, "model": chosen, "data": data, "charts": statistics.charts(data), "public": True},
+    )
