@@ -377,17 +377,13 @@ class TestSummaryAndSections:
         record = session.scalars(select(Record).where(Record.subject_id == subject_id(session, code))).one()
         objections.file(
             session,
-            ANONYMOUS,
-            catalog=platform.catalog,
-            calendar=platform.calendar,
+            platform.context(ANONYMOUS, TODAY),
             answer_workdays=platform.repair_policy.objection_workdays,
-            data_dir=platform.settings.data_dir,
             record_id=record.id,
             reasons="处罚决定书载明的罚款金额为三万元，公示为五万元，与原决定书不符。",
             filer_name="王五",
             filer_contact="13800000000",
             evidence=[Upload("决定书.pdf", b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n")],
-            today=TODAY,
         )
         session.commit()
         assert api_file(client, code)["objections_pending"] == 1

@@ -63,10 +63,7 @@ def filed(platform: Platform, session: Session, record: Record, **kw: Any) -> Ob
     """An objection filed through the service (for console tests), committed."""
     principal = kw.pop("principal", ANONYMOUS)
     args: dict[str, Any] = {
-        "catalog": platform.catalog,
-        "calendar": platform.calendar,
         "answer_workdays": platform.repair_policy.objection_workdays,
-        "data_dir": platform.settings.data_dir,
         "record_id": record.id,
         "reasons": REASONS,
         "filer_name": "王五",
@@ -75,7 +72,7 @@ def filed(platform: Platform, session: Session, record: Record, **kw: Any) -> Ob
         "today": TODAY,
     }
     args.update(kw)
-    objection = objections.file(session, principal, **args)
+    objection = objections.file(session, platform.context(principal, args.pop("today")), **args)
     session.commit()
     return objection
 

@@ -81,17 +81,13 @@ def overdue_application_and_objection() -> None:
         apply_for_repair(platform, session, subject, record.id, dt.date(2026, 10, 12))
         objections.file(
             session,
-            subject,
-            catalog=platform.catalog,
-            calendar=platform.calendar,
+            platform.context(subject, dt.date(2026, 10, 12)),
             answer_workdays=platform.repair_policy.objection_workdays,
-            data_dir=platform.settings.data_dir,
             record_id=record.id,
             reasons="该记录的罚款金额与处罚决定书不一致，请核实更正。",
             filer_name=row["CF_XDR_MC"],
             filer_contact=None,
             evidence=[],
-            today=dt.date(2026, 10, 12),
         )
 
 

@@ -273,17 +273,13 @@ def test_purposes_facts_articles_objections_and_names_are_stored_masked(
     ).one()
     objections.file(
         session,
-        Principal(kind="anonymous", name="anonymous"),
-        catalog=platform.catalog,
-        calendar=platform.calendar,
+        platform.context(Principal(kind="anonymous", name="anonymous"), TODAY),
         answer_workdays=platform.repair_policy.objection_workdays,
-        data_dir=platform.settings.data_dir,
         record_id=record,
         reasons="处罚决定书载明的罚款金额与公示不符，请予核实更正。",
         filer_name=f"王五{written}"[:100],
         filer_contact=written[:100],
         evidence=[],
-        today=TODAY,
     )
     auth.create_user(
         session,

@@ -56,10 +56,7 @@ def subject_account(session: Session, code: str) -> Principal:
 
 def file(platform: Platform, session: Session, principal: Principal, record: Record, **kw: Any) -> Objection:
     args: dict[str, Any] = {
-        "catalog": platform.catalog,
-        "calendar": platform.calendar,
         "answer_workdays": platform.repair_policy.objection_workdays,
-        "data_dir": platform.settings.data_dir,
         "record_id": record.id,
         "reasons": REASONS,
         "filer_name": "王五",
@@ -68,7 +65,7 @@ def file(platform: Platform, session: Session, principal: Principal, record: Rec
         "today": TODAY,
     }
     args.update(kw)
-    return objections.file(session, principal, **args)
+    return objections.file(session, platform.context(principal, args.pop("today")), **args)
 
 
 def answer(

@@ -324,17 +324,13 @@ class TestObjectionFlagInApi:
         record = record_of(session, code)
         objections.file(
             session,
-            subject_principal(session, code),
-            catalog=platform.catalog,
-            calendar=platform.calendar,
+            platform.context(subject_principal(session, code), TODAY),
             answer_workdays=platform.repair_policy.objection_workdays,
-            data_dir=platform.settings.data_dir,
             record_id=record.id,
             reasons="处罚决定书文号录入错误，应为另一文号。",
             filer_name="成都测试科技有限公司",
             filer_contact=None,
             evidence=[],
-            today=TODAY,
         )
         session.commit()
         [read] = client.get(f"/api/v1/subjects/{code}").json()["records"]

@@ -86,11 +86,8 @@ class ObjectionSeeding:
             contact = f"139{self.rng.randint(0, 99_999_999):08d}"
         return objections.file(
             self.session,
-            principal,
-            catalog=self.platform.catalog,
-            calendar=self.platform.calendar,
+            self.platform.context(principal, day),
             answer_workdays=self.platform.repair_policy.objection_workdays,
-            data_dir=self.platform.settings.data_dir,
             record_id=record.id,
             reasons=self.rng.choice(OBJECTION_REASONS[filer]),
             filer_name=name,
@@ -101,7 +98,6 @@ class ObjectionSeeding:
                     evidence_pdf("Objection evidence (demo, synthetic)", [f"Credit record #{record.id}"]),
                 )
             ],
-            today=day,
         )
 
     def answer(self: _Seeder, objection: Objection, record: Record, outcome: str, day: dt.date) -> None:

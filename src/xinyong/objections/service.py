@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from xinyong.accounts.context import UseCaseContext
 from xinyong.accounts.policy import Principal, allows, may_act_for_department
 from xinyong.catalog.schemas import Catalog
 from xinyong.disclosure import rules as disclosure
@@ -88,20 +88,19 @@ def _event(
 
 def file(
     session: Session,
-    principal: Principal,
+    ctx: UseCaseContext,
     *,
-    catalog: Catalog,
-    calendar: WorkdayCalendar,
     answer_workdays: int,
-    data_dir: Path,
     record_id: int,
     reasons: str,
     filer_name: str,
     filer_contact: str | None,
     evidence: Sequence[Upload],
-    today: dt.date,
 ) -> Objection:
-    """File an objection: the subject on any record of its own file, anyone on a record public today."""
+    """File an objection: the subject on any record of its own file, anyone on a record public today (who
+    files, on what day, and the catalog, calendar and data directory come from the context)."""
+    principal, today = ctx.principal, ctx.today
+    catalog, calendar, data_dir = ctx.catalog, ctx.calendar, ctx.data_dir
     record = objectable_record(session, principal, catalog, record_id, today)
     own = principal.subject_id is not None and principal.subject_id == record.subject_id
     reasons = mask_embedded_ids(reasons.strip())[0]  # IDs are never stored in clear

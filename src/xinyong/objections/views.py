@@ -182,17 +182,13 @@ def file_objection(
         with session.begin_nested():
             objection = service.file(
                 session,
-                principal,
-                catalog=platform.catalog,
-                calendar=platform.calendar,
+                platform.context(principal, today),
                 answer_workdays=platform.repair_policy.objection_workdays,
-                data_dir=platform.settings.data_dir,
                 record_id=target.id,
                 reasons=reasons,
                 filer_name=filer_name,
                 filer_contact=filer_contact or None,
                 evidence=uploads,
-                today=today,
             )
     except XinyongError as exc:
         context = _filing_context(platform, principal, target, form, exc)
