@@ -3,8 +3,8 @@
 One demo run (scale 0.05, about 10,000 records) is seeded through ingestion like `xinyong demo seed`, then
 the pages a user can reach are rendered through the app, anonymously and as each demo user, including a
 console upload and an API submission that carry personal IDs. The test then scans the SQLite database file
-and its WAL, everything that was logged (SQL statements with their bound parameters included) and every
-rendered page and JSON body for the resident IDs the rows carried, and finds none. Masked forms
+and its WAL, everything that was logged (every SQL statement, whose bound parameters the engine hides, and
+every request) and every rendered page and JSON body for the resident IDs the rows carried, and finds none. Masked forms
 (`5101**********123X`) are fine. The rejected-rows CSV export is the provider's own data returned to it and
 may carry the IDs it submitted, so for it the test checks who can reach it instead.
 
@@ -46,6 +46,7 @@ from xinyong.kit.identifiers import (
     IdentifierError,
     make_resident_id,
     make_uscc,
+    mask_resident_id,
     validate_resident_id,
     validate_uscc,
 )
@@ -62,6 +63,7 @@ CANDIDATE = re.compile(r"\d{17}[\dX]")
 # Any run of ID characters at least as long as an ID: every 18-character window of it is looked up.
 ID_RUN = re.compile(rb"[0-9X]{18,}")
 MASKED = re.compile(rb"\d{4}\*{10}[\dX]{4}")
+SQL_PARAMETERS_HIDDEN = b"[SQL parameters hidden due to hide_parameters=True]"
 PURPOSE = "测试"
 USERS = ("admin", "provider", "reviewer", "auditor", "agency", "enterprise")
 CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -326,7 +328,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoRun]:
         other.setLevel(max(level, logging.WARNING))
     root.addHandler(handler)
     root.setLevel(logging.DEBUG)
-    sql.setLevel(logging.INFO)  # SQL statements with their bound parameters
+    sql.setLevel(logging.INFO)  # SQL statements (the engine hides their bound parameters)
     try:
         ids, names, cf_rows = _collect(TODAY)
         settings = Settings(  # type: ignore[call-arg]
@@ -660,8 +662,14 @@ def test_scan_is_not_vacuous(run: DemoRun) -> None:
     assert MASKED.search(stored), "no masked ID in the database files: did the data go in?"
     log = run.log_path.read_bytes()
     assert b"INSERT INTO subjects" in log, "SQL statements were not logged"
-    assert b"gAAAAA" in log, "bound parameters (encrypted IDs) were not logged"
-    assert MASKED.search(log), "bound parameters (masked IDs) were not logged"
+    assert b"INSERT INTO records" in log and b"INSERT INTO rejected_rows" in log, "SQL writes were not logged"
+    # The engine hides bound parameters (they carry encrypted, hashed and looked-up IDs): statements are
+    # logged without them, and no encrypted ID (a Fernet token) reaches the log.
+    assert log.count(SQL_PARAMETERS_HIDDEN) > 1000, "SQL statements were logged without the hidden marker"
+    assert b"gAAAAA" not in log, "bound parameters (encrypted IDs) were logged"
+    # The requests that carried IDs went through logging too.
+    assert b"POST http://testserver/console/ingest" in log, "the console upload was not logged"
+    assert b"POST http://testserver/api/v1/records" in log, "the API submission was not logged"
     assert run.pages > 3000, f"only {run.pages} pages rendered"
     assert run.pages_naming_persons > 50, "natural persons' names were on no rendered page"
 
@@ -720,6 +728,17 @@ def test_id_in_the_uscc_column_is_not_kept_in_clear(run: DemoRun) -> None:
 def test_id_in_a_remark_is_not_kept_or_shown_in_clear(run: DemoRun) -> None:
     leaks = _misplaced_leaks(run, "remarks")
     assert not leaks, "an ID written into a remark is kept or shown in clear:\n" + _describe(leaks)
+    # The row itself is kept, for its company, with the ID in its remark masked.
+    with transaction(run.platform.sessions) as session:
+        record = session.scalar(
+            select(Record)
+            .join(Subject, Subject.id == Record.subject_id)
+            .where(Subject.uscc == REMARK_COMPANY, Record.doc_no == "川市监隐〔2026〕905号")
+        )
+        assert record is not None, "the row with an ID in its remark was not stored for its company"
+        remarks = [str(value) for value in record.fields.values() if "身份证号" in str(value)]
+    assert remarks, f"the stored row lost its remark: {record.fields}"
+    assert mask_resident_id(run.misplaced["remarks"]) in remarks[0], remarks
 
 
 def test_database_files_hold_no_clear_ids_after_checkpoint(run: DemoRun) -> None:
