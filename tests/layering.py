@@ -55,9 +55,10 @@ class DomainForbiddenContract(ForbiddenContract):
 
 
 class DomainLayersContract(ForbiddenContract):
-    """The domains' layers, top first (`a | b` on one line: a layer of independent-enough peers that may
-    import each other). The logic of a layer's packages (adapters left out, as in `domain_forbidden`) may not
-    import any package of a layer above it, directly or through another module."""
+    """The domains' layers, top first. The logic of a layer's packages (adapters left out, as in
+    `domain_forbidden`) may not import any package of a layer above it, directly or through another module.
+    Packages on one line are independent when written `a | b` (neither imports the other) and may import each
+    other when written `a : b`."""
 
     type_name = "domain_layers"
 
@@ -66,24 +67,30 @@ class DomainLayersContract(ForbiddenContract):
     layers = fields.ListField(subfield=fields.StringField())
     adapters = fields.SetField(subfield=fields.StringField())
 
-    def rows(self) -> list[set[ModuleExpression]]:
+    def rows(self) -> list[list[set[ModuleExpression]]]:
+        """Each layer as its groups: the packages of a group may import each other, groups may not."""
         lines: list[str] = self.layers  # type: ignore[assignment]
-        return [{ModuleExpression(name.strip()) for name in line.split("|")} for line in lines]
+        return [
+            [{ModuleExpression(name.strip()) for name in group.split(":")} for group in line.split("|")]
+            for line in lines
+        ]
 
     def check(self, graph: ImportGraph, verbose: bool) -> ContractCheck:
         patterns: set[str] = self.adapters  # type: ignore[assignment]
         rows = self.rows()
         kept, chains = True, []
         for depth, row in enumerate(rows):
-            above = set().union(*rows[:depth])
-            if not above:
-                continue
-            modules = package_modules(graph, row, set())
-            self.source_modules = {  # type: ignore[assignment]
-                ModuleExpression(m) for m in modules if not is_adapter(m, patterns)
-            }
-            self.forbidden_modules = above  # type: ignore[assignment]
-            result = super().check(graph, verbose)
-            kept = kept and result.kept
-            chains.extend(result.metadata["invalid_chains"])
+            above: set[ModuleExpression] = set().union(*(g for r in rows[:depth] for g in r))
+            for group in row:
+                forbidden = above.union(*(other for other in row if other is not group))
+                if not forbidden:
+                    continue
+                modules = package_modules(graph, group, set())
+                self.source_modules = {  # type: ignore[assignment]
+                    ModuleExpression(m) for m in modules if not is_adapter(m, patterns)
+                }
+                self.forbidden_modules = forbidden  # type: ignore[assignment]
+                result = super().check(graph, verbose)
+                kept = kept and result.kept
+                chains.extend(result.metadata["invalid_chains"])
         return ContractCheck(kept=kept, warnings=[], metadata={"invalid_chains": chains})

@@ -54,9 +54,11 @@ def test_adapters_may_import_it_but_domain_logic_may_not_import_adapters() -> No
 
 def layered(*imports: tuple[str, str]) -> bool:
     g = grimp.ImportGraph()
-    for module in ("pkg", "pkg.top", "pkg.top.service", "pkg.mid", "pkg.mid.service", "pkg.peer", "pkg.low"):
+    for module in ("pkg", "pkg.top", "pkg.top.service", "pkg.mid", "pkg.mid.service", "pkg.peer", "pkg.side"):
         g.add_module(module)
+    g.add_module("pkg.low")
     g.add_module("pkg.low.service")
+    g.add_module("pkg.side.service")
     for importer, imported in imports:
         g.add_module(importer)
         g.add_module(imported)
@@ -65,7 +67,7 @@ def layered(*imports: tuple[str, str]) -> bool:
         name="layers",
         session_options={"root_packages": ["pkg"]},
         contract_options={
-            "layers": ["pkg.top", "pkg.mid | pkg.peer", "pkg.low"],
+            "layers": ["pkg.top", "pkg.mid : pkg.peer | pkg.side", "pkg.low"],
             "adapters": ["views", "*_views"],
         },
     )
@@ -82,3 +84,10 @@ def test_a_layer_imports_its_own_row_and_below_but_nothing_above() -> None:
 
 def test_a_layer_s_adapters_may_import_any_layer() -> None:
     assert layered(("pkg.low.views", "pkg.top.service"), ("pkg.mid.console_views", "pkg.top"))
+
+
+def test_groups_on_one_layer_are_independent_unless_joined_by_a_colon() -> None:
+    assert layered(("pkg.mid.service", "pkg.peer.rules"), ("pkg.peer.rules", "pkg.mid.service"))
+    assert not layered(("pkg.mid.service", "pkg.side.service"))
+    assert not layered(("pkg.side.service", "pkg.peer.rules"))
+    assert layered(("pkg.side.views", "pkg.mid.service"))  # an adapter may
