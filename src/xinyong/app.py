@@ -29,6 +29,8 @@ from xinyong.records import api as records_api
 from xinyong.records import views as records_views
 from xinyong.repair import console_views as repair_console_views
 from xinyong.repair import views as repair_views
+from xinyong.reports import api as reports_api
+from xinyong.reports import views as reports_views
 from xinyong.subjects import api as subjects_api
 from xinyong.subjects import views as subjects_views
 from xinyong.web import apidocs, errors
@@ -67,7 +69,7 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
     )
     apidocs.install(app)
     app.mount("/static", StaticFiles(directory=str(resources.files("xinyong.web") / "static")), name="static")
-    for module in (catalog_api, subjects_api, records_api, measures_api, evaluation_api):
+    for module in (catalog_api, subjects_api, records_api, measures_api, evaluation_api, reports_api):
         app.include_router(module.router, prefix="/api/v1")
     for module in (
         subjects_views,
@@ -85,6 +87,7 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
         objection_statistics_views,
         commitments_views,
         notices_views,
+        reports_views,
         evaluation_views,
     ):
         app.include_router(module.router)

@@ -43,6 +43,12 @@ class Settings(BaseSettings):
     demo_mode: bool = True
     credit_office_department: str = "SCFGW"  # the department hosting the credit office (信用办)
     log_level: str = "INFO"
+    # Credit reports: the address printed in their QR codes (the portal's public origin), and the certificate
+    # and private key (PEM) that sign their PDFs (PAdES); unset: a self-signed demo certificate is generated
+    # into the data directory on first use (keys/report-signing.*, 0600).
+    public_url: str = "http://127.0.0.1:8000"
+    report_certificate: Path | None = None
+    report_certificate_key: Path | None = None
     max_upload_mb: int = Field(default=200, ge=1)
     # Every other request body (JSON, forms without files), counted as it arrives, chunked or not.
     max_body_mb: int = Field(default=32, ge=1)

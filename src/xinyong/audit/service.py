@@ -338,7 +338,10 @@ def views_of_subject(session: Session, subject_id: int, limit: int = 200) -> Seq
     """Who looked at a subject's non-public file (查询记录), newest first."""
     return session.scalars(
         select(AuditEntry)
-        .where(AuditEntry.subject_id == subject_id, AuditEntry.action.in_(("subject.view", "check.run")))
+        .where(
+            AuditEntry.subject_id == subject_id,
+            AuditEntry.action.in_(("subject.view", "check.run", "report.issue")),
+        )
         .order_by(AuditEntry.id.desc())
         .limit(limit)
     ).all()

@@ -72,14 +72,23 @@ class PackageFetcher:
         return _Fetcher(allowed_protocols=("http", "https"))
 
 
-def html_to_pdf(html: str, *, base_url: str, folders: Mapping[str, Traversable]) -> bytes:
+def html_to_pdf(
+    html: str,
+    *,
+    base_url: str,
+    folders: Mapping[str, Traversable],
+    attachments: Mapping[str, bytes] | None = None,
+    variant: str | None = None,
+) -> bytes:
     """Render an HTML document to PDF bytes. `base_url` is the address the document's relative links are
     taken from (the request's own origin); `folders` maps URL path prefixes (``/static/``) to the package
-    folders that may be read. Fonts come from the system (fontconfig) and are embedded, subset."""
-    from weasyprint import HTML
+    folders that may be read. Fonts come from the system (fontconfig) and are embedded, subset.
+    `attachments` are embedded files by name; `variant` a PDF variant WeasyPrint knows (``pdf/a-3b``)."""
+    from weasyprint import HTML, Attachment
 
     fetcher = PackageFetcher(base_url, folders).as_weasyprint()
     document = HTML(string=html, base_url=base_url, url_fetcher=fetcher, media_type="print")
-    pdf = document.write_pdf()
+    files = [Attachment(string=data, name=name) for name, data in (attachments or {}).items()]
+    pdf = document.write_pdf(attachments=files or None, pdf_variant=variant)
     assert isinstance(pdf, bytes)
     return pdf

@@ -1,0 +1,296 @@
+"""Credit reports (信用报告, 专项信用报告): who may issue them, what each section holds, the special report per
+field and period, the 已修复 mark, the PDF (text, fonts, QR), its signatures and verification by API and CLI."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tests.api.test_credit_file import company, entry, load, subject_id
+from tests.conftest import TODAY
+from tests.helpers import bearer, login, penalty, uscc
+from xinyong.audit import service as audit
+from xinyong.audit.models import AuditEntry
+from xinyong.platform import Platform
+from xinyong.records.models import Record
+from xinyong.reports import rules, service
+from xinyong.reports.api import report_context
+
+GOV = ("subjects:read",)
+
+
+def issue(
+    client: TestClient, session: Session, body: dict[str, Any], headers: dict[str, str] | None = None
+) -> Any:
+    return client.post(
+        "/api/v1/reports", json=body, headers=bearer(session, "SCFGW", GOV) if headers is None else headers
+    )
+
+
+def payload(client: TestClient, session: Session, number: str, headers: dict[str, str]) -> dict[str, Any]:
+    response = client.get(f"/api/v1/reports/{number}", headers=headers)
+    assert response.status_code == 200, response.text
+    return response.json()["payload"]  # type: ignore[no-any-return]
+
+
+def section(body: dict[str, Any], code: str) -> dict[str, Any]:
+    return next(s for s in body["sections"] if s["code"] == code)
+
+
+def pdftotext(pdf: bytes, tmp_path: Path) -> str:
+    path = tmp_path / "r.pdf"
+    path.write_bytes(pdf)
+    return subprocess.run(["pdftotext", str(path), "-"], check=True, capture_output=True, text=True).stdout
+
+
+class TestStandardReport:
+    def test_sections_hold_records_in_force_and_empty_ones_say_so(
+        self, client: TestClient, session: Session, tmp_path: Path
+    ) -> None:
+        code = company(client, session, CF_XDR_MC="成都报告测试有限公司")
+        headers = bearer(session, "SCFGW", GOV)
+        response = issue(
+            client,
+            session,
+            {"subject": {"uscc": code}, "kind": "standard", "purpose": "招标资格审查"},
+            headers,
+        )
+        assert response.status_code == 200, response.text
+        issued = response.json()
+        assert set(issued) == {"report_number", "pdf_url", "json_url", "sha256"}
+        body = payload(client, session, issued["report_number"], headers)
+        assert [s["title"] for s in body["sections"]] == [
+            "基础信息",
+            "行政管理信息",
+            "诚实守信",
+            "严重失信主体名单",
+            "经营异常",
+            "信用承诺",
+            "信用评价",
+            "司法判决",
+            "其他",
+        ]
+        (penalty_item,) = section(body, "administrative")["items"]
+        assert penalty_item["title"] == "行政处罚" and penalty_item["repaired"] is False
+        assert section(body, "serious_dishonesty")["items"] == []
+        assert section(body, "serious_dishonesty")["empty"] == rules.EMPTY
+
+        pdf = client.get(issued["pdf_url"], headers=headers)
+        assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+        assert hashlib.sha256(pdf.content).hexdigest() == issued["sha256"]
+        assert client.get(issued["pdf_url"], headers=headers).content == pdf.content  # frozen bytes
+        text = pdftotext(pdf.content, tmp_path)
+        for needle in (
+            "成都报告测试有限公司",
+            code,
+            issued["report_number"],
+            "公共信用信息报告",
+            "行政管理信息",
+            "严重失信主体名单",
+            "司法判决",
+            rules.EMPTY,
+            "第1页/共",
+        ):
+            assert needle in text, needle
+
+    def test_a_listed_subject_shows_its_entry_and_a_repaired_record_never_shows_as_current(
+        self, client: TestClient, session: Session
+    ) -> None:
+        code = company(client, session)
+        sid = subject_id(session, code)
+        entry(session, sid)
+        record = session.scalars(select(Record).where(Record.subject_id == sid)).one()
+        record.status = "repaired"
+        session.commit()
+        headers = bearer(session, "SCFGW", GOV)
+        number = issue(client, session, {"subject": {"uscc": code}, "purpose": "评审"}, headers).json()[
+            "report_number"
+        ]
+        body = payload(client, session, number, headers)
+        (listed,) = section(body, "serious_dishonesty")["items"]
+        assert listed["title"] == "严重失信主体名单" and listed["doc_no"] == "川发改信认〔2026〕8号"
+        assert section(body, "administrative")["items"] == []
+
+    def test_the_public_and_other_departments_without_purpose_get_nothing(
+        self, client: TestClient, session: Session
+    ) -> None:
+        code = company(client, session)
+        assert client.post("/api/v1/reports", json={"subject": {"uscc": code}}).status_code == 401
+        assert issue(client, session, {"subject": {"uscc": code}}).status_code == 422  # no purpose
+        headers = bearer(session, "SCFGW", GOV)
+        number = issue(client, session, {"subject": {"uscc": code}, "purpose": "审查"}, headers).json()[
+            "report_number"
+        ]
+        other = bearer(session, "SCTAX", GOV)
+        assert client.get(f"/api/v1/reports/{number}", headers=other).status_code == 404
+        assert client.get(f"/api/v1/reports/{number}.pdf", headers=other).status_code == 404
+
+    def test_the_subject_downloads_its_own_report_and_sees_it_logged(
+        self, client: TestClient, session: Session
+    ) -> None:
+        code = company(client, session)
+        sid = subject_id(session, code)
+        login(client, session, role="subject", department_code=None, subject_id=sid)
+        response = client.post("/api/v1/reports", json={"subject": {"uscc": code}, "kind": "standard"})
+        assert response.status_code == 200, response.text
+        number = response.json()["report_number"]
+        assert client.get(f"/api/v1/reports/{number}.pdf").status_code == 200
+        other = company(client, session)
+        assert client.post("/api/v1/reports", json={"subject": {"uscc": other}}).status_code == 403
+        gov = bearer(session, "SCFGW", GOV)
+        issue(client, session, {"subject": {"uscc": code}, "purpose": "招标审查"}, gov)
+        actions = [e.action for e in audit.views_of_subject(session, sid)]
+        assert "report.issue" in actions
+        logged = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "report.issue", AuditEntry.subject_id == sid)
+        ).all()
+        assert {e.purpose for e in logged} == {"本人下载", "招标审查"}
+
+
+class TestSpecialReport:
+    def test_per_field_and_period_with_the_repaired_mark(self, client: TestClient, session: Session) -> None:
+        code = uscc()
+        load(client, session, "CF", [penalty(CF_XDR_SHXYM=code, CF_JDRQ="2026-06-15")])
+        load(client, session, "CF", [penalty(CF_XDR_SHXYM=code, CF_JDRQ="2025-03-01")])
+        sid = subject_id(session, code)
+        old = session.scalars(
+            select(Record).where(Record.subject_id == sid, Record.decision_date == dt.date(2025, 3, 1))
+        ).one()
+        old.status = "repaired"
+        session.commit()
+        gov = bearer(session, "SCFGW", GOV)
+        login(client, session, role="subject", department_code=None, subject_id=sid)
+        headers: dict[str, str] = {}
+
+        def findings(start: str, fields: list[str]) -> list[dict[str, Any]]:
+            body = {
+                "subject": {"uscc": code},
+                "kind": "special",
+                "period": {"from": start, "to": TODAY.isoformat()},
+                "fields": fields,
+                "purpose": "替代无违法违规证明",
+            }
+            response = issue(client, session, body, headers)
+            assert response.status_code == 200, response.text
+            return payload(client, session, response.json()["report_number"], headers)["findings"]  # type: ignore[no-any-return]
+
+        market, tax = findings("2025-01-01", ["market", "tax"])
+        penalties = {c["code"]: c for c in market["categories"]}["penalty"]
+        assert penalties["found"] and penalties["verdict"] == "有相关记录"
+        assert sorted(i["repaired"] for i in penalties["items"]) == [False, True]
+        assert all(c["verdict"] == rules.EMPTY for c in tax["categories"] if c["code"] != "criminal")
+        assert {c["code"]: c for c in tax["categories"]}["criminal"]["verdict"] == rules.NOT_COLLECTED
+        (market,) = findings("2026-01-01", ["market"])
+        (penalties,) = [c for c in market["categories"] if c["code"] == "penalty"]
+        assert [i["repaired"] for i in penalties["items"]] == [False]  # the 2025 one is outside the period
+        # A repaired record is no longer shared (信用修复：停止共享): a department's report leaves it out.
+        headers = gov
+        (market,) = findings("2025-01-01", ["market"])
+        (penalties,) = [c for c in market["categories"] if c["code"] == "penalty"]
+        assert [i["repaired"] for i in penalties["items"]] == [False]
+
+    def test_bad_fields_and_periods_are_refused(self, client: TestClient, session: Session) -> None:
+        code = company(client, session)
+        base = {"subject": {"uscc": code}, "kind": "special", "purpose": "证明"}
+        assert issue(client, session, base).status_code == 422
+        assert issue(client, session, base | {"fields": ["nowhere"]}).status_code == 422
+        late = {"from": TODAY.isoformat(), "to": (TODAY + dt.timedelta(days=1)).isoformat()}
+        assert issue(client, session, base | {"fields": ["tax"], "period": late}).status_code == 422
+        back = {"from": "2026-05-01", "to": "2026-01-01"}
+        assert issue(client, session, base | {"fields": ["tax"], "period": back}).status_code == 422
+
+
+class TestPdfAndVerification:
+    @pytest.fixture
+    def issued(self, client: TestClient, session: Session) -> tuple[str, bytes, dict[str, str]]:
+        code = company(client, session, CF_XDR_MC="成都核验测试有限公司")
+        headers = bearer(session, "SCFGW", GOV)
+        number = issue(client, session, {"subject": {"uscc": code}, "purpose": "核验"}, headers).json()[
+            "report_number"
+        ]
+        return number, client.get(f"/api/v1/reports/{number}.pdf", headers=headers).content, headers
+
+    def test_every_font_is_embedded(self, issued: tuple[str, bytes, dict[str, str]], tmp_path: Path) -> None:
+        path = tmp_path / "r.pdf"
+        path.write_bytes(issued[1])
+        out = subprocess.run(["pdffonts", str(path)], check=True, capture_output=True, text=True).stdout
+        rows = out.splitlines()[2:]
+        assert rows and any("CJK" in row for row in rows)
+        assert all(row.split()[-5] == "yes" for row in rows), out  # the "emb" column
+
+    @pytest.mark.skipif(shutil.which("zbarimg") is None, reason="zbarimg (zbar-tools) not installed")
+    def test_the_qr_code_decodes_to_the_verification_url(
+        self, issued: tuple[str, bytes, dict[str, str]], tmp_path: Path, platform: Platform
+    ) -> None:
+        number, pdf, _ = issued
+        (tmp_path / "r.pdf").write_bytes(pdf)
+        subprocess.run(
+            [
+                "pdftoppm",
+                "-r",
+                "150",
+                "-f",
+                "1",
+                "-l",
+                "1",
+                "-png",
+                str(tmp_path / "r.pdf"),
+                str(tmp_path / "page"),
+            ],
+            check=True,
+        )
+        (image,) = tmp_path.glob("page*.png")
+        decoded = subprocess.run(
+            ["zbarimg", "--raw", "-q", str(image)], capture_output=True, text=True
+        ).stdout.strip()
+        assert decoded == service.verify_url(platform.settings.public_url, number)
+
+    def test_the_api_verifies_the_pdf_and_refuses_a_one_byte_change(
+        self, client: TestClient, issued: tuple[str, bytes, dict[str, str]]
+    ) -> None:
+        number, pdf, _ = issued
+        good = client.post("/api/v1/reports/verify", files={"file": ("r.pdf", pdf, "application/pdf")}).json()
+        assert good["genuine"] and good["unchanged"] and good["report_number"] == number
+        assert good["summary"]["subject_name"] == "成都核验测试有限公司"
+        for offset in (len(pdf) // 2, 200, len(pdf) - 40):
+            changed = bytearray(pdf)
+            changed[offset] ^= 0x01
+            bad = client.post(
+                "/api/v1/reports/verify", files={"file": ("r.pdf", bytes(changed), "application/pdf")}
+            )
+            assert bad.status_code == 200 and bad.json()["unchanged"] is False, offset
+
+    def test_the_number_and_code_verify_and_a_wrong_code_does_not(
+        self, client: TestClient, session: Session, issued: tuple[str, bytes, dict[str, str]]
+    ) -> None:
+        number, pdf, headers = issued
+        code = payload(client, session, number, headers)["verification_code"]
+        good = client.post(
+            "/api/v1/reports/verify", json={"report_number": number, "verification_code": code}
+        ).json()
+        assert good["genuine"] and good["summary"]["sha256"] == hashlib.sha256(pdf).hexdigest()
+        bad = client.post(
+            "/api/v1/reports/verify", json={"report_number": number, "verification_code": "AAAAAAAAAA"}
+        )
+        assert bad.json()["genuine"] is False and bad.json()["summary"] is None
+        assert client.post("/api/v1/reports/verify", json={"x": 1}).status_code == 422
+
+    def test_offline_verification_needs_only_the_keys(
+        self, issued: tuple[str, bytes, dict[str, str]], platform: Platform
+    ) -> None:
+        context = report_context(platform)
+        number, pdf, _ = issued
+        verdict = service.verify_pdf_offline(pdf, platform.signer, context.certificate)
+        assert verdict.genuine and verdict.unchanged and verdict.report_number == number
+        assert not service.verify_pdf_offline(
+            b"%PDF-1.7 not a report", platform.signer, context.certificate
+        ).genuine
