@@ -90,6 +90,12 @@ def _parts(platform: Platform, day: dt.date) -> list[tuple[str, Callable[[Sessio
             "accounts: {} ended verification attempts and old outbox messages removed",
             lambda s: verification.prune(s, dt.datetime.now(dt.UTC)),
         ),
+        # Reactions to domain events the serving process missed (or wrote since): idempotent, so it looks again
+        # at the last days' events too.
+        (
+            "events: {} reactions to domain events caught up",
+            lambda s: sum(platform.events.run_in(s, catch_up=True).values()),
+        ),
         (
             "evaluation: {} subjects re-evaluated by the published models",
             lambda s: evaluation_jobs.run_published(s, platform.catalog.item_codes, settings.data_dir, day),

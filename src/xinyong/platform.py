@@ -24,6 +24,7 @@ from xinyong.config import Settings
 from xinyong.db.engine import make_engine, make_sessionmaker, writer_session
 from xinyong.disclosure import service as disclosure_service
 from xinyong.disclosure.rules import RuleSet
+from xinyong.events.dispatch import Dispatcher
 from xinyong.kit.coalesce import Coalescer
 from xinyong.kit.crypto import PersonalIdCipher, Signer, derive_key
 from xinyong.kit.errors import XinyongError
@@ -32,6 +33,7 @@ from xinyong.measures import check as measures_check
 from xinyong.measures.check import CheckOrder, StoredCheck
 from xinyong.measures.repository import PublishedLists
 from xinyong.records.service import IngestContext
+from xinyong.repair import notices as repair_notices
 from xinyong.repair import service as repair_service
 from xinyong.repair.rules import Policy as RepairPolicy
 
@@ -60,7 +62,6 @@ class Platform:
             rule_sets=disclosure_service.rule_sets(self.settings.data_dir),
             cipher=self.cipher,
             today=today,
-            repair_items=repair_service.notice_items(self.repair_policy),
         )
 
     @functools.cached_property
@@ -123,6 +124,15 @@ class Platform:
             data_dir=self.settings.data_dir,
             ip=ip,
         )
+
+    @functools.cached_property
+    def events(self) -> Dispatcher:
+        """The reactions to domain events (`xinyong.events`), run after a commit that wrote events and daily."""
+        return Dispatcher([repair_notices.consumer(lambda: self.repair_policy)])
+
+    def dispatch_events(self) -> dict[str, int]:
+        """Run the reactions now, each in its own transaction (right after a commit that wrote events)."""
+        return self.events.run(lambda: writer_session(self.sessions))
 
     @property
     def repair_policy(self) -> RepairPolicy:

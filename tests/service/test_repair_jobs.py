@@ -3,7 +3,6 @@ re-check confirmation and correction (漏修), signed commitments, evidence file
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ from xinyong.notices.models import Notice
 from xinyong.platform import Platform
 from xinyong.records.models import Record
 from xinyong.records.service import IngestContext
+from xinyong.repair import notices as repair_notices
 from xinyong.repair import rules
 from xinyong.repair import service as repair
 from xinyong.repair.models import RepairApplication
@@ -504,17 +504,21 @@ class TestNotices:
         assert notices.exists(session, "repair_overdue", "repair:9:overdue:2026-10-15")
         assert not notices.exists(session, "repair_update", "repair:9:overdue:2026-10-15")
 
-    def test_repair_notices_are_issued_once(self, session: Session, ctx: IngestContext) -> None:
-        (record,) = published_penalties(session, ctx, 1)  # ingestion issued its notice (两书同达)
-        notices.issue_repair_notices(session, [record.natural_key])
+    def test_repair_notices_are_issued_once(
+        self, platform: Platform, session: Session, ctx: IngestContext
+    ) -> None:
+        (record,) = published_penalties(session, ctx, 1)
+        platform.events.run_in(session)  # the reaction to the published record (两书同达)
+        platform.events.run_in(session, catch_up=True)  # looking again at the same events sends nothing
         issued = session.scalars(
-            select(Notice).where(Notice.record_id == record.id, Notice.kind == notices.REPAIR_NOTICE)
+            select(Notice).where(Notice.record_id == record.id, Notice.kind == repair_notices.REPAIR_NOTICE)
         ).all()
         assert [(n.subject_id, n.ref) for n in issued] == [(record.subject_id, f"record:{record.id}")]
 
     def test_issuing_repair_notices_reports_how_many_were_issued(
-        self, session: Session, ctx: IngestContext
+        self, platform: Platform, session: Session, ctx: IngestContext
     ) -> None:
-        (record,) = published_penalties(session, dataclasses.replace(ctx, repair_items=frozenset()), 1)
-        assert notices.issue_repair_notices(session, [record.natural_key]) == 1
-        assert notices.issue_repair_notices(session, [record.natural_key]) == 0
+        assert len(published_penalties(session, ctx, 1)) == 1
+        assert platform.events.run_in(session) == {repair_notices.CONSUMER: 1}
+        assert platform.events.run_in(session) == {repair_notices.CONSUMER: 0}
+        assert platform.events.run_in(session, catch_up=True) == {repair_notices.CONSUMER: 0}

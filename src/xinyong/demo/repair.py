@@ -469,6 +469,7 @@ def seed_repair(session: Session, platform: Platform, today: dt.date) -> dict[st
         for d in departments[:OBJECTION_DEPARTMENTS]
     }
     filed, escalated = seeder.seed_objections(departments[:OBJECTION_DEPARTMENTS], objection_pools)
+    platform.events.run_in(session)  # the reactions to what was seeded (repair notices, 两书同达)
     session.flush()
     return {
         "applications": applications,

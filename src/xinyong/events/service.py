@@ -35,6 +35,14 @@ LIST_ENTRY_REMOVED = "list_entry.removed"
 LIST_ENTRY_REINSTATED = "list_entry.reinstated"
 COMMITMENT_BREACHED = "commitment.breached"
 
+# Set on a session that wrote events: whoever commits it runs the consumers right after (`dispatch`).
+WRITTEN = "xinyong.domain_events_written"
+
+
+def written(session: Session) -> bool:
+    """Whether this session wrote events since the flag was last taken (and take it)."""
+    return bool(session.info.pop(WRITTEN, False))
+
 
 def emit(
     session: Session,
@@ -51,6 +59,7 @@ def emit(
     )
     session.add(event)
     session.flush()
+    session.info[WRITTEN] = True
     return event
 
 
@@ -72,6 +81,7 @@ def emit_select(session: Session, kind: str, aggregate: str, rows: Select[int, i
         ),
         execution_options={"preserve_rowcount": True},  # psycopg reports -1 for INSERT … SELECT otherwise
     )
+    session.info[WRITTEN] = True
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 

@@ -1,4 +1,7 @@
-"""Sending and reading notices. Sending is idempotent: one notice per (kind, ref)."""
+"""The mailbox: sending, listing and reading notices. Sending is idempotent: one notice per (kind, ref).
+
+No domain logic lives here: the domains (or their reactions to domain events) decide what to send.
+"""
 
 from __future__ import annotations
 
@@ -95,44 +98,3 @@ def mark_read(session: Session, notice: Notice) -> None:
     if notice.read_at is None:
         notice.read_at = dt.datetime.now(dt.UTC)
         session.flush()
-
-
-REPAIR_NOTICE = "repair_notice"
-REPAIR_NOTICE_TITLE = "信用修复告知书"
-
-
-def issue_repair_notices(session: Session, natural_keys: Sequence[str]) -> int:
-    """两书同达: a repair notice for each of these records (by natural key) that has none yet.
-
-    Ingestion passes the keys of the records it just stored that will be public and may be repaired; the
-    statement looks them up through the unique key, so its cost follows the chunk, not the table. Idempotent:
-    a re-run sends nothing twice. The notice's text is rendered from the record when read, so it always
-    states the current window.
-    """
-    from sqlalchemy import String, and_, cast, exists, insert, literal
-
-    from xinyong.db.bulk import member_of
-    from xinyong.records.models import Record
-
-    issued = 0
-    now = dt.datetime.now(dt.UTC)
-    for condition in member_of(session, Record.natural_key, natural_keys):
-        query = select(
-            literal(REPAIR_NOTICE),
-            literal("record:") + cast(Record.id, String),
-            Record.subject_id,
-            Record.id,
-            literal(REPAIR_NOTICE_TITLE),
-            literal(now, Notice.__table__.c.created_at.type),
-        ).where(
-            condition,
-            ~exists().where(and_(Notice.kind == REPAIR_NOTICE, Notice.record_id == Record.id)),
-        )
-        result = session.execute(
-            insert(Notice).from_select(
-                ["kind", "ref", "subject_id", "record_id", "title", "created_at"], query
-            ),
-            execution_options={"preserve_rowcount": True},  # psycopg reports -1 for INSERT … SELECT otherwise
-        )
-        issued += int(result.rowcount or 0)  # type: ignore[attr-defined]
-    return issued

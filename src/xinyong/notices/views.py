@@ -16,6 +16,7 @@ from xinyong.kit.errors import NotFound
 from xinyong.notices import service
 from xinyong.notices.models import Notice
 from xinyong.platform import Platform
+from xinyong.repair import notices as repair_notices
 from xinyong.repair import service as repair
 from xinyong.web.deps import PlatformDep, SessionDep, TodayDep
 from xinyong.web.templating import render
@@ -40,7 +41,7 @@ def _repair_notice(
     session: Session, platform: Platform, notice: Notice, today: dt.date
 ) -> dict[str, Any] | None:
     """The content of a 修复告知书, rendered from the record as it stands today."""
-    if notice.kind != service.REPAIR_NOTICE or notice.record_id is None:
+    if notice.kind != repair_notices.REPAIR_NOTICE or notice.record_id is None:
         return None
     info = repair.load_target(session, platform.catalog, "record", notice.record_id, today)
     view = repair.notice_view(platform.repair_policy, info)

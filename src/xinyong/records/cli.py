@@ -125,6 +125,7 @@ def _ingest_file(
                 "rejected": receipt.rejected,
             },
         )
+    platform.dispatch_events()  # the reactions to what was stored (repair notices…), once it is committed
     return receipt
 
 
@@ -167,6 +168,7 @@ def review_resolve(
         receipt = service.resolve_unresolved(
             session, platform.ingest_context(today()), row_id, normalize_code(subject)
         )
+    platform.dispatch_events()
     typer.echo(
         f"resolved: accepted {receipt.accepted}, updated {receipt.updated}, unchanged {receipt.unchanged}"
     )

@@ -34,7 +34,6 @@ from xinyong.kit.crypto import PersonalIdCipher
 from xinyong.kit.errors import Forbidden, NotFound, ValidationFailed
 from xinyong.kit.identifiers import mask_embedded_ids, mask_resident_id
 from xinyong.kit.tabular import INVALID_CELLS, Row
-from xinyong.notices import service as notices
 from xinyong.records import lifecycle, rules
 from xinyong.records.models import Batch, Record, RecordStatus, RejectedRow, UnresolvedRow
 from xinyong.records.schemas import Receipt, RejectedRowRead
@@ -55,7 +54,6 @@ class IngestContext:
     rule_sets: list[RuleSet]
     cipher: PersonalIdCipher
     today: dt.date
-    repair_items: frozenset[str] = frozenset()  # items whose published records get a repair notice
     # Windows already worked out in this ingest, by their inputs: a file repeats the same few thousand
     # (decision date, severity) pairs.
     windows: dict[tuple[Any, ...], disclosure.Window] = field(default_factory=dict, compare=False)
@@ -208,7 +206,7 @@ def _counts(batch: Batch) -> dict[str, int]:
 class _Statistics:
     """Keeps PostgreSQL's table statistics in step with a large ingest.
 
-    The look-ups of each chunk (subjects by USCC, records by natural key, repair notices) are planned from
+    The look-ups of each chunk (subjects by USCC, records by natural key or raw digest) are planned from
     the tables' statistics. A table that was small when last analysed looks small to the planner however
     many rows this ingest has added, and autovacuum (if it runs at all) waits its turn, so the planner keeps
     choosing sequential scans that grow with every chunk. ANALYZE (which samples a fixed number of rows and
@@ -223,7 +221,6 @@ class _Statistics:
     COLUMNS: ClassVar[dict[str, tuple[str, ...]]] = {
         "subjects": ("uscc", "org_code", "business_reg_no", "id_hash", "name_norm", "region_code"),
         "records": ("id", "natural_key", "raw_digest"),
-        "notices": ("kind", "record_id"),
     }
     MIN_GROWTH = 5000
 
@@ -252,7 +249,7 @@ class _DatabaseThread:
     reads and validates the next chunk.
 
     Validation is Python work; storing a chunk is largely waiting for the database (a COPY being indexed, the
-    notices' INSERT … SELECT, a commit), during which the interpreter lock is free. The session is used only
+    events' INSERT … SELECT, a commit), during which the interpreter lock is free. The session is used only
     by this thread between the first submission and `join`. After a failure here nothing more runs: every
     later piece of work fails with the same error, so no chunk is stored after one that failed. After a
     failure in the calling thread, `__exit__` still waits for the work submitted before it: every chunk
@@ -514,8 +511,7 @@ def _store(
     existing = _existing(session, set(latest))
     now = dt.datetime.now(dt.UTC)
     inserts: list[dict[str, Any]] = []
-    notify = item.code in ctx.repair_items
-    notice_keys: list[str] = []  # records that will be public and may be repaired: 两书同达
+    published: list[str] = []  # records stored active with a window not over: `record.published` for others
     for key, (entry, subject_id) in latest.items():
         values = entry.result.values
         window = _window(ctx, item, values)
@@ -544,12 +540,11 @@ def _store(
             "updated_at": now,
         }
         if (
-            notify
-            and status == RecordStatus.ACTIVE
+            status == RecordStatus.ACTIVE
             and window.public_from is not None
             and (window.public_until is None or window.public_until >= ctx.today)
         ):
-            notice_keys.append(key)
+            published.append(key)
         old = existing.get(key)
         if old is None:
             inserts.append(
@@ -577,8 +572,8 @@ def _store(
             subjects.update_registration(session, subject_id, values)
     if inserts:
         bulk_insert(session, RECORDS_TABLE, inserts)
-    if notice_keys:
-        notices.issue_repair_notices(session, notice_keys)
+    if published:  # one INSERT … SELECT per chunk; reactions (repair notices…) consume it after commit
+        lifecycle.emit_published(session, published)
 
 
 def _current_raw_digests(session: Session, digests: set[str]) -> dict[str, str]:

@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from xinyong.accounts.auth import SESSION_COOKIE
 from xinyong.db.engine import writer_session
+from xinyong.events import service as events
 from xinyong.kit.dates import CHINA
 from xinyong.platform import Platform
 
@@ -43,6 +44,8 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
         raise
     if session.in_transaction() or session.new or session.dirty or session.deleted:
         await run_in_threadpool(_end, session, commit=True)
+        if events.written(session):  # reactions (repair notices…) to what this request committed, right after
+            await run_in_threadpool(request.app.state.platform.dispatch_events)
     else:
         session.close()
 
