@@ -151,3 +151,51 @@ class TestModels:
         result = runner.invoke(app, ["evaluate", "models", "--json"])
         assert result.exit_code != 0
         assert "public_comprehensive.yaml" in result.output and "indicators" in result.output
+
+
+class TestDemo:
+    def test_the_demo_grades_every_company_and_the_enterprise_account_reads_its_own(
+        self, env: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        from sqlalchemy import select
+
+        from xinyong.accounts.models import User
+        from xinyong.accounts.policy import Principal
+        from xinyong.demo import cli as demo_cli
+        from xinyong.evaluation import explain
+        from xinyong.evaluation.models import EvaluationGrade
+        from xinyong.subjects.models import Subject
+
+        monkeypatch.setattr(demo_cli, "today", lambda: DAY)
+        result = runner.invoke(app, ["demo", "seed", "--scale", "0.01"])
+        assert result.exit_code == 0, result.output
+        platform = open_platform()
+        with transaction(platform.sessions, write=False) as session:
+            companies = set(
+                session.scalars(
+                    select(Subject.id).where(Subject.kind.in_(["legal_person", "individual_business"]))
+                )
+            )
+            graded = set(
+                session.scalars(
+                    select(EvaluationGrade.subject_id).where(
+                        EvaluationGrade.model_code == "public_comprehensive"
+                    )
+                )
+            )
+            assert companies and companies == graded
+            user = session.scalars(
+                select(User).where(User.role == "subject", User.subject_id.is_not(None))
+            ).first()
+            assert user is not None and user.subject_id is not None
+            subject = session.get(Subject, user.subject_id)
+            assert subject is not None
+            models = service.load_models(session, platform.catalog.item_codes, None)
+            me = Principal(kind="user", name=user.username, role="subject", subject_id=subject.id)
+            read = explain.explain(session, platform.catalog, models, me, subject)
+            assert read.indicators and sum(i.points for i in read.indicators) == pytest.approx(read.score)
+            stored = service.current_grade(session, "public_comprehensive", subject.id)
+            assert stored is not None and (read.grade, read.score) == (stored.grade, stored.score)
+            assert [
+                i for i in read.indicators if i.code != "base" and i.points < 0
+            ]  # the showcase has penalties

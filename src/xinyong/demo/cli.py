@@ -31,6 +31,7 @@ STAGES = {
     "articles": "典型案例与诚信文章",
     "supervision": "名单、核查与反馈",
     "repairs": "信用修复与异议",
+    "evaluation": "公共信用综合评价",
     "statistics": "统计汇总",
 }
 
@@ -115,6 +116,7 @@ def seed(
     from xinyong.demo import service
     from xinyong.demo.repair import seed_repair
     from xinyong.demo.supervision import seed_supervision
+    from xinyong.evaluation import service as evaluation
     from xinyong.monitoring import service as monitoring
 
     platform = open_platform()
@@ -160,6 +162,11 @@ def seed(
         progress.start("repairs")
         repairs = seed_repair(session, platform, day)
         progress.finish(f"{repairs['applications']} repair applications, {repairs['objections']} objections")
+        progress.start("evaluation")
+        # Every shipped model, input models first: each demo company gets a grade with its explanation.
+        models = evaluation.load_models(session, platform.catalog.item_codes, platform.settings.data_dir)
+        graded = evaluation.run_all(session, models, day)
+        progress.finish(f"{graded} grades")
         progress.start("statistics")
         if session.get_bind().dialect.name == "postgresql":
             # The planner's statistics for every table the seed filled (the ingest keeps only those its own

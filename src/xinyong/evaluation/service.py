@@ -175,7 +175,8 @@ class Receipt:
 def plain_feature(value: Any) -> Feature:
     if value is None or isinstance(value, str):
         return value
-    number = float(value)
+    # Rounded: engines sum floating amounts in different orders (10.62 vs 10.620000000000001).
+    number = round(float(value), 6)
     return int(number) if number.is_integer() else number
 
 
