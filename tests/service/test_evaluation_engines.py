@@ -56,7 +56,7 @@ def _maybe(rng: random.Random, value: Any, p: float = 0.8) -> Any:
 
 
 def _record_fields(rng: random.Random, item: str) -> dict[str, Any]:
-    fields: dict[str, Any] = {"sector": rng.choice(SECTORS)}
+    fields: dict[str, Any] = {"sector": rng.choice(SECTORS), "legal_rep": "张三"}  # no model reads legal_rep
     if item == "CF":
         fields["fine_wan"] = _maybe(rng, rng.choice([0, 0.5, 3, 12.25, 80, 150, 1000.125]))
     if item == "QS":
@@ -205,7 +205,9 @@ def _evaluate_store(engine: Engine, data_dir: Path) -> StoreRun:
                 receipt = service.run(session, model, as_of=AS_OF)
                 outcome[model.code] = _collect(session, receipt.run_id, keys)
             snapshot = data_dir / "parquet"
-            export.write_snapshot(session, snapshot, chunk_rows=1000)
+            export.write_snapshot(
+                session, snapshot, chunk_rows=1000, field_keys=export.model_field_keys(models)
+            )
         return StoreRun(outcome, snapshot, keys, models)
     finally:
         outer.rollback()
@@ -231,7 +233,7 @@ def spark() -> Iterator[Any]:
 
     if not spark_engine.java_available():
         pytest.skip("no Java runtime: install default-jre-headless to run the Spark engine")
-    with spark_engine.spark_session(cores=2, memory="512m") as session:
+    with spark_engine.spark_session(cores=2, memory="512m", shuffle_partitions=1) as session:
         yield session
 
 
@@ -332,7 +334,9 @@ class TestSnapshot:
             assert subjects.schema.field("registered_on").type == pa.date32()
             records = pq.read_table(run.snapshot / "records.parquet").to_pylist()
             assert records
-            assert all(isinstance(json.loads(r["fields"]), dict) for r in records)
+            kept = {key for r in records for key in json.loads(r["fields"])}
+            assert kept == {"sector", "fine_wan", "arrears_wan"}  # what the models read, not legal_rep
+            assert manifest["field_keys"] == export.model_field_keys(run.models)
             assert manifest["taken_at"]
 
     def test_never_exports_an_identity_column(self) -> None:
@@ -345,6 +349,16 @@ class TestSnapshot:
             export.input_tables({"no_such_table": ["id"]})
         with pytest.raises(export.SnapshotError):
             export.input_tables({"subjects": ["no_such_column"]})
+
+    def test_a_snapshot_without_a_field_the_model_reads_is_refused(
+        self, store_runs: dict[str, StoreRun]
+    ) -> None:
+        manifest = export.read_manifest(store_runs["sqlite"].snapshot)
+        model = next(m for m in store_runs["sqlite"].models if m.code == "public_comprehensive")
+        export.check_covers(manifest, model)
+        with pytest.raises(export.SnapshotError) as raised:
+            export.check_covers({**manifest, "field_keys": ["sector"]}, model)
+        assert raised.value.code == "export.stale_snapshot"
 
     def test_a_stale_or_foreign_directory_is_refused(
         self, store_runs: dict[str, StoreRun], tmp_path: Path

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,9 +37,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from xinyong.commitments import models as _commitments  # noqa: F401 - the input tables, in the metadata
 from xinyong.db.base import Base
+from xinyong.evaluation import models as _evaluation  # noqa: F401
 from xinyong.evaluation.compiler import INPUT_COLUMNS
+from xinyong.evaluation.schemas import ModelFile
 from xinyong.kit.errors import ValidationFailed
+from xinyong.lists import models as _lists  # noqa: F401
+from xinyong.records import models as _records  # noqa: F401
+from xinyong.subjects import models as _subjects  # noqa: F401
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -75,12 +81,14 @@ class Snapshot:
     taken_at: dt.datetime
     schema_revision: str | None
     rows: dict[str, int]
+    field_keys: list[str] | None = None  # the record fields kept (None: all)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "format": FORMAT,
             "taken_at": self.taken_at.isoformat(),
             "schema_revision": self.schema_revision,
+            "field_keys": self.field_keys,
             "tables": {
                 name: {"file": f"{name}.parquet", "rows": self.rows[name], "columns": INPUT_COLUMNS[name]}
                 for name in INPUT_COLUMNS
@@ -144,10 +152,26 @@ def _schema_revision(session: Session) -> str | None:
     return None if revision is None else str(revision)
 
 
-def _plain(column: Column[Any], value: Any) -> Any:
+def model_field_keys(models: Iterable[ModelFile]) -> list[str]:
+    """The keys of a record's `fields` the models read (amounts, field conditions, external grades)."""
+    keys: set[str] = set()
+    for model in models:
+        for indicator in model.indicators:
+            feature = indicator.feature
+            for name in ("amount_field", "field"):
+                value = getattr(feature, name, None)
+                if isinstance(value, str):
+                    keys.add(value)
+            keys.update(getattr(feature, "field_equals", None) or {})
+    return sorted(keys)
+
+
+def _plain(column: Column[Any], value: Any, field_keys: Collection[str] | None) -> Any:
     if value is None:
         return None
     if isinstance(column.type, JSON):
+        if field_keys is not None and isinstance(value, dict):
+            value = {k: v for k, v in value.items() if k in field_keys}
         return json.dumps(value, ensure_ascii=False, sort_keys=True)
     if isinstance(column.type, DateTime) and value.tzinfo is None:
         return value.replace(tzinfo=dt.UTC)
@@ -161,14 +185,18 @@ def _plain(column: Column[Any], value: Any) -> Any:
 
 
 def _batches(
-    session: Session, columns: list[Column[Any]], schema: pa.Schema, chunk_rows: int
+    session: Session,
+    columns: list[Column[Any]],
+    schema: pa.Schema,
+    chunk_rows: int,
+    field_keys: Collection[str] | None,
 ) -> Iterator[pa.RecordBatch]:
     pa, _ = _pa()
     table = columns[0].table
     key = next(iter(table.primary_key.columns))
     query = select(*columns).order_by(key).execution_options(stream_results=True, yield_per=chunk_rows)
     for part in session.execute(query).partitions(chunk_rows):
-        values = [[_plain(c, row[i]) for row in part] for i, c in enumerate(columns)]
+        values = [[_plain(c, row[i], field_keys) for row in part] for i, c in enumerate(columns)]
         yield pa.RecordBatch.from_arrays(
             [pa.array(v, type=schema.field(i).type) for i, v in enumerate(values)], schema=schema
         )
@@ -180,9 +208,13 @@ def write_snapshot(
     *,
     columns: Mapping[str, Sequence[str]] = INPUT_COLUMNS,
     chunk_rows: int = CHUNK_ROWS,
+    field_keys: Collection[str] | None = None,
     now: dt.datetime | None = None,
 ) -> Snapshot:
     """Write the input tables to `out` (created; existing snapshot files replaced) and return the manifest.
+
+    `field_keys` keeps only those keys of a record's `fields` (`model_field_keys` of the models to run): what
+    no model reads does not leave the store.
 
     Reads in one transaction, so the tables are consistent with each other on PostgreSQL (repeatable read
     is the caller's choice of isolation); each file is written beside and renamed into place when complete."""
@@ -199,12 +231,13 @@ def write_snapshot(
         partial = out / f".{name}.parquet.part"
         count = 0
         with pq.ParquetWriter(partial, schema, compression="zstd") as writer:
-            for batch in _batches(session, cols, schema, chunk_rows):
+            for batch in _batches(session, cols, schema, chunk_rows, field_keys):
                 writer.write_batch(batch)
                 count += batch.num_rows
         os.replace(partial, target)
         rows[name] = count
-    snapshot = Snapshot(out, taken_at, revision, rows)
+    keys = None if field_keys is None else sorted(field_keys)
+    snapshot = Snapshot(out, taken_at, revision, rows, keys)
     (out / MANIFEST).write_text(json.dumps(snapshot.to_json(), ensure_ascii=False, indent=2), "utf-8")
     return snapshot
 
@@ -223,3 +256,16 @@ def read_manifest(directory: Path) -> dict[str, Any]:
         if entry is None or entry.get("columns") != cols or not (directory / entry["file"]).is_file():
             raise SnapshotError(f"快照缺少或过时的表“{name}”，请重新导出", code="export.stale_snapshot")
     return manifest
+
+
+def check_covers(manifest: Mapping[str, Any], model: ModelFile) -> None:
+    """Refuse a snapshot whose record fields leave out a key the model reads (taken for other models)."""
+    kept = manifest.get("field_keys")
+    if kept is None:
+        return
+    missing = sorted(set(model_field_keys([model])) - set(kept))
+    if missing:
+        raise SnapshotError(
+            f"快照未包含模型“{model.code}”所需的字段 {', '.join(missing)}，请重新导出",
+            code="export.stale_snapshot",
+        )

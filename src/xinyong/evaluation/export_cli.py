@@ -12,7 +12,7 @@ from xinyong.accounts.policy import SYSTEM
 from xinyong.audit import service as audit
 from xinyong.clikit import domain_errors, open_platform
 from xinyong.db.session import transaction
-from xinyong.evaluation import export
+from xinyong.evaluation import export, service
 
 export_app = typer.Typer(help="导出数据快照（供 Spark 引擎计算评价）", no_args_is_help=True)
 
@@ -26,10 +26,13 @@ def parquet_command(
     ] = export.CHUNK_ROWS,
     as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出清单")] = False,
 ) -> None:
-    """Write the evaluation's input tables (exactly the columns the models read) as Parquet, with a manifest."""
+    """Write the evaluation's input tables (exactly the columns, and record fields, the models read) as Parquet,
+    with a manifest."""
     platform = open_platform(keys_required=False)
     with transaction(platform.sessions, write=False) as session:
-        snapshot = export.write_snapshot(session, out, chunk_rows=chunk_rows)
+        models = service.load_models(session, platform.catalog.item_codes, platform.settings.data_dir)
+        keys = export.model_field_keys(models.values())
+        snapshot = export.write_snapshot(session, out, chunk_rows=chunk_rows, field_keys=keys)
     with transaction(platform.sessions) as session:
         audit.record(
             session,

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from xinyong.evaluation import compiler
-from xinyong.evaluation.export import SnapshotError, read_manifest
+from xinyong.evaluation.export import SnapshotError, check_covers, read_manifest
 from xinyong.evaluation.schemas import ModelFile
 
 SUBJECT_CHUNK = 5000  # subjects per restricted query (incremental runs)
@@ -113,11 +113,12 @@ def spark_feature_rows(
     session: Any, snapshot_dir: Path
 ) -> Callable[[ModelFile, dt.date, Collection[int] | None], Iterable[Mapping[str, Any]]]:
     """The `features` argument of `service.run` for the Spark engine over a snapshot."""
-    register_snapshot(session, snapshot_dir)
+    manifest = register_snapshot(session, snapshot_dir)
 
     def rows(
         model: ModelFile, as_of: dt.date, subject_ids: Collection[int] | None
     ) -> Iterable[Mapping[str, Any]]:
+        check_covers(manifest, model)
         return feature_rows(session, model, as_of, subject_ids)
 
     return rows
@@ -126,5 +127,5 @@ def spark_feature_rows(
 def run_features_spark(model: ModelFile, as_of: dt.date, snapshot_dir: Path) -> list[dict[str, Any]]:
     """Every applicable subject's feature row, computed by a local Spark session over the snapshot."""
     with spark_session() as session:
-        register_snapshot(session, snapshot_dir)
+        check_covers(register_snapshot(session, snapshot_dir), model)
         return list(feature_rows(session, model, as_of))
