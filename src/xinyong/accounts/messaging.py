@@ -19,7 +19,9 @@ from sqlalchemy.orm import Session
 
 from xinyong.accounts.models import OutboxMessage, SubjectContact
 from xinyong.kit.errors import ValidationFailed
+from xinyong.kit.identifiers import IdentifierError, validate_uscc
 from xinyong.kit.tabular import Row
+from xinyong.subjects import service as subjects
 
 CHANNELS = ("sms", "email")
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
@@ -101,9 +103,6 @@ class ContactImport:
 def import_contacts(session: Session, rows: Iterable[Row], *, source: str) -> ContactImport:
     """Record the contacts of a registration authority's file (a USCC column and a mobile or e-mail column,
     in English or Chinese); a row that cannot be used is reported with its number, the others are kept."""
-    from xinyong.kit.identifiers import IdentifierError, validate_uscc
-    from xinyong.subjects import service as subjects
-
     recorded, rejected = 0, []
     for row in rows:
         values = {str(k).strip().lower(): str(v or "").strip() for k, v in row.values.items()}

@@ -27,7 +27,12 @@ from sqlalchemy.orm import Session
 from xinyong.db.base import utcnow
 from xinyong.kit.dates import add_months
 from xinyong.kit.workdays import WorkdayCalendar
+from xinyong.lists.models import ListEntry
+from xinyong.measures import service as measures
 from xinyong.monitoring.models import StatisticsAggregate
+from xinyong.objections import service as objections
+from xinyong.repair import service as repair
+from xinyong.subjects.models import Subject
 
 CHECKS_BY_MONTH = "checks_by_month"
 CHECKS_BY_SCENARIO = "checks_by_scenario"
@@ -68,9 +73,6 @@ def punishment_share(session: Session, today: dt.date, months: int = 24) -> list
     One grouped read of the subjects (by registration day) and one of the decided punishment entries, then a
     walk over the month ends: at 1,000,000 subjects one scan instead of 24.
     """
-    from xinyong.lists.models import ListEntry
-    from xinyong.subjects.models import Subject
-
     ends = month_ends(today, months)
     by_day = session.execute(
         select(Subject.registered_on, func.count())
@@ -118,10 +120,6 @@ def punishment_share(session: Session, today: dt.date, months: int = 24) -> list
 
 def computations(calendar: WorkdayCalendar) -> dict[str, Computation]:
     """How each statistic is computed from the live tables."""
-    from xinyong.measures import service as measures
-    from xinyong.objections import service as objections
-    from xinyong.repair import service as repair
-
     return {
         CHECKS_BY_MONTH: lambda session, _today: measures.statistics(session, "month"),
         CHECKS_BY_SCENARIO: lambda session, _today: measures.statistics(session, "scenario"),

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from xinyong.db.bulk import bulk_insert
 from xinyong.kit.crypto import PersonalIdCipher
 from xinyong.kit.errors import NotFound
-from xinyong.kit.identifiers import mask_resident_id
+from xinyong.kit.identifiers import mask_resident_id, normalize_code
 from xinyong.kit.names import core_name, normalize_name
 from xinyong.subjects import repository
 from xinyong.subjects.models import Subject, SubjectKind
@@ -198,8 +198,6 @@ def get_many(session: Session, subject_ids: Iterable[int]) -> dict[int, Subject]
 
 def search(session: Session, query: str, *, page: int = 1, size: int = 20) -> tuple[list[Subject], int]:
     """Find subjects by USCC or name, tolerant of width, traditional characters, spacing and legal suffix."""
-    from xinyong.kit.identifiers import normalize_code
-
     query = query.strip()[:100]
     if not query:
         return [], 0

@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from xinyong.accounts.deps import get_principal
 from xinyong.kit.errors import XinyongError
 from xinyong.web.templating import render
 
@@ -78,7 +79,6 @@ async def _principal(request: Request) -> Any:
     known = getattr(request.state, "principal", None)
     if known is not None or _wants_json(request) or not request.cookies:
         return known
-    from xinyong.accounts.deps import get_principal
 
     try:
         return await get_principal(request)
