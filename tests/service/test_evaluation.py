@@ -233,3 +233,49 @@ class TestDailyJob:
             assert service.current_grade(check, "public_comprehensive", record.subject_id) is not None
             assert service.current_grade(check, "construction", record.subject_id) is not None
         assert run_daily(platform, TODAY)[label] == 0
+
+
+class TestIncentiveOnly:
+    def test_the_personal_grade_never_produces_a_punishment_hit_in_a_check(
+        self, platform: Platform, session: Session, models: dict[str, ModelFile]
+    ) -> None:
+        from tests.helpers import department, resident_id
+        from xinyong.accounts.policy import Principal
+        from xinyong.measures import check
+
+        number = resident_id()
+        subject = person(session, "钱七")
+        subject.id_hash = platform.cipher.hash(number)
+        subject.id_masked = number[:6] + "********" + number[-4:]
+        session.flush()
+        department(session, "SCCZ", "四川省财政厅")
+        order = check.CheckOrder(
+            principal=Principal(kind="token", name="token:1", role="department", department_code="SCCZ"),
+            ref=check.SubjectRef(resident_id=number),
+            scenario="government_procurement",
+            purpose="政府采购供应商资格审查",
+            today=TODAY,
+        )
+
+        def checked() -> check.StoredCheck:
+            (outcome,) = check.run_checks(
+                session,
+                catalog=platform.catalog,
+                signer=platform.signer,
+                id_hash=platform.cipher.hash,
+                orders=[order],
+                lists=platform.measure_lists,
+            )
+            assert isinstance(outcome, check.StoredCheck)
+            return outcome
+
+        before = checked()
+        model = models["personal_incentive"]
+        service.give_consent(session, model, subject.id, None)
+        service.run(session, model, as_of=TODAY)
+        grade = service.current_grade(session, model.code, subject.id)
+        assert grade is not None and grade.grade == model.grades[-1].grade  # the lowest grade of the model
+        after = checked()
+        assert after.subject_id == subject.id
+        assert (before.hit_count, after.hit_count) == (0, 0)
+        assert after.result["hits"] == before.result["hits"] == []
