@@ -15,6 +15,7 @@ from xinyong.evaluation.export_cli import export_app
 from xinyong.jobs import jobs_app
 from xinyong.keys_cli import keys_app
 from xinyong.records.cli import ingest_command, review_app
+from xinyong.reports.cli import reports_app
 
 if TYPE_CHECKING:
     import uvicorn
@@ -35,6 +36,7 @@ app.add_typer(jobs_app, name="jobs")
 app.add_typer(keys_app, name="keys")
 app.add_typer(evaluate_app, name="evaluate")
 app.add_typer(export_app, name="export")
+app.add_typer(reports_app, name="reports")
 app.command("ingest")(ingest_command)
 
 

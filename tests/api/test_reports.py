@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -23,7 +24,6 @@ from xinyong.audit.models import AuditEntry
 from xinyong.platform import Platform
 from xinyong.records.models import Record
 from xinyong.reports import rules, service
-from xinyong.reports.api import report_context
 
 GOV = ("subjects:read",)
 
@@ -287,10 +287,37 @@ class TestPdfAndVerification:
     def test_offline_verification_needs_only_the_keys(
         self, issued: tuple[str, bytes, dict[str, str]], platform: Platform
     ) -> None:
-        context = report_context(platform)
+        context = service.report_context(platform.settings, platform.catalog, platform.signer)
         number, pdf, _ = issued
-        verdict = service.verify_pdf_offline(pdf, platform.signer, context.certificate)
+        verdict = service.verify_pdf_offline(
+            pdf, service.by_public_key(platform.signer.public_key_b64), context.certificate
+        )
         assert verdict.genuine and verdict.unchanged and verdict.report_number == number
         assert not service.verify_pdf_offline(
             b"%PDF-1.7 not a report", platform.signer, context.certificate
         ).genuine
+
+
+def test_rendered_pages_carry_the_header_and_footer_and_the_cover_its_qr_code(
+    client: TestClient, session: Session, tmp_path: Path
+) -> None:
+    """Every page rendered (pdftoppm) has ink in its header and footer bands, and the body between them."""
+    code = company(client, session)
+    headers = bearer(session, "SCFGW", GOV)
+    number = issue(client, session, {"subject": {"uscc": code}, "purpose": "版式检查"}, headers).json()[
+        "report_number"
+    ]
+    (tmp_path / "r.pdf").write_bytes(client.get(f"/api/v1/reports/{number}.pdf", headers=headers).content)
+    subprocess.run(
+        ["pdftoppm", "-r", "72", "-gray", str(tmp_path / "r.pdf"), str(tmp_path / "p")], check=True
+    )
+    pages = sorted(tmp_path.glob("p*.pgm"))
+    assert len(pages) >= 2
+    for page in pages:
+        with Image.open(page) as image:
+            width, height = image.size
+            top = image.crop((0, 0, width, height * 6 // 100))
+            bottom = image.crop((0, height * 94 // 100, width, height))
+            body = image.crop((0, height * 10 // 100, width, height * 90 // 100))
+            for band in (top, bottom, body):
+                assert band.getextrema()[0] < 200, page.name  # something is printed there (white is 255)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import functools
-from pathlib import Path
 from typing import Annotated, Any
 
 import orjson
@@ -13,36 +11,14 @@ from starlette.concurrency import run_in_threadpool
 
 from xinyong.accounts.deps import require
 from xinyong.accounts.policy import Principal
-from xinyong.config import Settings
 from xinyong.kit.errors import PayloadTooLarge, ValidationFailed
-from xinyong.reports import pades, service
+from xinyong.reports import service
 from xinyong.reports.schemas import ReportIssued, ReportRequest, VerifyByCode
 from xinyong.subjects import service as subjects
 from xinyong.web.deps import PlatformDep, SessionDep, TodayDep, client_ip
 from xinyong.web.ratelimit import rate_limited
 
 router = APIRouter(tags=["reports"], dependencies=[rate_limited("api")])
-
-
-@functools.cache
-def _certificate(data_dir: Path, cert: Path | None, key: Path | None) -> pades.Certificate:
-    return pades.load_certificate(data_dir, cert, key)
-
-
-def certificate(settings: Settings) -> pades.Certificate:
-    """The certificate that signs report PDFs: configured, or the demo one in the data directory."""
-    return _certificate(settings.data_dir, settings.report_certificate, settings.report_certificate_key)
-
-
-def report_context(platform: Any) -> service.ReportContext:
-    settings: Settings = platform.settings
-    return service.ReportContext(
-        catalog=platform.catalog,
-        signer=platform.signer,
-        certificate=certificate(settings),
-        data_dir=settings.data_dir,
-        public_url=settings.public_url,
-    )
 
 
 @router.post("/reports", response_model=ReportIssued)
@@ -59,7 +35,7 @@ def issue(
     subject = subjects.get_by_uscc(session, body.subject.uscc)
     report = service.issue(
         session,
-        report_context(platform),
+        service.report_context(platform.settings, platform.catalog, platform.signer),
         principal,
         subject_id=subject.id,
         kind=body.kind,
@@ -126,7 +102,7 @@ async def verify(
         data = await upload.read(service.MAX_PDF_BYTES + 1)
         if len(data) > service.MAX_PDF_BYTES:
             raise PayloadTooLarge("文件过大", code="reports.too_large")
-        cert = certificate(platform.settings)
+        cert = service.certificate(platform.settings)
         verdict = await run_in_threadpool(service.verify_pdf, session, data, platform.signer, cert)
         return verdict.as_dict()
     try:

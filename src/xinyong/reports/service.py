@@ -10,7 +10,7 @@ import hashlib
 import hmac
 import io
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -30,8 +30,9 @@ from xinyong.accounts.policy import Principal, allows
 from xinyong.audit import service as audit
 from xinyong.catalog.schemas import Catalog
 from xinyong.commitments import service as commitments
+from xinyong.config import Settings
 from xinyong.creditfile import service as credit_files
-from xinyong.kit.crypto import Signer
+from xinyong.kit.crypto import Signer, verify_signature
 from xinyong.kit.dates import CHINA, format_china_date
 from xinyong.kit.errors import Forbidden, NotFound, ValidationFailed
 from xinyong.kit.pdf import html_to_pdf
@@ -55,9 +56,11 @@ def special_spec() -> SpecialSpec:
 
 @functools.cache
 def _templates() -> Environment:
-    return Environment(
+    env = Environment(
         loader=PackageLoader("xinyong.reports", "templates"), autoescape=select_autoescape(default=True)
     )
+    env.filters["cn_date"] = lambda iso: format_china_date(dt.date.fromisoformat(iso)) if iso else "—"
+    return env
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +72,26 @@ class ReportContext:
     certificate: pades.Certificate
     data_dir: Path
     public_url: str
+
+
+@functools.cache
+def _certificate(data_dir: Path, cert: Path | None, key: Path | None) -> pades.Certificate:
+    return pades.load_certificate(data_dir, cert, key)
+
+
+def certificate(settings: Settings) -> pades.Certificate:
+    """The certificate that signs report PDFs: configured, or the demo one in the data directory."""
+    return _certificate(settings.data_dir, settings.report_certificate, settings.report_certificate_key)
+
+
+def report_context(settings: Settings, catalog: Catalog, signer: Signer) -> ReportContext:
+    return ReportContext(
+        catalog=catalog,
+        signer=signer,
+        certificate=certificate(settings),
+        data_dir=settings.data_dir,
+        public_url=settings.public_url,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -359,19 +382,35 @@ def embedded_json(pdf: bytes) -> dict[str, Any] | None:
     return None
 
 
-def verify_pdf_offline(pdf: bytes, signer: Signer, certificate: pades.Certificate) -> Verdict:
+SignatureCheck = Callable[[dict[str, Any], str, str | None], bool]
+
+
+def by_signer(signer: Signer) -> SignatureCheck:
+    """Checks a payload's signature by the platform's keys (the signing key or a retired one)."""
+    return lambda payload, signature, key: signer.signed_by(payload, signature, key) is not None
+
+
+def by_public_key(public_key_b64: str) -> SignatureCheck:
+    """Checks a payload's signature by one published public key (offline, anywhere)."""
+    return lambda payload, signature, _key: verify_signature(public_key_b64, payload, signature)
+
+
+def verify_pdf_offline(pdf: bytes, signed: SignatureCheck, certificate: pades.Certificate) -> Verdict:
     """Genuine and unchanged by the keys alone (no database): the PDF's PAdES signature by the platform's
     certificate over the whole file, and the attached JSON's Ed25519 signature."""
     if len(pdf) > MAX_PDF_BYTES:
         return Verdict(False, False, "文件过大", None, None)
     problem = pades.check_pdf(pdf, certificate)
-    signed = embedded_json(pdf)
-    if signed is None:
+    attached = embedded_json(pdf)
+    if attached is None:
         return Verdict(False, False, problem or "PDF 未携带报告数据", None, None)
-    payload, signature, key = signed.get("payload"), signed.get("signature"), signed.get("key_id")
+    payload, signature, key = attached.get("payload"), attached.get("signature"), attached.get("key_id")
     if not isinstance(payload, dict) or not isinstance(signature, str):
         return Verdict(False, False, "报告数据不完整", None, None)
-    genuine = signer.signed_by(payload, signature, key if isinstance(key, str) else None) is not None
+    try:
+        genuine = signed(payload, signature, key if isinstance(key, str) else None)
+    except ValueError:  # a key that is not base64 or not a key
+        genuine = False
     number = payload.get("number") if isinstance(payload.get("number"), str) else None
     if not genuine:
         return Verdict(False, False, "报告数据签名无效", number, None)
@@ -382,7 +421,7 @@ def verify_pdf_offline(pdf: bytes, signer: Signer, certificate: pades.Certificat
 
 def verify_pdf(session: Session, pdf: bytes, signer: Signer, certificate: pades.Certificate) -> Verdict:
     """As offline, and the file is byte for byte the one the platform issued under its number."""
-    verdict = verify_pdf_offline(pdf, signer, certificate)
+    verdict = verify_pdf_offline(pdf, by_signer(signer), certificate)
     if not verdict.unchanged or verdict.report_number is None:
         return verdict
     report = session.get(Report, verdict.report_number[:24])

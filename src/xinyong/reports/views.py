@@ -11,7 +11,6 @@ from fastapi.responses import HTMLResponse
 from xinyong.accounts.deps import require
 from xinyong.accounts.policy import Principal
 from xinyong.reports import service
-from xinyong.reports.api import certificate
 from xinyong.web.csrf import CsrfDep
 from xinyong.web.deps import PlatformDep, SessionDep
 from xinyong.web.ratelimit import rate_limited
@@ -42,7 +41,7 @@ async def verify_submit(
 ) -> HTMLResponse:
     if file is not None and file.filename:
         data = await file.read(service.MAX_PDF_BYTES + 1)
-        verdict = service.verify_pdf(session, data, platform.signer, certificate(platform.settings))
+        verdict = service.verify_pdf(session, data, platform.signer, service.certificate(platform.settings))
     elif number and code:
         verdict = service.verify_code(session, number, code)
     else:
