@@ -34,7 +34,7 @@ from xinyong.measures.check import CheckOrder, StoredCheck
 from xinyong.measures.repository import PublishedLists
 from xinyong.records.service import IngestContext
 from xinyong.repair import notices as repair_notices
-from xinyong.repair import service as repair_service
+from xinyong.repair.policy import PolicyStore
 from xinyong.repair.rules import Policy as RepairPolicy
 
 log = logging.getLogger("xinyong.platform")
@@ -51,6 +51,7 @@ class Platform:
     signer: Signer
     tokens: TokenCache = field(default_factory=lambda: TokenCache(ttl_s=0))
     measure_lists: PublishedLists = field(default_factory=PublishedLists)  # the parsed measure lists
+    repair_policies: PolicyStore = field(default_factory=PolicyStore)  # the parsed repair policy
 
     @property
     def catalog(self) -> Catalog:
@@ -136,7 +137,7 @@ class Platform:
 
     @property
     def repair_policy(self) -> RepairPolicy:
-        return repair_service.policy(self.settings.data_dir)
+        return self.repair_policies.get(self.settings.data_dir)
 
     @property
     def calendar(self) -> WorkdayCalendar:

@@ -4,6 +4,7 @@ re-check confirmation and correction (漏修), signed commitments, evidence file
 from __future__ import annotations
 
 import datetime as dt
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from tests.helpers import PDF_BYTES, apply_for_repair, department, ingest_rows, 
 from xinyong.accounts.policy import Principal
 from xinyong.commitments import service as commitments
 from xinyong.commitments.models import Commitment
+from xinyong.events import service as events
 from xinyong.events.models import WorkflowEvent
 from xinyong.files import service as files
 from xinyong.files.service import Upload
@@ -29,6 +31,7 @@ from xinyong.repair import notices as repair_notices
 from xinyong.repair import rules
 from xinyong.repair import service as repair
 from xinyong.repair.models import RepairApplication
+from xinyong.repair.policy import PolicyStore
 from xinyong.subjects.models import Subject
 
 D = dt.date
@@ -359,6 +362,8 @@ class TestCommitments:
             session, REVIEWER, commitment, fulfilled=False, note="提供虚假缴款凭证", today=TODAY
         )
         assert (commitment.status, commitment.fulfilment_on) == ("breached", TODAY)
+        (breach,) = events.events_of(session, "commitment", commitment.id)  # others react to a broken promise
+        assert (breach.kind, breach.subject_id) == (events.COMMITMENT_BREACHED, record.subject_id)
         with pytest.raises(Conflict) as again:
             commitments.record_fulfilment(
                 session, REVIEWER, commitment, fulfilled=True, note="已履约", today=TODAY
@@ -522,3 +527,17 @@ class TestNotices:
         assert platform.events.run_in(session) == {repair_notices.CONSUMER: 1}
         assert platform.events.run_in(session) == {repair_notices.CONSUMER: 0}
         assert platform.events.run_in(session, catch_up=True) == {repair_notices.CONSUMER: 0}
+
+
+def test_the_platform_parses_the_repair_policy_once_per_version_of_its_file(tmp_path: Path) -> None:
+    store = PolicyStore()
+    shipped = store.get(tmp_path)
+    assert store.get(tmp_path) is shipped and store.get(None) is shipped  # parsed once
+    text = resources.files("xinyong.repair").joinpath("data/repair.yaml").read_text(encoding="utf-8")
+    override = tmp_path / "repair.yaml"
+    override.write_text(text.replace("source:", "source: 信用办修订版 #", 1), encoding="utf-8")
+    corrected = store.get(tmp_path)
+    assert corrected is not shipped and corrected.source.startswith("信用办修订版")
+    assert store.get(tmp_path) is corrected
+    override.write_text(text, encoding="utf-8")  # changed again: read again
+    assert store.get(tmp_path) is not corrected and store.get(tmp_path).source == shipped.source

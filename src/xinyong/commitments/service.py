@@ -21,6 +21,7 @@ from xinyong.accounts.policy import Principal
 from xinyong.audit import service as audit
 from xinyong.commitments.models import Commitment
 from xinyong.commitments.schemas import CommitmentTemplate
+from xinyong.events import service as events
 from xinyong.kit.crypto import Signer, verify_signature
 from xinyong.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from xinyong.kit.pagination import Page
@@ -163,6 +164,15 @@ def record_fulfilment(
         target=f"commitment:{commitment.id}",
         details={"status": commitment.status},
     )
+    if not fulfilled:  # others react to a broken commitment (re-evaluation, reports)
+        events.emit(
+            session,
+            events.COMMITMENT_BREACHED,
+            "commitment",
+            commitment.id,
+            subject_id=commitment.subject_id,
+            payload={"ref": commitment.ref},
+        )
     return commitment
 
 
