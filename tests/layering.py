@@ -10,6 +10,7 @@ from __future__ import annotations
 import fnmatch
 
 from grimp import ImportGraph
+from importlinter.application import output
 from importlinter.contracts.forbidden import ForbiddenContract
 from importlinter.domain import fields
 from importlinter.domain.contract import ContractCheck
@@ -66,6 +67,18 @@ class DomainLayersContract(ForbiddenContract):
     forbidden_modules = fields.SetField(subfield=fields.ModuleExpressionField(), required=False)
     layers = fields.ListField(subfield=fields.StringField())
     adapters = fields.SetField(subfield=fields.StringField())
+    # Every package among `packages` (less `excluded`) must stand on a layer: a new domain is placed, not
+    # left outside the contract.
+    packages = fields.SetField(subfield=fields.ModuleExpressionField(), required=False)
+    excluded = fields.SetField(subfield=fields.ModuleExpressionField(), required=False)
+
+    def unplaced(self, graph: ImportGraph) -> list[str]:
+        if not self.packages:
+            return []
+        placed = {e.expression for row in self.rows() for group in row for e in group}
+        found = {m.name for m in module_expressions_to_modules(graph, self.packages)}  # type: ignore[arg-type]
+        out = {m.name for m in module_expressions_to_modules(graph, self.excluded or set())}  # type: ignore[arg-type]
+        return sorted(m for m in found - out - placed if graph.find_children(m))
 
     def rows(self) -> list[list[set[ModuleExpression]]]:
         """Each layer as its groups: the packages of a group may import each other, groups may not."""
@@ -93,4 +106,13 @@ class DomainLayersContract(ForbiddenContract):
                 result = super().check(graph, verbose)
                 kept = kept and result.kept
                 chains.extend(result.metadata["invalid_chains"])
-        return ContractCheck(kept=kept, warnings=[], metadata={"invalid_chains": chains})
+        unplaced = self.unplaced(graph)
+        return ContractCheck(
+            kept=kept and not unplaced, warnings=[], metadata={"invalid_chains": chains, "unplaced": unplaced}
+        )
+
+    def render_broken_contract(self, check: ContractCheck) -> None:
+        for package in check.metadata.get("unplaced", []):
+            output.print_error(f"{package} stands on no layer: add it to a row of this contract.")
+            output.new_line()
+        super().render_broken_contract(check)

@@ -52,7 +52,7 @@ def test_adapters_may_import_it_but_domain_logic_may_not_import_adapters() -> No
     assert kept(graph(("pkg.dom.service", "pkg.dom.console_views")), forbid_adapters=False)
 
 
-def layered(*imports: tuple[str, str]) -> bool:
+def layered(*imports: tuple[str, str], packages: list[str] | None = None) -> bool:
     g = grimp.ImportGraph()
     for module in ("pkg", "pkg.top", "pkg.top.service", "pkg.mid", "pkg.mid.service", "pkg.peer", "pkg.side"):
         g.add_module(module)
@@ -69,6 +69,7 @@ def layered(*imports: tuple[str, str]) -> bool:
         contract_options={
             "layers": ["pkg.top", "pkg.mid : pkg.peer | pkg.side", "pkg.low"],
             "adapters": ["views", "*_views"],
+            **({"packages": packages, "excluded": ["pkg.root"]} if packages else {}),
         },
     )
     return contract.check(g, verbose=False).kept
@@ -91,3 +92,10 @@ def test_groups_on_one_layer_are_independent_unless_joined_by_a_colon() -> None:
     assert not layered(("pkg.mid.service", "pkg.side.service"))
     assert not layered(("pkg.side.service", "pkg.peer.rules"))
     assert layered(("pkg.side.views", "pkg.mid.service"))  # an adapter may
+
+
+def test_every_package_stands_on_a_layer() -> None:
+    assert layered(packages=["pkg.*"])
+    newcomer = (("pkg.newcomer", "pkg.low"), ("pkg.newcomer.service", "pkg.low.service"))
+    assert not layered(*newcomer, packages=["pkg.*"])
+    assert layered(("pkg.root.service", "pkg.low.service"), packages=["pkg.*"])  # excluded
