@@ -270,3 +270,56 @@ class TestPages:
         evaluated(platform, session, ctx, penalty())
         page = client.get("/statistics/evaluation")
         assert page.status_code == 200 and "最近的评价批次" not in page.text
+
+
+class TestEditor:
+    def test_the_credit_office_drafts_dry_runs_and_publishes_a_new_version(
+        self, client: TestClient, session: Session, platform: Platform, ctx: IngestContext
+    ) -> None:
+        evaluated(platform, session, ctx, penalty(severity="严重"), penalty())
+        token = login(client, session, role="credit_office", department_code="SCFGW")
+        page = client.get("/console/evaluation/models", params={"model": "public_comprehensive"})
+        assert page.status_code == 200 and "code: public_comprehensive" in page.text
+        shipped = (
+            resources.files("xinyong.evaluation") / "data" / "models" / "public_comprehensive.yaml"
+        ).read_text("utf-8")
+        stricter = shipped.replace('version: "2026.1"', 'version: "2026.2"').replace(
+            "{grade: A, label: 优, min_score: 90}", "{grade: A, label: 优, min_score: 95}"
+        )
+        saved = client.post(
+            "/console/evaluation/models", data={"text": stricter, "csrf_token": token}, follow_redirects=False
+        )
+        assert saved.status_code == 303
+        draft_url = saved.headers["location"]
+        dry = client.get(draft_url, params={"dry": 1})
+        assert dry.status_code == 200 and "试运行评价" in dry.text
+        assert (
+            service.load_models(session, platform.catalog.item_codes, None)["public_comprehensive"].version
+            == "2026.1"
+        )
+        published = client.post(f"{draft_url}/publish", data={"csrf_token": token}, follow_redirects=False)
+        assert published.status_code == 303
+        model = service.load_models(session, platform.catalog.item_codes, None)["public_comprehensive"]
+        assert (model.version, model.grades[0].min_score) == ("2026.2", 95)
+        again = client.post("/console/evaluation/models", data={"text": stricter, "csrf_token": token})
+        assert again.status_code == 409 and "已存在" in again.text
+
+    def test_a_draft_reading_information_outside_the_catalog_cannot_be_saved(
+        self, client: TestClient, session: Session
+    ) -> None:
+        token = login(client, session, role="credit_office", department_code="SCFGW")
+        shipped = (
+            resources.files("xinyong.evaluation") / "data" / "models" / "public_comprehensive.yaml"
+        ).read_text("utf-8")
+        gossip = shipped.replace('version: "2026.1"', 'version: "2026.3"').replace(
+            "items: [SXBZX]", "items: [GOSSIP]"
+        )
+        response = client.post("/console/evaluation/models", data={"text": gossip, "csrf_token": token})
+        assert response.status_code == 422
+        assert "catalog item GOSSIP does not exist" in response.text
+        broken = client.post("/console/evaluation/models", data={"text": "code: [", "csrf_token": token})
+        assert broken.status_code == 422 and "not valid YAML" in broken.text
+
+    def test_only_the_credit_office_edits_models(self, client: TestClient, session: Session) -> None:
+        login(client, session, role="provider", department_code="SCMR")
+        assert client.get("/console/evaluation/models").status_code == 403

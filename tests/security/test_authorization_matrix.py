@@ -77,6 +77,8 @@ SPECIFICATION: dict[str, frozenset[str]] = {
     # deciding on list entries is a reviewer's (and the credit office's) job, not a data clerk's
     "lists:manage": frozenset({"reviewer", "reviewer_admin", "credit_office"}),
     "measures:manage": frozenset({"credit_office"}),
+    # evaluation models (drafts, dry runs, publication) are the credit office's
+    "evaluation:manage": frozenset({"credit_office"}),
     # repairs are decided by the department that made the decision (谁认定谁修复), not by a data clerk;
     # objections are answered by the providing department, clerk or reviewer
     "repairs:handle": frozenset({"reviewer", "reviewer_admin", "credit_office"}),

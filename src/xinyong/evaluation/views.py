@@ -6,18 +6,18 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from xinyong.accounts.deps import require
 from xinyong.accounts.policy import Principal
-from xinyong.evaluation import explain, service, statistics
+from xinyong.evaluation import editor, explain, service, statistics
 from xinyong.evaluation.schemas import ModelFile
-from xinyong.kit.errors import NotFound
+from xinyong.kit.errors import Conflict, NotFound, ValidationFailed
 from xinyong.kit.identifiers import normalize_code
 from xinyong.platform import Platform
 from xinyong.subjects import service as subjects
 from xinyong.web.csrf import CsrfDep
-from xinyong.web.deps import PlatformDep, SessionDep, client_ip
+from xinyong.web.deps import PlatformDep, SessionDep, TodayDep, client_ip
 from xinyong.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -159,3 +159,80 @@ def public_statistics(
         "evaluation_console.html",
         {"models": models, "model": chosen, "data": data, "charts": statistics.charts(data), "public": True},
     )
+
+
+def _editor_page(
+    request: Request, session: SessionDep, platform: Platform, text: str, errors: list[str], status: int = 200
+) -> HTMLResponse:
+    models = _models(session, platform)
+    return render(
+        request,
+        "evaluation_editor.html",
+        {"models": models, "drafts": editor.drafts(session), "text": text, "errors": errors},
+        status_code=status,
+    )
+
+
+@router.get("/console/evaluation/models", response_class=HTMLResponse)
+def editor_page(
+    request: Request,
+    session: SessionDep,
+    platform: PlatformDep,
+    principal: Annotated[Principal, require("evaluation:manage")],
+    model: ModelCode = None,
+) -> HTMLResponse:
+    """Evaluation models: their versions, the drafts, and a new draft from a model's current text."""
+    text = ""
+    if model:
+        published = [d for d in editor.drafts(session) if d.model_code == model and d.status == "published"]
+        found = service.model_texts(platform.settings.data_dir).get(model)
+        text = published[0].text if published else found[1] if found else ""
+    return _editor_page(request, session, platform, text, [])
+
+
+@router.post("/console/evaluation/models", response_class=HTMLResponse)
+def save_draft(
+    request: Request,
+    session: SessionDep,
+    platform: PlatformDep,
+    principal: Annotated[Principal, require("evaluation:manage")],
+    _csrf: CsrfDep,
+    text: Annotated[str, Form(max_length=editor.MAX_TEXT)],
+) -> Response:
+    models = _models(session, platform)
+    try:
+        draft = editor.save_draft(session, platform.catalog.item_codes, models, text, principal.name)
+    except (ValidationFailed, Conflict) as exc:
+        errors = [str(d) for d in exc.details] if isinstance(exc.details, list) else [exc.message]
+        return _editor_page(request, session, platform, text, errors, status=exc.status_code)
+    return RedirectResponse(f"/console/evaluation/drafts/{draft.id}", status_code=303)
+
+
+@router.get("/console/evaluation/drafts/{draft_id:int}", response_class=HTMLResponse)
+def draft_page(
+    draft_id: int,
+    request: Request,
+    session: SessionDep,
+    platform: PlatformDep,
+    today: TodayDep,
+    principal: Annotated[Principal, require("evaluation:manage")],
+    dry: Annotated[bool, Query()] = False,
+) -> HTMLResponse:
+    """A draft model: its text, a dry run against today's data (nothing stored), and publication."""
+    draft = editor.get_draft(session, draft_id)
+    model = editor.parsed(draft, platform.catalog.item_codes)
+    result = editor.dry_run(session, model, today) if dry else None
+    return render(
+        request, "evaluation_draft.html", {"draft": draft, "model": model, "dry": result, "today": today}
+    )
+
+
+@router.post("/console/evaluation/drafts/{draft_id:int}/publish")
+def publish_draft(
+    draft_id: int,
+    session: SessionDep,
+    principal: Annotated[Principal, require("evaluation:manage")],
+    _csrf: CsrfDep,
+) -> RedirectResponse:
+    editor.publish(session, editor.get_draft(session, draft_id))
+    return RedirectResponse("/console/evaluation/models", status_code=303)
