@@ -61,7 +61,9 @@ SPECIFICATION: dict[str, frozenset[str]] = {
     "batches:read": DEPARTMENT_DESKS | {"token:records:write"},
     "console:view": DEPARTMENT_DESKS | {"auditor"},
     # the submitting clerk or a reviewer resolves the department's unmatched rows
-    "review:resolve": frozenset({"provider", "provider_admin", "reviewer", "reviewer_admin", "credit_office"}),
+    "review:resolve": frozenset(
+        {"provider", "provider_admin", "reviewer", "reviewer_admin", "credit_office"}
+    ),
     "audit:read": frozenset({"auditor", "credit_office"}),
     "account:own": frozenset({"subject"}),
     # a subject account's page and its own verification (an unverified one sees only what the public sees)
