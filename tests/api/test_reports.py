@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from tests.api.test_credit_file import company, entry, load, subject_id
 from tests.conftest import TODAY
-from tests.helpers import bearer, login, penalty, uscc
+from tests.helpers import bearer, csrf, login, penalty, uscc
 from xinyong.audit import service as audit
 from xinyong.audit.models import AuditEntry
 from xinyong.platform import Platform
@@ -321,3 +321,47 @@ def test_rendered_pages_carry_the_header_and_footer_and_the_cover_its_qr_code(
             body = image.crop((0, height * 10 // 100, width, height * 90 // 100))
             for band in (top, bottom, body):
                 assert band.getextrema()[0] < 200, page.name  # something is printed there (white is 255)
+
+
+def test_the_subject_issues_and_downloads_its_reports_from_its_account(
+    client: TestClient, session: Session
+) -> None:
+    code = company(client, session)
+    token = login(client, session, role="subject", department_code=None, subject_id=subject_id(session, code))
+    page = client.get("/account/reports")
+    assert page.status_code == 200 and "出具公共信用信息报告" in page.text and "市场监管" in page.text
+    issued = client.post(
+        "/account/reports", data={"csrf_token": token, "kind": "standard"}, follow_redirects=False
+    )
+    assert issued.status_code == 303, issued.text
+    pdf = client.get(issued.headers["location"])
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    form = {
+        "csrf_token": token,
+        "kind": "special",
+        "fields": ["market"],
+        "start": "2026-01-01",
+        "end": "2026-11-01",
+    }
+    assert client.post("/account/reports", data=form, follow_redirects=False).status_code == 303
+    refused = client.post("/account/reports", data={"csrf_token": token, "kind": "special"})
+    assert refused.status_code == 422 and "至少一个领域" in refused.text
+    listing = client.get("/account/reports").text
+    assert listing.count('.pdf">下载</a>') == 2 and "专项信用报告" in listing
+    assert 'href="/account/reports"' in client.get("/account").text
+
+
+def test_the_verify_page_answers_by_number_and_code(client: TestClient, session: Session) -> None:
+    code = company(client, session, CF_XDR_MC="成都页面核验有限公司")
+    headers = bearer(session, "SCFGW", GOV)
+    number = issue(client, session, {"subject": {"uscc": code}, "purpose": "核验"}, headers).json()[
+        "report_number"
+    ]
+    secret = payload(client, session, number, headers)["verification_code"]
+    page = client.get(f"/reports/verify?number={number}")
+    assert page.status_code == 200 and f'value="{number}"' in page.text
+    token = csrf(client)
+    good = client.post("/reports/verify", data={"csrf_token": token, "number": number, "code": secret})
+    assert "核验通过" in good.text and "成都页面核验有限公司" in good.text
+    bad = client.post("/reports/verify", data={"csrf_token": token, "number": number, "code": "WRONG12345"})
+    assert "核验未通过" in bad.text and "成都页面核验有限公司" not in bad.text
