@@ -294,7 +294,7 @@ class TestCommitments:
             "today": D(2026, 10, 12),
         }
         args.update(kw)
-        return commitments.sign(session, applicant(record), platform.signer, **args)
+        return commitments.sign(session, platform.context(applicant(record), args.pop("today")), **args)
 
     def test_a_signed_commitment_verifies_and_a_tampered_one_does_not(
         self, platform: Platform, session: Session, ctx: IngestContext
@@ -326,23 +326,19 @@ class TestCommitments:
         with pytest.raises(ValidationFailed):  # nor sign online for another subject
             commitments.sign(
                 session,
-                applicant(first),
-                platform.signer,
+                platform.context(applicant(first), D(2026, 10, 12)),
                 template_code="credit_repair",
                 subject=other,
                 target="行政处罚",
                 signer_name="张三",
-                today=D(2026, 10, 12),
             )
         paper = commitments.sign(
             session,
-            REVIEWER,
-            platform.signer,
+            platform.context(REVIEWER, D(2026, 10, 12)),
             template_code="credit_repair",
             subject=other,
             target="行政处罚",
             signer_name="王五",
-            today=D(2026, 10, 12),
             channel="paper",
             department_code="SCMR",
         )
@@ -384,13 +380,11 @@ class TestCommitments:
         assert unnamed.value.code == "commitment.signer_required"
         paper = commitments.sign(
             session,
-            REVIEWER,
-            platform.signer,
+            platform.context(REVIEWER, TODAY),
             template_code="credit_repair",
             subject=subject,
             target="行政处罚",
             signer_name="李四",
-            today=TODAY,
             channel="paper",
         )
         assert paper.channel == "paper" and commitments.verify(paper, platform.signer.public_key_b64)

@@ -17,6 +17,7 @@ import yaml
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
+from xinyong.accounts.context import UseCaseContext
 from xinyong.accounts.policy import Principal
 from xinyong.audit import service as audit
 from xinyong.commitments.models import Commitment
@@ -61,19 +62,19 @@ def preview(code: str, subject: Subject, *, target: str, signer_name: str, today
 
 def sign(
     session: Session,
-    principal: Principal,
-    signer: Signer,
+    ctx: UseCaseContext,
     *,
     template_code: str,
     subject: Subject,
     target: str,
     signer_name: str,
-    today: dt.date,
     ref: str | None = None,
     channel: str = "online",
     department_code: str | None = None,
 ) -> Commitment:
-    """Sign a commitment from a template for ``subject``; the text as signed is frozen and attested."""
+    """Sign a commitment from a template for ``subject``; the text as signed is frozen and attested (by the
+    context's signer, on its day, for its principal)."""
+    principal, today, signer = ctx.principal, ctx.today, ctx.signer
     name = signer_name.strip()
     if not 2 <= len(name) <= 50:
         raise ValidationFailed("请填写签署人姓名（2至50个字）", code="commitment.signer_required")

@@ -116,13 +116,11 @@ def apply(
         )
     commitment = commitments.sign(
         session,
-        principal,
-        ctx.signer,
+        ctx,
         template_code=COMMITMENT_TEMPLATE,
         subject=subject,
         target=info.label,
         signer_name=signer_name,
-        today=today,
         ref=f"repair:{application.id}",
         channel="online" if online else "paper",
         department_code=info.department_code,
