@@ -216,6 +216,8 @@ class TestPages:
         assert page.status_code == 200
         assert "公共信用综合评价" in page.text and "逐项说明" in page.text
         assert "授权" not in page.text  # consent is for natural persons only
+        assert f'href="/objections/new?record={record.id}"' in page.text  # an objection to the grade's input
+        assert client.get(f"/objections/new?record={record.id}").status_code == 200
 
     def test_a_person_gives_and_withdraws_consent_through_the_account(
         self, client: TestClient, session: Session, platform: Platform

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from xinyong.accounts.deps import require
 from xinyong.accounts.policy import Principal
-from xinyong.evaluation import editor, explain, service, statistics
+from xinyong.evaluation import editor, explain, repository, rules, service, statistics
 from xinyong.evaluation.schemas import ModelFile
 from xinyong.kit.errors import Conflict, NotFound, ValidationFailed
 from xinyong.kit.identifiers import normalize_code
@@ -84,6 +84,20 @@ def own_evaluation(
         read = None
     chosen = models.get(read.model if read else explain.default_model_code(subject))
     consent = subject.kind == "natural_person" and service.has_consent(session, PERSONAL, subject.id)
+    inputs = []
+    if read is not None and chosen is not None:
+        # The records the grade rests on: each can be objected to (异议), and its provider answers.
+        items = {item for indicator in chosen.indicators for item in rules.items_of(indicator)}
+        names = {i.code: i.name for i in platform.catalog.items}
+        inputs = [
+            {
+                "id": r.id,
+                "item": names.get(r.item_code, r.item_code),
+                "doc_no": r.doc_no,
+                "decided": r.decision_date,
+            }
+            for r in repository.subject_records_in_force(session, subject.id, items, read.as_of)
+        ]
     return render(
         request,
         "evaluation_account.html",
@@ -94,6 +108,7 @@ def own_evaluation(
             "labels": {g.grade: g.label for g in chosen.grades} if chosen else {},
             "person": subject.kind == "natural_person",
             "consent": consent,
+            "inputs": inputs,
         },
     )
 
