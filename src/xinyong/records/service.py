@@ -9,20 +9,19 @@ part-way is marked `interrupted` (`mark_interrupted`: its heartbeat stopped); a 
 
 from __future__ import annotations
 
-import contextvars
 import datetime as dt
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import Any, ClassVar, TypeVar, cast
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import Table, and_, insert, or_, select, text, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session
 
 from xinyong.accounts import service as accounts
-from xinyong.accounts.policy import Principal, allows, may_act_for_department
+from xinyong.accounts.policy import Principal, may_act_for_department
 from xinyong.audit import service as audit
 from xinyong.catalog import service as catalog_service
 from xinyong.catalog.schemas import Catalog, CatalogItem
@@ -34,14 +33,40 @@ from xinyong.kit.crypto import PersonalIdCipher
 from xinyong.kit.errors import Forbidden, NotFound, ValidationFailed
 from xinyong.kit.identifiers import mask_embedded_ids, mask_resident_id
 from xinyong.kit.tabular import INVALID_CELLS, Row
-from xinyong.records import lifecycle, rules
+from xinyong.records import batches, lifecycle, rules
+from xinyong.records.batches import (
+    INTERRUPTED_AFTER,
+    RECEIPT_REJECTED_LIMIT,
+    end_batch,
+    get_batch,
+    mark_interrupted,
+    receipt,
+    rejected_report,
+)
+from xinyong.records.credit_file import credit_file
+from xinyong.records.ingest_runtime import DatabaseThread as _DatabaseThread
+from xinyong.records.ingest_runtime import Statistics
 from xinyong.records.models import Batch, Record, RecordStatus, RejectedRow, UnresolvedRow
-from xinyong.records.schemas import Receipt, RejectedRowRead
+from xinyong.records.schemas import Receipt
 from xinyong.subjects import service as subjects
 from xinyong.subjects.rules import SubjectClaim
 
+__all__ = [  # batches and the credit file live in their own modules; named here for the callers
+    "INTERRUPTED_AFTER",
+    "RECEIPT_REJECTED_LIMIT",
+    "IngestContext",
+    "credit_file",
+    "end_batch",
+    "get_batch",
+    "ingest",
+    "ingest_json",
+    "mark_interrupted",
+    "receipt",
+    "rejected_report",
+    "resolve_unresolved",
+]
+
 T = TypeVar("T")
-RECEIPT_REJECTED_LIMIT = 1000
 RECORDS_TABLE = cast(Table, Record.__table__)
 REJECTED_TABLE = cast(Table, RejectedRow.__table__)
 
@@ -94,7 +119,9 @@ def ingest(
     accounts.get_department(session, provider_code)
     catalog_service.require_provider(item, provider_code)
     now = dt.datetime.now(dt.UTC)
-    batch = _resumable(session, item.code, provider_code, file_digest, take_over) if file_digest else None
+    batch = (
+        batches.resumable(session, item.code, provider_code, file_digest, take_over) if file_digest else None
+    )
     skip = 0
     if batch is not None:
         skip, batch.status, batch.error, batch.heartbeat_at = batch.rows_read, "running", None, now
@@ -111,7 +138,7 @@ def ingest(
         )
         session.add(batch)
     session.flush()
-    statistics = _Statistics(session)
+    statistics = Statistics(session)
 
     def store(rows_read: int, chunk: _Checked) -> None:
         before = _counts(batch)
@@ -146,53 +173,6 @@ def ingest(
     return receipt(session, batch)
 
 
-INTERRUPTED_AFTER = dt.timedelta(minutes=5)
-"""A running batch with no chunk stored for this long was interrupted (a chunk takes seconds)."""
-
-
-def mark_interrupted(session: Session, now: dt.datetime, *, after: dt.timedelta = INTERRUPTED_AFTER) -> int:
-    """Mark running batches whose heartbeat stopped `after` ago or more as interrupted; returns how many.
-    Idempotent (run at start-up, by the daily job and before a file ingest)."""
-    stale = now - after
-    result = session.execute(
-        update(Batch)
-        .where(
-            Batch.status == "running",
-            or_(Batch.heartbeat_at < stale, and_(Batch.heartbeat_at.is_(None), Batch.started_at < stale)),
-        )
-        .values(status="interrupted", error="导入中断（进程被终止）；重新导入同一文件将从中断处继续")
-        .execution_options(synchronize_session=False)
-    )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
-
-
-def end_batch(session: Session, batch_id: str, status: str, error: str) -> None:
-    """Mark a batch that stopped with an error (`failed`) or was stopped (`interrupted`), if still running."""
-    session.execute(
-        update(Batch)
-        .where(Batch.id == batch_id, Batch.status == "running")
-        .values(status=status, error=error[:2000], finished_at=dt.datetime.now(dt.UTC))
-        .execution_options(synchronize_session=False)
-    )
-
-
-def _resumable(
-    session: Session, item_code: str, provider_code: str, file_digest: str, take_over: bool
-) -> Batch | None:
-    statuses = ("interrupted", "running") if take_over else ("interrupted",)
-    return session.scalars(
-        select(Batch)
-        .where(
-            Batch.file_digest == file_digest,
-            Batch.item_code == item_code,
-            Batch.provider_code == provider_code,
-            Batch.status.in_(statuses),
-        )
-        .order_by(Batch.started_at.desc())
-        .limit(1)
-    ).first()
-
-
 def _counts(batch: Batch) -> dict[str, int]:
     return {
         "accepted": batch.accepted,
@@ -201,91 +181,6 @@ def _counts(batch: Batch) -> dict[str, int]:
         "rejected": batch.rejected,
         "queued": batch.queued,
     }
-
-
-class _Statistics:
-    """Keeps PostgreSQL's table statistics in step with a large ingest.
-
-    The look-ups of each chunk (subjects by USCC, records by natural key or raw digest) are planned from
-    the tables' statistics. A table that was small when last analysed looks small to the planner however
-    many rows this ingest has added, and autovacuum (if it runs at all) waits its turn, so the planner keeps
-    choosing sequential scans that grow with every chunk. ANALYZE (which samples a fixed number of rows and
-    may run inside the transaction, counting its own new rows) is therefore run whenever the records
-    table has grown by half since the last figures: a handful of times in a 1,000,000-row ingest.
-
-    Only the columns those look-ups filter on are analysed (the row counts are updated all the same): all of
-    the records' columns, the JSON documents among them, took 3.5 times as long, for statistics no look-up
-    reads.
-    """
-
-    COLUMNS: ClassVar[dict[str, tuple[str, ...]]] = {
-        "subjects": ("uscc", "org_code", "business_reg_no", "id_hash", "name_norm", "region_code"),
-        "records": ("id", "natural_key", "raw_digest"),
-    }
-    MIN_GROWTH = 5000
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
-        self.enabled = session.get_bind().dialect.name == "postgresql"
-        self.known = 0.0
-        self.stored_at_last = 0
-        if self.enabled:
-            known = session.execute(
-                text("SELECT reltuples FROM pg_class WHERE relname = 'records' AND relkind = 'r'")
-            ).scalar()
-            self.known = max(float(known or 0), 0.0)
-
-    def after_chunk(self, stored: int) -> None:
-        grown = stored - self.stored_at_last
-        if not self.enabled or grown < max(self.MIN_GROWTH, 0.5 * (self.known + self.stored_at_last)):
-            return
-        tables = ", ".join(f"{table} ({', '.join(columns)})" for table, columns in self.COLUMNS.items())
-        self.session.execute(text(f"ANALYZE {tables}"))
-        self.stored_at_last = stored
-
-
-class _DatabaseThread:
-    """Runs an ingest's database work on one thread, in the order it is submitted, while the calling thread
-    reads and validates the next chunk.
-
-    Validation is Python work; storing a chunk is largely waiting for the database (a COPY being indexed, the
-    events' INSERT … SELECT, a commit), during which the interpreter lock is free. The session is used only
-    by this thread between the first submission and `join`. After a failure here nothing more runs: every
-    later piece of work fails with the same error, so no chunk is stored after one that failed. After a
-    failure in the calling thread, `__exit__` still waits for the work submitted before it: every chunk
-    handed over is stored, as it was before the next chunk was read when all of this ran on one thread.
-    """
-
-    def __init__(self) -> None:
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="xinyong-ingest")
-        self._failure: BaseException | None = None
-
-    def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
-        self._raise_failure()
-        return self._executor.submit(contextvars.copy_context().run, self._guarded, fn, *args)
-
-    def _guarded(self, fn: Callable[..., T], *args: Any) -> T:
-        self._raise_failure()
-        try:
-            return fn(*args)
-        except BaseException as exc:
-            self._failure = exc
-            raise
-
-    def _raise_failure(self) -> None:
-        if self._failure is not None:
-            raise self._failure
-
-    def join(self) -> None:
-        """Wait for everything submitted; raise the first failure."""
-        self._executor.shutdown(wait=True)
-        self._raise_failure()
-
-    def __enter__(self) -> _DatabaseThread:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._executor.shutdown(wait=True)
 
 
 def ingest_json(
@@ -594,55 +489,6 @@ def _existing(session: Session, keys: set[str]) -> dict[str, Any]:
     return out
 
 
-def receipt(session: Session, batch: Batch) -> Receipt:
-    rows = session.scalars(
-        select(RejectedRow)
-        .where(RejectedRow.batch_id == batch.id)
-        .order_by(RejectedRow.row_number)
-        .limit(RECEIPT_REJECTED_LIMIT)
-    )
-    return Receipt(
-        batch_id=batch.id,
-        item=batch.item_code,
-        provider=batch.provider_code,
-        status=batch.status,
-        accepted=batch.accepted,
-        updated=batch.updated,
-        unchanged=batch.unchanged,
-        rejected=batch.rejected,
-        queued=batch.queued,
-        rejected_rows=[RejectedRowRead(row=r.row_number, errors=r.errors) for r in rows],
-    )
-
-
-def get_batch(session: Session, batch_id: str) -> Batch:
-    batch = session.get(Batch, batch_id)
-    if batch is None:
-        raise NotFound("未找到该批次", code="batch.not_found")
-    return batch
-
-
-def rejected_report(session: Session, batch: Batch, cipher: PersonalIdCipher) -> Iterator[list[object]]:
-    """Rows of the error report: the original columns (for the provider to correct) then the reasons."""
-    rows = session.scalars(
-        select(RejectedRow).where(RejectedRow.batch_id == batch.id).order_by(RejectedRow.row_number)
-    )
-    headers: list[str] | None = None
-    for row in rows:
-        if headers is None:
-            headers = [h for h in row.raw if h not in ("__extra__", INVALID_CELLS)]
-            yield ["行号", *headers, "错误字段", "错误代码", "错误说明"]
-        clear = {h: cipher.decrypt(v) for h, v in (row.raw_sensitive or {}).items()}
-        values = [clear.get(h, row.raw.get(h, "")) for h in headers]
-        yield [
-            row.row_number,
-            *values,
-            "；".join(e["field"] for e in row.errors),
-            "；".join(e["code"] for e in row.errors),
-            "；".join(e["message"] for e in row.errors),
-        ]
-
-
 def resolve_unresolved(
     session: Session,
     ctx: IngestContext,
@@ -691,40 +537,3 @@ def resolve_unresolved(
     review_batch.finished_at = row.resolved_at
     session.flush()
     return receipt(session, review_batch)
-
-
-def credit_file(
-    session: Session,
-    catalog: Catalog,
-    principal: Principal,
-    subject_id: int,
-    today: dt.date,
-    *,
-    purpose: str | None = None,
-    ip: str | None = None,
-) -> tuple[Sequence[Record], str]:
-    """The records of a subject this principal may see, and the view given: public, own or government.
-
-    Government users see non-public data only when they state a purpose; every such read is audited.
-    """
-    from xinyong.records import repository
-
-    if principal.subject_id is not None and principal.subject_id == subject_id:
-        view, action = "own", "subject.view_own"
-    elif allows(principal, "subjects:read_nonpublic") and purpose and purpose.strip():
-        view, action = "government", "subject.view"
-    else:
-        return repository.records_of(session, subject_id, repository.public_filter(catalog, today)), "public"
-    grants = accounts.granted_items(session, principal.department_code, today)
-    condition = repository.visible_filter(principal, catalog, today, grants)
-    records = repository.records_of(session, subject_id, condition)
-    audit.record(
-        session,
-        principal,
-        action,
-        subject_id=subject_id,
-        purpose=(purpose or "").strip() or None,
-        ip=ip,
-        details={"records": len(records)},
-    )
-    return records, view
