@@ -251,7 +251,7 @@ def phase_ingest(
     }
 
 
-FLOOR_TABLES = ("subjects", "records", "notices")  # what a first ingest of penalties writes, in load order
+FLOOR_TABLES = ("subjects", "records", "domain_events")  # what a first ingest of penalties writes, in order
 
 
 def phase_storage_floor(store: str, sqlite_file: str | None = None) -> dict[str, Any]:
