@@ -362,6 +362,7 @@ def phase_export(store: str) -> dict[str, Any]:
 def phase_spark(cores: int, memory: str) -> dict[str, Any]:
     """Features by a local Spark session over the snapshot, scored by the same Python rules; run twice: the
     first run pays for Spark's warm-up (code generation, JIT), the second is the steady state."""
+    import shutil
     from pathlib import Path
 
     from xinyong.evaluation import rules, spark
@@ -388,7 +389,9 @@ def phase_spark(cores: int, memory: str) -> dict[str, Any]:
         for line in Path(f"/proc/{proc.pid}/status").read_text().splitlines():
             if line.startswith("VmHWM:"):
                 jvm = int(line.split()[1]) / 1024
+    scratch = session.conf.get("spark.local.dir")
     session.stop()
+    shutil.rmtree(scratch, ignore_errors=True)
     return {"spark_cold_s": runs[0], "spark_s": runs[1], "session_start_s": start_s, "subjects": subjects,
             "grade_counts": counts, "peak_rss_mb": common.peak_rss_mb(), "jvm_peak_rss_mb": jvm}  # fmt: skip
 

@@ -75,10 +75,12 @@ def local_session(*, cores: int = 2, memory: str = "1g", shuffle_partitions: int
 def spark_session(**options: Any) -> Iterator[Any]:
     """A local session for the duration of a block, stopped afterwards."""
     session = local_session(**options)
+    scratch = session.conf.get("spark.local.dir")
     try:
         yield session
     finally:
         session.stop()
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def register_snapshot(session: Any, snapshot_dir: Path) -> dict[str, Any]:
