@@ -18,12 +18,15 @@ from sqlalchemy.orm import Session
 
 from tests.api.test_credit_file import company, entry, load, subject_id
 from tests.conftest import TODAY
-from tests.helpers import bearer, csrf, login, penalty, uscc
+from tests.helpers import bearer, csrf, login, penalty, resident_id, uscc
+from xinyong.accounts.policy import Principal
 from xinyong.audit import service as audit
 from xinyong.audit.models import AuditEntry
+from xinyong.kit.errors import Forbidden
 from xinyong.platform import Platform
 from xinyong.records.models import Record
 from xinyong.reports import rules, service
+from xinyong.subjects import service as subjects
 
 GOV = ("subjects:read",)
 
@@ -365,3 +368,32 @@ def test_the_verify_page_answers_by_number_and_code(client: TestClient, session:
     assert "核验通过" in good.text and "成都页面核验有限公司" in good.text
     bad = client.post("/reports/verify", data={"csrf_token": token, "number": number, "code": "WRONG12345"})
     assert "核验未通过" in bad.text and "成都页面核验有限公司" not in bad.text
+
+
+def test_a_natural_person_gets_the_personal_report_with_its_id_masked_and_nobody_else_does(
+    client: TestClient, session: Session, platform: Platform, tmp_path: Path
+) -> None:
+    rid = resident_id()
+    load(
+        client,
+        session,
+        "CF",
+        [penalty(CF_XDR_LB="自然人", CF_XDR_SHXYM="", CF_XDR_ZJHM=rid, CF_XDR_MC="赵六")],
+    )
+    person = subjects.find_person(session, platform.cipher.hash(rid))
+    assert person is not None
+    context = service.report_context(platform.settings, platform.catalog, platform.signer)
+    staff = Principal(kind="user", name="clerk", role="reviewer", department_code="SCFGW")
+    with pytest.raises(Forbidden):
+        service.issue(
+            session, context, staff, subject_id=person.id, kind="standard", today=TODAY, purpose="审查"
+        )
+    token = login(client, session, role="subject", department_code=None, subject_id=person.id)
+    issued = client.post(
+        "/account/reports", data={"csrf_token": token, "kind": "standard"}, follow_redirects=False
+    )
+    assert issued.status_code == 303, issued.text
+    text = pdftotext(client.get(issued.headers["location"]).content, tmp_path)
+    assert "个人公共信用信息报告" in text and "赵六" in text
+    assert rid not in text, text[max(0, text.find(rid) - 300) : text.find(rid) + 50]
+    assert rid[:4] in text  # the masked ID keeps its first digits, never the whole number

@@ -24,6 +24,13 @@ MAX_PERIOD_DAYS = 366 * 5
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed from paper
 
 
+def report_title(kind: str, subject_kind: str) -> str:
+    """The report's title: a natural person's standard report is the personal one (to that person only)."""
+    if kind == "standard" and subject_kind == "natural_person":
+        return "个人公共信用信息报告"
+    return KIND_TITLES[kind]
+
+
 def report_number(as_of: dt.date, random_part: int) -> str:
     """XY + the issue day + 8 digits (of a random number the caller draws): 18 characters."""
     return f"XY{as_of:%Y%m%d}{random_part % 100_000_000:08d}"

@@ -35,6 +35,7 @@ from xinyong.creditfile import service as credit_files
 from xinyong.kit.crypto import Signer, verify_signature
 from xinyong.kit.dates import CHINA, format_china_date
 from xinyong.kit.errors import Forbidden, NotFound, ValidationFailed
+from xinyong.kit.identifiers import mask_ids
 from xinyong.kit.pdf import html_to_pdf
 from xinyong.reports import pades, rules
 from xinyong.reports.models import Report
@@ -226,7 +227,7 @@ def issue(
         "format": rules.REPORT_FORMAT,
         "number": number,
         "kind": kind,
-        "title": rules.KIND_TITLES[kind],
+        "title": rules.report_title(kind, subject.kind),
         "issuer": ISSUER,
         "as_of": today.isoformat(),
         "issued_at": (now or dt.datetime.now(dt.UTC)).astimezone(CHINA).isoformat(timespec="seconds"),
@@ -271,7 +272,7 @@ def issue(
         fields=list(fields),
         issued_by=principal.name,
         department_code=principal.department_code,
-        purpose=(purpose or "").strip()[:200] or None,
+        purpose=mask_ids((purpose or "").strip())[:200] or None,  # shown to the subject
         verification_code=code,
         payload=payload,
         signature=signature,
