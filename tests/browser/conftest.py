@@ -67,6 +67,7 @@ def ingest_rows(portal_platform: Platform):  # type: ignore[no-untyped-def]
         ctx = portal_platform.ingest_context(TODAY)
         with transaction(portal_platform.sessions) as session:
             receipt = helpers.ingest_rows(session, ctx, rows, item, provider, provider_name)
+        portal_platform.dispatch_events()  # the reactions after the commit, as the API and the CLI run them
         assert (receipt.rejected, receipt.queued) == (0, 0), receipt
         return receipt
 
