@@ -268,7 +268,23 @@ def _model_grade_cte(indicator: Indicator, feature: ModelGradeFeature) -> exp.Se
 Cte = tuple[str, exp.Select, list[Indicator], bool]  # name, query, its indicators, whether they count
 
 
-def _ctes(model: Model, as_of: dt.date, dialect: str, exclude: Collection[int]) -> list[Cte]:
+def _ctes(
+    model: Model, as_of: dt.date, dialect: str, exclude: Collection[int], subject_ids: Collection[int] | None
+) -> list[Cte]:
+    found = _all_ctes(model, as_of, dialect, exclude)
+    if subject_ids is None:
+        return found
+    # Restricted runs (incremental, one subject's explanation) read only those subjects' rows.
+    ids: list[exp.Expr] = [exp.Literal.number(i) for i in sorted(subject_ids)] or [exp.Null()]
+    alias = {"rec": "r", "lst": "l", "com": "c"}
+    restricted = []
+    for name, query, indicators, counts in found:
+        column = _col(alias.get(name, "x" if name.startswith("ext") else "g"), "subject_id")
+        restricted.append((name, query.where(exp.In(this=column, expressions=ids)), indicators, counts))
+    return restricted
+
+
+def _all_ctes(model: Model, as_of: dt.date, dialect: str, exclude: Collection[int]) -> list[Cte]:
     indicators = list(model.indicators)
     ctes: list[Cte] = []
     records = _records_cte(indicators, as_of, dialect, exclude)
@@ -327,7 +343,7 @@ def feature_expression(
     """The feature query as a SQLGlot tree (see `feature_query`)."""
     if dialect not in DIALECTS:
         raise ValueError(f"unknown dialect {dialect!r}: one of {', '.join(DIALECTS)}")
-    ctes = _ctes(model, as_of, dialect, exclude_record_ids)
+    ctes = _ctes(model, as_of, dialect, exclude_record_ids, subject_ids)
     owner = {i.code: (name, counts) for name, _, found, counts in ctes for i in found}
     columns: list[exp.Expr] = [_alias(_col("s", "id"), "subject_id")]
     for i in model.indicators:
