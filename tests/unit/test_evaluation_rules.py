@@ -12,6 +12,7 @@ import yaml
 
 from xinyong.evaluation import compiler, rules
 from xinyong.evaluation.rules import ModelFileError, parse_model
+from xinyong.evaluation.schemas import ModelFile
 
 ITEMS = {"CF", "SXBZX", "JYYC", "QS", "QJSB", "JL", "XK", "CN", "QR"}
 AS_OF = dt.date(2026, 11, 28)
@@ -65,7 +66,7 @@ def model_text(**changes: object) -> str:
     return yaml.safe_dump(doc, allow_unicode=True)
 
 
-def probe(**changes: object) -> rules.ModelFile:
+def probe(**changes: object) -> ModelFile:
     return parse_model(model_text(**changes), "probe.yaml", ITEMS)
 
 
@@ -220,6 +221,7 @@ class TestShippedModels:
         for dialect in compiler.DIALECTS:
             sql = compiler.feature_query(model, as_of=AS_OF, dialect=dialect)
             parsed = sqlglot.parse_one(sql, read=dialect)
+            assert isinstance(parsed, sqlglot.exp.Select)
             assert [c.alias_or_name for c in parsed.selects] == [
                 "subject_id",
                 *[i.code for i in model.indicators],
