@@ -16,6 +16,7 @@ from tests.conftest import TODAY
 from tests.helpers import apply_for_repair, bearer, department, penalty, uscc
 from xinyong.accounts.policy import Principal
 from xinyong.audit.models import AuditEntry
+from xinyong.events import service as events
 from xinyong.kit.errors import Conflict, Forbidden, ValidationFailed
 from xinyong.notices.models import Notice
 from xinyong.platform import Platform
@@ -270,6 +271,23 @@ class TestListEntryRepair:
         body = {"subject": {"uscc": code}, "scenario": "government_procurement", "purpose": "采购资格审查"}
         hits = client.post("/api/v1/checks", json=body, headers=headers).json()["hits"]
         assert not [h for h in hits if h["trigger"]["type"] == "list_entry"]
+
+        # A wrong repair (错修) found on re-check: the entry is reinstated through the lists state machine,
+        # audited and kept in its history like every other step, and listed again.
+        step(platform, session, OFFICE, application, "revert", note="履行证明系伪造")
+        session.commit()
+        assert (entry.status, entry.removal_reason, entry.removed_on) == ("listed", None, None)
+        steps = [(s.event, s.from_state, s.to_state) for s in lists.history(session, entry.id)]
+        assert steps[-2:] == [("remove", "listed", "removed"), ("reinstate", "removed", "listed")]
+        assert "错修纠正" in (lists.history(session, entry.id)[-1].note or "")
+        actions = set(
+            session.scalars(select(AuditEntry.action).where(AuditEntry.target == f"list_entry:{entry.id}"))
+        )
+        assert {"list.decide", "list.remove", "list.reinstate"} <= actions
+        kinds = [e.kind for e in events.events_of(session, "list_entry", entry.id)]
+        assert kinds == [events.LIST_ENTRY_DECIDED, events.LIST_ENTRY_REMOVED, events.LIST_ENTRY_REINSTATED]
+        hits = client.post("/api/v1/checks", json=body, headers=headers).json()["hits"]
+        assert [h for h in hits if h["trigger"]["type"] == "list_entry"]  # it triggers measures again
 
     def test_list_entry_before_twelve_months_is_not_yet_repairable(
         self, platform: Platform, client: TestClient, session: Session
