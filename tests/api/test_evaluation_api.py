@@ -212,6 +212,7 @@ class TestPages:
     ) -> None:
         (record,) = evaluated(platform, session, ctx, penalty())
         login(client, session, role="subject", department_code=None, subject_id=record.subject_id)
+        assert 'href="/account/evaluation"' in client.get("/account").text
         page = client.get("/account/evaluation")
         assert page.status_code == 200
         assert "公共信用综合评价" in page.text and "逐项说明" in page.text
