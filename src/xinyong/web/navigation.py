@@ -27,6 +27,8 @@ CONSOLE_MENU = (
     ("/console/commitments", "承诺履约"),
     ("/console/notices", "部门通知"),
     ("/console/measures", "措施清单管理"),
+    ("/console/evaluation", "信用评价统计"),
+    ("/console/evaluation/models", "评价模型管理"),
     ("/console/content", "典型案例"),
     ("/console/users", "用户管理"),
     ("/console/account-requests", "开户审核"),
@@ -39,6 +41,7 @@ ACCOUNT_MENU = (
     ("/account/notices", "修复告知"),
     ("/account/repairs", "信用修复"),
     ("/account/objections", "我的异议"),
+    ("/account/evaluation", "信用评价"),
 )
 
 
