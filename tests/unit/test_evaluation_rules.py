@@ -245,3 +245,14 @@ class TestShippedModels:
             sql = compiler.feature_query(model, as_of=AS_OF, dialect=dialect)
             assert len(sqlglot.parse(sql, read=dialect)) == 1
             assert "'x'' OR 1=1 --'" in sql or "'x\\' OR 1=1 --'" in sql
+
+
+class TestGovernmentBodies:
+    def test_the_format_describes_government_bodies_as_subjects(self) -> None:
+        model = probe(code="integrity_gov", applies_to={"subject_kinds": ["gov_body"]})
+        for dialect in compiler.DIALECTS:
+            parsed = sqlglot.parse_one(
+                compiler.feature_query(model, as_of=AS_OF, dialect=dialect), read=dialect
+            )
+            kinds = [lit.this for lit in parsed.find_all(sqlglot.exp.Literal) if lit.this.endswith("_body")]
+            assert kinds == ["gov_body"]
