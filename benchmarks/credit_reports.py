@@ -1,0 +1,102 @@
+"""Credit report benchmark: a standard report for a subject with 200 records, as a ratio to WeasyPrint
+rendering the same HTML alone (the overhead of gathering, signing the JSON and the PDF, storing), and a batch
+of reports issued one after another with its throughput and peak memory.
+
+    python -m benchmarks.credit_reports [--records 200] [--repeat 5] [--batch 100]
+
+Runs on a SQLite file in a temporary directory; prints a Markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import resource
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from tests.helpers import penalty, uscc
+
+from xinyong.accounts import service as accounts
+from xinyong.accounts.policy import SYSTEM
+from xinyong.config import Settings
+from xinyong.db import migrate
+from xinyong.db.session import transaction
+from xinyong.kit.pdf import html_to_pdf
+from xinyong.kit.tabular import Row
+from xinyong.platform import build_platform
+from xinyong.records import service as records
+from xinyong.reports import service
+from xinyong.subjects import service as subjects
+
+DAY = dt.date(2026, 11, 28)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.credit_reports")
+    parser.add_argument("--records", type=int, default=200)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--batch", type=int, default=100)
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="xinyong-bench-reports-"))
+    settings = Settings(data_dir=tmp, database_url=f"sqlite:///{tmp}/b.db", secret_key="bench-secret")
+    platform = build_platform(settings)
+    migrate.upgrade(platform.sessions.kw["bind"])
+    code = uscc()
+    others = [uscc() for _ in range(args.batch)]
+    with transaction(platform.sessions) as session:
+        accounts.add_department(session, code="SCMR", name="四川省市场监督管理局", region_code="510000")
+        rows = [
+            penalty(CF_XDR_SHXYM=code, CF_XDR_MC="成都基准测试有限公司", CF_JDRQ=f"2026-{1 + n % 10:02d}-15")
+            for n in range(args.records)
+        ]
+        rows += [penalty(CF_XDR_SHXYM=o, CF_XDR_MC=f"成都批量测试{n}有限公司") for n, o in enumerate(others)]
+        records.ingest(
+            session,
+            platform.ingest_context(DAY),
+            item_code="CF",
+            provider_code="SCMR",
+            rows=[Row(n, r) for n, r in enumerate(rows, start=2)],
+            source="bench",
+        )
+    context = service.report_context(settings, platform.catalog, platform.signer)
+    issue_s, render_s = [], []
+    for _ in range(args.repeat + 1):  # the first round warms fonts and caches, not counted
+        with transaction(platform.sessions) as session:
+            subject = subjects.get_by_uscc(session, code)
+            start = time.perf_counter()
+            report = service.issue(
+                session, context, SYSTEM, subject_id=subject.id, kind="standard", today=DAY, purpose="基准"
+            )
+            issue_s.append(time.perf_counter() - start)
+            html = service.render_html(report.payload)
+        start = time.perf_counter()
+        html_to_pdf(html, base_url="http://report.invalid/", folders={}, variant="pdf/a-3b")
+        render_s.append(time.perf_counter() - start)
+    issue_m, render_m = statistics.median(issue_s[1:]), statistics.median(render_s[1:])
+    start = time.perf_counter()
+    for other in others:
+        with transaction(platform.sessions) as session:
+            subject = subjects.get_by_uscc(session, other)
+            service.issue(
+                session, context, SYSTEM, subject_id=subject.id, kind="standard", today=DAY, purpose="批量"
+            )
+    batch_s = time.perf_counter() - start
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print("| measure | value |")
+    print("|---|---|")
+    print(
+        f"| standard report, {args.records} records: issue (median of {args.repeat}) | {issue_m * 1000:.0f} ms |"
+    )
+    print(f"| WeasyPrint alone on the same HTML | {render_m * 1000:.0f} ms |")
+    print(f"| ratio (target ≤ 1.5) | {issue_m / render_m:.2f} |")
+    print(
+        f"| batch of {args.batch} one-record reports | {batch_s:.1f} s, {args.batch / batch_s:.1f} reports/s |"
+    )
+    print(f"| peak resident memory of the process | {peak_mb:.0f} MB |")
+
+
+if __name__ == "__main__":
+    main()
