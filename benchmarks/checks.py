@@ -537,7 +537,7 @@ def load(subjects: int, list_entries: int, records: int, seed: int = 20261128) -
         t0 = time.perf_counter()
         conn.execute("CHECKPOINT")
         timings["checkpoint_s"] = time.perf_counter() - t0
-        sizes = {}
+        sizes: dict[str, Any] = {}
         for table in ("subjects", "list_entries", "records"):
             row = conn.execute(
                 f"SELECT count(*), pg_relation_size('{table}'), pg_indexes_size('{table}') FROM {table}"
@@ -1606,7 +1606,7 @@ def _all(runs: Sequence[dict[str, Any]], endpoint: str, concurrency: int) -> lis
 
 
 def _median_rps(runs: Sequence[dict[str, Any]]) -> float:
-    return statistics.median(r["throughput_rps"] for r in runs)
+    return float(statistics.median(r["throughput_rps"] for r in runs))
 
 
 def render(results: dict[str, Any]) -> str:

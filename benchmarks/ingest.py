@@ -145,7 +145,7 @@ def phase_ingest(
     from xinyong.db.engine import make_engine
     from xinyong.kit.tabular import read_path
     from xinyong.platform import build_platform
-    from xinyong.records import service
+    from xinyong.records import ingest_runtime, service
     from xinyong.records.models import Record
     from xinyong.subjects.models import Subject
 
@@ -169,7 +169,7 @@ def phase_ingest(
     # Chunks are stored on the ingest's database thread: a profiler of its own runs around each piece of work.
     storing = cProfile.Profile() if profile_to else None
     if storing is not None:
-        guarded = service._DatabaseThread._guarded
+        guarded = ingest_runtime.DatabaseThread._guarded
 
         def profiled(self: Any, fn: Any, *args: Any) -> Any:
             storing.enable()
@@ -178,7 +178,7 @@ def phase_ingest(
             finally:
                 storing.disable()
 
-        service._DatabaseThread._guarded = profiled  # type: ignore[method-assign]
+        ingest_runtime.DatabaseThread._guarded = profiled  # type: ignore[method-assign]
     with platform.sessions() as session:
 
         def commit(_batch: Any) -> None:

@@ -36,7 +36,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -214,7 +214,7 @@ def statistics_costs(env: dict[str, str], rounds: int = 3) -> dict[str, float]:
 
     platform = open_platform()
     day = dt.date.today()
-    parts = {
+    parts: dict[str, Callable[[Any], object]] = {
         "statistics_live_ms": lambda s: (
             measures.statistics(s, "month"),
             measures.statistics(s, "scenario"),

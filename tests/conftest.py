@@ -58,7 +58,7 @@ def engine(request: pytest.FixtureRequest) -> Engine:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path, database_url="sqlite://", secret_key="test-secret-key")  # type: ignore[arg-type]
+    return Settings(data_dir=tmp_path, database_url="sqlite://", secret_key="test-secret-key")
 
 
 @pytest.fixture
@@ -103,8 +103,8 @@ def file_platform(tmp_path: Path) -> Platform:
     """A platform on its own SQLite file: real commits, sessions in several threads at once."""
     settings = Settings(
         data_dir=tmp_path,
-        database_url=f"sqlite:///{tmp_path / 'xinyong.db'}",  # type: ignore[arg-type]
-        secret_key="test-secret-key",  # type: ignore[arg-type]
+        database_url=f"sqlite:///{tmp_path / 'xinyong.db'}",
+        secret_key="test-secret-key",
         rate_limit_api="100000/minute",
     )
     platform = build_platform(settings)

@@ -39,8 +39,8 @@ def idp() -> Iterator[TestIdentityProvider]:
 def settings(tmp_path: Path, idp: TestIdentityProvider) -> Settings:
     return Settings(
         data_dir=tmp_path,
-        database_url="sqlite://",  # type: ignore[arg-type]
-        secret_key="test-secret-key",  # type: ignore[arg-type]
+        database_url="sqlite://",
+        secret_key="test-secret-key",
         rate_limit_login="100000/minute",
         **idp.settings(tmp_path),
     )

@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import Any
 
+import httpx
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from tests.helpers import bearer, licence, penalty, resident_id, uscc
 
 
-def submit(client: TestClient, session: Session, item: str, rows: list[dict], provider: str = "SCMR"):  # type: ignore[no-untyped-def]
-    return client.post(
+def submit(
+    client: TestClient, session: Session, item: str, rows: list[dict[str, Any]], provider: str = "SCMR"
+) -> httpx.Response:
+    response: httpx.Response = client.post(
         "/api/v1/records", json={"item": item, "records": rows}, headers=bearer(session, provider)
     )
+    return response
 
 
 class TestSubmitRecords:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
@@ -11,10 +12,13 @@ from tests.helpers import bearer, licence, login, penalty, uscc
 from xinyong.web.deps import SessionDep
 
 
-def seed(client: TestClient, session: Session, item: str, rows: list[dict], provider: str = "SCMR") -> dict:  # type: ignore[type-arg]
-    return client.post(
+def seed(
+    client: TestClient, session: Session, item: str, rows: list[dict[str, Any]], provider: str = "SCMR"
+) -> dict[str, Any]:
+    receipt: dict[str, Any] = client.post(
         "/api/v1/records", json={"item": item, "records": rows}, headers=bearer(session, provider)
-    ).json()  # type: ignore[no-any-return]
+    ).json()
+    return receipt
 
 
 def test_html_in_names_is_escaped_on_every_page(client: TestClient, session: Session) -> None:

@@ -165,7 +165,7 @@ class TestSearchLimit:
         settings = Settings(
             data_dir=tmp_path,
             database_url="sqlite://",
-            secret_key="test-secret-key",  # type: ignore[arg-type]
+            secret_key="test-secret-key",
             rate_limit_search="3/minute",
         )
         custom = Platform(

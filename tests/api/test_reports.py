@@ -22,6 +22,7 @@ from tests.helpers import bearer, csrf, login, penalty, resident_id, uscc
 from xinyong.accounts.policy import Principal
 from xinyong.audit import service as audit
 from xinyong.audit.models import AuditEntry
+from xinyong.evaluation.models import EvaluationGrade, EvaluationRun
 from xinyong.kit.errors import Forbidden
 from xinyong.platform import Platform
 from xinyong.records.models import Record
@@ -297,7 +298,9 @@ class TestPdfAndVerification:
         )
         assert verdict.genuine and verdict.unchanged and verdict.report_number == number
         assert not service.verify_pdf_offline(
-            b"%PDF-1.7 not a report", platform.signer, context.certificate
+            b"%PDF-1.7 not a report",
+            service.by_public_key(platform.signer.public_key_b64),
+            context.certificate,
         ).genuine
 
 
@@ -323,7 +326,8 @@ def test_rendered_pages_carry_the_header_and_footer_and_the_cover_its_qr_code(
             bottom = image.crop((0, height * 94 // 100, width, height))
             body = image.crop((0, height * 10 // 100, width, height * 90 // 100))
             for band in (top, bottom, body):
-                assert band.getextrema()[0] < 200, page.name  # something is printed there (white is 255)
+                darkest = band.getextrema()[0]  # a grey image: (darkest, lightest)
+                assert isinstance(darkest, int) and darkest < 200, page.name  # something is printed there
 
 
 def test_the_subject_issues_and_downloads_its_reports_from_its_account(
@@ -397,3 +401,28 @@ def test_a_natural_person_gets_the_personal_report_with_its_id_masked_and_nobody
     assert "个人公共信用信息报告" in text and "赵六" in text
     assert rid not in text, text[max(0, text.find(rid) - 300) : text.find(rid) + 50]
     assert rid[:4] in text  # the masked ID keeps its first digits, never the whole number
+
+
+def test_the_evaluation_section_shows_the_current_grade(client: TestClient, session: Session) -> None:
+    code = company(client, session)
+    sid = subject_id(session, code)
+    run = EvaluationRun(model_code="public_comprehensive", model_version="1", engine="sqlite", as_of=TODAY)
+    session.add(run)
+    session.flush()
+    session.add(
+        EvaluationGrade(
+            model_code="public_comprehensive",
+            subject_id=sid,
+            run_id=run.id,
+            score=88.5,
+            grade="A",
+            as_of=TODAY,
+        )
+    )
+    session.commit()
+    headers = bearer(session, "SCFGW", GOV)
+    number = issue(client, session, {"subject": {"uscc": code}, "purpose": "评价"}, headers).json()[
+        "report_number"
+    ]
+    (grade,) = section(payload(client, session, number, headers), "evaluation")["items"]
+    assert grade["doc_no"] == "等级 A" and grade["lines"] == [["评价结果", "A（88.5 分）"]]

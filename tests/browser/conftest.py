@@ -46,7 +46,7 @@ def portal_platform(tmp_path_factory: pytest.TempPathFactory) -> Platform:
     from xinyong.platform import build_platform
 
     tmp = tmp_path_factory.mktemp("browser")
-    settings = Settings(data_dir=tmp, database_url=f"sqlite:///{tmp}/b.db", secret_key="test")  # type: ignore[arg-type]
+    settings = Settings(data_dir=tmp, database_url=f"sqlite:///{tmp}/b.db", secret_key="test")
     platform = build_platform(settings)
     migrate.upgrade(platform.sessions.kw["bind"])
     return platform

@@ -40,8 +40,8 @@ def portal_platform(tmp_path_factory: pytest.TempPathFactory, idp: TestIdentityP
     tmp = tmp_path_factory.mktemp("opening")
     settings = Settings(
         data_dir=tmp,
-        database_url=f"sqlite:///{tmp}/b.db",  # type: ignore[arg-type]
-        secret_key="test",  # type: ignore[arg-type]
+        database_url=f"sqlite:///{tmp}/b.db",
+        secret_key="test",
         rate_limit_login="100000/minute",
         **idp.settings(tmp),
     )

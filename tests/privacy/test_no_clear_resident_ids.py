@@ -187,12 +187,12 @@ class Browser:
             run.pages_naming_persons += 1
 
     def get(self, url: str, expect: int | tuple[int, ...] = 200) -> httpx.Response:
-        response = self.client.get(url, follow_redirects=False)
+        response: httpx.Response = self.client.get(url, follow_redirects=False)
         self.scan(f"{self.who} GET {url}", response, expect)
         return response
 
     def post(self, url: str, expect: int | tuple[int, ...], **kwargs: Any) -> httpx.Response:
-        response = self.client.post(url, follow_redirects=False, **kwargs)
+        response: httpx.Response = self.client.post(url, follow_redirects=False, **kwargs)
         self.scan(f"{self.who} POST {url}", response, expect)
         return response
 
@@ -331,10 +331,10 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoRun]:
     sql.setLevel(logging.INFO)  # SQL statements (the engine hides their bound parameters)
     try:
         ids, names, cf_rows = _collect(TODAY)
-        settings = Settings(  # type: ignore[call-arg]
+        settings = Settings(
             data_dir=data_dir,
             database_url=f"sqlite:///{data_dir}/xinyong.db",
-            secret_key="privacy-test",  # type: ignore[arg-type]
+            secret_key="privacy-test",
             rate_limit_search="100000/minute",
             rate_limit_api="100000/minute",
             rate_limit_login="1000/minute",
@@ -374,9 +374,13 @@ def _browse(run: DemoRun, cf_rows: list[dict[str, str]], names: list[str]) -> No
     app = create_app(platform=platform)
     app.dependency_overrides[get_today] = lambda: TODAY
     with transaction(platform.sessions) as session:
-        usccs = list(
-            session.scalars(select(Subject.uscc).where(Subject.uscc.is_not(None)).order_by(Subject.id))
-        )
+        usccs = [
+            code
+            for code in session.scalars(
+                select(Subject.uscc).where(Subject.uscc.is_not(None)).order_by(Subject.id)
+            )
+            if code is not None
+        ]
         showcase = session.scalar(
             select(Subject.uscc)
             .join(User, User.subject_id == Subject.id)

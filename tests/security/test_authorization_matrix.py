@@ -124,7 +124,7 @@ def route_keys(app: FastAPI) -> list[tuple[str, str]]:
 
 
 def _collected_routes() -> list[tuple[str, str]]:
-    settings = Settings(data_dir=tempfile.gettempdir(), database_url="sqlite://", secret_key="collect")  # type: ignore[arg-type]
+    settings = Settings(data_dir=tempfile.gettempdir(), database_url="sqlite://", secret_key="collect")
     return route_keys(create_app(settings))
 
 

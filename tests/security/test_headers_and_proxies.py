@@ -150,8 +150,8 @@ def served(tmp_path: Path) -> Iterator[tuple[int, Any]]:
 
     settings = Settings(
         data_dir=tmp_path,
-        database_url=f"sqlite:///{tmp_path / 'xinyong.db'}",  # type: ignore[arg-type]
-        secret_key="test-secret-key",  # type: ignore[arg-type]
+        database_url=f"sqlite:///{tmp_path / 'xinyong.db'}",
+        secret_key="test-secret-key",
         scheduler=False,
     )
     platform = build_platform(settings)

@@ -76,7 +76,7 @@ class TestJsonBodies:
         code = uscc()
         load(client, session, "XK", [licence(XK_XDR_SHXYM=code)])
         headers = bearer(session, "SCCZ", ("checks:run",))
-        before = session.scalar(select(func.count(Check.id)))
+        before = session.scalars(select(func.count(Check.id))).one()
         for purpose in ('"采购\\u0000审查"', '"采购\\ud800审查"', '"\\udfff"'):
             body = f'{{"subject": {{"uscc": "{code}"}}, "scenario": "public_bidding", "purpose": {purpose}}}'
             response = client.post(

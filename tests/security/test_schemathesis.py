@@ -57,7 +57,7 @@ def fuzz_settings(data_dir: Path) -> Settings:
     return Settings(
         data_dir=data_dir,
         database_url="sqlite://",
-        secret_key="test-secret-key",  # type: ignore[arg-type]
+        secret_key="test-secret-key",
         rate_limit_search="100000/minute",
         rate_limit_api="100000/minute",
     )

@@ -284,8 +284,8 @@ def server(tmp_path: Path) -> Iterator[int]:
     """`xinyong serve`'s uvicorn configuration on a free port, bodies capped at 1 MB (uploads 2 MB)."""
     settings = Settings(
         data_dir=tmp_path,
-        database_url=f"sqlite:///{tmp_path / 'xinyong.db'}",  # type: ignore[arg-type]
-        secret_key="test-secret-key",  # type: ignore[arg-type]
+        database_url=f"sqlite:///{tmp_path / 'xinyong.db'}",
+        secret_key="test-secret-key",
         max_body_mb=1,
         max_upload_mb=2,
         scheduler=False,

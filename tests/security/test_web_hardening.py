@@ -64,7 +64,7 @@ def app_client(platform: Platform, tmp_path: Path) -> Callable[..., TestClient]:
         settings = Settings(
             data_dir=tmp_path,
             database_url="sqlite://",
-            secret_key="test-secret-key",  # type: ignore[arg-type]
+            secret_key="test-secret-key",
             **overrides,
         )
         custom = Platform(

@@ -234,7 +234,7 @@ class TestUnverifiedAccountSeesWhatThePublicSees:
 
 
 def provider_for(idp: TestIdentityProvider, tmp_path: Path, **overrides: Any) -> oidc.Provider:
-    settings = Settings(secret_key="x", **{**idp.settings(tmp_path), **overrides})  # type: ignore[arg-type]
+    settings = Settings(secret_key="x", **{**idp.settings(tmp_path), **overrides})
     return oidc.Provider(settings, post=lambda url, form: idp.token(form))
 
 
@@ -474,7 +474,7 @@ class TestMigration:
                 )
         migrate.upgrade(engine)
         with engine.connect() as conn:
-            rows = dict(conn.execute(text("SELECT role, verified_at FROM users")).all())
+            rows: dict[str, Any] = dict(conn.execute(text("SELECT role, verified_at FROM users")).all())
         engine.dispose()
         assert rows["subject"] is None and rows["auditor"] is not None
 

@@ -101,7 +101,7 @@ class TestBulkInsert:
         # JSON).
         rows = [penalty() for _ in range(bulk.COPY_THRESHOLD - 1)]
         ingest_rows(session, ctx, [*rows, penalty(CF_XDR_ZJHM=resident_id(), CF_XDR_LB="自然人")])
-        table = Record.__table__
+        table = Record.metadata.tables["records"]
         stored = session.execute(select(table).order_by(table.c.id.desc()).limit(1)).mappings().one()
         copy = {**stored, "id": stored["id"] + 1, "natural_key": "k" * 64, "raw_digest": "d" * 32}
         session.execute(insert(table), [copy])

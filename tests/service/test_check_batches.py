@@ -81,8 +81,8 @@ class TestRunChecks:
         load(client, session, "CF", [penalty(CF_XDR_SHXYM=penalised, severity="严重", CF_JDRQ="2026-05-01")])
         entry = listed(session, flagged)
         department(session, "SCCZ", "四川省财政厅")
-        checks_before = session.scalar(select(func.count(Check.id)))
-        audit_before = session.scalar(select(func.count(AuditEntry.id)))
+        checks_before = session.scalars(select(func.count(Check.id))).one()
+        audit_before = session.scalars(select(func.count(AuditEntry.id))).one()
         orders = [
             order(checking.SubjectRef(uscc=clean)),
             order(checking.SubjectRef(uscc="91510104MA6CXXXXX")),  # bad check digit
@@ -213,7 +213,9 @@ class TestRunChecks:
         entries = session.scalars(select(AuditEntry).where(AuditEntry.target.in_(targets))).all()
         by_target = {e.target: e for e in entries}
         assert len({e.chain for e in entries}) == 1
-        assert [by_target[t].seq for t in targets] == [by_target[first.id].seq + n for n in range(3)]
+        start = by_target[first.id].seq
+        assert start is not None
+        assert [by_target[t].seq for t in targets] == [start + n for n in range(3)]
         assert audit.verify(session) is None
 
     def test_a_list_published_since_the_last_check_applies_to_the_next(

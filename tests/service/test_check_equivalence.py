@@ -65,11 +65,15 @@ def audited(session: Session, outcomes: list[checking.StoredCheck | XinyongError
     ]
 
 
+# One path's run: its outcomes (as `comparable`) and its audit entries (as `audited`).
+Run = tuple[list[dict[str, Any]], list[tuple[Any, ...]]]
+
+
 def both_paths(
     session: Session, platform: Platform, orders: list[checking.CheckOrder], lists: PublishedLists
-) -> tuple[list[Any], list[Any]]:
+) -> tuple[Run, Run]:
     """The orders run on each path in a transaction of its own; each run's outcomes and audit entries."""
-    runs = []
+    runs: list[Run] = []
     for portable in (False, True):
         outcomes = checking.run_checks(
             session,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
@@ -30,10 +31,11 @@ def load(client: TestClient, session: Session, item: str, rows: list[dict[str, A
 
 def check(
     client: TestClient, session: Session, code: str, scenario: str = "government_procurement", **extra: Any
-):  # type: ignore[no-untyped-def]
+) -> httpx.Response:
     headers = bearer(session, "SCCZ", ("checks:run",))
     body = {"subject": {"uscc": code}, "scenario": scenario, "purpose": "某项目采购资格审查", **extra}
-    return client.post("/api/v1/checks", json=body, headers=headers)
+    response: httpx.Response = client.post("/api/v1/checks", json=body, headers=headers)
+    return response
 
 
 def listed(session: Session, code: str, list_type: str = "serious_dishonesty", **kwargs: Any) -> Any:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from sqlalchemy import create_engine, exc, text
 
@@ -43,7 +45,12 @@ def test_a_connection_used_moments_ago_is_not_pinged() -> None:
     assert PING_AFTER_IDLE_S >= 1
     pings: list[object] = []
     original = engine.dialect.do_ping
-    engine.dialect.do_ping = lambda c: pings.append(c) or original(c)  # type: ignore[method-assign]
+
+    def counted_ping(dbapi_connection: Any) -> bool:
+        pings.append(dbapi_connection)
+        return original(dbapi_connection)
+
+    engine.dialect.do_ping = counted_ping  # type: ignore[method-assign]
     try:
         dead = backend_pid(engine)
         terminate(dead)

@@ -191,7 +191,7 @@ def _collect(
 
 def _evaluate_store(engine: Engine, data_dir: Path) -> StoreRun:
     """Seed, run every model on the store, snapshot it; all inside a transaction rolled back afterwards."""
-    settings = Settings(data_dir=data_dir, database_url="sqlite://", secret_key="test-secret-key")  # type: ignore[arg-type]
+    settings = Settings(data_dir=data_dir, database_url="sqlite://", secret_key="test-secret-key")
     connection = engine.connect()
     outer = connection.begin()
     try:

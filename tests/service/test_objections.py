@@ -88,7 +88,8 @@ def answer(
 def portal(client: TestClient, code: str) -> str:
     response = client.get(f"/subjects/{code}")
     assert response.status_code == 200
-    return response.text
+    page: str = response.text
+    return page
 
 
 class TestFileObjection:

@@ -43,12 +43,14 @@ def test_concurrent_submissions_and_audited_reads_all_succeed(file_platform: Pla
             item, rows = (
                 ("XK", [licence() for _ in range(25)]) if n % 2 else ("CF", [penalty() for _ in range(25)])
             )
-            return client.post(
+            status: int = client.post(
                 "/api/v1/records", headers=headers, json={"item": item, "records": rows}
             ).status_code
+            return status
 
         def export(_: int) -> int:  # a GET that reads a batch's rejected rows, then audits the export
-            return client.get(f"/api/v1/batches/{batch_id}/rejected.csv", headers=headers).status_code
+            status: int = client.get(f"/api/v1/batches/{batch_id}/rejected.csv", headers=headers).status_code
+            return status
 
         with ThreadPoolExecutor(8) as pool:
             writes = [pool.submit(submit, n) for n in range(24)]

@@ -16,7 +16,7 @@ SIGNER = Signer.from_secret("test-secret-key")
 # What a signed payload holds: text (any Unicode scalar value, control characters included), 64-bit integers,
 # booleans, null, and lists and objects of them.
 _SCALARS = (
-    st.text(alphabet=st.characters(exclude_categories=("Cs",)))
+    st.text(alphabet=st.characters(exclude_categories=["Cs"]))
     | st.integers(min_value=-(2**63), max_value=2**63 - 1)
     | st.booleans()
     | st.none()
