@@ -32,6 +32,7 @@ from xinyong.catalog.schemas import Catalog
 from xinyong.commitments import service as commitments
 from xinyong.config import Settings
 from xinyong.creditfile import service as credit_files
+from xinyong.evaluation import service as evaluation
 from xinyong.kit.crypto import Signer, verify_signature
 from xinyong.kit.dates import CHINA, format_china_date
 from xinyong.kit.errors import Forbidden, NotFound, ValidationFailed
@@ -44,6 +45,7 @@ from xinyong.subjects import service as subjects
 from xinyong.subjects.models import Subject
 
 ISSUER = "xinyong 公共信用信息平台"
+GRADE_MODEL = "public_comprehensive"  # the grade a standard report shows under 信用评价 (organisations)
 ATTACHMENT = "report.json"
 MAX_PDF_BYTES = 20 * 1024 * 1024
 
@@ -170,6 +172,26 @@ def _commitment_items(session: Session, subject_id: int) -> list[dict[str, Any]]
     return items
 
 
+def _grade_items(session: Session, subject: Subject) -> list[dict[str, Any]]:
+    """The subject's current public comprehensive grade (公共信用综合评价), never a natural person's."""
+    if subject.kind == "natural_person":
+        return []
+    grade = evaluation.current_grade(session, GRADE_MODEL, subject.id)
+    if grade is None:
+        return []
+    return [
+        {
+            "type": "grade",
+            "title": "公共信用综合评价",
+            "doc_no": f"等级 {grade.grade}",
+            "date": format_china_date(grade.as_of),
+            "department": ISSUER,
+            "repaired": False,
+            "lines": [["评价结果", f"{grade.grade}（{grade.score:.1f} 分）"]],
+        }
+    ]
+
+
 def _may_issue(principal: Principal, subject: Subject, purpose: str | None) -> str:
     """Whose report this is: the subject's own account (free, any time), or a government user with a purpose."""
     if principal.subject_id is not None and principal.subject_id == subject.id:
@@ -239,6 +261,7 @@ def issue(
         layout = credit_files.file_layout()
         commitment_section = next((s.code for s in layout.sections if s.commitments), None)
         extra = {commitment_section: _commitment_items(session, subject_id)} if commitment_section else {}
+        extra["evaluation"] = _grade_items(session, subject)
         payload["sections"] = rules.standard_sections(
             layout, context.catalog, found.records, found.entries, today, department=name_of, extra=extra
         )
