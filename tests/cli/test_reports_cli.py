@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -111,3 +112,27 @@ def test_generate_refuses_an_unknown_field_and_a_half_period(company: str, tmp_p
         ],
     )
     assert half.exit_code == 1 and not Path(out).exists()
+
+
+def test_batch_turns_a_file_of_codes_into_a_zip_of_reports_with_a_receipt(
+    company: str, tmp_path: Path
+) -> None:
+    codes = tmp_path / "codes.csv"
+    codes.write_text(f"统一社会信用代码\n{company}\n{uscc()}\n", encoding="utf-8")
+    out = tmp_path / "reports.zip"
+    result = runner.invoke(
+        app, ["reports", "batch", str(codes), "--out", str(out), "--purpose", "批量审查", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == {
+        "rows": 2,
+        "issued": 1,
+        "failed": 1,
+        "out": str(out),
+    }
+    with zipfile.ZipFile(out) as archive:
+        names = archive.namelist()
+        receipt = json.loads(archive.read("receipt.json"))
+        (pdf_name,) = [n for n in names if n.endswith(".pdf")]
+        assert pdf_name.startswith(company) and archive.read(pdf_name).startswith(b"%PDF")
+    assert receipt[0]["report_number"] in pdf_name and receipt[1]["error"]["code"]

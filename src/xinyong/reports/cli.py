@@ -1,19 +1,23 @@
-"""`xinyong reports generate` (a standard or special report to a PDF file) and `xinyong reports verify`
-(offline: the platform's public key and certificate only, no database)."""
+"""`xinyong reports generate` (a standard or special report to a PDF file), `xinyong reports batch` (an XLSX
+or CSV of codes to a ZIP of reports, with progress) and `xinyong reports verify` (offline: the platform's
+public key and certificate only, no database)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import zipfile
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.progress import Progress
 
 from xinyong.accounts.policy import SYSTEM
 from xinyong.clikit import domain_errors, err_console, open_platform, today
 from xinyong.db.session import transaction
-from xinyong.kit.errors import ValidationFailed
+from xinyong.kit.errors import ValidationFailed, XinyongError
+from xinyong.kit.tabular import read_rows
 from xinyong.reports import pades, service
 from xinyong.subjects import service as subjects
 
@@ -70,6 +74,75 @@ def generate(
         typer.echo(json.dumps(receipt, ensure_ascii=False))
     else:
         typer.echo(f"报告 {number} 已写入 {out}（SHA-256 {digest}）")
+
+
+BATCH_MAX = 5000
+CODE_COLUMNS = ("统一社会信用代码", "uscc", "USCC")
+
+
+@reports_app.command("batch")
+@domain_errors
+def batch(
+    codes: Annotated[
+        Path, typer.Argument(help="XLSX 或 CSV 文件，列：统一社会信用代码", exists=True, dir_okay=False)
+    ],
+    out: Annotated[Path, typer.Option("--out", help="报告 ZIP 写到这里")],
+    purpose: Annotated[str, typer.Option("--purpose", help="出具事由（记入审计）")],
+    kind: Annotated[str, typer.Option("--kind", help="standard 或 special")] = "standard",
+    fields: Annotated[str, typer.Option("--fields", help="专项报告的领域，逗号分隔")] = "",
+    as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出回执")] = False,
+) -> None:
+    """Issue one report per code (each in its own transaction; a code that fails is listed, not fatal) and
+    write them with a receipt (receipt.json) into a ZIP."""
+    with codes.open("rb") as stream:
+        wanted = []
+        for row in read_rows(stream, codes.name):
+            value = next((str(row.values[c]).strip() for c in CODE_COLUMNS if row.values.get(c)), "")
+            wanted.append((row.number, value))
+            if len(wanted) > BATCH_MAX:
+                raise ValidationFailed(f"一次最多 {BATCH_MAX} 个主体", code="reports.batch_too_large")
+    platform = open_platform()
+    context = service.report_context(platform.settings, platform.catalog, platform.signer)
+    day = today()
+    results: list[dict[str, object]] = []
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as archive, Progress(console=err_console) as progress:
+        task = progress.add_task("出具信用报告", total=len(wanted))
+        for number, code in wanted:
+            try:
+                with transaction(platform.sessions) as session:
+                    subject = subjects.get_by_uscc(session, code)
+                    report = service.issue(
+                        session,
+                        context,
+                        SYSTEM,
+                        subject_id=subject.id,
+                        kind=kind,
+                        today=day,
+                        fields=[f.strip() for f in fields.split(",") if f.strip()],
+                        purpose=purpose,
+                    )
+                    pdf = service.read_pdf(platform.settings.data_dir, report)
+                    issued = report.number
+                archive.writestr(f"{code}-{issued}.pdf", pdf)
+                results.append({"row": number, "uscc": code, "report_number": issued})
+            except XinyongError as exc:
+                results.append(
+                    {"row": number, "uscc": code, "error": {"code": exc.code, "message": exc.message}}
+                )
+            progress.advance(task)
+        archive.writestr("receipt.json", json.dumps(results, ensure_ascii=False, indent=1))
+    issued_count = sum(1 for r in results if "report_number" in r)
+    receipt = {
+        "rows": len(results),
+        "issued": issued_count,
+        "failed": len(results) - issued_count,
+        "out": str(out),
+    }
+    typer.echo(
+        json.dumps(receipt, ensure_ascii=False)
+        if as_json
+        else f"已出具 {issued_count}/{len(results)} 份，写入 {out}"
+    )
 
 
 @reports_app.command("verify")
