@@ -47,7 +47,10 @@ PERMISSIONS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "checks:run": (frozenset({"provider", "reviewer", "credit_office"}), frozenset({"checks:run"})),
     "lists:manage": (frozenset({"reviewer", "credit_office"}), frozenset()),
     "measures:manage": (frozenset({"credit_office"}), frozenset()),
-    "evaluation:manage": (frozenset({"credit_office"}), frozenset()),  # evaluation models: drafts, publication
+    "evaluation:manage": (
+        frozenset({"credit_office"}),
+        frozenset(),
+    ),  # evaluation models: drafts, publication
     # Repair applications and objections are handled by the deciding / providing department's reviewers.
     "repairs:handle": (frozenset({"reviewer", "credit_office"}), frozenset()),
     "objections:handle": (frozenset({"reviewer", "provider", "credit_office"}), frozenset()),
