@@ -3,15 +3,11 @@ carry personal data, and forwarded addresses believed only from the configured p
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from fastapi import Request
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
@@ -19,12 +15,10 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import Headers
 
 from tests.helpers import PASSWORD, bearer, csrf, department, login
+from tests.served import served as serve_app
 from xinyong.accounts import auth
 from xinyong.accounts.policy import ANONYMOUS
-from xinyong.app import create_app
-from xinyong.cli import server_config
 from xinyong.config import Settings
-from xinyong.platform import build_platform
 from xinyong.web.csrf import CSRF_COOKIE
 from xinyong.web.deps import client_ip
 from xinyong.web.ratelimit import client_key
@@ -146,30 +140,14 @@ class TestTrustedProxies:
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[int, Any]]:
     """`xinyong serve`'s uvicorn configuration, no proxy configured; the platform, to read the audit trail."""
-    from xinyong.db import migrate
-
     settings = Settings(
         data_dir=tmp_path,
         database_url=f"sqlite:///{tmp_path / 'xinyong.db'}",
         secret_key="test-secret-key",
         scheduler=False,
     )
-    platform = build_platform(settings)
-    migrate.upgrade(platform.sessions.kw["bind"])
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    config = server_config(create_app(platform=platform), "127.0.0.1", port)
-    config.log_level = "warning"
-    instance = uvicorn.Server(config)
-    thread = threading.Thread(target=instance.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not instance.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield port, platform
-    instance.should_exit = True
-    thread.join(10)
+    with serve_app(settings) as port_and_platform:
+        yield port_and_platform
 
 
 def test_a_local_process_cannot_name_another_address_to_the_server(served: tuple[int, Any]) -> None:

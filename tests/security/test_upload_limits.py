@@ -8,7 +8,6 @@ import contextlib
 import io
 import socket
 import sqlite3
-import threading
 import time
 import zipfile
 from collections.abc import Iterator
@@ -16,21 +15,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tests.conftest import TODAY
 from tests.helpers import bearer, login, penalty
+from tests.served import served
 from xinyong.app import create_app
-from xinyong.cli import server_config
 from xinyong.config import Settings
-from xinyong.db import migrate
 from xinyong.kit import tabular
 from xinyong.kit.errors import BadRequest, PayloadTooLarge
 from xinyong.kit.tabular import Limits, read_rows
-from xinyong.platform import Platform, build_platform
+from xinyong.platform import Platform
 from xinyong.records.models import Batch
 from xinyong.web.deps import get_today
 
@@ -290,23 +287,8 @@ def server(tmp_path: Path) -> Iterator[int]:
         max_upload_mb=2,
         scheduler=False,
     )
-    platform = build_platform(settings)
-    migrate.upgrade(platform.sessions.kw["bind"])
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    config = server_config(create_app(platform=platform), "127.0.0.1", port)
-    config.log_level = "warning"
-    instance = uvicorn.Server(config)
-    thread = threading.Thread(target=instance.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not instance.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert instance.started
-    yield port
-    instance.should_exit = True
-    thread.join(10)
+    with served(settings) as (port, _platform):
+        yield port
 
 
 PART = b'--b\r\nContent-Disposition: form-data; name="evidence"; filename="a.pdf"\r\nContent-Type: application/pdf\r\n\r\n'
