@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from xinyong.accounts import models as _accounts  # noqa: F401
 from xinyong.audit import models as _audit  # noqa: F401
+from xinyong.authorizations import models as _authorizations  # noqa: F401
 from xinyong.commitments import models as _commitments  # noqa: F401
 from xinyong.content import models as _content  # noqa: F401
 from xinyong.db.base import Base
@@ -21,5 +22,6 @@ from xinyong.records import models as _records  # noqa: F401
 from xinyong.repair import models as _repair  # noqa: F401
 from xinyong.reports import models as _reports  # noqa: F401
 from xinyong.subjects import models as _subjects  # noqa: F401
+from xinyong.supervision import models as _supervision  # noqa: F401
 
 metadata = Base.metadata
