@@ -124,6 +124,9 @@ class InspectionDraw(Base):
     targets: Mapped[dict[str, int]] = mapped_column(JSONType)  # per tier: how many the ratio asks
     counts_by_tier: Mapped[dict[str, int]] = mapped_column(JSONType)
     result_digest: Mapped[str] = mapped_column(String(64))
+    # The inspector pool as drawn from (id, licence number, region, conflicts): not published (conflicts name
+    # relatives and former employers), kept so that `draw --verify` recomputes the assignment too.
+    inspectors: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
     drawn_by: Mapped[str] = mapped_column(String(64))
     drawn_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

@@ -12,7 +12,8 @@ Create Date: 2026-12-07
 - `inspection_plans`: an inspection plan (抽查计划): period, region, matters, the tiers in force frozen, the
   digest of its frozen scope and published inputs, and the commitment to the nonce revealed at the draw.
 - `inspection_plan_subjects`: the plan's frozen scope, each subject with its grade and tier as of the plan.
-- `inspection_draws`: the one draw of a plan: revealed nonce, seed, targets and counts per tier, result digest.
+- `inspection_draws`: the one draw of a plan: revealed nonce, seed, targets and counts per tier, result digest, and the
+  inspector pool it drew from (not published).
 - `inspection_draw_subjects`: each drawn subject, its position and assigned inspectors.
 """
 
@@ -144,6 +145,7 @@ def upgrade() -> None:
         sa.Column("targets", _JSON, nullable=False),
         sa.Column("counts_by_tier", _JSON, nullable=False),
         sa.Column("result_digest", sa.String(length=64), nullable=False),
+        sa.Column("inspectors", _JSON, nullable=False),
         sa.Column("drawn_by", sa.String(length=64), nullable=False),
         sa.Column("drawn_at", xinyong.db.base.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
