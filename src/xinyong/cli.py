@@ -55,12 +55,12 @@ def serve(
     from xinyong.app import create_app
     from xinyong.db.session import transaction
     from xinyong.jobs import start_scheduler
-    from xinyong.records import service as records_service
+    from xinyong.records import batches as record_batches
 
     platform = open_platform()
     logging.basicConfig(level=platform.settings.log_level, format="%(levelname)s:     %(name)s: %(message)s")
     with transaction(platform.sessions) as session:  # an ingest killed with the last server says so
-        records_service.mark_interrupted(session, dt.datetime.now(dt.UTC))
+        record_batches.mark_interrupted(session, dt.datetime.now(dt.UTC))
     stop = threading.Event()
     if platform.settings.scheduler:
         start_scheduler(platform, platform.settings.jobs_at, stop)

@@ -50,7 +50,7 @@ def _parts(platform: Platform, day: dt.date) -> list[tuple[str, Callable[[Sessio
     from xinyong.lists import jobs as list_jobs
     from xinyong.monitoring import jobs as monitoring_jobs
     from xinyong.objections import service as objections
-    from xinyong.records import service as records
+    from xinyong.records import batches as record_batches
     from xinyong.repair import service as repair
 
     settings = platform.settings
@@ -63,7 +63,7 @@ def _parts(platform: Platform, day: dt.date) -> list[tuple[str, Callable[[Sessio
         ),
         (
             "records: {} interrupted ingests marked",
-            lambda s: records.mark_interrupted(s, dt.datetime.now(dt.UTC)),
+            lambda s: record_batches.mark_interrupted(s, dt.datetime.now(dt.UTC)),
         ),
         (
             "escalation: {} subjects proposed for listing",

@@ -39,6 +39,7 @@ from xinyong.measures import check as measures
 from xinyong.objections import service as objections
 from xinyong.platform import Platform
 from xinyong.records import service as records
+from xinyong.records.credit_file import credit_file
 from xinyong.subjects import service as subjects
 
 # --- what the test counts as the ID still being there ---------------------------------------------------
@@ -249,7 +250,7 @@ def test_purposes_facts_articles_objections_and_names_are_stored_masked(
         ),
     )
     # … a file read's purpose …
-    records.credit_file(session, platform.catalog, OFFICE, subject.id, TODAY, purpose=purpose)
+    credit_file(session, platform.catalog, OFFICE, subject.id, TODAY, purpose=purpose)
     # … list facts, an article, an objection's filer, a display name.
     lists.propose(
         session,

@@ -30,6 +30,7 @@ from xinyong.files.service import Upload
 from xinyong.kit.errors import XinyongError
 from xinyong.platform import Platform
 from xinyong.records import service as records
+from xinyong.records.credit_file import credit_file
 from xinyong.records.service import IngestContext
 from xinyong.subjects import service as subjects
 from xinyong.subjects.models import Subject
@@ -221,15 +222,15 @@ class TestUnverifiedAccountSeesWhatThePublicSees:
         principal = auth.principal_for_user(user)
         assert principal.subject_id is None
         assert not allows(principal, "account:own") and allows(principal, "account:verify")
-        unverified_view, kind = records.credit_file(session, ctx.catalog, principal, subject.id, TODAY)
-        public_view, _ = records.credit_file(session, ctx.catalog, ANONYMOUS, subject.id, TODAY)
+        unverified_view, kind = credit_file(session, ctx.catalog, principal, subject.id, TODAY)
+        public_view, _ = credit_file(session, ctx.catalog, ANONYMOUS, subject.id, TODAY)
         assert kind == "public" and [r.id for r in unverified_view] == [r.id for r in public_view]
         verified = auth.principal_for_user(
             auth.create_user(
                 session, username="owner", password=PASSWORD, role="subject", subject_id=subject.id
             )
         )
-        own_view, own_kind = records.credit_file(session, ctx.catalog, verified, subject.id, TODAY)
+        own_view, own_kind = credit_file(session, ctx.catalog, verified, subject.id, TODAY)
         assert own_kind == "own" and len(own_view) > len(public_view)  # the minor penalty is not public
 
 

@@ -15,7 +15,7 @@ from tests.helpers import department, ingest_rows, licence, penalty, resident_id
 from xinyong.kit.crypto import PersonalIdCipher
 from xinyong.kit.errors import NotFound, ValidationFailed
 from xinyong.kit.tabular import Row
-from xinyong.records import rules, service
+from xinyong.records import batches, ingest_store, rules, service
 from xinyong.records.models import Record, RecordVersion, RejectedRow, UnresolvedRow
 from xinyong.records.service import IngestContext
 from xinyong.subjects.models import Subject
@@ -139,10 +139,10 @@ class TestRejectedRows:
 
     def test_error_report_neutralises_formula_injection(self, session: Session, ctx: IngestContext) -> None:
         receipt = ingest(session, ctx, [penalty(CF_XDR_MC="=cmd|' /C calc'!A0", CF_WSH="")])
-        batch = service.get_batch(session, receipt.batch_id)
+        batch = batches.get_batch(session, receipt.batch_id)
         from xinyong.kit.tabular import write_csv
 
-        text = "".join(write_csv(service.rejected_report(session, batch, ctx.cipher)))
+        text = "".join(write_csv(batches.rejected_report(session, batch, ctx.cipher)))
         assert "'=cmd|" in text and ",=cmd" not in text
 
     def test_missing_required_column_fails_the_file_with_its_names(
@@ -256,13 +256,13 @@ class TestStoringBesideValidation:
     @pytest.fixture
     def stored(self, monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, str]]:
         calls: list[tuple[int, str]] = []
-        real = service._store_chunk
+        real = ingest_store.store_chunk
 
         def spying(session: Session, ctx: IngestContext, item: Any, batch: Any, chunk: Any) -> None:
             calls.append((len(chunk.valid), threading.current_thread().name))
             real(session, ctx, item, batch, chunk)
 
-        monkeypatch.setattr(service, "_store_chunk", spying)
+        monkeypatch.setattr(ingest_store, "store_chunk", spying)
         return calls
 
     def test_chunks_are_stored_off_the_calling_thread_and_none_is_left_running(
@@ -440,11 +440,11 @@ class TestResentRows:
             for _ in range(4)
         ]
         chunk_sizes = [rnd.choice([1, 2, 3, 50]) for _ in files]
-        shortcut = service._current_raw_digests
+        shortcut = ingest_store.current_raw_digests
 
         def run(provider: str, validate_all: bool) -> list[tuple[int, int, int]]:
             monkeypatch.setattr(
-                service, "_current_raw_digests", (lambda _s, _d: {}) if validate_all else shortcut
+                ingest_store, "current_raw_digests", (lambda _s, _d: {}) if validate_all else shortcut
             )
             receipts = []
             for rows, chunk_size in zip(files, chunk_sizes, strict=True):

@@ -30,7 +30,7 @@ from xinyong.clikit import open_platform
 from xinyong.jobs import run_daily
 from xinyong.kit.tabular import Row, read_path
 from xinyong.platform import Platform
-from xinyong.records import service
+from xinyong.records import batches
 from xinyong.records.models import Batch, Record, RejectedRow
 from xinyong.records.service import IngestContext
 
@@ -82,14 +82,14 @@ class TestMarkedInterrupted:
         batch = only_batch(session)
         assert batch.status == "running" and batch.heartbeat_at is not None
         now = dt.datetime.now(dt.UTC)
-        assert service.mark_interrupted(session, now) == 0  # it may still be running somewhere
+        assert batches.mark_interrupted(session, now) == 0  # it may still be running somewhere
         assert (
-            service.mark_interrupted(session, now + service.INTERRUPTED_AFTER + dt.timedelta(seconds=1)) == 1
+            batches.mark_interrupted(session, now + batches.INTERRUPTED_AFTER + dt.timedelta(seconds=1)) == 1
         )
         session.commit()
         batch = only_batch(session)
         assert batch.status == "interrupted" and "中断" in (batch.error or "")
-        assert service.receipt(session, batch).status == "interrupted"
+        assert batches.receipt(session, batch).status == "interrupted"
 
     def test_the_daily_job_marks_it(self, session: Session, platform: Platform, ctx: IngestContext) -> None:
         with pytest.raises(Killed):
@@ -106,7 +106,7 @@ class TestMarkedInterrupted:
         ingest_rows(session, ctx, file_rows(), chunk_size=4)
         session.commit()
         later = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
-        assert service.mark_interrupted(session, later) == 0
+        assert batches.mark_interrupted(session, later) == 0
         assert only_batch(session).status == "done"
 
 
@@ -120,7 +120,7 @@ class TestResumed:
                 session, ctx, rows, chunk_size=4, on_chunk=killed_after(1, session), file_digest=DIGEST
             )
         session.rollback()
-        service.mark_interrupted(session, dt.datetime.now(dt.UTC) + dt.timedelta(hours=1))
+        batches.mark_interrupted(session, dt.datetime.now(dt.UTC) + dt.timedelta(hours=1))
         session.commit()
         receipt = ingest_rows(
             session, ctx, rows, chunk_size=4, on_chunk=lambda _b: session.commit(), file_digest=DIGEST
@@ -177,7 +177,7 @@ class TestAudited:
         entries = chunk_entries(session, batch.id)
         assert [e.details["rows"] for e in entries if e.details] == [[1, 4], [5, 8]]
         assert sum(e.details["rejected"] for e in entries if e.details) == batch.rejected
-        service.mark_interrupted(session, dt.datetime.now(dt.UTC) + dt.timedelta(hours=1))
+        batches.mark_interrupted(session, dt.datetime.now(dt.UTC) + dt.timedelta(hours=1))
         ingest_rows(
             session,
             ctx,

@@ -19,7 +19,7 @@ from xinyong.creditfile import rules
 from xinyong.creditfile.schemas import FileLayout
 from xinyong.lists import service as lists
 from xinyong.objections import service as objections
-from xinyong.records import service as records
+from xinyong.records import credit_file as records
 from xinyong.records.models import Record
 
 

@@ -12,6 +12,7 @@ from xinyong.demo import generator
 from xinyong.kit.errors import Conflict
 from xinyong.kit.tabular import Row
 from xinyong.records import service as records
+from xinyong.records.credit_file import credit_file
 from xinyong.records.models import Batch, Record
 from xinyong.records.schemas import Receipt
 
@@ -141,7 +142,7 @@ def seed_accounts(session: Session, ctx: records.IngestContext) -> list[str]:
             viewer = Principal(
                 kind="user", name=f"demo-{department.lower()}", role="reviewer", department_code=department
             )
-            records.credit_file(session, ctx.catalog, viewer, showcase, ctx.today, purpose=purpose)
+            credit_file(session, ctx.catalog, viewer, showcase, ctx.today, purpose=purpose)
     return created
 
 

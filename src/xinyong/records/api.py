@@ -13,7 +13,7 @@ from xinyong.accounts.policy import Principal, may_act_for_department
 from xinyong.audit import service as audit
 from xinyong.kit.errors import Forbidden, ValidationFailed
 from xinyong.kit.tabular import write_csv
-from xinyong.records import service
+from xinyong.records import batches, service
 from xinyong.records.models import Batch
 from xinyong.records.schemas import Receipt, RecordsSubmit
 from xinyong.web import downloads
@@ -34,7 +34,7 @@ def provider_for(principal: Principal, requested: str | None) -> str:
 
 
 def readable_batch(session: SessionDep, principal: Principal, batch_id: str) -> Batch:
-    batch = service.get_batch(session, batch_id)
+    batch = batches.get_batch(session, batch_id)
     if not may_act_for_department(principal, batch.provider_code):
         raise Forbidden("只能查看本部门的批次", code="batch.other_department")
     return batch
@@ -82,7 +82,7 @@ def get_batch(
     batch_id: str, session: SessionDep, principal: Annotated[Principal, require("batches:read")]
 ) -> Receipt:
     """Read the receipt of a submitted batch (own department only)."""
-    return service.receipt(session, readable_batch(session, principal, batch_id))
+    return batches.receipt(session, readable_batch(session, principal, batch_id))
 
 
 @router.get("/batches/{batch_id}/rejected.csv")
@@ -95,7 +95,7 @@ def rejected_report(
 ) -> StreamingResponse:
     """Download the rejected rows of a batch with their reasons, ready to correct and resubmit."""
     batch = readable_batch(session, principal, batch_id)
-    rows = list(service.rejected_report(session, batch, platform.cipher))
+    rows = list(batches.rejected_report(session, batch, platform.cipher))
     audit.record(
         session,
         principal,

@@ -18,7 +18,7 @@ from xinyong.kit.errors import XinyongError
 from xinyong.kit.identifiers import normalize_code
 from xinyong.kit.tabular import read_path
 from xinyong.platform import Platform
-from xinyong.records import repository, service
+from xinyong.records import batches, repository, service
 from xinyong.records.models import Batch
 from xinyong.records.schemas import Receipt
 
@@ -44,7 +44,7 @@ def ingest_command(
     with path.open("rb") as stream:
         digest = hashlib.file_digest(stream, "sha256").hexdigest()
     with transaction(sessions) as session:
-        service.mark_interrupted(session, dt.datetime.now(dt.UTC))
+        batches.mark_interrupted(session, dt.datetime.now(dt.UTC))
     running: list[str] = []
     try:
         receipt = _ingest_file(platform, path, item, provider, digest, resume, as_json, running)
@@ -52,7 +52,7 @@ def ingest_command(
         if running:
             status = "failed" if isinstance(exc, XinyongError) else "interrupted"
             with transaction(sessions) as session:
-                service.end_batch(session, running[0], status, str(exc) or type(exc).__name__)
+                batches.end_batch(session, running[0], status, str(exc) or type(exc).__name__)
         raise
     if as_json:
         typer.echo(receipt.model_dump_json(indent=2))
