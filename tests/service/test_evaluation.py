@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from tests.helpers import ingest_rows, penalty, uscc
 from xinyong.evaluation import service
-from xinyong.evaluation.models import EvaluationGrade, EvaluationResult
+from xinyong.evaluation.models import EvaluationGrade, EvaluationGradeChange, EvaluationResult
 from xinyong.evaluation.schemas import ModelFile
 from xinyong.kit.names import normalize_name
 from xinyong.platform import Platform
@@ -93,6 +93,26 @@ class TestWhatCounts:
             document = result.indicators
             total = document["base"] + document["adjustment"] + sum(p for _, p in document["items"].values())
             assert result.score == pytest.approx(total)
+
+    def test_scoring_in_python_stores_what_the_database_scores(
+        self, session: Session, ctx: IngestContext, models: dict[str, ModelFile]
+    ) -> None:
+        """Feature rows from elsewhere (Spark) are scored by the pure rules and bulk-written: same results."""
+        penalties(session, ctx, penalty(severity="严重", CF_NR_FK="12.5"), penalty(severity="轻微"))
+        model = models["public_comprehensive"]
+        in_store = service.run(session, model, as_of=TODAY)
+        in_python = service.run(
+            session, model, as_of=TODAY, engine="spark", features=service.sql_feature_rows(session)
+        )
+        assert in_python.grade_counts == in_store.grade_counts and in_store.subjects >= 2
+        a, b = results(session, in_store.run_id), results(session, in_python.run_id)
+        assert a.keys() == b.keys()
+        for subject_id, result in a.items():
+            other = b[subject_id]
+            assert (result.score, result.grade, result.vetoes) == (other.score, other.grade, other.vetoes)
+            assert result.indicators == other.indicators
+        history = session.scalar(select(func.count()).where(EvaluationGradeChange.run_id == in_python.run_id))
+        assert history == 0  # the same grades again: no history row
 
     def test_an_engine_the_store_is_not_is_refused(
         self, session: Session, models: dict[str, ModelFile]

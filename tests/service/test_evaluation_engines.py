@@ -180,6 +180,11 @@ class StoreRun:
     snapshot: Path
     keys: dict[int, int]  # subject id -> generation index
     models: list[ModelFile]
+    stored: dict[
+        str, dict[int, tuple[list[str], bool, float]]
+    ]  # model -> key -> vetoes, external, adjustment
+    reference: Outcome  # the store's own feature rows scored by `rules.evaluate` (Python)
+    reference_extra: dict[str, dict[int, tuple[list[str], bool, float]]]
 
 
 def _collect(
@@ -201,14 +206,35 @@ def _evaluate_store(engine: Engine, data_dir: Path) -> StoreRun:
             keys = {subject_id: n for n, subject_id in enumerate(seed_file(session))}
             models = service.run_order(service.load_models(session, platform.catalog.item_codes, None))
             outcome: Outcome = {}
+            stored: dict[str, dict[int, tuple[list[str], bool, float]]] = {}
+            reference: Outcome = {}
+            reference_extra: dict[str, dict[int, tuple[list[str], bool, float]]] = {}
             for model in models:
-                receipt = service.run(session, model, as_of=AS_OF)
+                receipt = service.run(session, model, as_of=AS_OF)  # scored by the database
                 outcome[model.code] = _collect(session, receipt.run_id, keys)
+                stored[model.code] = {
+                    keys[r.subject_id]: (r.vetoes, r.indicators["external"], r.indicators["adjustment"])
+                    for r in session.scalars(
+                        select(EvaluationResult).where(EvaluationResult.run_id == receipt.run_id)
+                    )
+                }
+                reference[model.code], reference_extra[model.code] = {}, {}
+                for row in service.sql_feature_rows(session)(model, AS_OF, None):
+                    values = {i.code: service.plain_feature(row[i.code]) for i in model.indicators}
+                    result = rules.evaluate(model, values)
+                    key = keys[int(row["subject_id"])]
+                    items = {s.code: [s.value, s.points] for s in result.indicators}
+                    reference[model.code][key] = (result.score, result.grade, items)
+                    reference_extra[model.code][key] = (
+                        list(result.vetoes),
+                        result.external,
+                        result.adjustment,
+                    )
             snapshot = data_dir / "parquet"
             export.write_snapshot(
                 session, snapshot, chunk_rows=1000, field_keys=export.model_field_keys(models)
             )
-        return StoreRun(outcome, snapshot, keys, models)
+        return StoreRun(outcome, snapshot, keys, models, stored, reference, reference_extra)
     finally:
         outer.rollback()
         connection.close()
@@ -274,6 +300,23 @@ def test_the_random_file_reaches_every_grade_and_indicator(store_runs: dict[str,
             assert any(items[code][0] for _, _, items in comprehensive.values()), code
         assert run.outcome["personal_incentive"], "opted-in persons are evaluated"
         assert run.outcome["construction"], "the industry model takes the comprehensive grade"
+
+
+@pytest.mark.parametrize("store", STORES)
+def test_scoring_in_the_database_equals_the_pure_rules(store: str, store_runs: dict[str, StoreRun]) -> None:
+    """The reference holds: what the store scored and stored (`scoring`, SQL) is what `rules.evaluate` gives
+    for the same feature rows — values, points, score, grade, vetoes, the external flag, the adjustment."""
+    run = store_runs[store]
+    assert_same_outcome(run.reference, run.outcome, f"sql scoring vs rules on {store}")
+    for model, subjects in run.reference_extra.items():
+        for key, (vetoes, external, adjustment) in subjects.items():
+            stored_vetoes, stored_external, stored_adjustment = run.stored[model][key]
+            assert stored_vetoes == vetoes, f"{store}: {model}, subject #{key}"
+            assert stored_external is external, f"{store}: {model}, subject #{key}"
+            assert _same(stored_adjustment, adjustment), f"{store}: {model}, subject #{key}"
+    comprehensive = run.reference_extra["public_comprehensive"].values()
+    assert any(vetoes for vetoes, _, _ in comprehensive), "some veto fires"
+    assert any(adjustment for _, _, adjustment in comprehensive), "the score range cuts some total"
 
 
 @pytest.mark.skipif(len(STORES) < 2, reason="PostgreSQL not configured (XINYONG_TEST_DATABASE_URL)")

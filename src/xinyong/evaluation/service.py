@@ -15,11 +15,14 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, TextIO, cast
 
-from sqlalchemy import Table, bindparam, insert, select, text, update
+from sqlalchemy import Date, String, Table, and_, func, insert, literal, or_, select, text
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from xinyong.db.base import utcnow
-from xinyong.evaluation import compiler, repository, rules
+from xinyong.db import bulk
+from xinyong.db.base import UTCDateTime, utcnow
+from xinyong.evaluation import compiler, repository, rules, scoring
 from xinyong.evaluation.models import (
     EvaluationConsent,
     EvaluationGrade,
@@ -189,6 +192,9 @@ def result_document(result: rules.Evaluation) -> dict[str, Any]:
     }
 
 
+RESULT_CHUNK = 5000  # result rows per bulk insert when scoring in Python (Spark)
+
+
 def run(
     session: Session,
     model: ModelFile,
@@ -203,7 +209,13 @@ def run(
 
     Incremental: only subjects whose inputs changed since the last run of this model version (see
     `repository.changed_subjects`); without such a run it is a full run. `features` computes the feature rows
-    (another engine, e.g. Spark over a Parquet snapshot); by default the session's own store does."""
+    (another engine, e.g. Spark over a Parquet snapshot); by default the session's own store does.
+
+    On the session's own store the model is scored by the database (`scoring`: one `INSERT … SELECT` per run,
+    or per chunk of subjects for an incremental run), so no feature row or result is held in memory. Feature
+    rows from elsewhere are scored by `rules.evaluate` as they stream and written a chunk at a time (COPY on
+    PostgreSQL). Either way the current grades and the grade history are then updated set-based from the run's
+    results (`_store_grades`)."""
     started = time.perf_counter()
     store = engine_of(session)
     engine = engine or store
@@ -213,10 +225,8 @@ def run(
         raise EvaluationError(
             f"数据存储在 {store} 中，不能用 {engine} 引擎计算", code="evaluation.engine_mismatch"
         )
-    if features is None:
-        if engine == "spark":
-            raise EvaluationError("Spark 引擎需要 Parquet 快照目录", code="evaluation.spark_needs_snapshot")
-        features = sql_feature_rows(session)
+    if features is None and engine == "spark":
+        raise EvaluationError("Spark 引擎需要 Parquet 快照目录", code="evaluation.spark_needs_snapshot")
     previous = repository.last_done_run(session, model) if incremental else None
     run_row = EvaluationRun(
         model_code=model.code,
@@ -229,38 +239,24 @@ def run(
     session.add(run_row)
     session.flush()
     subject_ids = None if previous is None else repository.changed_subjects(session, model, previous, as_of)
-    evaluated: dict[int, rules.Evaluation] = {}
     if subject_ids is None or subject_ids:
-        batch: list[dict[str, Any]] = []
-        for row in features(model, as_of, subject_ids):
-            values = {i.code: plain_feature(row.get(i.code)) for i in model.indicators}
-            result = rules.evaluate(model, values)
-            subject_id = int(row["subject_id"])
-            evaluated[subject_id] = result
-            batch.append(
-                {
-                    "run_id": run_row.id,
-                    "subject_id": subject_id,
-                    "score": result.score,
-                    "grade": result.grade,
-                    "indicators": result_document(result),
-                    "vetoes": list(result.vetoes),
-                }
-            )
-            if len(batch) >= 2000:
-                session.execute(insert(EvaluationResult), batch)
-                if progress:
-                    progress(len(batch))
-                batch = []
-        if batch:
-            session.execute(insert(EvaluationResult), batch)
-            if progress:
-                progress(len(batch))
-    _store_grades(session, model, run_row, evaluated)
-    counts = rules.grade_counts(model, [r.grade for r in evaluated.values()])
+        if features is None and scoring.supported(model):
+            _score_in_store(session, model, run_row.id, as_of, subject_ids, progress)
+        else:
+            rows = (features or sql_feature_rows(session))(model, as_of, subject_ids)
+            _score_in_python(session, model, run_row.id, rows, progress)
+    counts = rules.grade_counts(model, [])
+    for grade, count in session.execute(
+        select(EvaluationResult.grade, func.count())
+        .where(EvaluationResult.run_id == run_row.id)
+        .group_by(EvaluationResult.grade)
+    ):
+        counts[grade] = int(count)
+    subjects = sum(counts.values())
+    _store_grades(session, model, run_row)
     duration = round(time.perf_counter() - started, 3)
     run_row.status = "done"
-    run_row.subjects = len(evaluated)
+    run_row.subjects = subjects
     run_row.grade_counts = counts
     run_row.finished_at = utcnow()
     run_row.duration_s = duration
@@ -271,77 +267,124 @@ def run(
         model.version,
         engine,
         as_of,
-        len(evaluated),
+        subjects,
         counts,
         duration,
         run_row.incremental,
     )
 
 
-def _store_grades(
-    session: Session, model: ModelFile, run_row: EvaluationRun, evaluated: Mapping[int, rules.Evaluation]
+def _score_in_store(
+    session: Session,
+    model: ModelFile,
+    run_id: int,
+    as_of: dt.date,
+    subject_ids: Collection[int] | None,
+    progress: Callable[[int], None] | None,
 ) -> None:
-    current = repository.current_grades(session, model.code, evaluated.keys())
-    new_rows, updates, changes = [], [], []
-    now = utcnow()
-    for subject_id, result in evaluated.items():
-        known = current.get(subject_id)
-        if known is None:
-            new_rows.append(
-                {
-                    "model_code": model.code,
-                    "subject_id": subject_id,
-                    "run_id": run_row.id,
-                    "score": result.score,
-                    "grade": result.grade,
-                    "as_of": run_row.as_of,
-                    "updated_at": now,
-                }
-            )
-        else:
-            updates.append(
-                {
-                    "row_id": known.id,
-                    "run_id": run_row.id,
-                    "score": result.score,
-                    "grade": result.grade,
-                    "as_of": run_row.as_of,
-                    "updated_at": now,
-                }
-            )
-        if known is None or known.grade != result.grade:
-            changes.append(
-                {
-                    "model_code": model.code,
-                    "subject_id": subject_id,
-                    "run_id": run_row.id,
-                    "as_of": run_row.as_of,
-                    "grade_from": None if known is None else known.grade,
-                    "grade_to": result.grade,
-                    "score": result.score,
-                    "at": now,
-                }
-            )
-    if new_rows:
-        session.execute(insert(EvaluationGrade), new_rows)
-    if updates:
-        table = cast(Table, EvaluationGrade.__table__)
-        session.connection().execute(
-            update(table)
-            .where(table.c.id == bindparam("row_id"))
-            .values(
-                run_id=bindparam("run_id"),
-                score=bindparam("score"),
-                grade=bindparam("grade"),
-                as_of=bindparam("as_of"),
-                updated_at=bindparam("updated_at"),
-            ),
-            updates,
+    """The database scores and writes the results: one statement, or one per chunk of subjects."""
+    dialect = DIALECT_OF[engine_of(session)]
+    chunks: list[list[int] | None] = [None]
+    if subject_ids is not None:
+        ids = sorted(subject_ids)
+        chunks = [ids[start : start + CHUNK] for start in range(0, len(ids), CHUNK)]
+    for chunk in chunks:
+        sql = scoring.insert_results_sql(
+            model, run_id=run_id, as_of=as_of, dialect=dialect, subject_ids=chunk
         )
-        for known in current.values():
-            session.expire(known)
-    if changes:
-        session.execute(insert(EvaluationGradeChange), changes)
+        written = session.execute(text(sql), execution_options={"preserve_rowcount": True})
+        if progress:
+            progress(int(getattr(written, "rowcount", 0) or 0))
+
+
+def _score_in_python(
+    session: Session,
+    model: ModelFile,
+    run_id: int,
+    rows: Iterable[Mapping[str, Any]],
+    progress: Callable[[int], None] | None,
+) -> None:
+    """Feature rows scored by the reference rules as they stream, written a chunk at a time."""
+    table = cast(Table, EvaluationResult.__table__)
+    batch: list[dict[str, Any]] = []
+    for row in rows:
+        values = {i.code: plain_feature(row.get(i.code)) for i in model.indicators}
+        result = rules.evaluate(model, values)
+        batch.append(
+            {
+                "run_id": run_id,
+                "subject_id": int(row["subject_id"]),
+                "score": result.score,
+                "grade": result.grade,
+                "indicators": result_document(result),
+                "vetoes": list(result.vetoes),
+            }
+        )
+        if len(batch) >= RESULT_CHUNK:
+            bulk.bulk_insert(session, table, batch)
+            if progress:
+                progress(len(batch))
+            batch = []
+    if batch:
+        bulk.bulk_insert(session, table, batch)
+        if progress:
+            progress(len(batch))
+
+
+def _store_grades(session: Session, model: ModelFile, run_row: EvaluationRun) -> None:
+    """Set-based, from the run's results: a history row for each first or changed grade, then every current
+    grade of the run's subjects inserted or updated by one upsert."""
+    results = cast(Table, EvaluationResult.__table__)
+    grades = cast(Table, EvaluationGrade.__table__)
+    now = utcnow()
+    code = literal(model.code, String())
+    as_of = literal(run_row.as_of, Date())
+    at = literal(now, UTCDateTime())
+    known = grades.alias("g")
+    changed = (
+        select(
+            code,
+            results.c.subject_id,
+            results.c.run_id,
+            as_of,
+            known.c.grade,
+            results.c.grade,
+            results.c.score,
+            at,
+        )
+        .select_from(
+            results.outerjoin(
+                known, and_(known.c.model_code == model.code, known.c.subject_id == results.c.subject_id)
+            )
+        )
+        .where(
+            results.c.run_id == run_row.id,
+            or_(known.c.grade.is_(None), known.c.grade != results.c.grade),
+        )
+    )
+    session.execute(
+        insert(EvaluationGradeChange).from_select(
+            ["model_code", "subject_id", "run_id", "as_of", "grade_from", "grade_to", "score", "at"], changed
+        )
+    )
+    current = select(
+        code, results.c.subject_id, results.c.run_id, results.c.score, results.c.grade, as_of, at
+    ).where(results.c.run_id == run_row.id)
+    upsert_insert = postgresql_insert if engine_of(session) == "postgresql" else sqlite_insert
+    upsert = upsert_insert(grades).from_select(
+        ["model_code", "subject_id", "run_id", "score", "grade", "as_of", "updated_at"], current
+    )
+    session.execute(
+        upsert.on_conflict_do_update(
+            index_elements=[grades.c.model_code, grades.c.subject_id],
+            set_={
+                name: upsert.excluded[name] for name in ("run_id", "score", "grade", "as_of", "updated_at")
+            },
+        )
+    )
+    for instance in list(session.identity_map.values()):
+        if isinstance(instance, EvaluationGrade):
+            session.expire(instance)
 
 
 def get_run(session: Session, run_id: int) -> EvaluationRun:

@@ -1,0 +1,304 @@
+"""A model's scoring compiled to SQL, so a run on SQLite or PostgreSQL scores and stores inside the database.
+
+`rules.evaluate` is the reference: this module builds, with SQLGlot, the same arithmetic as one query over the
+compiled feature query (`compiler.feature_expression`) that returns, per subject, exactly what the service
+stores for it — score, grade, the result document (`{"base", "adjustment", "external", "items": {code:
+[value, points]}}`) and the vetoes that fired. A full run is then one `INSERT … SELECT` into
+`evaluation_results`: no feature row travels to Python, nothing is held in memory, and the database writes the
+rows as fast as it computes them (the write is set-based by construction).
+
+Why SQL rather than vectorised Python: on PostgreSQL the feature query itself takes about 3 s for 100,000
+subjects while fetching, scoring and sending back 100,000 result documents took more than ten times that; no
+Python scoring, however vectorised, keeps a run within 1.5× the feature query once the rows have to cross the
+wire twice. The scoring is simple enough to compile exactly: every indicator's points are one of a few
+constants (each bin's or category's points, weighted and capped, computed here in Python with the reference's
+own functions), so the database only picks a constant per indicator, adds them in the reference's order, clamps
+and rounds the total, maps it to a grade and applies the vetoes. `tests/service/test_evaluation_engines.py`
+holds the stored results equal, subject by subject, to `rules.evaluate` over the same feature rows.
+
+Spark runs (and a model this module cannot compile, see `supported`) keep scoring in Python.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection
+
+from sqlglot import exp
+
+from xinyong.evaluation import compiler
+from xinyong.evaluation.schemas import Indicator, ModelFile
+
+NUMERIC_KINDS = (
+    "record_count",
+    "record_amount_sum",
+    "list_in_force",
+    "commitment_count",
+    "years_in_business",
+)
+INTEGER_KINDS = ("record_count", "list_in_force", "commitment_count", "years_in_business")
+RESULT_COLUMNS = ("run_id", "subject_id", "score", "grade", "indicators", "vetoes")
+
+
+def supported(model: ModelFile) -> bool:
+    """Whether the model's scoring compiles to SQL: vetoes on numeric indicators only (a veto on a grade
+    indicator is left to the reference, which reads a number out of a grade's text)."""
+    kinds = {i.code: i.feature.kind for i in model.indicators}
+    return all(kinds[v.indicator] in NUMERIC_KINDS for v in model.vetoes)
+
+
+def _num(value: float) -> exp.Expr:
+    return exp.Literal.number(repr(float(value)))  # always with a point: never integer arithmetic
+
+
+def _q(name: str) -> exp.Column:
+    return exp.column(name, quoted=True)
+
+
+def _round(value: exp.Expr, digits: int, dialect: str) -> exp.Expr:
+    places = exp.Literal.number(digits)
+    if dialect == "postgres":  # round(double, int) does not exist: through numeric and back
+        rounded = exp.Round(this=exp.cast(value, "decimal"), decimals=places)
+        return exp.cast(rounded, "double")
+    return exp.Round(this=value, decimals=places)
+
+
+def _final_points(indicator: Indicator, raw: float) -> float:
+    """The reference's weighting and caps of one raw points value (`rules.indicator_score`)."""
+    points = raw * indicator.weight
+    if indicator.min_points is not None:
+        points = max(points, indicator.min_points)
+    if indicator.max_points is not None:
+        points = min(points, indicator.max_points)
+    return round(points, 4)
+
+
+def _missing_points(indicator: Indicator, policy: str) -> float:
+    rule = indicator.missing or policy
+    if rule == "neutral":
+        return 0.0
+    points = [b.points for b in indicator.bins] or list(indicator.categories.values())
+    return min(points) if rule == "worst" else max(points)
+
+
+def _value(indicator: Indicator, dialect: str) -> exp.Expr:
+    """The feature as the reference sees it (`service.plain_feature`): numbers rounded to 6 places."""
+    column = _q(indicator.code)
+    if indicator.feature.kind not in NUMERIC_KINDS:
+        return column
+    if indicator.feature.kind in INTEGER_KINDS:
+        return column
+    rounded = _round(exp.cast(column, "double"), 6, dialect)
+    if dialect != "sqlite":
+        return rounded
+    # SQLite keeps an integral amount an integer (as the reference's document does: 3, not 3.0).
+    whole = exp.cast(column, "int")
+    return exp.Case(ifs=[exp.If(this=exp.EQ(this=column, expression=whole), true=whole)], default=rounded)
+
+
+def _points(indicator: Indicator, value: exp.Expr, policy: str) -> exp.Expr:
+    missing = _num(_final_points(indicator, _missing_points(indicator, policy)))
+    ifs: list[exp.If] = []
+    if indicator.categories:
+        key = exp.Trim(this=exp.cast(value, "text"))
+        for category, raw in indicator.categories.items():
+            if category.strip() != category or not category:
+                continue  # a key the reference's stripped lookup can never reach
+            ifs.append(
+                exp.If(
+                    this=exp.EQ(this=key, expression=exp.Literal.string(category)),
+                    true=_num(_final_points(indicator, raw)),
+                )
+            )
+        return exp.Case(ifs=ifs, default=missing)
+    ifs.append(exp.If(this=exp.Is(this=value, expression=exp.Null()), true=missing))
+    for b in indicator.bins:
+        points = _num(_final_points(indicator, b.points))
+        if b.upto is None:
+            return exp.Case(ifs=ifs, default=points)
+        ifs.append(exp.If(this=exp.LTE(this=value, expression=_num(b.upto)), true=points))
+    raise AssertionError("a validated indicator ends with an open bin")
+
+
+def _grade_rank(model: ModelFile, score: exp.Expr) -> exp.Expr:
+    ifs = [
+        exp.If(this=exp.GTE(this=score, expression=_num(g.min_score)), true=exp.Literal.number(n))
+        for n, g in enumerate(model.grades)
+    ]
+    return exp.Case(ifs=ifs, default=exp.Literal.number(len(model.grades) - 1))
+
+
+def scored_expression(
+    model: ModelFile,
+    *,
+    as_of: dt.date,
+    dialect: str,
+    subject_ids: Collection[int] | None = None,
+) -> exp.Select:
+    """One row per applicable subject: subject_id, score, grade, indicators (the result document, JSON) and
+    vetoes (JSON array of the codes that fired), as `rules.evaluate` and `service.result_document` give them."""
+    if not supported(model):
+        raise ValueError(f"model {model.code} cannot be scored in SQL")
+    features = compiler.feature_expression(model, as_of=as_of, dialect=dialect, subject_ids=subject_ids)
+    indicators = list(model.indicators)
+    # Level 1: each indicator's value (as the reference reads it) and points.
+    level1: list[exp.Expr] = [_q("subject_id")]
+    for i in indicators:
+        value = _value(i, dialect)
+        level1.append(exp.alias_(value, f"{i.code}:v", quoted=True))
+        level1.append(exp.alias_(_points(i, value, model.missing_data), f"{i.code}:p", quoted=True))
+    points = exp.select(*level1).from_(features.subquery("f"))
+    # Level 2: the total, in the reference's order of addition, and its clamp.
+    total: exp.Expr = _q(f"{indicators[0].code}:p")
+    for i in indicators[1:]:
+        total = exp.Add(this=total, expression=_q(f"{i.code}:p"))
+    total = exp.Add(this=_num(model.base_score), expression=exp.Paren(this=total))
+    clamped: exp.Expr = _q("total")
+    if model.score_range is not None:
+        low, high = model.score_range
+        clamped = exp.Case(
+            ifs=[
+                exp.If(this=exp.LT(this=_q("total"), expression=_num(low)), true=_num(low)),
+                exp.If(this=exp.GT(this=_q("total"), expression=_num(high)), true=_num(high)),
+            ],
+            default=_q("total"),
+        )
+    level2 = exp.select(exp.Star()).from_(points.subquery("p"))
+    level2 = level2.select(exp.alias_(total, "total", quoted=True))
+    level3 = exp.select(exp.Star()).from_(level2.subquery("t"))
+    level3 = level3.select(
+        exp.alias_(_round(clamped, 4, dialect), "score", quoted=True),
+        exp.alias_(
+            _round(exp.Sub(this=clamped, expression=_q("total")), 4, dialect), "adjustment", quoted=True
+        ),
+    )
+    # Level 4: grade (the external grade when the model takes one), vetoes.
+    names = [g.grade for g in model.grades]
+    rank = _grade_rank(model, _q("score"))
+    external: exp.Expr = exp.false()
+    if model.grade_from_indicator is not None:
+        given = exp.cast(_q(f"{model.grade_from_indicator}:v"), "text")
+        external = exp.In(this=given, expressions=[exp.Literal.string(g) for g in names])
+        rank = exp.Case(
+            ifs=[
+                exp.If(this=exp.EQ(this=given, expression=exp.Literal.string(g)), true=exp.Literal.number(n))
+                for n, g in enumerate(names)
+            ],
+            default=rank,
+        )
+    fired: list[tuple[str, exp.Expr]] = []
+    for veto in model.vetoes:
+        condition = exp.GTE(this=_q(f"{veto.indicator}:v"), expression=_num(veto.at_least))
+        fired.append((veto.code, condition))
+    if fired:
+        rank = exp.Greatest(
+            this=rank,
+            expressions=[
+                exp.Case(
+                    ifs=[exp.If(this=cond, true=exp.Literal.number(names.index(v.grade)))],
+                    default=exp.Literal.number(0),
+                )
+                for v, (_, cond) in zip(model.vetoes, fired, strict=True)
+            ],
+        )
+    grade = exp.Case(
+        ifs=[
+            exp.If(this=exp.EQ(this=_q("rank"), expression=exp.Literal.number(n)), true=exp.Literal.string(g))
+            for n, g in enumerate(names)
+        ],
+        default=exp.Literal.string(names[-1]),
+    )
+    level4 = exp.select(exp.Star()).from_(level3.subquery("s"))
+    level4 = level4.select(
+        exp.alias_(rank, "rank", quoted=True),
+        exp.alias_(
+            exp.Case(ifs=[exp.If(this=external, true=exp.true())], default=exp.false()),
+            "external",
+            quoted=True,
+        ),
+        *[exp.alias_(cond, f"{code}:veto", quoted=True) for code, cond in fired],
+    )
+    # Level 5: what is stored.
+    json_object, json_array = (
+        ("jsonb_build_object", "jsonb_build_array")
+        if dialect == "postgres"
+        else ("json_object", "json_array")
+    )
+    items: list[exp.Expr] = []
+    for i in indicators:
+        items += [
+            exp.Literal.string(i.code),
+            exp.Anonymous(this=json_array, expressions=[_q(f"{i.code}:v"), _q(f"{i.code}:p")]),
+        ]
+    flag: exp.Expr = _q("external")
+    if dialect == "sqlite":  # SQLite has no boolean: 1/0 become JSON true/false through json()
+        flag = exp.Anonymous(
+            this="json",
+            expressions=[
+                exp.Case(
+                    ifs=[exp.If(this=flag, true=exp.Literal.string("true"))],
+                    default=exp.Literal.string("false"),
+                )
+            ],
+        )
+    document = exp.Anonymous(
+        this=json_object,
+        expressions=[
+            exp.Literal.string("base"),
+            _num(model.base_score),
+            exp.Literal.string("adjustment"),
+            _q("adjustment"),
+            exp.Literal.string("external"),
+            flag,
+            exp.Literal.string("items"),
+            exp.Anonymous(this=json_object, expressions=items),
+        ],
+    )
+    # Veto codes match the model's code pattern ([a-z0-9_]): safe inside a JSON string as they are.
+    listed: exp.Expr = exp.Literal.string("")
+    for code, _ in fired:
+        part = exp.Case(
+            ifs=[exp.If(this=_q(f"{code}:veto"), true=exp.Literal.string(f',"{code}"'))],
+            default=exp.Literal.string(""),
+        )
+        listed = exp.DPipe(this=listed, expression=part, safe=True)
+    vetoes: exp.Expr = exp.DPipe(
+        this=exp.DPipe(
+            this=exp.Literal.string("["),
+            expression=exp.Substring(this=listed, start=exp.Literal.number(2)),
+            safe=True,
+        ),
+        expression=exp.Literal.string("]"),
+        safe=True,
+    )
+    if dialect == "postgres":
+        vetoes = exp.cast(vetoes, "jsonb")
+    return exp.select(
+        _q("subject_id"),
+        _q("score"),
+        exp.alias_(grade, "grade", quoted=True),
+        exp.alias_(document, "indicators", quoted=True),
+        exp.alias_(vetoes, "vetoes", quoted=True),
+    ).from_(level4.subquery("g"))
+
+
+def insert_results_sql(
+    model: ModelFile,
+    *,
+    run_id: int,
+    as_of: dt.date,
+    dialect: str,
+    subject_ids: Collection[int] | None = None,
+) -> str:
+    """`INSERT INTO evaluation_results … SELECT`: the run's results, scored and written by the database."""
+    scored = scored_expression(model, as_of=as_of, dialect=dialect, subject_ids=subject_ids)
+    rows = exp.select(
+        exp.alias_(exp.Literal.number(int(run_id)), "run_id", quoted=True),
+        *[_q(c) for c in RESULT_COLUMNS[1:]],
+    ).from_(scored.subquery("r"))
+    statement = exp.insert(
+        rows,
+        exp.to_table("evaluation_results", quoted=True),
+        columns=[exp.to_identifier(c, quoted=True) for c in RESULT_COLUMNS],
+    )
+    return statement.sql(dialect=dialect)
