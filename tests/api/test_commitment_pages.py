@@ -32,7 +32,7 @@ def test_a_repair_commitment_is_published_and_found_by_subject_name(
     client.cookies.clear()
     listing = client.get("/commitments", params={"q": commitment.subject_name[2:8]})
     assert listing.status_code == 200
-    assert f'href="/commitments/{commitment.id}"' in listing.text and "已承诺" in listing.text
+    assert f'href="/commitments/{commitment.id}"' in listing.text and "核查中" in listing.text
     assert (
         f'href="/commitments/{commitment.id}"'
         not in client.get("/commitments", params={"q": "不存在的主体"}).text
@@ -50,10 +50,10 @@ def test_the_deciding_department_records_fulfilment_and_the_portal_shows_it(
     assert page.status_code == 200 and f"/console/commitments/{commitment.id}/fulfilment" in page.text
     refused = client.post(
         f"/console/commitments/{commitment.id}/fulfilment",
-        data={"csrf_token": token, "outcome": "fulfilled", "note": ""},
+        data={"csrf_token": token, "outcome": "breached", "note": ""},
         follow_redirects=False,
     )
-    assert refused.status_code == 422 and "核查" in refused.text
+    assert refused.status_code == 422 and "事实" in refused.text
     done = client.post(
         f"/console/commitments/{commitment.id}/fulfilment",
         data={"csrf_token": token, "outcome": "breached", "note": "复查发现再次违规经营"},
@@ -69,7 +69,7 @@ def test_the_deciding_department_records_fulfilment_and_the_portal_shows_it(
     assert again.status_code == 409
     client.cookies.clear()
     public = client.get(f"/commitments/{commitment.id}").text
-    assert "未履约" in public and "复查发现再次违规经营" in public
+    assert "违诺" in public and "复查发现再次违规经营" in public
 
 
 def test_another_department_cannot_see_or_assess_the_commitment(client: TestClient, session: Session) -> None:
@@ -84,4 +84,4 @@ def test_another_department_cannot_see_or_assess_the_commitment(client: TestClie
         follow_redirects=False,
     )
     assert response.status_code == 404
-    assert commitment_of(session, application_id).status == "signed"
+    assert commitment_of(session, application_id).status == "verifying"

@@ -68,15 +68,16 @@ def commitment_listing(
 def follow_up_page(
     request: Request,
     session: SessionDep,
+    today: TodayDep,
     principal: Annotated[Principal, require("repairs:handle")],
-    status: Annotated[str, Query(max_length=16)] = "signed",
+    status: Annotated[str, Query(max_length=16)] = "due",
 ) -> HTMLResponse:
     """The department's follow-up of commitments (履约核查): record whether each was kept."""
     return render(
         request,
         "commitment_follow_up.html",
         {
-            "commitments": service.follow_ups(session, principal, status=status or None),
+            "commitments": service.queue(session, principal, today=today, view=status).items,
             "status": status,
             "status_labels": service.STATUS_LABELS,
         },
@@ -88,13 +89,14 @@ def record_fulfilment(
     commitment_id: int,
     session: SessionDep,
     today: TodayDep,
+    platform: PlatformDep,
     principal: Annotated[Principal, require("repairs:handle")],
     _csrf: CsrfDep,
     outcome: Annotated[str, Form(pattern="^(fulfilled|breached)$")],
     note: Annotated[str, Form(max_length=2000)] = "",
 ) -> RedirectResponse:
-    commitment = service.get_for_follow_up(session, principal, commitment_id)
-    service.record_fulfilment(
-        session, principal, commitment, fulfilled=outcome == "fulfilled", note=note, today=today
+    commitment = service.get_for_department(session, principal, commitment_id)
+    service.record_verification(
+        session, platform.context(principal, today), commitment, outcome=outcome, facts=note
     )
     return RedirectResponse("/console/commitments", status_code=303)

@@ -34,6 +34,7 @@ LIST_ENTRY_DECIDED = "list_entry.decided"
 LIST_ENTRY_REMOVED = "list_entry.removed"
 LIST_ENTRY_REINSTATED = "list_entry.reinstated"
 COMMITMENT_BREACHED = "commitment.breached"
+COMMITMENT_FULFILLED = "commitment.fulfilled"
 
 # Set on a session that wrote events: whoever commits it runs the consumers right after (`dispatch`).
 WRITTEN = "xinyong.domain_events_written"
