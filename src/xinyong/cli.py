@@ -16,6 +16,7 @@ from xinyong.jobs import jobs_app
 from xinyong.keys_cli import keys_app
 from xinyong.records.cli import ingest_command, review_app
 from xinyong.reports.cli import reports_app
+from xinyong.supervision.cli import supervision_app
 
 if TYPE_CHECKING:
     import uvicorn
@@ -37,6 +38,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(evaluate_app, name="evaluate")
 app.add_typer(export_app, name="export")
 app.add_typer(reports_app, name="reports")
+app.add_typer(supervision_app, name="supervision")
 app.command("ingest")(ingest_command)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from xinyong.db.base import Base, JSONType, UTCDateTime, utcnow
@@ -103,6 +103,7 @@ class InspectionPlanSubject(Base):
     """A subject of a plan's frozen scope, with its grade and tier as of the plan."""
 
     __tablename__ = "inspection_plan_subjects"
+    __table_args__ = (Index("ix_inspection_plan_subjects_plan_tier", "plan_id", "tier"),)
 
     plan_id: Mapped[int] = mapped_column(ForeignKey("inspection_plans.id"), primary_key=True)
     subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"), primary_key=True)

@@ -182,15 +182,16 @@ def commitment_of(nonce: str) -> str:
     return sha256_hex(nonce.encode())
 
 
-def scope_line(uscc: str, grade: str | None, tier: str) -> str:
-    return f"{uscc},{grade or ''},{tier}\n"
+def scope_line(uscc: str, tier: str) -> str:
+    return f"{uscc},{tier}\n"
 
 
-def scope_digest(lines: Iterable[tuple[str, str | None, str]]) -> str:
-    """SHA-256 over the frozen scope as published: one line `uscc,grade,tier` per subject, ordered by USCC."""
+def scope_digest(lines: Iterable[tuple[str, str]]) -> str:
+    """SHA-256 over the frozen scope as published: one line `uscc,tier` per subject, ordered by USCC (byte
+    order, as PostgreSQL's `COLLATE "C"`)."""
     digest = hashlib.sha256()
-    for uscc, grade, tier in sorted(lines):
-        digest.update(scope_line(uscc, grade, tier).encode())
+    for uscc, tier in sorted(lines):
+        digest.update(scope_line(uscc, tier).encode())
     return digest.hexdigest()
 
 

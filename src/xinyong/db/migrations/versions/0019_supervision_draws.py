@@ -171,6 +171,9 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("plan_id", "subject_id", name=op.f("pk_inspection_plan_subjects")),
     )
+    op.create_index(
+        "ix_inspection_plan_subjects_plan_tier", "inspection_plan_subjects", ["plan_id", "tier"], unique=False
+    )
     op.create_table(
         "inspection_draw_subjects",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -216,6 +219,7 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_inspection_draw_subjects_plan_id"), table_name="inspection_draw_subjects")
     op.drop_index(op.f("ix_inspection_draw_subjects_draw_id"), table_name="inspection_draw_subjects")
     op.drop_table("inspection_draw_subjects")
+    op.drop_index("ix_inspection_plan_subjects_plan_tier", table_name="inspection_plan_subjects")
     op.drop_table("inspection_plan_subjects")
     op.drop_table("inspection_draws")
     op.drop_index(op.f("ix_inspection_plans_department_code"), table_name="inspection_plans")
