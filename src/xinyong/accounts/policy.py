@@ -56,6 +56,10 @@ PERMISSIONS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "objections:handle": (frozenset({"reviewer", "provider", "credit_office"}), frozenset()),
     # The re-check of decided repairs (错修、漏修) is the credit office's.
     "repairs:recheck": (frozenset({"credit_office"}), frozenset()),
+    # Tiered supervision: a department's tiers, pools, plans and draws are seen by its government users and
+    # managed by its reviewers (the service scopes both to the department), the credit office any.
+    "supervision:view": (frozenset({"provider", "reviewer", "credit_office", "auditor"}), frozenset()),
+    "supervision:manage": (frozenset({"reviewer", "credit_office"}), frozenset()),
 }
 
 
