@@ -52,7 +52,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -326,6 +326,180 @@ def reset_database() -> None:
         conn.execute("CREATE SCHEMA public")
 
 
+def _copy_subjects(conn: Any, subjects: int, seed: int, day: dt.date, now: dt.datetime) -> None:
+    """COPY the subjects (ids 1…subjects)."""
+    from xinyong.kit import names
+
+    t0 = time.perf_counter()
+    rng = random.Random(seed)
+    columns = (
+        "id, kind, uscc, org_code, name, name_norm, core_name, region_code, legal_rep, registered_on,"
+        " operating_status, created_at, updated_at"
+    )
+    with conn.cursor() as cur, cur.copy(f"COPY subjects ({columns}) FROM STDIN") as copy:
+        for i in range(1, subjects + 1):
+            uscc = subject_uscc(i)
+            name = subject_name(i)
+            norm = names.normalize_name(name)
+            copy.write_row(
+                (
+                    i,
+                    subject_kind(i),
+                    uscc,
+                    uscc[8:17],
+                    name,
+                    norm,
+                    names.core_name(norm),
+                    subject_region(i)[0],
+                    _person(rng),
+                    day - dt.timedelta(days=30 + _mix(i, 6) % 9000),
+                    "存续",
+                    now,
+                    now,
+                )
+            )
+            if i % 200_000 == 0:
+                log(f"  subjects: {i:,} written ({time.perf_counter() - t0:.0f} s)")
+
+
+def _copy_list_entries(
+    conn: Any, subjects: int, list_entries: int, seed: int, day: dt.date, now: dt.datetime
+) -> tuple[list[int], dict[int, str], set[int]]:
+    """COPY the list entries: the listed subjects, each one's first list type, those on a punitive list."""
+    # List entries: ~90 % of them on distinct subjects, the rest a second entry of another type.
+    rng = random.Random(seed + 1)
+    distinct = max(1, round(list_entries * 0.9))
+    listed = rng.sample(range(1, subjects + 1), distinct)
+    types = ("serious_dishonesty", "market_ban", "red")
+    weights = (0.60, 0.15, 0.25)
+    first_type: dict[int, str] = {}
+    punitive: set[int] = set()
+    columns = (
+        "id, subject_id, list_type, status, department_code, decision_no, legal_basis, facts, scope,"
+        " permanent, proposed_on, notified_on, statement_deadline, deadline_provisional, decided_on,"
+        " public_from, public_until, created_at, updated_at"
+    )
+    with conn.cursor() as cur, cur.copy(f"COPY list_entries ({columns}) FROM STDIN") as copy:
+        for n in range(1, list_entries + 1):
+            if n <= distinct:
+                sid = listed[n - 1]
+                kind = rng.choices(types, weights)[0]
+                first_type[sid] = kind
+            else:
+                sid = rng.choice(listed)
+                kind = rng.choice([t for t in types if t != first_type[sid]])
+            if kind != "red":
+                punitive.add(sid)
+            decided = day - dt.timedelta(days=rng.randint(1, 1000))
+            dept = rng.choice(DEPARTMENTS[1:])["code"]
+            copy.write_row(
+                (
+                    n,
+                    sid,
+                    kind,
+                    "listed",
+                    dept,
+                    f"川{dept}信认〔{decided.year}〕{n}号",
+                    "《国务院办公厅关于进一步完善失信约束制度构建诚信建设长效机制的指导意见》（国办发〔2020〕49号）",
+                    "经查，该主体存在违法失信行为，情节严重，依法认定。"
+                    if kind != "red"
+                    else "诚实守信，表现突出。",
+                    "建设工程招标投标" if kind == "market_ban" else None,
+                    False,
+                    decided - dt.timedelta(days=20),
+                    decided - dt.timedelta(days=15),
+                    decided - dt.timedelta(days=8),
+                    False,
+                    decided,
+                    decided,
+                    decided + dt.timedelta(days=1095 if kind != "market_ban" else 1825),
+                    now,
+                    now,
+                )
+            )
+
+    return listed, first_type, punitive
+
+
+def _copy_records(
+    conn: Any,
+    subjects: int,
+    records: int,
+    listed: list[int],
+    seed: int,
+    day: dt.date,
+    now: dt.datetime,
+    catalog_version: str,
+) -> set[int]:
+    """COPY the CF penalty records; the subjects they are about."""
+    # CF penalty records: a quarter about listed subjects, the rest about any subject.
+    rng = random.Random(seed + 2)
+    record_subjects: set[int] = set()
+    columns = (
+        "id, natural_key, item_code, provider_code, subject_id, subject_kind, doc_no, version, status,"
+        " subject_name, region_code, decision_date, severity, public_from, public_until, min_public_until,"
+        " disclosure_rule, fields, content_hash, catalog_version, batch_id, created_at, updated_at"
+    )
+    severities = ("严重", "一般", "轻微")
+    publicity = {"严重": (365, 1095), "一般": (91, 365), "轻微": (0, 91)}
+    with conn.cursor() as cur, cur.copy(f"COPY records ({columns}) FROM STDIN") as copy:
+        for n in range(1, records + 1):
+            sid = rng.choice(listed) if rng.random() < 0.25 else rng.randint(1, subjects)
+            record_subjects.add(sid)
+            severity = rng.choices(severities, (0.10, 0.70, 0.20))[0]
+            decided = day - dt.timedelta(days=rng.randint(1, 1825))
+            min_days, max_days = publicity[severity]
+            doc_no = f"川市监罚〔{decided.year}〕{n}号"
+            uscc = subject_uscc(sid)
+            name = subject_name(sid)
+            fields = {
+                "doc_no": doc_no,
+                "subject_name": name,
+                "uscc": uscc,
+                "legal_rep": _person(rng),
+                "violation_type": "违反《中华人民共和国产品质量法》",
+                "facts": "当事人销售不合格产品，货值金额较大。",
+                "penalty_basis": "《中华人民共和国产品质量法》第四十九条",
+                "penalty_types": "罚款；没收违法所得",
+                "content": f"罚款人民币{rng.randint(1, 200) * 1000}元",
+                "fine_wan": str(rng.randint(1, 200) / 10),
+                "decision_date": decided.isoformat(),
+                "authority_name": "四川省市场监督管理局",
+                "authority_uscc": "11510000MB1529361T",
+                "severity": severity,
+                "sector": "市场监管",
+            }
+            text = json.dumps(fields, ensure_ascii=False, sort_keys=True)
+            copy.write_row(
+                (
+                    n,
+                    hashlib.sha256(f"CF|SCMR|{doc_no}".encode()).hexdigest(),
+                    "CF",
+                    "SCMR",
+                    sid,
+                    subject_kind(sid),
+                    doc_no,
+                    1,
+                    "revoked" if rng.random() < 0.03 else "active",
+                    name,
+                    subject_region(sid)[0],
+                    decided,
+                    severity,
+                    decided + dt.timedelta(days=7),
+                    decided + dt.timedelta(days=max_days),
+                    decided + dt.timedelta(days=min_days),
+                    "penalty",
+                    text,
+                    hashlib.sha256(text.encode()).hexdigest(),
+                    catalog_version,
+                    BATCH_ID,
+                    now,
+                    now,
+                )
+            )
+    return record_subjects
+
+
 def load(subjects: int, list_entries: int, records: int, seed: int = 20261128) -> Plan:
     """Migrate, then COPY subjects, list entries and records; build indexes; VACUUM ANALYZE."""
     import psycopg
@@ -333,7 +507,7 @@ def load(subjects: int, list_entries: int, records: int, seed: int = 20261128) -
     from xinyong.catalog import service as catalog_service
     from xinyong.db import migrate
     from xinyong.db.engine import make_engine
-    from xinyong.kit import names, regions
+    from xinyong.kit import regions
 
     for code, _ in REGIONS:
         assert regions.is_known(code), code
@@ -363,159 +537,14 @@ def load(subjects: int, list_entries: int, records: int, seed: int = 20261128) -
         )
         deferred = {t: _drop_secondary_indexes(conn, t) for t in ("subjects", "list_entries", "records")}
 
-        # Subjects.
         t0 = time.perf_counter()
-        rng = random.Random(seed)
-        columns = (
-            "id, kind, uscc, org_code, name, name_norm, core_name, region_code, legal_rep, registered_on,"
-            " operating_status, created_at, updated_at"
-        )
-        with conn.cursor() as cur, cur.copy(f"COPY subjects ({columns}) FROM STDIN") as copy:
-            for i in range(1, subjects + 1):
-                uscc = subject_uscc(i)
-                name = subject_name(i)
-                norm = names.normalize_name(name)
-                copy.write_row(
-                    (
-                        i,
-                        subject_kind(i),
-                        uscc,
-                        uscc[8:17],
-                        name,
-                        norm,
-                        names.core_name(norm),
-                        subject_region(i)[0],
-                        _person(rng),
-                        day - dt.timedelta(days=30 + _mix(i, 6) % 9000),
-                        "存续",
-                        now,
-                        now,
-                    )
-                )
-                if i % 200_000 == 0:
-                    log(f"  subjects: {i:,} written ({time.perf_counter() - t0:.0f} s)")
+        _copy_subjects(conn, subjects, seed, day, now)
         timings["copy_subjects_s"] = time.perf_counter() - t0
-
-        # List entries: ~90 % of them on distinct subjects, the rest a second entry of another type.
         t0 = time.perf_counter()
-        rng = random.Random(seed + 1)
-        distinct = max(1, round(list_entries * 0.9))
-        listed = rng.sample(range(1, subjects + 1), distinct)
-        types = ("serious_dishonesty", "market_ban", "red")
-        weights = (0.60, 0.15, 0.25)
-        first_type: dict[int, str] = {}
-        punitive: set[int] = set()
-        columns = (
-            "id, subject_id, list_type, status, department_code, decision_no, legal_basis, facts, scope,"
-            " permanent, proposed_on, notified_on, statement_deadline, deadline_provisional, decided_on,"
-            " public_from, public_until, created_at, updated_at"
-        )
-        with conn.cursor() as cur, cur.copy(f"COPY list_entries ({columns}) FROM STDIN") as copy:
-            for n in range(1, list_entries + 1):
-                if n <= distinct:
-                    sid = listed[n - 1]
-                    kind = rng.choices(types, weights)[0]
-                    first_type[sid] = kind
-                else:
-                    sid = rng.choice(listed)
-                    kind = rng.choice([t for t in types if t != first_type[sid]])
-                if kind != "red":
-                    punitive.add(sid)
-                decided = day - dt.timedelta(days=rng.randint(1, 1000))
-                dept = rng.choice(DEPARTMENTS[1:])["code"]
-                copy.write_row(
-                    (
-                        n,
-                        sid,
-                        kind,
-                        "listed",
-                        dept,
-                        f"川{dept}信认〔{decided.year}〕{n}号",
-                        "《国务院办公厅关于进一步完善失信约束制度构建诚信建设长效机制的指导意见》（国办发〔2020〕49号）",
-                        "经查，该主体存在违法失信行为，情节严重，依法认定。"
-                        if kind != "red"
-                        else "诚实守信，表现突出。",
-                        "建设工程招标投标" if kind == "market_ban" else None,
-                        False,
-                        decided - dt.timedelta(days=20),
-                        decided - dt.timedelta(days=15),
-                        decided - dt.timedelta(days=8),
-                        False,
-                        decided,
-                        decided,
-                        decided + dt.timedelta(days=1095 if kind != "market_ban" else 1825),
-                        now,
-                        now,
-                    )
-                )
+        listed, first_type, punitive = _copy_list_entries(conn, subjects, list_entries, seed, day, now)
         timings["copy_list_entries_s"] = time.perf_counter() - t0
-
-        # CF penalty records: a quarter about listed subjects, the rest about any subject.
         t0 = time.perf_counter()
-        rng = random.Random(seed + 2)
-        record_subjects: set[int] = set()
-        columns = (
-            "id, natural_key, item_code, provider_code, subject_id, subject_kind, doc_no, version, status,"
-            " subject_name, region_code, decision_date, severity, public_from, public_until, min_public_until,"
-            " disclosure_rule, fields, content_hash, catalog_version, batch_id, created_at, updated_at"
-        )
-        severities = ("严重", "一般", "轻微")
-        publicity = {"严重": (365, 1095), "一般": (91, 365), "轻微": (0, 91)}
-        with conn.cursor() as cur, cur.copy(f"COPY records ({columns}) FROM STDIN") as copy:
-            for n in range(1, records + 1):
-                sid = rng.choice(listed) if rng.random() < 0.25 else rng.randint(1, subjects)
-                record_subjects.add(sid)
-                severity = rng.choices(severities, (0.10, 0.70, 0.20))[0]
-                decided = day - dt.timedelta(days=rng.randint(1, 1825))
-                min_days, max_days = publicity[severity]
-                doc_no = f"川市监罚〔{decided.year}〕{n}号"
-                uscc = subject_uscc(sid)
-                name = subject_name(sid)
-                fields = {
-                    "doc_no": doc_no,
-                    "subject_name": name,
-                    "uscc": uscc,
-                    "legal_rep": _person(rng),
-                    "violation_type": "违反《中华人民共和国产品质量法》",
-                    "facts": "当事人销售不合格产品，货值金额较大。",
-                    "penalty_basis": "《中华人民共和国产品质量法》第四十九条",
-                    "penalty_types": "罚款；没收违法所得",
-                    "content": f"罚款人民币{rng.randint(1, 200) * 1000}元",
-                    "fine_wan": str(rng.randint(1, 200) / 10),
-                    "decision_date": decided.isoformat(),
-                    "authority_name": "四川省市场监督管理局",
-                    "authority_uscc": "11510000MB1529361T",
-                    "severity": severity,
-                    "sector": "市场监管",
-                }
-                text = json.dumps(fields, ensure_ascii=False, sort_keys=True)
-                copy.write_row(
-                    (
-                        n,
-                        hashlib.sha256(f"CF|SCMR|{doc_no}".encode()).hexdigest(),
-                        "CF",
-                        "SCMR",
-                        sid,
-                        subject_kind(sid),
-                        doc_no,
-                        1,
-                        "revoked" if rng.random() < 0.03 else "active",
-                        name,
-                        subject_region(sid)[0],
-                        decided,
-                        severity,
-                        decided + dt.timedelta(days=7),
-                        decided + dt.timedelta(days=max_days),
-                        decided + dt.timedelta(days=min_days),
-                        "penalty",
-                        text,
-                        hashlib.sha256(text.encode()).hexdigest(),
-                        catalog_version,
-                        BATCH_ID,
-                        now,
-                        now,
-                    )
-                )
+        record_subjects = _copy_records(conn, subjects, records, listed, seed, day, now, catalog_version)
         timings["copy_records_s"] = time.perf_counter() - t0
         for table, last in (("subjects", subjects), ("list_entries", list_entries), ("records", records)):
             conn.execute(f"SELECT setval('{table}_id_seq', %s)", (max(1, last),))
@@ -1610,11 +1639,19 @@ def _median_rps(runs: Sequence[dict[str, Any]]) -> float:
 
 
 def render(results: dict[str, Any]) -> str:
-    m = results["machine"]
-    plan = results["plan"]
-    sizes = plan["sizes"]
     lines: list[str] = []
     add = lines.append
+    _render_summary(results, add)
+    _render_machine_and_data(results, add)
+    _render_setup(results, add)
+    for server in results["servers"]:
+        _render_server(results, server, add)
+    _render_profile(results, add)
+    _render_plans(results, add)
+    return "\n".join(lines)
+
+
+def _render_summary(results: dict[str, Any], add: Callable[[str], None]) -> None:
     c_max = max(results["args"]["concurrency"])
     add("### Summary")
     add("")
@@ -1672,6 +1709,12 @@ def render(results: dict[str, Any]) -> str:
             f"**{'met' if thr_ok else 'not met'}** |"
         )
     add("")
+
+
+def _render_machine_and_data(results: dict[str, Any], add: Callable[[str], None]) -> None:
+    m = results["machine"]
+    plan = results["plan"]
+    sizes = plan["sizes"]
     add("### Machine")
     add("")
     add(f"- Measured {results['started']} UTC (finished {results['finished']}).")
@@ -1725,6 +1768,10 @@ def render(results: dict[str, Any]) -> str:
         "list, half uniformly from all subjects; every run draws fresh subjects."
     )
     add("")
+
+
+def _render_setup(results: dict[str, Any], add: Callable[[str], None]) -> None:
+    c_max = max(results["args"]["concurrency"])
     add("### Server and load generator")
     add("")
     add(
@@ -1769,108 +1816,111 @@ def render(results: dict[str, Any]) -> str:
         "and the throughput target is judged on the median of each endpoint."
     )
     add("")
-    for server in results["servers"]:
-        add(f"#### {server['name']}" + (" — short demonstration run" if server["short"] else ""))
-        add("")
+
+
+def _render_server(results: dict[str, Any], server: dict[str, Any], add: Callable[[str], None]) -> None:
+    add(f"#### {server['name']}" + (" — short demonstration run" if server["short"] else ""))
+    add("")
+    add(
+        "| endpoint | connections | requests | ok | p50 ms | p95 ms | p99 ms | max ms | req/s | "
+        "cores: server / postgres / client / others / stolen | PG backends active / lock-waiting | new PG "
+        "connections | load avg |"
+    )
+    add("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | ---: | --- |")
+    for run in server["runs"]:
+        cpu = run["cpu"]
         add(
-            "| endpoint | connections | requests | ok | p50 ms | p95 ms | p99 ms | max ms | req/s | "
-            "cores: server / postgres / client / others / stolen | PG backends active / lock-waiting | new PG "
-            "connections | load avg |"
+            f"| {_endpoint_label(run)} | {run['concurrency']}{_placement(run)} | {run['requests']:,} | {run['ok']:,} | "
+            f"{_fmt(run['p50_ms'], 2)} | {_fmt(run['p95_ms'], 2)} | {_fmt(run['p99_ms'], 2)} | "
+            f"{_fmt(run['max_ms'], 1)} | {_fmt(run['throughput_rps'], 0)} | "
+            f"{cpu['cores_server']:.2f} / {cpu['cores_postgres']:.2f} / {cpu['cores_client']:.2f} / "
+            f"{cpu['cores_others']:.2f} / {cpu.get('cores_stolen', 0.0):.2f} | {cpu['pg_active_mean']:.1f} / {cpu['pg_lock_wait_mean']:.1f} | "
+            f"{cpu['pg_new_sessions']:,} | {cpu['load_before']:.1f}→{cpu['load_after']:.1f} |"
         )
-        add("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | ---: | --- |")
-        for run in server["runs"]:
-            cpu = run["cpu"]
-            add(
-                f"| {_endpoint_label(run)} | {run['concurrency']}{_placement(run)} | {run['requests']:,} | {run['ok']:,} | "
-                f"{_fmt(run['p50_ms'], 2)} | {_fmt(run['p95_ms'], 2)} | {_fmt(run['p99_ms'], 2)} | "
-                f"{_fmt(run['max_ms'], 1)} | {_fmt(run['throughput_rps'], 0)} | "
-                f"{cpu['cores_server']:.2f} / {cpu['cores_postgres']:.2f} / {cpu['cores_client']:.2f} / "
-                f"{cpu['cores_others']:.2f} / {cpu.get('cores_stolen', 0.0):.2f} | {cpu['pg_active_mean']:.1f} / {cpu['pg_lock_wait_mean']:.1f} | "
-                f"{cpu['pg_new_sessions']:,} | {cpu['load_before']:.1f}→{cpu['load_after']:.1f} |"
-            )
-        add("")
-        waits = [
-            f"{run['endpoint']} at {run['concurrency']} connection(s): "
-            + ", ".join(f"`{k}` {v:.2f}" for k, v in run["cpu"]["pg_lock_waiting_by_statement"].items())
-            for run in server["runs"]
-            if run["endpoint"] != "noop" and run["cpu"]["pg_lock_waiting_by_statement"]
-        ]
-        if waits:
-            add(
-                "Backends waiting on a row lock, mean over the 50 ms samples, by statement — "
-                + "; ".join(waits)
-                + "."
-            )
-            add("")
-        ratios = []
-        for c in results["args"]["concurrency"]:
-            ch, no = _all(server["runs"], "check", c), _all(server["runs"], "noop", c)
-            if ch and no:
-                pairs = [
-                    f"{a['throughput_rps'] / b['throughput_rps']:.3f}" for a, b in zip(ch, no, strict=False)
-                ]
-                ratios.append(
-                    f"{c} connection(s) {_median_rps(ch) / _median_rps(no):.3f}"
-                    + (f" (medians; pair by pair {', '.join(pairs)})" if len(ch) > 1 else "")
-                )
-        add("Check throughput / no-op throughput: " + "; ".join(ratios) + ".")
-        sizes = [
-            f"{r['concurrency']} connection(s) {r['batches']['mean_size']:.2f} "
-            f"({r['batches']['checks']:,} in {r['batches']['batches']:,})"
-            for r in server["runs"]
-            if r["endpoint"] == "check" and r.get("batches", {}).get("batches")
-        ]
-        if sizes:
-            add(
-                "Checks per shared transaction (`Platform.checks` coalescing; counted from the audit trail, where "
-                "a batch's entries share one timestamp): " + "; ".join(sizes) + "."
-            )
-        steps = [r for r in server["runs"] if r["endpoint"].startswith("noop+")]
-        if steps:
-            c_top = max(results["args"]["concurrency"])
-            chain = []
-            for name in ("noop", "noop+deps", "noop+deps+auth", "check"):
-                for c in (1, c_top):
-                    run = _find(server["runs"], name, c)
-                    if run:
-                        chain.append(
-                            f"{name} at {c}: {_fmt(run['throughput_rps'], 0)} req/s, p50 {_fmt(run['p50_ms'], 2)} ms"
-                        )
-            add("")
-            add(
-                "Decomposition (supplementary endpoints of the benchmark app, same request): `noop+deps` adds the "
-                "platform/today dependencies and, as the check route, an `async def` handler on the event loop, no "
-                "database; `noop+deps+auth` adds the check router's rate limit, which authenticates the token (from "
-                "the process's token cache, looked up with a SELECT in a transaction of its own once per "
-                '`XINYONG_TOKEN_CACHE_SECONDS`), and `require("checks:run")`: everything of the check\'s request '
-                "but its body and the check. " + "; ".join(chain) + "."
-            )
-        checks = [r for r in server["runs"] if r["endpoint"] == "check"]
-        verified = [r["verify"] for r in checks]
+    add("")
+    waits = [
+        f"{run['endpoint']} at {run['concurrency']} connection(s): "
+        + ", ".join(f"`{k}` {v:.2f}" for k, v in run["cpu"]["pg_lock_waiting_by_statement"].items())
+        for run in server["runs"]
+        if run["endpoint"] != "noop" and run["cpu"]["pg_lock_waiting_by_statement"]
+    ]
+    if waits:
         add(
-            "Answers verified: "
-            + "; ".join(
-                f"{v['found']:,} found, {v['with_hits']:,} with hits, {v['punitive_without_hit']} punitive "
-                "without hit"
-                for v in verified
-            )
-            + f". Errors: {sum(r['errors'] for r in server['runs'])}; non-200: "
-            + str(sum(r["requests"] - r["ok"] for r in server["runs"]))
+            "Backends waiting on a row lock, mean over the 50 ms samples, by statement — "
+            + "; ".join(waits)
             + "."
         )
-        if server.get("wrk"):
-            w = server["wrk"]
-            add("")
-            add(
-                f"Cross-check with `wrk -t1 -c{w['check']['connections']} -d{w['check']['seconds']}s` (duration-bounded, "
-                "checks cycling over 2,000 subjects): check "
-                f"{_fmt(w['check']['throughput_rps'], 0)} req/s (p50 {_fmt(w['check']['p50_ms'])} ms, p99 "
-                f"{_fmt(w['check']['p99_ms'])} ms, non-2xx {w['check']['non_2xx']}); no-op "
-                f"{_fmt(w['noop']['throughput_rps'], 0)} req/s (p50 {_fmt(w['noop']['p50_ms'], 2)} ms, p99 "
-                f"{_fmt(w['noop']['p99_ms'], 2)} ms); ratio "
-                f"{w['check']['throughput_rps'] / w['noop']['throughput_rps']:.3f}."
-            )
         add("")
+    ratios = []
+    for c in results["args"]["concurrency"]:
+        ch, no = _all(server["runs"], "check", c), _all(server["runs"], "noop", c)
+        if ch and no:
+            pairs = [f"{a['throughput_rps'] / b['throughput_rps']:.3f}" for a, b in zip(ch, no, strict=False)]
+            ratios.append(
+                f"{c} connection(s) {_median_rps(ch) / _median_rps(no):.3f}"
+                + (f" (medians; pair by pair {', '.join(pairs)})" if len(ch) > 1 else "")
+            )
+    add("Check throughput / no-op throughput: " + "; ".join(ratios) + ".")
+    sizes = [
+        f"{r['concurrency']} connection(s) {r['batches']['mean_size']:.2f} "
+        f"({r['batches']['checks']:,} in {r['batches']['batches']:,})"
+        for r in server["runs"]
+        if r["endpoint"] == "check" and r.get("batches", {}).get("batches")
+    ]
+    if sizes:
+        add(
+            "Checks per shared transaction (`Platform.checks` coalescing; counted from the audit trail, where "
+            "a batch's entries share one timestamp): " + "; ".join(sizes) + "."
+        )
+    steps = [r for r in server["runs"] if r["endpoint"].startswith("noop+")]
+    if steps:
+        c_top = max(results["args"]["concurrency"])
+        chain = []
+        for name in ("noop", "noop+deps", "noop+deps+auth", "check"):
+            for c in (1, c_top):
+                run = _find(server["runs"], name, c)
+                if run:
+                    chain.append(
+                        f"{name} at {c}: {_fmt(run['throughput_rps'], 0)} req/s, p50 {_fmt(run['p50_ms'], 2)} ms"
+                    )
+        add("")
+        add(
+            "Decomposition (supplementary endpoints of the benchmark app, same request): `noop+deps` adds the "
+            "platform/today dependencies and, as the check route, an `async def` handler on the event loop, no "
+            "database; `noop+deps+auth` adds the check router's rate limit, which authenticates the token (from "
+            "the process's token cache, looked up with a SELECT in a transaction of its own once per "
+            '`XINYONG_TOKEN_CACHE_SECONDS`), and `require("checks:run")`: everything of the check\'s request '
+            "but its body and the check. " + "; ".join(chain) + "."
+        )
+    checks = [r for r in server["runs"] if r["endpoint"] == "check"]
+    verified = [r["verify"] for r in checks]
+    add(
+        "Answers verified: "
+        + "; ".join(
+            f"{v['found']:,} found, {v['with_hits']:,} with hits, {v['punitive_without_hit']} punitive "
+            "without hit"
+            for v in verified
+        )
+        + f". Errors: {sum(r['errors'] for r in server['runs'])}; non-200: "
+        + str(sum(r["requests"] - r["ok"] for r in server["runs"]))
+        + "."
+    )
+    if server.get("wrk"):
+        w = server["wrk"]
+        add("")
+        add(
+            f"Cross-check with `wrk -t1 -c{w['check']['connections']} -d{w['check']['seconds']}s` (duration-bounded, "
+            "checks cycling over 2,000 subjects): check "
+            f"{_fmt(w['check']['throughput_rps'], 0)} req/s (p50 {_fmt(w['check']['p50_ms'])} ms, p99 "
+            f"{_fmt(w['check']['p99_ms'])} ms, non-2xx {w['check']['non_2xx']}); no-op "
+            f"{_fmt(w['noop']['throughput_rps'], 0)} req/s (p50 {_fmt(w['noop']['p50_ms'], 2)} ms, p99 "
+            f"{_fmt(w['noop']['p99_ms'], 2)} ms); ratio "
+            f"{w['check']['throughput_rps'] / w['noop']['throughput_rps']:.3f}."
+        )
+    add("")
+
+
+def _render_profile(results: dict[str, Any], add: Callable[[str], None]) -> None:
     prof = results["profile"]
     add("### Where a check's time goes (in-process, no HTTP)")
     add("")
@@ -1897,6 +1947,9 @@ def render(results: dict[str, Any]) -> str:
     for h in prof["hot"]:
         add(f"| {h['what']} | {h['calls_per_check']:.1f} | {h['cum_ms_per_check']:.2f} |")
     add("")
+
+
+def _render_plans(results: dict[str, Any], add: Callable[[str], None]) -> None:
     add("### Query plans of one check (EXPLAIN ANALYZE, BUFFERS)")
     add("")
     add(
@@ -1939,7 +1992,6 @@ def render(results: dict[str, Any]) -> str:
         )
     add("")
     add(f"Raw results: `{WORK / 'results.json'}`; full plans: `{WORK / 'plans.txt'}`.")
-    return "\n".join(lines)
 
 
 DOC_TEMPLATE = """# Benchmark: the real-time credit check (信用核查)

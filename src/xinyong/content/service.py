@@ -119,6 +119,20 @@ def _clean(
     source = " ".join(source.split())
     if len(source) > SOURCE_MAX:
         raise ValidationFailed(f"来源单位不能超过{SOURCE_MAX}字", code="article.source_too_long")
+    codes = _measure_codes(related_measure_codes)
+    return {  # published text: resident IDs in it are masked before it is stored
+        "kind": kind,
+        "category": category,
+        "title": mask_ids(title),
+        "summary": mask_ids(summary),
+        "body": mask_ids(body),
+        "source": mask_ids(source),
+        "related_measure_codes": codes,
+    }
+
+
+def _measure_codes(related_measure_codes: Sequence[str]) -> list[str]:
+    """The related measure codes, upper case, each once, checked; ValidationFailed names the first bad one."""
     codes: list[str] = []
     for raw in related_measure_codes:
         code = raw.strip().upper()
@@ -133,15 +147,7 @@ def _clean(
         raise ValidationFailed(
             f"关联措施不能超过{MEASURE_CODES_MAX}项", code="article.too_many_measure_codes"
         )
-    return {  # published text: resident IDs in it are masked before it is stored
-        "kind": kind,
-        "category": category,
-        "title": mask_ids(title),
-        "summary": mask_ids(summary),
-        "body": mask_ids(body),
-        "source": mask_ids(source),
-        "related_measure_codes": codes,
-    }
+    return codes
 
 
 # --- writes (credit office) -----------------------------------------------------------------------------

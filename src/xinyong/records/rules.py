@@ -119,114 +119,153 @@ def _converter(spec: FieldSpec) -> Converter:
     """The conversion of one field's non-blank cell: the checked, JSON-ready value, or `_Invalid`.
 
     Made once per field (see `_plan`), so a row pays only for the checks its field type needs."""
+    make = _CONVERTERS.get(spec.type)
+    if make is None:
+        raise AssertionError(spec.type)
+    return make(spec)
+
+
+def _text_converter(spec: FieldSpec) -> Converter:
     name, label = spec.name, spec.label
-    if spec.type in ("string", "text"):
-        limit = spec.max_length or MAX_CELL_CHARS
-        pattern = re.compile(spec.pattern) if spec.pattern else None
+    limit = spec.max_length or MAX_CELL_CHARS
+    pattern = re.compile(spec.pattern) if spec.pattern else None
 
-        def text(value: Any, _today: dt.date, result: RowResult) -> Any:
-            if isinstance(value, float) and value.is_integer():
-                value = str(int(value))
-            cleaned = str(value).strip()
-            if len(cleaned) > limit:
-                raise _Invalid("too_long", f"{label}超过{limit}个字符（实为{len(cleaned)}个）")
-            if pattern is not None and not pattern.fullmatch(cleaned):
-                raise _Invalid("format", f"{label}格式错误")
-            hidden, found = identifiers.mask_embedded_ids(cleaned)
-            if found:
-                # A personal ID written into free text is kept only encrypted; the stored text is masked.
-                result.sensitive[name] = cleaned
-            return hidden
+    def text(value: Any, _today: dt.date, result: RowResult) -> Any:
+        if isinstance(value, float) and value.is_integer():
+            value = str(int(value))
+        cleaned = str(value).strip()
+        if len(cleaned) > limit:
+            raise _Invalid("too_long", f"{label}超过{limit}个字符（实为{len(cleaned)}个）")
+        if pattern is not None and not pattern.fullmatch(cleaned):
+            raise _Invalid("format", f"{label}格式错误")
+        hidden, found = identifiers.mask_embedded_ids(cleaned)
+        if found:
+            # A personal ID written into free text is kept only encrypted; the stored text is masked.
+            result.sensitive[name] = cleaned
+        return hidden
 
-        return text
-    if spec.type == "date":
-        future_ok = spec.future_ok
+    return text
 
-        def date(value: Any, today: dt.date, _result: RowResult) -> Any:
-            try:
-                day = parse_date(value)
-            except ValueError:
-                raise _Invalid("date", f"{label}不是有效日期：{str(value)[:40]}") from None
-            if not future_ok and day > today:
-                raise _Invalid("future_date", f"{label}（{day.isoformat()}）晚于今天")
-            if day.year < 1949:
-                raise _Invalid("date", f"{label}（{day.isoformat()}）早于1949年")
-            return day.isoformat()
 
-        return date
-    if spec.type == "amount":
+def _date_converter(spec: FieldSpec) -> Converter:
+    label, future_ok = spec.label, spec.future_ok
 
-        def amount(value: Any, _today: dt.date, _result: RowResult) -> Any:
-            try:
-                number = Decimal(_AMOUNT_CLEAN.sub("", str(value)))
-            except InvalidOperation:
-                raise _Invalid("amount", f"{label}不是有效金额：{str(value)[:40]}") from None
-            if not number.is_finite() or number < 0 or number > _MAX_AMOUNT:
-                raise _Invalid("amount", f"{label}超出范围")
-            return format(number.normalize(), "f")
+    def date(value: Any, today: dt.date, _result: RowResult) -> Any:
+        try:
+            day = parse_date(value)
+        except ValueError:
+            raise _Invalid("date", f"{label}不是有效日期：{str(value)[:40]}") from None
+        if not future_ok and day > today:
+            raise _Invalid("future_date", f"{label}（{day.isoformat()}）晚于今天")
+        if day.year < 1949:
+            raise _Invalid("date", f"{label}（{day.isoformat()}）早于1949年")
+        return day.isoformat()
 
-        return amount
-    if spec.type == "integer":
+    return date
 
-        def integer(value: Any, _today: dt.date, _result: RowResult) -> Any:
-            try:
-                return int(str(value).strip())
-            except ValueError:
-                raise _Invalid("integer", f"{label}应为整数") from None
 
-        return integer
-    if spec.type == "enum":
-        assert spec.enum is not None
-        allowed, order, aliases = frozenset(spec.enum), spec.enum.index, spec.enum_aliases
-        combine = spec.combine == "max"
-        refused = f"不在允许值内（{'/'.join(spec.enum)}）"
+def _amount_converter(spec: FieldSpec) -> Converter:
+    label = spec.label
 
-        def enum(value: Any, today: dt.date, result: RowResult) -> Any:
-            text = str(value).strip()
-            if text in allowed:
-                return text
-            aliased = aliases.get(text) or aliases.get(text.lower())
-            if aliased:
-                return aliased
-            if combine and _ENUM_SEPARATORS.search(text):
-                # Several values in one decision (e.g. several penalties): the one latest in enum order
-                # counts, so a decision with 一般 and 严重 penalties takes the longest publicity window.
-                parts = [p for p in _ENUM_SEPARATORS.split(text) if p]
-                return max((enum(part, today, result) for part in parts), key=order)
-            raise _Invalid("enum", f"{label}“{text[:40]}”{refused}")
+    def amount(value: Any, _today: dt.date, _result: RowResult) -> Any:
+        try:
+            number = Decimal(_AMOUNT_CLEAN.sub("", str(value)))
+        except InvalidOperation:
+            raise _Invalid("amount", f"{label}不是有效金额：{str(value)[:40]}") from None
+        if not number.is_finite() or number < 0 or number > _MAX_AMOUNT:
+            raise _Invalid("amount", f"{label}超出范围")
+        return format(number.normalize(), "f")
 
-        return enum
-    if spec.type in ("uscc", "org_code"):
-        check = identifiers.validate_uscc if spec.type == "uscc" else identifiers.validate_org_code
+    return amount
 
-        def code(value: Any, _today: dt.date, _result: RowResult) -> Any:
-            try:
-                return check(str(value))
-            except identifiers.IdentifierError as exc:
-                raise _Invalid(exc.code, f"{label}：{exc.message}") from None
 
+def _integer_converter(spec: FieldSpec) -> Converter:
+    label = spec.label
+
+    def integer(value: Any, _today: dt.date, _result: RowResult) -> Any:
+        try:
+            return int(str(value).strip())
+        except ValueError:
+            raise _Invalid("integer", f"{label}应为整数") from None
+
+    return integer
+
+
+def _enum_converter(spec: FieldSpec) -> Converter:
+    assert spec.enum is not None
+    label = spec.label
+    allowed, order, aliases = frozenset(spec.enum), spec.enum.index, spec.enum_aliases
+    combine = spec.combine == "max"
+    refused = f"不在允许值内（{'/'.join(spec.enum)}）"
+
+    def enum(value: Any, today: dt.date, result: RowResult) -> Any:
+        text = str(value).strip()
+        if text in allowed:
+            return text
+        aliased = aliases.get(text) or aliases.get(text.lower())
+        if aliased:
+            return aliased
+        if combine and _ENUM_SEPARATORS.search(text):
+            # Several values in one decision (e.g. several penalties): the one latest in enum order
+            # counts, so a decision with 一般 and 严重 penalties takes the longest publicity window.
+            parts = [p for p in _ENUM_SEPARATORS.split(text) if p]
+            return max((enum(part, today, result) for part in parts), key=order)
+        raise _Invalid("enum", f"{label}“{text[:40]}”{refused}")
+
+    return enum
+
+
+def _code_converter(spec: FieldSpec) -> Converter:
+    label = spec.label
+    check = identifiers.validate_uscc if spec.type == "uscc" else identifiers.validate_org_code
+
+    def code(value: Any, _today: dt.date, _result: RowResult) -> Any:
+        try:
+            return check(str(value))
+        except identifiers.IdentifierError as exc:
+            raise _Invalid(exc.code, f"{label}：{exc.message}") from None
+
+    return code
+
+
+def _resident_id_converter(spec: FieldSpec) -> Converter:
+    name, label = spec.name, spec.label
+
+    def resident_id(value: Any, today: dt.date, result: RowResult) -> Any:
+        try:
+            info = identifiers.validate_resident_id(str(value), today=today)
+        except identifiers.IdentifierError as exc:
+            raise _Invalid(exc.code, f"{label}：{exc.message}") from None
+        result.sensitive[name] = info.number
+        return identifiers.mask_resident_id(info.number)
+
+    return resident_id
+
+
+def _region_converter(spec: FieldSpec) -> Converter:
+    label = spec.label
+
+    def region(value: Any, _today: dt.date, _result: RowResult) -> Any:
+        code = identifiers.normalize_code(str(value))
+        if not _REGION_SHAPE.fullmatch(code) or not regions.is_known(code):
+            raise _Invalid("region", f"{label}“{code[:20]}”不是有效的行政区划代码")
         return code
-    if spec.type == "resident_id":
 
-        def resident_id(value: Any, today: dt.date, result: RowResult) -> Any:
-            try:
-                info = identifiers.validate_resident_id(str(value), today=today)
-            except identifiers.IdentifierError as exc:
-                raise _Invalid(exc.code, f"{label}：{exc.message}") from None
-            result.sensitive[name] = info.number
-            return identifiers.mask_resident_id(info.number)
+    return region
 
-        return resident_id
-    if spec.type == "region":
 
-        def region(value: Any, _today: dt.date, _result: RowResult) -> Any:
-            code = identifiers.normalize_code(str(value))
-            if not _REGION_SHAPE.fullmatch(code) or not regions.is_known(code):
-                raise _Invalid("region", f"{label}“{code[:20]}”不是有效的行政区划代码")
-            return code
-
-        return region
-    raise AssertionError(spec.type)
+_CONVERTERS: dict[str, Callable[[FieldSpec], Converter]] = {
+    "string": _text_converter,
+    "text": _text_converter,
+    "date": _date_converter,
+    "amount": _amount_converter,
+    "integer": _integer_converter,
+    "enum": _enum_converter,
+    "uscc": _code_converter,
+    "org_code": _code_converter,
+    "resident_id": _resident_id_converter,
+    "region": _region_converter,
+}
 
 
 _MAX_AMOUNT = Decimal("1e12")

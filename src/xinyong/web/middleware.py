@@ -36,6 +36,19 @@ def _too_large(limit_mb: int) -> tuple[str, str]:
     return "payload_too_large", f"请求体超过{limit_mb}MB上限"
 
 
+def _headers(scope: Scope) -> tuple[bytes, bytes, bytes]:
+    """The request's Content-Length, Cookie and media type (lower case, without parameters); b"" if absent."""
+    length = cookie = content_type = b""
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            length = value
+        elif name == b"cookie":
+            cookie = value
+        elif name == b"content-type":
+            content_type = value.split(b";", 1)[0].strip().lower()
+    return length, cookie, content_type
+
+
 class BodyTooLarge(HTTPException):
     """Raised by the guarded `receive` once a body passes its limit; the guard answers 413 in its place."""
 
@@ -80,14 +93,7 @@ class HttpGuard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        length = cookie = content_type = b""
-        for name, value in scope["headers"]:
-            if name == b"content-length":
-                length = value
-            elif name == b"cookie":
-                cookie = value
-            elif name == b"content-type":
-                content_type = value.split(b";", 1)[0].strip().lower()
+        length, cookie, content_type = _headers(scope)
         multipart = content_type == _MULTIPART_TYPE
         limit, limit_mb = (
             (self.max_upload, self.max_upload_mb) if multipart else (self.max_body, self.max_body_mb)
@@ -100,15 +106,10 @@ class HttpGuard:
             return
         whole = content_type in _JSON_TYPES or content_type.endswith(b"+json") or content_type == _FORM_TYPE
         if whole:
-            body = await self._read_whole(receive, limit)
-            if body is None:
-                await self._refuse(scope, receive, send, 413, *_too_large(limit_mb))
+            screened = await self._screened(scope, receive, send, content_type, limit, limit_mb)
+            if screened is None:
                 return
-            bad = hygiene.bad_urlencoded(body) if content_type == _FORM_TYPE else hygiene.bad_json(body)
-            if bad:
-                await self._refuse(scope, receive, send, 422, hygiene.CODE, hygiene.MESSAGE)
-                return
-            receive = _replay(body, receive)
+            receive = screened
         cookies = cookie_parser(cookie.decode("latin-1")) if cookie else {}
         seed = usable_csrf_seed(cookies.get(CSRF_COOKIE))
         new_seed = seed is None
@@ -127,6 +128,20 @@ class HttpGuard:
         else:  # chunked, or no length: counted as it arrives
             file_refusal = ("file.too_large", f"文件超过{limit_mb}MB上限") if multipart else None
             await self._streamed(scope, receive, send, limit, file_refusal or _too_large(limit_mb), guarded)
+
+    async def _screened(
+        self, scope: Scope, receive: Receive, send: Send, content_type: bytes, limit: int, limit_mb: int
+    ) -> Receive | None:
+        """A JSON or url-encoded body read whole and screened: its replay, or None once refused (413, 422)."""
+        body = await self._read_whole(receive, limit)
+        if body is None:
+            await self._refuse(scope, receive, send, 413, *_too_large(limit_mb))
+            return None
+        bad = hygiene.bad_urlencoded(body) if content_type == _FORM_TYPE else hygiene.bad_json(body)
+        if bad:
+            await self._refuse(scope, receive, send, 422, hygiene.CODE, hygiene.MESSAGE)
+            return None
+        return _replay(body, receive)
 
     async def _streamed(
         self, scope: Scope, receive: Receive, send: Send, limit: int, refusal: tuple[str, str], guarded: Send
