@@ -10,6 +10,7 @@ from fastapi.staticfiles import StaticFiles
 from xinyong import __version__
 from xinyong.accounts import views as accounts_views
 from xinyong.audit import views as audit_views
+from xinyong.authorizations import views as authorizations_views
 from xinyong.catalog import api as catalog_api
 from xinyong.catalog import views as catalog_views
 from xinyong.commitments import views as commitments_views
@@ -89,6 +90,7 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
         notices_views,
         reports_views,
         evaluation_views,
+        authorizations_views,
     ):
         app.include_router(module.router)
     return app

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from xinyong.accounts import models as _accounts  # noqa: F401
 from xinyong.audit import models as _audit  # noqa: F401
+from xinyong.authorizations import models as _authorizations  # noqa: F401
 from xinyong.commitments import models as _commitments  # noqa: F401
 from xinyong.content import models as _content  # noqa: F401
 from xinyong.db.base import Base

@@ -88,6 +88,8 @@ SPECIFICATION: dict[str, frozenset[str]] = {
         {"reviewer", "reviewer_admin", "provider", "provider_admin", "credit_office"}
     ),
     "repairs:recheck": frozenset({"credit_office"}),
+    # organisation accounts (agency, bank) use the authorisations subjects gave their organisation
+    "authorizations:use": frozenset({"agency"}),
 }
 CALLERS = (ANONYMOUS, *USERS, *TOKENS)
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from xinyong.accounts import service as accounts
 from xinyong.accounts.models import ApiToken, LoginAttempt, User, WebSession
-from xinyong.accounts.policy import ROLES, TOKEN_SCOPES, Principal
+from xinyong.accounts.policy import ORGANIZATION_ROLES, ROLES, TOKEN_SCOPES, Principal
 from xinyong.kit.errors import Forbidden, NotFound, Unauthorized, ValidationFailed
 from xinyong.kit.identifiers import mask_embedded_ids, mask_ids
 
@@ -229,15 +229,19 @@ def end_session(session: Session, token: str) -> None:
 
 def principal_for_user(user: User) -> Principal:
     """The user as a caller. A subject account not yet verified carries no subject: it sees what the public
-    sees until one of `accounts.verification`'s methods binds it."""
+    sees until one of `accounts.verification`'s methods binds it. An organisation account (agency, bank)
+    carries its organisation as `organization_id`, never as its subject: it reads no file as its own."""
     return Principal(
         kind="user",
         name=user.username,
         role=user.role,
         department_code=user.department_code,
-        subject_id=user.subject_id if user.role != "subject" or user.verified_at is not None else None,
+        subject_id=None
+        if user.role in ORGANIZATION_ROLES or (user.role == "subject" and user.verified_at is None)
+        else user.subject_id,
         user_id=user.id,
         is_department_admin=user.is_department_admin,
+        organization_id=user.subject_id if user.role in ORGANIZATION_ROLES else None,
     )
 
 

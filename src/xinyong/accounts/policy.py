@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-ROLES = ("subject", "provider", "reviewer", "credit_office", "auditor", "agency")
+ROLES = ("subject", "provider", "reviewer", "credit_office", "auditor", "agency", "bank")
 ROLE_LABELS = {
     "subject": "信用主体",
     "provider": "数据报送员",
@@ -16,7 +16,11 @@ ROLE_LABELS = {
     "credit_office": "信用办管理员",
     "auditor": "审计员",
     "agency": "信用服务机构",
+    "bank": "银行等金融机构",
 }
+# Organisation accounts (信用服务机构, 银行): bound to their organisation's subject (its USCC), they see what the
+# public sees plus what that organisation's authorisations (授权) from subjects give it.
+ORGANIZATION_ROLES = frozenset({"agency", "bank"})
 GOVERNMENT_ROLES = frozenset({"provider", "reviewer", "credit_office", "auditor"})
 TOKEN_SCOPES = ("records:write", "subjects:read", "checks:run")
 
@@ -56,6 +60,8 @@ PERMISSIONS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "objections:handle": (frozenset({"reviewer", "provider", "credit_office"}), frozenset()),
     # The re-check of decided repairs (错修、漏修) is the credit office's.
     "repairs:recheck": (frozenset({"credit_office"}), frozenset()),
+    # An organisation account's authorisations from subjects (what it may read or issue under them).
+    "authorizations:use": (ORGANIZATION_ROLES, frozenset()),
     # Tiered supervision: a department's tiers, pools, plans and draws are seen by its government users and
     # managed by its reviewers (the service scopes both to the department), the credit office any.
     "supervision:view": (frozenset({"provider", "reviewer", "credit_office", "auditor"}), frozenset()),
@@ -76,6 +82,8 @@ class Principal:
     user_id: int | None = None
     token_id: int | None = None
     is_department_admin: bool = False
+    # An organisation account's own organisation (a subject, by its USCC): never the subject it reads.
+    organization_id: int | None = None
 
     @property
     def is_anonymous(self) -> bool:

@@ -11,7 +11,7 @@ from xinyong.accounts import auth, opening_views
 from xinyong.accounts import service as accounts
 from xinyong.accounts.auth import SESSION_COOKIE
 from xinyong.accounts.deps import require
-from xinyong.accounts.policy import ROLE_LABELS, ROLES, Principal
+from xinyong.accounts.policy import ORGANIZATION_ROLES, ROLE_LABELS, ROLES, Principal
 from xinyong.audit import service as audit
 from xinyong.kit.errors import Forbidden, XinyongError
 from xinyong.subjects import rules as subject_rules
@@ -66,7 +66,13 @@ def login(
         )
     audit.record(session, auth.principal_for_user(user), "auth.login", ip=client_ip(request))
     token = auth.start_session(session, user, ip=client_ip(request))
-    home = "/account" if user.role == "subject" else "/console" if user.role != "agency" else "/"
+    home = (
+        "/account"
+        if user.role == "subject"
+        else "/account/authorized"
+        if user.role in ORGANIZATION_ROLES
+        else "/console"
+    )
     response = RedirectResponse(_safe_next(next) if next not in ("", "/") else home, status_code=303)
     response.set_cookie(
         SESSION_COOKIE,

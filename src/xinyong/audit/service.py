@@ -340,7 +340,7 @@ def views_of_subject(session: Session, subject_id: int, limit: int = 200) -> Seq
         select(AuditEntry)
         .where(
             AuditEntry.subject_id == subject_id,
-            AuditEntry.action.in_(("subject.view", "check.run", "report.issue")),
+            AuditEntry.action.in_(("subject.view", "subject.view_authorized", "check.run", "report.issue")),
         )
         .order_by(AuditEntry.id.desc())
         .limit(limit)

@@ -58,6 +58,9 @@ ACTION_LABELS: Mapping[str, str] = MappingProxyType(
         "token.revoke": "吊销接口令牌",
         "subject.view": "查阅主体非公开信息",
         "subject.view_own": "查阅本主体信用档案",
+        "subject.view_authorized": "经主体授权查阅信用档案",
+        "authorization.grant": "授权机构查阅档案或出具报告",
+        "authorization.revoke": "撤销授权",
         "check.run": "信用核查",
         "check.feedback": "核查结果反馈",
         "check.export_pdf": "下载核查回执（PDF）",
@@ -115,6 +118,7 @@ _DOMAIN_LABELS = {
     "messages": "消息",
     "evaluation": "信用评价",
     "report": "信用报告",
+    "authorization": "授权",
 }
 OUTCOME_LABELS: Mapping[str, str] = MappingProxyType({"ok": "成功", "denied": "拒绝", "failed": "失败"})
 ACTOR_KIND_LABELS: Mapping[str, str] = MappingProxyType(

@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session
 
 from xinyong.accounts import service as accounts
 from xinyong.accounts.policy import Principal
+from xinyong.authorizations import rules as authorization_rules
+from xinyong.authorizations import service as authorizations
 from xinyong.catalog.schemas import Catalog
 from xinyong.creditfile import rules
 from xinyong.creditfile.schemas import FileLayout
@@ -36,7 +38,7 @@ def file_layout() -> FileLayout:
 class CreditFile:
     """What one reader may see of a subject's file: records, list entries in force, open objections."""
 
-    view: str  # public, own or government
+    view: str  # public, own, authorized (an organisation the subject authorised) or government
     records: Sequence[Record]
     entries: list[dict[str, Any]]
     under_objection: set[int]
@@ -57,6 +59,7 @@ def credit_file(
     *,
     purpose: str | None = None,
     ip: str | None = None,
+    use: str = authorization_rules.FILE_READ,
 ) -> CreditFile:
     """A subject's credit file as this principal may see it; list entries follow the records' view.
 
@@ -64,8 +67,22 @@ def credit_file(
     users who stated a purpose see every entry in force, and apart from them (`history`, never as current)
     the entries in due process, dropped, removed or past their period. Reading non-public data is audited once per read by
     `records.credit_file`, whose entry covers the whole file shown, list entries included.
+
+    An organisation account (agency, bank) reads as the subject's own account does only while an
+    authorisation from the subject covers `use` (file:read, or reports:issue when a report is issued); its
+    read is audited with the authorisation, the organisation and the purpose. Otherwise it reads as the public.
     """
-    found, view = records.credit_file(session, catalog, principal, subject_id, today, purpose=purpose, ip=ip)
+    granted = authorizations.check(session, principal, subject_id, use, today)
+    found, view = records.credit_file(
+        session,
+        catalog,
+        principal,
+        subject_id,
+        today,
+        purpose=purpose,
+        ip=ip,
+        authorization=authorizations.reading(session, granted) if granted is not None else None,
+    )
     entries = lists.in_force_of_subject(session, subject_id, today, public_only=view == "public")
     past = [] if view == "public" else lists.not_in_force_of_subject(session, subject_id, today)
     names = {

@@ -114,6 +114,7 @@ def seed(
     from xinyong.accounts.policy import SYSTEM
     from xinyong.content.demo import seed_articles
     from xinyong.demo import service
+    from xinyong.demo.authorizations import seed_authorizations
     from xinyong.demo.repair import seed_repair
     from xinyong.demo.supervision import seed_supervision
     from xinyong.evaluation import service as evaluation
@@ -126,6 +127,7 @@ def seed(
     with transaction(platform.sessions) as session:
         if if_empty and service.is_seeded(session):
             service.refresh_accounts(session)
+            seed_authorizations(session, platform.context(SYSTEM, today()), service.DEMO_PASSWORD)
             typer.echo("database already has records; demo seed skipped")
             return
     progress = SeedProgress(err_console)
@@ -152,7 +154,8 @@ def seed(
         )
         progress.start("accounts")
         users = service.seed_accounts(session, platform.ingest_context(day))
-        progress.finish(f"{len(users)} accounts")
+        granted = seed_authorizations(session, platform.context(SYSTEM, day), service.DEMO_PASSWORD)
+        progress.finish(f"{len(users)} accounts, {granted} authorizations")
         progress.start("articles")
         articles = seed_articles(session, SYSTEM, day)
         progress.finish(f"{articles} articles")

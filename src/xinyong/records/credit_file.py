@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from typing import TypeVar
+from collections.abc import Mapping, Sequence
+from typing import Any, TypeVar
 
+from sqlalchemy import ColumnElement, true
 from sqlalchemy.orm import Session
 
 from xinyong.accounts import service as accounts
@@ -27,19 +28,31 @@ def credit_file(
     *,
     purpose: str | None = None,
     ip: str | None = None,
+    authorization: Mapping[str, Any] | None = None,
 ) -> tuple[Sequence[Record], str]:
-    """The records of a subject this principal may see, and the view given: public, own or government.
+    """The records of a subject this principal may see, and the view given: public, own, authorized or
+    government.
 
-    Government users see non-public data only when they state a purpose; every such read is audited.
+    Government users see non-public data only when they state a purpose; every such read is audited. An
+    organisation the subject authorised (`authorization`: what `authorizations.service.reading` gives, its
+    id, organisation and purpose) sees the whole file as the subject's own account does, audited with it.
     """
+    details: dict[str, Any] = {}
     if principal.subject_id is not None and principal.subject_id == subject_id:
         view, action = "own", "subject.view_own"
+    elif authorization is not None:
+        view, action = "authorized", "subject.view_authorized"
+        purpose = str(authorization["purpose"])
+        details = {k: v for k, v in authorization.items() if k != "purpose"}
     elif allows(principal, "subjects:read_nonpublic") and purpose and purpose.strip():
         view, action = "government", "subject.view"
     else:
         return repository.records_of(session, subject_id, repository.public_filter(catalog, today)), "public"
-    grants = accounts.granted_items(session, principal.department_code, today)
-    condition = repository.visible_filter(principal, catalog, today, grants)
+    if view == "authorized":
+        condition: ColumnElement[bool] = true()  # the subject's whole file, as its own account sees it
+    else:
+        grants = accounts.granted_items(session, principal.department_code, today)
+        condition = repository.visible_filter(principal, catalog, today, grants)
     records = repository.records_of(session, subject_id, condition)
     audit.record(
         session,
@@ -48,6 +61,6 @@ def credit_file(
         subject_id=subject_id,
         purpose=(purpose or "").strip() or None,
         ip=ip,
-        details={"records": len(records)},
+        details={"records": len(records), **details},
     )
     return records, view

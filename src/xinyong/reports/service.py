@@ -28,6 +28,8 @@ from xinyong.accounts import service as accounts
 from xinyong.accounts.models import Department
 from xinyong.accounts.policy import Principal, allows
 from xinyong.audit import service as audit
+from xinyong.authorizations import rules as authorization_rules
+from xinyong.authorizations import service as authorizations
 from xinyong.catalog.schemas import Catalog
 from xinyong.commitments import service as commitments
 from xinyong.config import Settings
@@ -192,12 +194,15 @@ def _grade_items(session: Session, subject: Subject) -> list[dict[str, Any]]:
     ]
 
 
-def _may_issue(principal: Principal, subject: Subject, purpose: str | None) -> str:
-    """Whose report this is: the subject's own account (free, any time), or a government user with a purpose."""
+def _may_issue(principal: Principal, subject: Subject, purpose: str | None, authorized: bool = False) -> str:
+    """Whose report this is: the subject's own account (free, any time), an organisation the subject
+    authorised to obtain it (`authorized`), or a government user with a purpose."""
     if principal.subject_id is not None and principal.subject_id == subject.id:
         return "own"
     if subject.kind == "natural_person":
         raise Forbidden("个人信用报告仅向本人出具", code="reports.personal_only")
+    if authorized:
+        return "authorized"
     if allows(principal, "subjects:read_nonpublic"):
         if not (purpose and purpose.strip()):
             raise ValidationFailed("出具他人信用报告须说明查询事由", code="reports.purpose_required")
@@ -221,7 +226,11 @@ def issue(
 ) -> Report:
     """Issue a report: gather, freeze, sign, render, sign the PDF, store it; audited and logged."""
     subject = subjects.get(session, subject_id)
-    view = _may_issue(principal, subject, purpose)
+    granted = authorizations.check(session, principal, subject_id, authorization_rules.REPORTS_ISSUE, today)
+    view = _may_issue(principal, subject, purpose, granted is not None)
+    reading = authorizations.reading(session, granted) if granted is not None else {}
+    if granted is not None:
+        purpose = str(reading.pop("purpose"))  # the authorisation's purpose, shown to the subject
     spec = special_spec()
     if kind == "special":
         if not fields:
@@ -236,7 +245,14 @@ def issue(
     elif kind != "standard":
         raise ValidationFailed("报告类型只能是 standard 或 special", code="reports.kind")
     found = credit_files.credit_file(
-        session, context.catalog, principal, subject_id, today, purpose=purpose or "出具信用报告", ip=ip
+        session,
+        context.catalog,
+        principal,
+        subject_id,
+        today,
+        purpose=purpose or "出具信用报告",
+        ip=ip,
+        use=authorization_rules.REPORTS_ISSUE,
     )
     departments = _departments(session)
 
@@ -311,7 +327,7 @@ def issue(
         target=number,
         purpose=report.purpose or ("本人下载" if view == "own" else None),
         ip=ip,
-        details={"kind": kind, "sha256": digest},
+        details={"kind": kind, "sha256": digest, **reading},
     )
     session.flush()
     return report

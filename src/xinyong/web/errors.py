@@ -54,7 +54,11 @@ def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
-ROLE_HOMES = {"subject": ("/account", "返回我的信用"), "agency": ("/", "返回首页")}
+ROLE_HOMES = {
+    "subject": ("/account", "返回我的信用"),
+    "agency": ("/account/authorized", "返回获得的授权"),
+    "bank": ("/account/authorized", "返回获得的授权"),
+}
 CONSOLE_HOME = ("/console", "返回管理后台")
 
 

@@ -42,6 +42,8 @@ ACCOUNT_MENU = (
     ("/account/repairs", "信用修复"),
     ("/account/objections", "我的异议"),
     ("/account/evaluation", "信用评价"),
+    ("/account/authorizations", "授权管理"),
+    ("/account/authorized", "获得的授权"),
 )
 
 
