@@ -69,6 +69,11 @@ def scope_of(session: Session, department_code: str, *, region: str | None = Non
     )
 
 
+def has_scope(session: Session, department_code: str) -> bool:
+    stored = session.get(SupervisionScope, department_code)
+    return stored is not None and bool(stored.region_codes)
+
+
 def set_scope(
     session: Session,
     ctx: UseCaseContext,
