@@ -34,6 +34,7 @@ from xinyong.reports import api as reports_api
 from xinyong.reports import views as reports_views
 from xinyong.subjects import api as subjects_api
 from xinyong.subjects import views as subjects_views
+from xinyong.supervision import views as supervision_views
 from xinyong.web import apidocs, errors
 from xinyong.web.middleware import HttpGuard
 from xinyong.web.ratelimit import RateLimits
@@ -90,6 +91,7 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
         notices_views,
         reports_views,
         evaluation_views,
+        supervision_views,
         authorizations_views,
     ):
         app.include_router(module.router)
