@@ -29,6 +29,7 @@ CONSOLE_MENU = (
     ("/console/measures", "措施清单管理"),
     ("/console/evaluation", "信用评价统计"),
     ("/console/evaluation/models", "评价模型管理"),
+    ("/console/supervision", "分级分类监管"),
     ("/console/content", "典型案例"),
     ("/console/users", "用户管理"),
     ("/console/account-requests", "开户审核"),
