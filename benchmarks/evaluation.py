@@ -189,9 +189,11 @@ def hand_written(dialect: str) -> str:
     if dialect == "postgres":
         fine, arrears = "(r.fields->>'fine_wan')::float8", "(r.fields->>'arrears_wan')::float8"
         years = f"floor((DATE '{today}' - s.registered_on) / 365.25)"
+        fulfilment = "r.fields->>'fulfilment'"
     else:
         fine, arrears = "CAST(json_extract(r.fields, '$.fine_wan') AS REAL)", "CAST(json_extract(r.fields, '$.arrears_wan') AS REAL)"  # fmt: skip
         years = f"CAST((julianday('{today}') - julianday(s.registered_on)) / 365.25 AS INTEGER)"
+        fulfilment = "json_extract(r.fields, '$.fulfilment')"
     return f"""
 WITH rec AS (
   SELECT r.subject_id,
@@ -204,7 +206,9 @@ WITH rec AS (
     SUM(CASE WHEN r.item_code = 'QS' THEN COALESCE({arrears}, 0) ELSE 0 END) AS tax_arrears,
     SUM(CASE WHEN r.item_code = 'QJSB' THEN 1 ELSE 0 END) AS social_insurance_arrears,
     SUM(CASE WHEN r.item_code = 'JL' AND r.decision_date > '{d36}' THEN 1 ELSE 0 END) AS honours_3y,
-    SUM(CASE WHEN r.item_code = 'XK' THEN 1 ELSE 0 END) AS licences_in_force
+    SUM(CASE WHEN r.item_code = 'XK' THEN 1 ELSE 0 END) AS licences_in_force,
+    SUM(CASE WHEN r.item_code = 'WN' AND r.decision_date > '{d36}' THEN 1 ELSE 0 END) AS commitments_breached_3y,
+    SUM(CASE WHEN r.item_code = 'CN' AND {fulfilment} = '已履约' AND r.decision_date > '{d36}' THEN 1 ELSE 0 END) AS commitments_fulfilled_3y
   FROM records r
   WHERE r.status = 'active' AND (r.decision_date IS NULL OR r.decision_date <= '{today}')
     AND (r.public_until IS NULL OR r.public_until >= '{today}')
@@ -215,13 +219,7 @@ lst AS (
     MAX(CASE WHEN l.list_type = 'red' THEN 1 ELSE 0 END) AS red_list
   FROM list_entries l
   WHERE l.status = 'listed' AND l.decided_on <= '{today}' AND (l.public_until IS NULL OR l.public_until >= '{today}')
-  GROUP BY l.subject_id),
-com AS (
-  SELECT c.subject_id,
-    SUM(CASE WHEN c.status = 'breached' AND c.signed_on > '{d36}' THEN 1 ELSE 0 END) AS commitments_breached_3y,
-    SUM(CASE WHEN c.status = 'fulfilled' AND c.signed_on > '{d36}' THEN 1 ELSE 0 END) AS commitments_fulfilled_3y
-  FROM commitments c WHERE c.signed_on <= '{today}'
-  GROUP BY c.subject_id)
+  GROUP BY l.subject_id)
 SELECT s.id AS subject_id,
   COALESCE(rec.serious_penalties_3y, 0) AS serious_penalties_3y, COALESCE(rec.general_penalties_1y, 0) AS general_penalties_1y,
   COALESCE(rec.minor_penalties_1y, 0) AS minor_penalties_1y, COALESCE(rec.penalty_fines_3y, 0) AS penalty_fines_3y,
@@ -229,11 +227,11 @@ SELECT s.id AS subject_id,
   COALESCE(rec.tax_arrears, 0) AS tax_arrears, COALESCE(rec.social_insurance_arrears, 0) AS social_insurance_arrears,
   COALESCE(lst.serious_dishonesty_list, 0) AS serious_dishonesty_list, COALESCE(lst.red_list, 0) AS red_list,
   COALESCE(rec.honours_3y, 0) AS honours_3y, COALESCE(rec.licences_in_force, 0) AS licences_in_force,
-  COALESCE(com.commitments_breached_3y, 0) AS commitments_breached_3y,
-  COALESCE(com.commitments_fulfilled_3y, 0) AS commitments_fulfilled_3y,
+  COALESCE(rec.commitments_breached_3y, 0) AS commitments_breached_3y,
+  COALESCE(rec.commitments_fulfilled_3y, 0) AS commitments_fulfilled_3y,
   CASE WHEN s.registered_on IS NULL THEN NULL ELSE {years} END AS years_in_business
 FROM subjects s
-LEFT JOIN rec ON rec.subject_id = s.id LEFT JOIN lst ON lst.subject_id = s.id LEFT JOIN com ON com.subject_id = s.id
+LEFT JOIN rec ON rec.subject_id = s.id LEFT JOIN lst ON lst.subject_id = s.id
 WHERE s.kind IN ('legal_person', 'individual_business')
 ORDER BY s.id
 """

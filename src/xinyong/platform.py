@@ -20,6 +20,7 @@ from xinyong.accounts.policy import Principal
 from xinyong.audit import service as audit_service
 from xinyong.catalog import service as catalog_service
 from xinyong.catalog.schemas import Catalog
+from xinyong.commitments import breaches as commitment_breaches
 from xinyong.config import Settings
 from xinyong.db.engine import make_engine, make_sessionmaker, writer_session
 from xinyong.disclosure import service as disclosure_service
@@ -27,6 +28,7 @@ from xinyong.disclosure.rules import RuleSet
 from xinyong.events.dispatch import Dispatcher
 from xinyong.kit.coalesce import Coalescer
 from xinyong.kit.crypto import PersonalIdCipher, Signer, derive_key
+from xinyong.kit.dates import CHINA
 from xinyong.kit.errors import XinyongError
 from xinyong.kit.workdays import WorkdayCalendar, default_calendar
 from xinyong.measures import check as measures_check
@@ -128,8 +130,14 @@ class Platform:
 
     @functools.cached_property
     def events(self) -> Dispatcher:
-        """The reactions to domain events (`xinyong.events`), run after a commit that wrote events and daily."""
-        return Dispatcher([repair_notices.consumer(lambda: self.repair_policy)])
+        """The reactions to domain events (`xinyong.events`), run after a commit that wrote events and daily.
+        A commitment's outcome first becomes records, whose publication the repair notices then react to."""
+        return Dispatcher(
+            [
+                commitment_breaches.consumer(lambda: self.ingest_context(dt.datetime.now(CHINA).date())),
+                repair_notices.consumer(lambda: self.repair_policy),
+            ]
+        )
 
     def dispatch_events(self) -> dict[str, int]:
         """Run the reactions now, each in its own transaction (right after a commit that wrote events)."""

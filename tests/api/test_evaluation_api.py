@@ -286,7 +286,7 @@ class TestEditor:
         shipped = (
             resources.files("xinyong.evaluation") / "data" / "models" / "public_comprehensive.yaml"
         ).read_text("utf-8")
-        stricter = shipped.replace('version: "2026.1"', 'version: "2026.2"').replace(
+        stricter = shipped.replace('version: "2026.2"', 'version: "2026.8"').replace(
             "{grade: A, label: 优, min_score: 90}", "{grade: A, label: 优, min_score: 95}"
         )
         saved = client.post(
@@ -298,12 +298,12 @@ class TestEditor:
         assert dry.status_code == 200 and "试运行评价" in dry.text
         assert (
             service.load_models(session, platform.catalog.item_codes, None)["public_comprehensive"].version
-            == "2026.1"
+            == "2026.2"
         )
         published = client.post(f"{draft_url}/publish", data={"csrf_token": token}, follow_redirects=False)
         assert published.status_code == 303
         model = service.load_models(session, platform.catalog.item_codes, None)["public_comprehensive"]
-        assert (model.version, model.grades[0].min_score) == ("2026.2", 95)
+        assert (model.version, model.grades[0].min_score) == ("2026.8", 95)
         again = client.post("/console/evaluation/models", data={"text": stricter, "csrf_token": token})
         assert again.status_code == 409 and "已存在" in again.text
 
@@ -314,7 +314,7 @@ class TestEditor:
         shipped = (
             resources.files("xinyong.evaluation") / "data" / "models" / "public_comprehensive.yaml"
         ).read_text("utf-8")
-        gossip = shipped.replace('version: "2026.1"', 'version: "2026.3"').replace(
+        gossip = shipped.replace('version: "2026.2"', 'version: "2026.3"').replace(
             "items: [SXBZX]", "items: [GOSSIP]"
         )
         response = client.post("/console/evaluation/models", data={"text": gossip, "csrf_token": token})

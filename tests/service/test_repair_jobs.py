@@ -518,9 +518,9 @@ class TestNotices:
         self, platform: Platform, session: Session, ctx: IngestContext
     ) -> None:
         assert len(published_penalties(session, ctx, 1)) == 1
-        assert platform.events.run_in(session) == {repair_notices.CONSUMER: 1}
-        assert platform.events.run_in(session) == {repair_notices.CONSUMER: 0}
-        assert platform.events.run_in(session, catch_up=True) == {repair_notices.CONSUMER: 0}
+        assert platform.events.run_in(session)[repair_notices.CONSUMER] == 1
+        assert platform.events.run_in(session)[repair_notices.CONSUMER] == 0
+        assert platform.events.run_in(session, catch_up=True)[repair_notices.CONSUMER] == 0
 
 
 def test_the_platform_parses_the_repair_policy_once_per_version_of_its_file(tmp_path: Path) -> None:

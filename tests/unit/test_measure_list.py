@@ -58,7 +58,7 @@ class TestShippedList:
         for code, name in REQUIRED_SCENARIOS.items():
             assert measures.scenarios[code] == name
         assert {m.kind.value for m in measures.measures} == {"punishment", "incentive"}
-        assert 25 <= len(measures.measures) <= 35
+        assert 25 <= len(measures.measures) <= 40
         assert measures.source.startswith("《")
 
     def test_every_measure_has_a_legal_basis_naming_a_document(self) -> None:
@@ -90,6 +90,8 @@ class TestShippedList:
             ({"list_type": "red"}, "accept_with_pending_documents", {"administrative_approval"}),
             ({"list_type": "red"}, "reduce_inspection", {"random_inspection"}),
             ({"item": "JL"}, "priority", {"administrative_approval", "credit_loans"}),
+            ({"item": "WN"}, "restrict", {"administrative_approval"}),  # no 告知承诺 after a breach
+            ({"item": "WN"}, "increase_inspection", {"random_inspection"}),
         ],
     )
     def test_covers_the_required_measures(

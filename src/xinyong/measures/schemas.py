@@ -63,7 +63,7 @@ PUNISHMENT_ACTIONS = frozenset(Action) - INCENTIVE_ACTIONS
 PUNISHMENT_ONLY_LISTS = frozenset({"serious_dishonesty", "market_ban"})
 INCENTIVE_ONLY_LISTS = frozenset({"red"})
 INCENTIVE_ONLY_ITEMS = frozenset({"JL"})  # 表彰奖励
-PUNISHMENT_ONLY_ITEMS = frozenset({"CF", "QZ", "SXBZX", "JYYC", "QS", "QJSB"})
+PUNISHMENT_ONLY_ITEMS = frozenset({"CF", "QZ", "SXBZX", "JYYC", "QS", "QJSB", "WN"})  # WN: 违背信用承诺
 
 ScenarioCode = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=48)]
 
