@@ -1,0 +1,77 @@
+"""The portal's 双随机、一公开 pages (`/supervision`): published inspection plans, their draws and results.
+
+Natural persons and individual businesses are masked (`results.public_drawn`); the published document of a
+plan (`/supervision/plans/{id}/inputs.json`) lets anyone check the commitment, the seed and each subject's
+own place in the draw."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import orjson
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from xinyong.accounts.deps import require
+from xinyong.accounts.models import Department
+from xinyong.accounts.policy import Principal
+from xinyong.kit import regions
+from xinyong.supervision import results, rules
+from xinyong.web import downloads
+from xinyong.web.deps import SessionDep
+from xinyong.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/supervision", response_class=HTMLResponse)
+def public_plans(
+    request: Request, session: SessionDep, principal: Annotated[Principal, require("public")]
+) -> HTMLResponse:
+    """Published inspection plans (双随机、一公开), their draws and results."""
+    return render(request, "supervision/public_plans.html", {"plans": results.published_plans(session)})
+
+
+@router.get("/supervision/plans/{plan_id:int}", response_class=HTMLResponse)
+def public_plan(
+    plan_id: int,
+    request: Request,
+    session: SessionDep,
+    principal: Annotated[Principal, require("public")],
+) -> HTMLResponse:
+    """One plan as published: department, period, scope, matters, tier ratios, seed, drawn subjects, results."""
+    plan = results.get_plan(session, plan_id)
+    department = session.get(Department, plan.department_code)
+    name = department.name if department else plan.department_code
+    document = results.public_document(session, plan, name)
+    table = rules.parse_tier_table(plan.tiers)
+    scope = plan.scope or {}
+    return render(
+        request,
+        "supervision/public_plan.html",
+        {
+            "plan": plan,
+            "department_name": name,
+            "document": document,
+            "tiers": table.tiers,
+            "default_tier": table.default_tier,
+            "scope_regions": [regions.name(c) for c in scope.get("regions", [])],
+            "scope_items": scope.get("licence_items", []),
+            "scope_by_tier": document["inputs"]["scope_by_tier"],
+        },
+    )
+
+
+@router.get("/supervision/plans/{plan_id:int}/inputs.json")
+def public_inputs(
+    plan_id: int, session: SessionDep, principal: Annotated[Principal, require("public")]
+) -> Response:
+    """The plan's published inputs and draw as JSON, to check the seed and the draw independently."""
+    plan = results.get_plan(session, plan_id)
+    department = session.get(Department, plan.department_code)
+    document = results.public_document(session, plan, department.name if department else plan.department_code)
+    return Response(
+        orjson.dumps(document, option=orjson.OPT_INDENT_2),
+        media_type="application/json",
+        headers={"Content-Disposition": downloads.content_disposition(f"supervision-plan-{plan.id}.json")},
+    )
