@@ -34,6 +34,9 @@ from xinyong.reports import api as reports_api
 from xinyong.reports import views as reports_views
 from xinyong.subjects import api as subjects_api
 from xinyong.subjects import views as subjects_views
+from xinyong.supervision import account_views as supervision_account_views
+from xinyong.supervision import public_views as supervision_public_views
+from xinyong.supervision import task_views as supervision_task_views
 from xinyong.supervision import views as supervision_views
 from xinyong.web import apidocs, errors
 from xinyong.web.middleware import HttpGuard
@@ -91,6 +94,9 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
         notices_views,
         reports_views,
         evaluation_views,
+        supervision_public_views,
+        supervision_account_views,
+        supervision_task_views,
         supervision_views,
         authorizations_views,
     ):

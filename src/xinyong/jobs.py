@@ -52,6 +52,7 @@ def _parts(platform: Platform, day: dt.date) -> list[tuple[str, Callable[[Sessio
     from xinyong.objections import service as objections
     from xinyong.records import batches as record_batches
     from xinyong.repair import service as repair
+    from xinyong.supervision import jobs as supervision_jobs
 
     settings = platform.settings
     return [
@@ -100,6 +101,22 @@ def _parts(platform: Platform, day: dt.date) -> list[tuple[str, Callable[[Sessio
             "evaluation: {} subjects re-evaluated by the published models",
             lambda s: evaluation_jobs.run_published(s, platform.catalog.item_codes, settings.data_dir, day),
         ),
+        # After the evaluation, so that the tasks follow the grades it just gave.
+        (
+            "supervision: {} inspection results sent through ingestion linked to their plans",
+            lambda s: supervision_jobs.link_results(s, platform.catalog, day),
+        ),
+        (
+            "supervision: {} interview and training tasks created",
+            lambda s: supervision_jobs.create_tasks(
+                s,
+                data_dir=settings.data_dir,
+                calendar=platform.calendar,
+                today=day,
+                credit_office=settings.credit_office_department,
+            ),
+        ),
+        ("supervision: {} overdue tasks alerted", lambda s: supervision_jobs.alert_overdue(s, day)),
         # Last, so that the statistics include what the other parts changed.
         (
             "statistics: {} aggregates recomputed",

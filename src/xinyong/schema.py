@@ -23,5 +23,6 @@ from xinyong.repair import models as _repair  # noqa: F401
 from xinyong.reports import models as _reports  # noqa: F401
 from xinyong.subjects import models as _subjects  # noqa: F401
 from xinyong.supervision import models as _supervision  # noqa: F401
+from xinyong.supervision import task_models as _supervision_tasks  # noqa: F401
 
 metadata = Base.metadata

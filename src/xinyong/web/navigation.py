@@ -30,6 +30,8 @@ CONSOLE_MENU = (
     ("/console/evaluation", "信用评价统计"),
     ("/console/evaluation/models", "评价模型管理"),
     ("/console/supervision", "分级分类监管"),
+    ("/console/supervision/tasks", "约谈与培训"),
+    ("/console/supervision/results", "抽查结果录入"),
     ("/console/content", "典型案例"),
     ("/console/users", "用户管理"),
     ("/console/account-requests", "开户审核"),
@@ -43,6 +45,7 @@ ACCOUNT_MENU = (
     ("/account/repairs", "信用修复"),
     ("/account/objections", "我的异议"),
     ("/account/evaluation", "信用评价"),
+    ("/account/supervision", "监管检查"),
     ("/account/authorizations", "授权管理"),
     ("/account/authorized", "获得的授权"),
 )

@@ -30,6 +30,7 @@ DOMAINS_WITH_PAGES = (
     "reports",
     "notices",
     "evaluation",
+    "supervision",
     "authorizations",
 )
 
