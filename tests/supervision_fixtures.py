@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session
@@ -21,7 +22,7 @@ from xinyong.supervision.models import Inspector
 
 DEPT = "CDMR"  # 成都市市场监督管理局, region 510100
 OTHER = "MYMR"  # 绵阳, region 510700
-ALL_IN = {
+ALL_IN: dict[str, Any] = {
     "source": "测试：国发〔2019〕5号",
     "default_tier": "C",
     "tiers": [
