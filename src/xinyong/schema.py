@@ -19,6 +19,7 @@ from xinyong.monitoring import models as _monitoring  # noqa: F401
 from xinyong.notices import models as _notices  # noqa: F401
 from xinyong.objections import models as _objections  # noqa: F401
 from xinyong.records import models as _records  # noqa: F401
+from xinyong.registration import models as _registration  # noqa: F401
 from xinyong.repair import models as _repair  # noqa: F401
 from xinyong.reports import models as _reports  # noqa: F401
 from xinyong.subjects import models as _subjects  # noqa: F401

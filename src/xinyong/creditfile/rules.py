@@ -145,12 +145,14 @@ class FileSectionView:
     item_counts: list[tuple[str, int]] = field(default_factory=list)  # (item name, records) in catalog order
     commitments: bool = False
     commitment_count: int = 0
+    registrations: bool = False
+    registration_count: int = 0
     requested: bool = False
     history: list[dict[str, Any]] = field(default_factory=list)  # entries not in force: not counted
 
     @property
     def count(self) -> int:
-        return len(self.entries) + self.records.total + self.commitment_count
+        return len(self.entries) + self.records.total + self.commitment_count + self.registration_count
 
     @property
     def groups(self) -> list[tuple[str, str, list[dict[str, Any]]]]:
@@ -172,6 +174,7 @@ def arrange_file(
     read: Callable[[Any], dict[str, Any]],
     history: Sequence[dict[str, Any]] = (),
     commitment_count: int = 0,
+    registration_count: int = 0,
     section: str | None = None,
     page: int = 1,
     size: int = SECTION_PAGE_SIZE,
@@ -215,6 +218,8 @@ def arrange_file(
                 item_counts=[(names.get(code, code), n) for code, n in counts.items()],
                 commitments=spec.commitments,
                 commitment_count=commitment_count if spec.commitments else 0,
+                registrations=spec.registrations,
+                registration_count=registration_count if spec.registrations else 0,
                 requested=requested,
                 history=history_by_section[spec.code],
             )

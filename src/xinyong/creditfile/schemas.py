@@ -7,6 +7,7 @@ import datetime as dt
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from xinyong.records.schemas import RecordRead
+from xinyong.registration.schemas import RegistrationRead
 from xinyong.subjects.schemas import SubjectSummary
 
 
@@ -52,6 +53,10 @@ class SubjectDetail(SubjectSummary):
     )
     sections: list[SectionCount] = Field(description="信用档案各部分及其条数，按全国公共信用信息报告顺序")
     objections_pending: int = Field(description="调用者可见记录中异议处理中的条数")
+    registrations: list[RegistrationRead] = Field(
+        default_factory=list,
+        description="自主申报信息：公众可见已核实或自主申报中且按种类可公开的；主体本身可见全部（含不予核实、已撤回）",
+    )
 
 
 class FileSection(BaseModel):
@@ -64,6 +69,7 @@ class FileSection(BaseModel):
     items: tuple[str, ...] = ()
     lists: tuple[str, ...] = ()
     commitments: bool = False
+    registrations: bool = False  # true: the section holds the subject's registered information (自主申报信息)
     catch_all: bool = False
 
 
@@ -91,6 +97,8 @@ class FileLayout(BaseModel):
             raise ValueError("a list type may be in one section only")
         if sum(s.commitments for s in self.sections) > 1:
             raise ValueError("commitments may be in one section only")
+        if sum(s.registrations for s in self.sections) > 1:
+            raise ValueError("registered information may be in one section only")
         return self
 
     def section_of_item(self, item_code: str) -> str:

@@ -23,6 +23,7 @@ from xinyong.lists import service as lists
 from xinyong.objections import service as objections
 from xinyong.records import credit_file as records
 from xinyong.records.models import Record
+from xinyong.registration import service as registrations
 
 
 @functools.cache
@@ -44,6 +45,8 @@ class CreditFile:
     under_objection: set[int]
     # Entries that do not count today (in due process, dropped, removed, expired): own and government views.
     history: list[dict[str, Any]] = field(default_factory=list)
+    # Registered information (自主申报信息) this reader may see, newest first.
+    registrations: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def badges(self) -> list[dict[str, str]]:
@@ -98,4 +101,5 @@ def credit_file(
             rules.list_entry_read(e, names[e.department_code]) | {"standing": rules.list_standing(e, today)}
             for e in past
         ],
+        registrations=registrations.for_file(session, subject_id, view),
     )

@@ -66,6 +66,7 @@ def get_subject(
         file.entries,
         read=lambda r: {},  # only the counts are answered here
         commitment_count=len(commitments.public_of_subject(session, subject.id)),
+        registration_count=len(file.registrations),
     )
     return SubjectDetail(
         **rules.summary(subject),
@@ -74,4 +75,5 @@ def get_subject(
         list_history=file.history,
         sections=[SectionCount(code=s.code, title=s.title, count=s.count) for s in sections],
         objections_pending=len(file.under_objection),
+        registrations=file.registrations,
     )

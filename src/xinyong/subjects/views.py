@@ -15,6 +15,8 @@ from xinyong.creditfile import service as credit_files
 from xinyong.kit.identifiers import normalize_code
 from xinyong.kit.pagination import Page
 from xinyong.records import repository as records_repository
+from xinyong.registration.rules import display as registration_display
+from xinyong.registration.service import kind_set as registration_kinds
 from xinyong.subjects import rules, service
 from xinyong.web.deps import PlatformDep, SessionDep, TodayDep, client_ip
 from xinyong.web.ratelimit import rate_limited
@@ -82,6 +84,7 @@ def subject_page(
         read=lambda r: file_rules.record_read(catalog, r, today),
         history=file.history,
         commitment_count=len(public_commitments),
+        registration_count=len(file.registrations),
         section=section or None,
         page=page,
     )
@@ -102,6 +105,9 @@ def subject_page(
             "under_objection": file.under_objection,
             "commitments": public_commitments,
             "commitment_labels": commitments.STATUS_LABELS,
+            "registrations": file.registrations,
+            "registration_kinds": registration_kinds(),
+            "registration_display": registration_display,
             "field_text": file_rules.field_text,
         },
     )

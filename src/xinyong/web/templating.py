@@ -27,6 +27,7 @@ DOMAINS_WITH_PAGES = (
     "repair",
     "objections",
     "commitments",
+    "registration",
     "reports",
     "notices",
     "evaluation",
