@@ -22,7 +22,7 @@ ROLE_LABELS = {
 # public sees plus what that organisation's authorisations (授权) from subjects give it.
 ORGANIZATION_ROLES = frozenset({"agency", "bank"})
 GOVERNMENT_ROLES = frozenset({"provider", "reviewer", "credit_office", "auditor"})
-TOKEN_SCOPES = ("records:write", "subjects:read", "checks:run")
+TOKEN_SCOPES = ("records:write", "subjects:read", "checks:run", "commitments:write")
 
 # permission -> roles of user accounts allowed; token scopes that allow it.
 PERMISSIONS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
@@ -60,12 +60,21 @@ PERMISSIONS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "objections:handle": (frozenset({"reviewer", "provider", "credit_office"}), frozenset()),
     # The re-check of decided repairs (错修、漏修) is the credit office's.
     "repairs:recheck": (frozenset({"credit_office"}), frozenset()),
-    # An organisation account's authorisations from subjects (what it may read or issue under them).
-    "authorizations:use": (ORGANIZATION_ROLES, frozenset()),
+    # Commitments (信用承诺): a department's approval system registers those signed at its counter and records
+    # verifications (核查); its reviewers do in the console. The service scopes both to the accepting department
+    # (the credit office sees every department's, and decides none).
+    "commitments:write": (frozenset({"reviewer", "credit_office"}), frozenset({"commitments:write"})),
     # Tiered supervision: a department's tiers, pools, plans and draws are seen by its government users and
     # managed by its reviewers (the service scopes both to the department), the credit office any.
     "supervision:view": (frozenset({"provider", "reviewer", "credit_office", "auditor"}), frozenset()),
     "supervision:manage": (frozenset({"reviewer", "credit_office"}), frozenset()),
+    # Voluntary registration (自愿注册): a subject account declares (the service refuses an unverified one with
+    # its reason); the competent department's reviewers confirm or reject (the service scopes them to the
+    # entries assigned to their department), the credit office any.
+    "registrations:declare": (frozenset({"subject"}), frozenset()),
+    "registrations:handle": (frozenset({"reviewer", "credit_office"}), frozenset()),
+    # An organisation account's authorisations from subjects (what it may read or issue under them).
+    "authorizations:use": (ORGANIZATION_ROLES, frozenset()),
 }
 
 

@@ -25,6 +25,7 @@ from xinyong.kit.pagination import Page
 from xinyong.kit.tabular import write_csv
 from xinyong.lists import rules as list_rules
 from xinyong.objections import rules as objection_rules
+from xinyong.registration import rules as registration_rules
 from xinyong.repair import rules as repair_rules
 from xinyong.subjects import service as subjects
 from xinyong.web import downloads
@@ -82,6 +83,15 @@ ACTION_LABELS: Mapping[str, str] = MappingProxyType(
         "disclosure.end_publicity": "公示期届满处理",
         "commitment.sign": "签署信用承诺",
         "commitment.fulfilment": "登记承诺履约情况",
+        "commitment.verification": "记录信用承诺核查结果",
+        "commitment.read": "查阅信用承诺（非公开）",
+        "commitment.evidence_download": "下载信用承诺核查证据",
+        **{
+            f"registration.{event}": f"自愿注册：{label}"
+            for event, label in registration_rules.EVENT_LABELS.items()
+        },
+        "registration.evidence_download": "自愿注册：下载证明材料",
+        "registration.view": "自愿注册：部门查阅申报信息",
         "repair.submit": "信用修复：提交申请",
         **{f"repair.{event}": f"信用修复：{label}" for event, label in repair_rules.EVENT_LABELS.items()},
         "repair.evidence_download": "信用修复：下载申请材料",
@@ -118,6 +128,7 @@ _DOMAIN_LABELS = {
     "messages": "消息",
     "evaluation": "信用评价",
     "report": "信用报告",
+    "registration": "自愿注册",
     "authorization": "授权",
 }
 OUTCOME_LABELS: Mapping[str, str] = MappingProxyType({"ok": "成功", "denied": "拒绝", "failed": "失败"})
