@@ -23,6 +23,7 @@ from xinyong.app import create_app
 from xinyong.config import Settings
 from xinyong.content.demo import seed_articles
 from xinyong.demo import service as demo
+from xinyong.demo.authorizations import seed_authorizations
 from xinyong.demo.repair import seed_repair
 from xinyong.demo.supervision import seed_supervision
 from xinyong.platform import build_platform
@@ -33,7 +34,7 @@ from xinyong.web.deps import get_today
 SCALE = (
     0.02  # the smallest demo with a case in every repair and objection state (tests/service/test_demo_repair)
 )
-DEMO_USERS = ("admin", "provider", "reviewer", "auditor", "agency", "enterprise")
+DEMO_USERS = ("admin", "provider", "reviewer", "auditor", "agency", "bank", "enterprise")
 MAX_PAGES = 100  # every pattern a role reaches (60 to 80) once, then second examples
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -63,6 +64,7 @@ def demo_app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     with platform.sessions() as session:
         demo.seed(session, ctx, scale=SCALE)
         demo.seed_accounts(session, ctx)
+        seed_authorizations(session, platform.context(SYSTEM, TODAY), demo.DEMO_PASSWORD)
         seed_articles(session, SYSTEM, TODAY)
         seed_supervision(session, ctx, platform.signer, scale=SCALE)
         seed_repair(session, platform, TODAY)

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.browser
 
 SCALE = 0.02
 MAX_PAGES = 80  # enough for every pattern the admin reaches (about 55)
-ROLES = (None, "admin", "provider", "reviewer", "auditor", "agency", "enterprise")
+ROLES = (None, "admin", "provider", "reviewer", "auditor", "agency", "bank", "enterprise")
 
 
 @pytest.fixture(scope="module")
@@ -33,6 +33,7 @@ def demo_data(portal_platform: Platform) -> None:
     from xinyong.content.demo import seed_articles
     from xinyong.db.session import transaction
     from xinyong.demo import service as demo
+    from xinyong.demo.authorizations import seed_authorizations
     from xinyong.demo.repair import seed_repair
     from xinyong.demo.supervision import seed_supervision
 
@@ -40,6 +41,7 @@ def demo_data(portal_platform: Platform) -> None:
     with transaction(portal_platform.sessions) as session:
         demo.seed(session, ctx, scale=SCALE)
         demo.seed_accounts(session, ctx)
+        seed_authorizations(session, portal_platform.context(SYSTEM, TODAY), demo.DEMO_PASSWORD)
         seed_articles(session, SYSTEM, TODAY)
         seed_supervision(session, ctx, portal_platform.signer, scale=SCALE)
         seed_repair(session, portal_platform, TODAY)

@@ -23,8 +23,8 @@ from xinyong.subjects.rules import SubjectClaim
 
 # username, organisation name, its USCC (synthetic, valid check digits), region
 ORGANIZATIONS = (
-    ("agency", "四川天府信用评估有限公司", make_uscc("9", "1", "510100", "DEMOAGEN"), "510100"),
-    ("bank", "四川蜀信银行股份有限公司", make_uscc("9", "1", "510100", "DEMOBANK"), "510100"),
+    ("agency", "四川天府信用评估有限公司", make_uscc("9", "1", "510100", "MA6XY001"), "510100"),
+    ("bank", "四川蜀信银行股份有限公司", make_uscc("9", "1", "510100", "MA6XY002"), "510100"),
 )
 
 
