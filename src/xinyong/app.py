@@ -13,6 +13,7 @@ from xinyong.audit import views as audit_views
 from xinyong.authorizations import views as authorizations_views
 from xinyong.catalog import api as catalog_api
 from xinyong.catalog import views as catalog_views
+from xinyong.commitments import api as commitments_api
 from xinyong.commitments import views as commitments_views
 from xinyong.config import Settings, get_settings
 from xinyong.content import views as content_views
@@ -28,6 +29,8 @@ from xinyong.objections import views as objections_views
 from xinyong.platform import Platform, build_platform
 from xinyong.records import api as records_api
 from xinyong.records import views as records_views
+from xinyong.registration import console_views as registration_console_views
+from xinyong.registration import views as registration_views
 from xinyong.repair import console_views as repair_console_views
 from xinyong.repair import views as repair_views
 from xinyong.reports import api as reports_api
@@ -74,7 +77,15 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
     )
     apidocs.install(app)
     app.mount("/static", StaticFiles(directory=str(resources.files("xinyong.web") / "static")), name="static")
-    for module in (catalog_api, subjects_api, records_api, measures_api, evaluation_api, reports_api):
+    for module in (
+        catalog_api,
+        subjects_api,
+        records_api,
+        measures_api,
+        evaluation_api,
+        reports_api,
+        commitments_api,
+    ):
         app.include_router(module.router, prefix="/api/v1")
     for module in (
         subjects_views,
@@ -91,6 +102,8 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
         objections_views,
         objection_statistics_views,
         commitments_views,
+        registration_views,
+        registration_console_views,
         notices_views,
         reports_views,
         evaluation_views,

@@ -46,6 +46,7 @@ def _ended_publicity(platform: Platform, session: Session, day: dt.date) -> Expl
 def _parts(platform: Platform, day: dt.date) -> list[tuple[str, Callable[[Session], int | Explained]]]:
     from xinyong.accounts import verification
     from xinyong.audit import anchor
+    from xinyong.commitments import service as commitments
     from xinyong.evaluation import jobs as evaluation_jobs
     from xinyong.lists import jobs as list_jobs
     from xinyong.monitoring import jobs as monitoring_jobs
@@ -77,6 +78,11 @@ def _parts(platform: Platform, day: dt.date) -> list[tuple[str, Callable[[Sessio
         ),
         ("disclosure: {} publicity windows ended", lambda s: _ended_publicity(platform, s, day)),
         ("repair: {} overdue applications alerted", lambda s: repair.alert_overdue(s, day)),
+        (
+            "commitments: {} verification tasks generated",
+            lambda s: commitments.open_pending_verifications(s, platform.calendar, day),
+        ),
+        ("commitments: {} overdue verifications alerted", lambda s: commitments.alert_overdue(s, day)),
         (
             "repair: {} cases drawn for re-check",
             lambda s: repair.draw_recheck(s, platform.repair_policy, platform.calendar, day),

@@ -47,23 +47,23 @@ def test_the_deciding_department_records_fulfilment_and_the_portal_shows_it(
     client.cookies.clear()
     token = login(client, session, role="reviewer", department_code="SCMR")
     page = client.get("/console/commitments")
-    assert page.status_code == 200 and f"/console/commitments/{commitment.id}/fulfilment" in page.text
+    assert page.status_code == 200 and f"/console/commitments/{commitment.id}" in page.text
     refused = client.post(
-        f"/console/commitments/{commitment.id}/fulfilment",
-        data={"csrf_token": token, "outcome": "breached", "note": ""},
+        f"/console/commitments/{commitment.id}/verification",
+        data={"csrf_token": token, "outcome": "breached", "facts": ""},
         follow_redirects=False,
     )
     assert refused.status_code == 422 and "事实" in refused.text
     done = client.post(
-        f"/console/commitments/{commitment.id}/fulfilment",
-        data={"csrf_token": token, "outcome": "breached", "note": "复查发现再次违规经营"},
+        f"/console/commitments/{commitment.id}/verification",
+        data={"csrf_token": token, "outcome": "breached", "facts": "复查发现再次违规经营"},
         follow_redirects=False,
     )
     assert done.status_code == 303
     assert commitment_of(session, application_id).status == "breached"
     again = client.post(
-        f"/console/commitments/{commitment.id}/fulfilment",
-        data={"csrf_token": csrf(client), "outcome": "fulfilled", "note": "重复"},
+        f"/console/commitments/{commitment.id}/verification",
+        data={"csrf_token": csrf(client), "outcome": "fulfilled", "facts": "重复"},
         follow_redirects=False,
     )
     assert again.status_code == 409
@@ -79,8 +79,8 @@ def test_another_department_cannot_see_or_assess_the_commitment(client: TestClie
     token = login(client, session, role="reviewer", department_code="SCSW")
     assert not re.search(rf"/console/commitments/{commitment.id}/", client.get("/console/commitments").text)
     response = client.post(
-        f"/console/commitments/{commitment.id}/fulfilment",
-        data={"csrf_token": token, "outcome": "fulfilled", "note": "越权"},
+        f"/console/commitments/{commitment.id}/verification",
+        data={"csrf_token": token, "outcome": "fulfilled", "facts": "越权"},
         follow_redirects=False,
     )
     assert response.status_code == 404

@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session
 
 from tests.conftest import TODAY
 from tests.helpers import department
+from xinyong.accounts.policy import SYSTEM
+from xinyong.commitments import service as commitments
 from xinyong.demo import service as demo
 from xinyong.demo.repair import seed_repair
 from xinyong.demo.supervision import seed_supervision
@@ -40,6 +42,7 @@ def live(platform: Platform, session: Session, today: dt.date) -> dict[str, obje
         monitoring.PUNISHMENT_SHARE: measures.punishment_share(session, today),
         monitoring.REPAIRS: repair.statistics(session, platform.calendar),
         monitoring.OBJECTIONS: objections.statistics(session, platform.calendar),
+        monitoring.COMMITMENTS: commitments.statistics(session, today),
     }
 
 
@@ -88,7 +91,7 @@ class TestSameNumbersAsTheLiveComputation:
     ) -> None:
         demo.seed(session, ctx, scale=SCALE)
         demo.seed_accounts(session, ctx)
-        seed_supervision(session, ctx, platform.signer, scale=SCALE)
+        seed_supervision(session, platform.context(SYSTEM, ctx.today), scale=SCALE)
         seed_repair(session, platform, TODAY)
         expected = live(platform, session, TODAY)
         # Not a comparison of empty lists: the demo has checks, listed subjects, repairs and objections.

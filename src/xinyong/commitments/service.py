@@ -20,7 +20,7 @@ from importlib import resources
 from typing import Any
 
 import yaml
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from xinyong.accounts.context import UseCaseContext
@@ -422,6 +422,12 @@ def _publicly_visible() -> list[ColumnElement[bool]]:
     ]
 
 
+def is_public(session: Session, commitment: Commitment) -> bool:
+    """Whether the commitment is on the portal (its template public, its subject not a natural person)."""
+    kind = session.scalar(select(Subject.kind).where(Subject.id == commitment.subject_id))
+    return commitment.public and kind != SubjectKind.NATURAL_PERSON.value
+
+
 def public_listing(
     session: Session,
     *,
@@ -591,27 +597,19 @@ def alert_overdue(session: Session, today: dt.date) -> int:
 
 def statistics(session: Session, today: dt.date) -> dict[str, Any]:
     """Per accepting department: commitments by state and verifications overdue on ``today``, and by kind."""
+    late = case((Commitment.verification_due < today, 1), else_=0)  # one bound date, grouped by as selected
     rows = session.execute(
-        select(
-            Commitment.department_code,
-            Commitment.kind,
-            Commitment.status,
-            (Commitment.verification_due < today).label("late"),
-            func.count(),
-        ).group_by(
-            Commitment.department_code,
-            Commitment.kind,
-            Commitment.status,
-            (Commitment.verification_due < today),
+        select(Commitment.department_code, Commitment.kind, Commitment.status, late, func.count()).group_by(
+            Commitment.department_code, Commitment.kind, Commitment.status, late
         )
     ).all()
     departments: dict[str, Counter[str]] = {}
     kinds: Counter[str] = Counter()
-    for department, kind, status, late, count in rows:
+    for department, kind, status, overdue, count in rows:
         counts = departments.setdefault(department or "", Counter())
         counts[status] += int(count)
         counts["total"] += int(count)
-        if status == rules.VERIFYING and late:
+        if status == rules.VERIFYING and overdue:
             counts["overdue"] += int(count)
         kinds[kind] += int(count)
     return {

@@ -24,6 +24,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import Session
 
+from xinyong.commitments import service as commitments
 from xinyong.db.base import utcnow
 from xinyong.kit.dates import add_months
 from xinyong.kit.workdays import WorkdayCalendar
@@ -39,9 +40,10 @@ CHECKS_BY_SCENARIO = "checks_by_scenario"
 PUNISHMENT_SHARE = "punishment_share"
 REPAIRS = "repairs"
 OBJECTIONS = "objections"
+COMMITMENTS = "commitments"  # /statistics/commitments
 CHECK_STATISTICS = (CHECKS_BY_MONTH, CHECKS_BY_SCENARIO, PUNISHMENT_SHARE)  # /statistics
 REPAIR_STATISTICS = (REPAIRS, OBJECTIONS)  # /statistics/repairs
-NAMES = (*CHECK_STATISTICS, *REPAIR_STATISTICS)
+NAMES = (*CHECK_STATISTICS, *REPAIR_STATISTICS, COMMITMENTS)
 
 PUNISHMENT_LISTS = ("serious_dishonesty", "market_ban")
 MARKET_SUBJECT_KINDS = ("legal_person", "individual_business")
@@ -126,6 +128,7 @@ def computations(calendar: WorkdayCalendar) -> dict[str, Computation]:
         PUNISHMENT_SHARE: punishment_share,
         REPAIRS: lambda session, _today: repair.statistics(session, calendar),
         OBJECTIONS: lambda session, _today: objections.statistics(session, calendar),
+        COMMITMENTS: commitments.statistics,
     }
 
 

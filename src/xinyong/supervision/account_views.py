@@ -38,6 +38,7 @@ def own_supervision(
                 "drawn_at": found.drawn_at,
                 "tier": tier,
                 "tier_code": found.tier,
+                "ratio": results.percent(tier.ratio_pct) if tier else None,
                 "result": found.result,
             }
         )

@@ -58,6 +58,7 @@ def public_plan(
             "scope_regions": [regions.name(c) for c in scope.get("regions", [])],
             "scope_items": scope.get("licence_items", []),
             "scope_by_tier": document["inputs"]["scope_by_tier"],
+            "percent": results.percent,
         },
     )
 

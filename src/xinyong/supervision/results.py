@@ -11,6 +11,7 @@ import datetime as dt
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
@@ -284,6 +285,11 @@ VERIFY_STEPS = (
     "6. 有权查阅检查对象名录（含各主体档次）的部门可运行 xinyong supervision draw --plan ID --verify，"
     "由完整名录重算全部抽取结果。",
 )
+
+
+def percent(value: Decimal) -> str:
+    """A ratio in per cent as people write it: 3, 12.5 (not 3.00)."""
+    return format(value.normalize(), "f")
 
 
 def _masked(kind: str, name: str, uscc: str) -> tuple[str, str]:

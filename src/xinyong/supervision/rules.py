@@ -17,12 +17,14 @@
   key is computed by PostgreSQL (`sha256(convert_to(seed || uscc, 'UTF8'))`), so the draw is set-based there.
 - **Inspectors.** Each drawn subject, in draw order, gets `INSPECTORS_PER_SUBJECT` inspectors among those
   eligible (active, no declared conflict with its USCC, inside the plan's region when the plan names one): the
-  least loaded first, ties by `SHA-256(seed ‖ licence number ‖ uscc)`. Fewer than two eligible is an error.
+  least loaded first, ties by `SHA-256(seed ‖ licence number ‖ # ‖ load)` (a fresh order each round, so pairs
+  change). Fewer than two eligible is an error.
 """
 
 from __future__ import annotations
 
 import hashlib
+import heapq
 import json
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -259,6 +261,12 @@ class InspectorEntry:
     conflicts: frozenset[str] = field(default_factory=frozenset)
 
 
+def _slot(seed: str, inspector: InspectorEntry, load: int) -> tuple[int, str, int]:
+    """An inspector's place in the queue: by load, then by a seeded key drawn afresh for each load level (so
+    that pairs change from round to round), then by id."""
+    return (load, order_key(seed, f"{inspector.licence_no}#{load}"), inspector.id)
+
+
 def assign(
     seed: str,
     drawn: Sequence[ScopeSubject],
@@ -268,24 +276,30 @@ def assign(
     per_subject: int = INSPECTORS_PER_SUBJECT,
 ) -> list[list[int]]:
     """Inspector ids for each drawn subject, in order: never one with a declared conflict, never from outside
-    `region` when given, the least loaded first (ties by a seeded key). Raises when fewer than `per_subject`
-    are eligible for a subject, naming it."""
-    pool = [i for i in inspectors if region is None or within(i.region_code, region)]
-    load: Counter[int] = Counter()
+    `region` when given, the least loaded first (ties by a seeded key per load level, `_slot`). Raises when
+    fewer than `per_subject` are eligible for a subject, naming it. A priority queue: O(log n) a subject."""
+    pool = {i.id: i for i in inspectors if region is None or within(i.region_code, region)}
+    queue = [_slot(seed, i, 0) for i in pool.values()]
+    heapq.heapify(queue)
     result: list[list[int]] = []
     for subject in drawn:
-        eligible = [i for i in pool if subject.uscc not in i.conflicts]
-        if len(eligible) < per_subject:
+        chosen: list[tuple[int, str, int]] = []
+        skipped: list[tuple[int, str, int]] = []
+        while queue and len(chosen) < per_subject:
+            slot = heapq.heappop(queue)
+            (chosen if subject.uscc not in pool[slot[2]].conflicts else skipped).append(slot)
+        if len(chosen) < per_subject:
             raise ValidationFailed(
-                f"主体 {subject.uscc} 可选的执法检查人员只有 {len(eligible)} 名（回避、地区限制之后），"
+                f"主体 {subject.uscc} 可选的执法检查人员只有 {len(chosen)} 名（回避、地区限制之后），"
                 f"至少需要 {per_subject} 名",
                 code="supervision.too_few_inspectors",
-                details={"uscc": subject.uscc, "eligible": len(eligible)},
+                details={"uscc": subject.uscc, "eligible": len(chosen)},
             )
-        eligible.sort(key=lambda i: (load[i.id], order_key(seed, i.licence_no + subject.uscc), i.id))
-        chosen = [i.id for i in eligible[:per_subject]]
-        load.update(chosen)
-        result.append(chosen)
+        for slot in skipped:
+            heapq.heappush(queue, slot)
+        for load, _key, inspector_id in chosen:
+            heapq.heappush(queue, _slot(seed, pool[inspector_id], load + 1))
+        result.append([inspector_id for _load, _key, inspector_id in chosen])
     return result
 
 
