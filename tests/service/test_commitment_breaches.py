@@ -23,6 +23,7 @@ from xinyong.commitments.models import Commitment
 from xinyong.evaluation import service as evaluation
 from xinyong.evaluation.models import EvaluationResult
 from xinyong.events import service as events
+from xinyong.kit.dates import CHINA
 from xinyong.kit.names import normalize_name
 from xinyong.lists import jobs as list_jobs
 from xinyong.lists import service as lists
@@ -298,7 +299,7 @@ class TestIdempotent:
 
     def test_the_platform_runs_it_after_commit_and_daily(self, platform: Platform, session: Session) -> None:
         assert [c.name for c in platform.events.consumers][:2] == [breaches.CONSUMER, "repair.notices"]
-        ctx = platform.ingest_context(dt.date.today())
+        ctx = platform.ingest_context(dt.datetime.now(CHINA).date())
         subject_id = a_subject(session, ctx)
         decided(session, subject_id, "breached")
         assert platform.events.run_in(session)[breaches.CONSUMER] == 1
@@ -369,3 +370,23 @@ class TestEscalation:
         (entry,) = lists.entries(session, department_code="SCFGW")
         assert entry.status == "proposed" and entry.escalation_rule == "WN-SERIOUS-2-24"
         assert subjects.get(session, entry.subject_id).uscc == code
+
+
+class TestDemo:
+    def test_the_demo_seeds_one_breach_with_its_record_and_check_hit_once(
+        self, platform: Platform, session: Session, ctx: IngestContext
+    ) -> None:
+        from xinyong.demo.breaches import seed_breach
+        from xinyong.measures.models import Check
+
+        for _ in range(13):
+            a_subject(session, ctx)
+        department(session)
+        today = dt.datetime.now(CHINA).date()
+        assert seed_breach(session, platform, today) == {"commitments": 1, "records": 1, "checks": 1}
+        check = session.scalars(select(Check).order_by(Check.id.desc())).first()
+        assert check is not None and check.scenario == "administrative_approval"
+        hits = check.result["hits"]
+        assert "P-WN-NO-NOTIFY-COMMIT" in {h["measure"] for h in hits}
+        assert {h["trigger"]["item"] for h in hits if h["trigger"]["type"] == "record"} == {"WN"}
+        assert seed_breach(session, platform, today) == {"commitments": 0, "records": 0, "checks": 0}

@@ -115,6 +115,7 @@ def seed(
     from xinyong.content.demo import seed_articles
     from xinyong.demo import service
     from xinyong.demo.authorizations import seed_authorizations
+    from xinyong.demo.breaches import seed_breach
     from xinyong.demo.repair import seed_repair
     from xinyong.demo.supervision import seed_supervision
     from xinyong.evaluation import service as evaluation
@@ -164,6 +165,7 @@ def seed(
         progress.finish(f"{history['entries']} list entries, {history['checks']} checks")
         progress.start("repairs")
         repairs = seed_repair(session, platform, day)
+        seed_breach(session, platform, day)  # a commitment breach, its record and the check it triggers
         progress.finish(f"{repairs['applications']} repair applications, {repairs['objections']} objections")
         progress.start("evaluation")
         # Every shipped model, input models first: each demo company gets a grade with its explanation.
