@@ -139,3 +139,32 @@ def test_bad_plans_exit_1_with_their_code(chengdu: list[str]) -> None:
         app, ["supervision", "draw", "--plan", str(json.loads(created.stdout)["plan_id"])]
     )
     assert no_inspectors.exit_code == 1 and "supervision.too_few_inspectors" in no_inspectors.output
+
+
+def test_a_scope_of_licence_holders_without_any_licence_is_an_empty_pool(chengdu: list[str]) -> None:
+    unknown = runner.invoke(app, ["supervision", "scope", "--department", "CDMR", "--licence-items", "NOPE"])
+    assert unknown.exit_code == 1 and "supervision.item_invalid" in unknown.output
+    scoped = runner.invoke(
+        app, ["supervision", "scope", "--department", "CDMR", "--regions", "510104", "--licence-items", "XK"]
+    )
+    assert scoped.exit_code == 0 and json.loads(scoped.stdout)["licence_items"] == ["XK"]
+    plan = [
+        "supervision",
+        "plan",
+        "create",
+        "--department",
+        "CDMR",
+        "--name",
+        "x",
+        "--from",
+        "2026-01-01",
+        "--to",
+        "2026-12-31",
+    ]
+    empty = runner.invoke(app, plan)
+    assert empty.exit_code == 1 and "supervision.empty_pool" in empty.output  # no subject holds an XK record
+    assert (
+        runner.invoke(app, ["supervision", "scope", "--department", "CDMR", "--regions", "510104"]).exit_code
+        == 0
+    )
+    assert runner.invoke(app, plan).exit_code == 0

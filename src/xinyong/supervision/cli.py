@@ -131,6 +131,33 @@ def set_tiers(
     typer.echo(f"已保存第 {number} 版")
 
 
+@supervision_app.command("scope")
+@domain_errors
+def set_scope(
+    department: Annotated[str, typer.Option("--department", help="部门代码")],
+    regions: Annotated[
+        str, typer.Option("--regions", help="行政区划代码，逗号分隔（空：部门所在地区）")
+    ] = "",
+    industries: Annotated[
+        str, typer.Option("--industries", help="行业代码，逗号分隔（主体有行业时适用）")
+    ] = "",
+    licence_items: Annotated[str, typer.Option("--licence-items", help="许可等目录事项代码，逗号分隔")] = "",
+) -> None:
+    """Set the department's scope of inspected subjects (检查对象名录库)."""
+    platform = open_platform(keys_required=False)
+    with transaction(platform.sessions) as session:
+        pools.set_scope(
+            session,
+            platform.context(SYSTEM, today()),
+            department.strip(),
+            region_codes=regions.split(","),
+            industries=industries.split(","),
+            licence_items=licence_items.split(","),
+        )
+        scope = pools.scope_of(session, department.strip())
+    _echo(scope.to_json())
+
+
 @plan_app.command("create")
 @domain_errors
 def create_plan(
