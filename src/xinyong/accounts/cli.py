@@ -160,7 +160,7 @@ def list_users(as_json: bool = typer.Option(False, "--json")) -> None:
 def create_token(
     department: str = typer.Option(..., "--department"),
     scopes: str = typer.Option(
-        ..., "--scopes", help="Comma-separated: records:write, subjects:read, checks:run."
+        ..., "--scopes", help="Comma-separated: records:write, subjects:read, checks:run, commitments:write."
     ),
     name: str = typer.Option("", "--name"),
     days: int = typer.Option(365, "--days", help="Days until the token expires."),
