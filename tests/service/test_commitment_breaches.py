@@ -241,6 +241,27 @@ class TestBreach:
         assert found[fulfilled_id].score == min(100, found[clean_id].score + 2)
 
 
+class TestWhoSeesIt:
+    def test_the_public_file_shows_a_companys_breach_under_commitments(
+        self, platform: Platform, client: TestClient, session: Session, ctx: IngestContext
+    ) -> None:
+        subject_id = a_subject(session, ctx)
+        commitment = decided(session, subject_id, "breached")
+        react(platform, session, ctx)
+        session.commit()
+        page = client.get(f"/subjects/{subjects.get(session, subject_id).uscc}")
+        assert page.status_code == 200
+        assert "违背信用承诺" in page.text and commitment.fulfilment_note in page.text
+        assert breaches.commitment_number(commitment) in page.text
+
+    def test_an_event_of_a_commitment_that_does_not_exist_is_passed_over(
+        self, platform: Platform, session: Session, ctx: IngestContext
+    ) -> None:
+        events.emit(session, events.COMMITMENT_BREACHED, "commitment", 987654321, payload={"ref": None})
+        assert react(platform, session, ctx)[breaches.CONSUMER] == 0
+        assert session.scalar(select(func.count(Record.id)).where(Record.item_code == "WN")) == 0
+
+
 class TestThroughTheVerification:
     def test_the_accepting_departments_verification_outcome_becomes_the_record(
         self, platform: Platform, session: Session, ctx: IngestContext
