@@ -14,12 +14,13 @@ import secrets
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import case, func, insert, literal, select, text
+from sqlalchemy import Table, case, func, insert, literal, select, text
 from sqlalchemy.orm import Session
 
 from xinyong.accounts.context import UseCaseContext
 from xinyong.accounts.policy import Principal
 from xinyong.audit import service as audit
+from xinyong.db.bulk import bulk_insert
 from xinyong.evaluation.models import EvaluationGrade
 from xinyong.kit import regions
 from xinyong.kit.errors import Conflict, NotFound, ValidationFailed
@@ -329,24 +330,24 @@ def draw_plan(session: Session, ctx: UseCaseContext, plan_id: int) -> Inspection
     )
     session.add(record)
     session.flush()
-    if drawn:
-        session.execute(
-            insert(InspectionDrawSubject),
-            [
-                {
-                    "draw_id": record.id,
-                    "plan_id": plan.id,
-                    "subject_id": subject_id,
-                    "uscc": uscc,
-                    "tier": tier,
-                    "position": position,
-                    "inspector_ids": ids,
-                }
-                for position, ((subject_id, uscc, tier), ids) in enumerate(
-                    zip(drawn, assigned, strict=True), 1
-                )
-            ],
-        )
+    rows_table = InspectionDrawSubject.__table__
+    assert isinstance(rows_table, Table)
+    bulk_insert(  # COPY on PostgreSQL: a large draw stores tens of thousands of rows
+        session,
+        rows_table,
+        [
+            {
+                "draw_id": record.id,
+                "plan_id": plan.id,
+                "subject_id": subject_id,
+                "uscc": uscc,
+                "tier": tier,
+                "position": position,
+                "inspector_ids": ids,
+            }
+            for position, ((subject_id, uscc, tier), ids) in enumerate(zip(drawn, assigned, strict=True), 1)
+        ],
+    )
     plan.status = "drawn"
     session.flush()
     audit.record(
