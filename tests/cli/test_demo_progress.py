@@ -89,7 +89,9 @@ class TestSeedProgress:
         assert all(rows), lines
         assert sum(int(m[1].replace(",", "")) for m in rows if m) == rows_read(result.output)
         assert re.search(r"supervision \(名单、核查与反馈\): \d+ list entries, \d+ checks in \d+ s", lines[4])
-        assert lines[-1].startswith("demo seed: statistics (统计汇总): 5 aggregates in ")
+        assert lines[-1].startswith(
+            f"demo seed: statistics (统计汇总): {len(monitoring.NAMES)} aggregates in "
+        )
         assert "━" not in result.output  # no bar drawn into a log
         assert aggregates_stored() == sorted(monitoring.NAMES)  # /statistics shows the demo at once
 
