@@ -26,6 +26,7 @@ from xinyong.demo import service as demo
 from xinyong.demo.authorizations import seed_authorizations
 from xinyong.demo.repair import seed_repair
 from xinyong.demo.supervision import seed_supervision
+from xinyong.demo.supervision_plans import seed_supervision_plans
 from xinyong.platform import build_platform
 from xinyong.records.models import UnresolvedRow
 from xinyong.subjects.models import Subject
@@ -68,6 +69,7 @@ def demo_app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
         seed_articles(session, SYSTEM, TODAY)
         seed_supervision(session, ctx, platform.signer, scale=SCALE)
         seed_repair(session, platform, TODAY)
+        seed_supervision_plans(session, platform, TODAY)  # pools, plans, a draw and results
         # Rows no subject can be matched to, from the demo provider's department and another one.
         for provider, name in (("SCMR", "四川省市场监督管理局"), ("SCSTHJ", "四川省生态环境厅")):
             unmatched = [

@@ -36,6 +36,7 @@ def demo_data(portal_platform: Platform) -> None:
     from xinyong.demo.authorizations import seed_authorizations
     from xinyong.demo.repair import seed_repair
     from xinyong.demo.supervision import seed_supervision
+    from xinyong.demo.supervision_plans import seed_supervision_plans
 
     ctx = portal_platform.ingest_context(TODAY)
     with transaction(portal_platform.sessions) as session:
@@ -45,6 +46,7 @@ def demo_data(portal_platform: Platform) -> None:
         seed_articles(session, SYSTEM, TODAY)
         seed_supervision(session, ctx, portal_platform.signer, scale=SCALE)
         seed_repair(session, portal_platform, TODAY)
+        seed_supervision_plans(session, portal_platform, TODAY)  # pools, plans, a draw and results
 
 
 @pytest.fixture

@@ -30,6 +30,7 @@ STAGES = {
     "accounts": "演示账户与授权",
     "articles": "典型案例与诚信文章",
     "supervision": "名单、核查与反馈",
+    "inspections": "双随机抽查、约谈与培训",
     "repairs": "信用修复与异议",
     "evaluation": "公共信用综合评价",
     "statistics": "统计汇总",
@@ -118,6 +119,7 @@ def seed(
     from xinyong.demo.breaches import seed_breach
     from xinyong.demo.repair import seed_repair
     from xinyong.demo.supervision import seed_supervision
+    from xinyong.demo.supervision_plans import seed_supervision_plans
     from xinyong.evaluation import service as evaluation
     from xinyong.monitoring import service as monitoring
 
@@ -172,6 +174,12 @@ def seed(
         models = evaluation.load_models(session, platform.catalog.item_codes, platform.settings.data_dir)
         graded = evaluation.run_all(session, models, day)
         progress.finish(f"{graded} grades")
+        progress.start("inspections")
+        inspected = seed_supervision_plans(session, platform, day)
+        progress.finish(
+            f"{inspected['plans']} inspection plans, {inspected['drawn']} drawn, {inspected['results']} results, "
+            f"{inspected['tasks']} interview and training tasks"
+        )
         progress.start("statistics")
         if session.get_bind().dialect.name == "postgresql":
             # The planner's statistics for every table the seed filled (the ingest keeps only those its own
