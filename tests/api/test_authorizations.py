@@ -17,6 +17,7 @@ from tests.api.test_credit_file import company, load, subject_id
 from tests.conftest import TODAY
 from tests.helpers import PASSWORD, csrf, login, penalty, resident_id, uscc
 from xinyong.accounts import auth
+from xinyong.accounts.models import User
 from xinyong.accounts.policy import Principal
 from xinyong.audit import service as audit
 from xinyong.audit.models import AuditEntry
@@ -339,3 +340,31 @@ class TestPages:
         assert client.get("/account/authorized", follow_redirects=False).status_code == 403
         unbound = login(client, session, role="bank", department_code=None)
         assert unbound and 'id="unbound"' in client.get("/account/authorized").text
+
+
+class TestOrganisationAccounts:
+    def test_the_credit_office_opens_a_bank_account_bound_to_its_organisation(
+        self, client: TestClient, platform: Platform, session: Session, parties: dict[str, Any]
+    ) -> None:
+        token = login(client, session, role="credit_office", department_code="SCFGW")
+        form = {
+            "csrf_token": token,
+            "username": "bank-clerk",
+            "display_name": "银行用户",
+            "password": PASSWORD,
+            "role": "bank",
+        }
+        refused = client.post("/console/users", data=form, follow_redirects=False)
+        assert refused.status_code == 422 and "user.organization_required" in refused.text
+        made = client.post(
+            "/console/users", data={**form, "organization": parties["bank_code"]}, follow_redirects=False
+        )
+        assert made.status_code == 303, made.text
+        user = session.scalars(select(User).where(User.username == "bank-clerk")).one()
+        principal = auth.principal_for_user(user)
+        assert principal.organization_id == subject_id(session, parties["bank_code"])
+        assert principal.subject_id is None  # it reads no file as its own, not even its organisation's
+        file = credit_files.credit_file(
+            session, platform.catalog, principal, principal.organization_id, TODAY
+        )
+        assert file.view == "public"

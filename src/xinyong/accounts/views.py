@@ -13,7 +13,8 @@ from xinyong.accounts.auth import SESSION_COOKIE
 from xinyong.accounts.deps import require
 from xinyong.accounts.policy import ORGANIZATION_ROLES, ROLE_LABELS, ROLES, Principal
 from xinyong.audit import service as audit
-from xinyong.kit.errors import Forbidden, XinyongError
+from xinyong.kit.errors import Forbidden, ValidationFailed, XinyongError
+from xinyong.kit.identifiers import normalize_code
 from xinyong.subjects import rules as subject_rules
 from xinyong.subjects import service as subjects
 from xinyong.web.csrf import CsrfDep
@@ -146,7 +147,15 @@ def add_user(
     password: Annotated[str, Form(max_length=200)],
     role: Annotated[str, Form(max_length=24)],
     department: Annotated[str, Form(max_length=32)] = "",
+    organization: Annotated[str, Form(max_length=40)] = "",
 ) -> Response:
+    organization_id = None
+    if role in ORGANIZATION_ROLES:  # an agency's or a bank's account is bound to its organisation
+        if not organization.strip():
+            raise ValidationFailed(
+                "机构账号须填写所属机构的统一社会信用代码", code="user.organization_required"
+            )
+        organization_id = subjects.get_by_uscc(session, normalize_code(organization)[:18]).id
     if not principal.is_credit_office and (
         department != principal.department_code or role not in ("provider", "reviewer")
     ):
@@ -158,6 +167,7 @@ def add_user(
         role=role,
         display_name=display_name,
         department_code=department or None,
+        subject_id=organization_id,
     )
     audit.record(
         session, principal, "user.create", target=user.username, ip=client_ip(request), details={"role": role}
