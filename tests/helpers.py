@@ -3,19 +3,56 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 import re
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from xinyong.accounts import auth
 from xinyong.accounts import service as accounts
+from xinyong.accounts.context import UseCaseContext
+from xinyong.accounts.policy import Principal
+from xinyong.catalog import service as catalog_service
+from xinyong.catalog.schemas import Catalog
+from xinyong.kit.crypto import PersonalIdCipher, Signer
 from xinyong.kit.identifiers import make_resident_id, make_uscc
 from xinyong.kit.tabular import Row
+from xinyong.kit.workdays import default_calendar
 from xinyong.records import service as records_service
 
 _counter = itertools.count(1)
+_SECRET = "test-secret-key"  # the `settings` fixture's
+
+
+@functools.cache
+def _services() -> tuple[Catalog, PersonalIdCipher, Signer, Path]:
+    data_dir = Path(tempfile.mkdtemp(prefix="xinyong-acting-"))
+    return (
+        catalog_service.load(None),
+        PersonalIdCipher.from_secrets(_SECRET, None, None),
+        Signer.from_secret(_SECRET),
+        data_dir,
+    )
+
+
+def acting(principal: Principal, today: dt.date) -> UseCaseContext:
+    """`principal`'s use-case context on `today` where no platform is at hand (list due process reads only who
+    acts, the day and the calendar): the shipped catalog, the official calendar, the test secret's cipher and
+    signer (as the `platform` fixture's), a data directory of its own. With a platform, use `platform.context`."""
+    catalog, cipher, signer, data_dir = _services()
+    return UseCaseContext(
+        principal=principal,
+        today=today,
+        catalog=catalog,
+        calendar=default_calendar(),
+        cipher=cipher,
+        signer=signer,
+        data_dir=data_dir,
+    )
 
 
 def uscc(region: str = "510104", kind: str = "91") -> str:

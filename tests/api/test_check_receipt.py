@@ -18,10 +18,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tests.conftest import TODAY
-from tests.helpers import bearer, department, licence, login, penalty, resident_id, uscc
+from tests.helpers import acting, bearer, department, licence, login, penalty, resident_id, uscc
 from xinyong.accounts.policy import Principal
 from xinyong.audit.models import AuditEntry
-from xinyong.kit.workdays import default_calendar
 from xinyong.lists import service as lists
 from xinyong.subjects import service as subjects
 
@@ -43,29 +42,19 @@ def subject_with_licence(client: TestClient, session: Session, name: str = COMPA
 def listed(session: Session, code: str, list_type: str = "serious_dishonesty") -> Any:
     department(session, "SCFY", "四川省高级人民法院")
     subject = subjects.get_by_uscc(session, code)
-    calendar = default_calendar()
     entry = lists.propose(
         session,
-        DECIDER,
+        acting(DECIDER, TODAY - dt.timedelta(days=60)),
         subject_id=subject.id,
         list_type=list_type,
         legal_basis="《严重失信主体名单管理办法》第七条",
         facts="拒不履行法定义务",
-        today=TODAY - dt.timedelta(days=60),
         scope="政府采购" if list_type == "market_ban" else None,
     )
     if list_type != "red":
-        lists.advance(
-            session, DECIDER, entry, "notify", today=TODAY - dt.timedelta(days=50), calendar=calendar
-        )
+        lists.advance(session, acting(DECIDER, TODAY - dt.timedelta(days=50)), entry, "notify")
     lists.advance(
-        session,
-        DECIDER,
-        entry,
-        "decide",
-        today=dt.date(2026, 10, 29),
-        calendar=calendar,
-        decision_no="川高法认〔2026〕8号",
+        session, acting(DECIDER, dt.date(2026, 10, 29)), entry, "decide", decision_no="川高法认〔2026〕8号"
     )
     session.commit()
     return entry

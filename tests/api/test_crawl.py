@@ -67,7 +67,7 @@ def demo_app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
         demo.seed_accounts(session, ctx)
         seed_authorizations(session, platform.context(SYSTEM, TODAY), demo.DEMO_PASSWORD)
         seed_articles(session, SYSTEM, TODAY)
-        seed_supervision(session, ctx, platform.signer, scale=SCALE)
+        seed_supervision(session, platform.context(SYSTEM, ctx.today), scale=SCALE)
         seed_repair(session, platform, TODAY)
         seed_supervision_plans(session, platform, TODAY)  # pools, plans, a draw and results
         # Rows no subject can be matched to, from the demo provider's department and another one.

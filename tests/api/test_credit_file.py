@@ -12,11 +12,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tests.conftest import TODAY
-from tests.helpers import bearer, department, licence, login, penalty, resident_id, uscc
+from tests.helpers import acting, bearer, department, licence, login, penalty, resident_id, uscc
 from xinyong.accounts.policy import ANONYMOUS, Principal
 from xinyong.audit.models import AuditEntry
 from xinyong.creditfile import service as credit_files
-from xinyong.kit.workdays import default_calendar
 from xinyong.lists import service as lists
 from xinyong.objections import service as objections
 from xinyong.platform import Platform
@@ -58,47 +57,35 @@ def entry(
 ) -> lists.ListEntry:
     """A list entry taken through due process up to `until` (proposed, notified, listed, dropped, removed)."""
     department(session, "SCFGW", DECIDER)
-    calendar = default_calendar()
     created = lists.propose(
         session,
-        CLERK,
+        acting(CLERK, decided - dt.timedelta(days=20)),
         subject_id=subject_id,
         list_type=list_type,
         legal_basis=BASIS,
         facts=facts,
-        today=decided - dt.timedelta(days=20),
         scope=scope,
     )
     if until == "proposed":
         return created
     if list_type != "red":
-        lists.advance(
-            session, CLERK, created, "notify", today=decided - dt.timedelta(days=18), calendar=calendar
-        )
+        lists.advance(session, acting(CLERK, decided - dt.timedelta(days=18)), created, "notify")
     if until == "notified":
         return created
     if until == "dropped":
-        lists.advance(session, CLERK, created, "drop", today=decided, calendar=calendar, reason="证据不足")
+        lists.advance(session, acting(CLERK, decided), created, "drop", reason="证据不足")
         return created
     lists.advance(
         session,
-        CLERK,
+        acting(CLERK, decided),
         created,
         "decide",
-        today=decided,
-        calendar=calendar,
         decision_no=decision_no,
         period_months=period_months,
     )
     if until == "removed":
         lists.advance(
-            session,
-            CLERK,
-            created,
-            "remove",
-            today=TODAY - dt.timedelta(days=1),
-            calendar=calendar,
-            reason="repaired",
+            session, acting(CLERK, TODAY - dt.timedelta(days=1)), created, "remove", reason="repaired"
         )
     return created
 

@@ -12,9 +12,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from tests.conftest import TODAY
-from tests.helpers import bearer, department, licence, login, uscc
+from tests.helpers import acting, bearer, department, licence, login, uscc
 from xinyong.accounts.policy import Principal
-from xinyong.kit.workdays import default_calendar
 from xinyong.lists import rules
 from xinyong.lists import service as lists
 from xinyong.subjects import service as subjects
@@ -38,22 +37,18 @@ def subject(client: TestClient, session: Session, name: str) -> tuple[int, str]:
 def entry_in(session: Session, subject_id: int, list_type: str, state: str) -> Any:
     """An entry of `list_type` brought to `state` through the service, as a department would."""
     department(session, DEPARTMENT, "四川省信用测试局")
-    calendar = default_calendar()
     entry = lists.propose(
         session,
-        CLERK,
+        acting(CLERK, TODAY - dt.timedelta(days=60)),
         subject_id=subject_id,
         list_type=list_type,
         legal_basis="《严重失信主体名单管理办法》第七条",
         facts="拒不履行法定义务",
-        today=TODAY - dt.timedelta(days=60),
         scope="药品经营" if list_type == rules.MARKET_BAN else None,
     )
 
     def step(event: str, days_ago: int, **kw: Any) -> None:
-        lists.advance(
-            session, CLERK, entry, event, today=TODAY - dt.timedelta(days=days_ago), calendar=calendar, **kw
-        )
+        lists.advance(session, acting(CLERK, TODAY - dt.timedelta(days=days_ago)), entry, event, **kw)
 
     if state in ("notified", "listed", "removed") and list_type != rules.RED:
         step("notify", 50)
@@ -111,7 +106,7 @@ class TestOfferedSteps:
     def test_a_received_statement_is_not_offered_again(self, client: TestClient, session: Session) -> None:
         subject_id, _ = subject(client, session, "成都申辩示例有限公司")
         entry = entry_in(session, subject_id, rules.SERIOUS_DISHONESTY, "notified")
-        lists.advance(session, CLERK, entry, "statement", today=TODAY, calendar=default_calendar())
+        lists.advance(session, acting(CLERK, TODAY), entry, "statement")
         session.commit()
         login(client, session, role="reviewer", department_code=DEPARTMENT)
         assert offered(client.get("/console/lists").text, entry.id) == {"decide", "drop"}

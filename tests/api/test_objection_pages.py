@@ -215,13 +215,10 @@ class TestAccountPages:
         reviewer = Principal(kind="user", name="审核员", role="reviewer", department_code="SCMR")
         objections.answer(
             session,
-            reviewer,
+            platform.context(reviewer, TODAY),
             objection,
             "correct",
-            catalog=platform.catalog,
             rule_sets=platform.rule_sets,
-            cipher=platform.cipher,
-            today=TODAY,
             reason="经核对决定书原件，罚款金额录入有误。",
             corrections={"fine_wan": "3"},
         )
@@ -423,13 +420,10 @@ class TestStatisticsPage:
         reviewer = Principal(kind="user", name="审核员", role="reviewer", department_code="SCMR")
         objections.answer(
             session,
-            reviewer,
+            platform.context(reviewer, dt.date(2026, 11, 6)),
             done,
             "revoke",
-            catalog=platform.catalog,
             rule_sets=platform.rule_sets,
-            cipher=platform.cipher,
-            today=dt.date(2026, 11, 6),
             reason="原处罚决定已被复议撤销",
         )
         session.commit()

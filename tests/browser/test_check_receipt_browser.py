@@ -16,7 +16,6 @@ from tests.helpers import PASSWORD, department, licence, uscc
 from xinyong.accounts import auth
 from xinyong.accounts.policy import Principal
 from xinyong.db.session import transaction
-from xinyong.kit.workdays import default_calendar
 from xinyong.lists import service as lists
 from xinyong.platform import Platform
 from xinyong.subjects import service as subjects
@@ -34,29 +33,25 @@ def listed_subject(ingest_rows: Any, portal_platform: Platform) -> dict[str, str
     code = uscc("510104", "91")
     ingest_rows([licence(XK_XDR_MC=NAME, XK_XDR_SHXYM=code)], item="XK")
     decider = Principal(kind="user", name="court-clerk", role="reviewer", department_code="SCGY")
-    calendar = default_calendar()
     with transaction(portal_platform.sessions) as session:
         department(session, "SCGY", COURT)
         department(session, "SCCZB", "四川省财政厅")
         entry = lists.propose(
             session,
-            decider,
+            portal_platform.context(decider, TODAY - dt.timedelta(days=60)),
             subject_id=subjects.get_by_uscc(session, code).id,
             list_type="serious_dishonesty",
             legal_basis="《最高人民法院关于公布失信被执行人名单信息的若干规定》第一条",
             facts="有履行能力而拒不履行生效法律文书确定的义务",
-            today=TODAY - dt.timedelta(days=60),
         )
         lists.advance(
-            session, decider, entry, "notify", today=TODAY - dt.timedelta(days=50), calendar=calendar
+            session, portal_platform.context(decider, TODAY - dt.timedelta(days=50)), entry, "notify"
         )
         lists.advance(
             session,
-            decider,
+            portal_platform.context(decider, DECIDED),
             entry,
             "decide",
-            today=DECIDED,
-            calendar=calendar,
             decision_no="川高法认〔2026〕21号",
         )
         auth.create_user(

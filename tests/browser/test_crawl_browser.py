@@ -44,7 +44,7 @@ def demo_data(portal_platform: Platform) -> None:
         demo.seed_accounts(session, ctx)
         seed_authorizations(session, portal_platform.context(SYSTEM, TODAY), demo.DEMO_PASSWORD)
         seed_articles(session, SYSTEM, TODAY)
-        seed_supervision(session, ctx, portal_platform.signer, scale=SCALE)
+        seed_supervision(session, portal_platform.context(SYSTEM, ctx.today), scale=SCALE)
         seed_repair(session, portal_platform, TODAY)
         seed_supervision_plans(session, portal_platform, TODAY)  # pools, plans, a draw and results
 

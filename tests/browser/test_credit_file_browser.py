@@ -14,7 +14,6 @@ from playwright.sync_api import expect
 from tests.browser.conftest import TODAY
 from tests.helpers import department, penalty, uscc
 from xinyong.accounts.policy import Principal
-from xinyong.kit.workdays import default_calendar
 from xinyong.lists import service as lists
 from xinyong.platform import Platform
 from xinyong.subjects import service as subjects
@@ -47,27 +46,23 @@ def data(ingest_rows: Any, portal_platform: Platform) -> dict[str, Any]:
         "authority_name": "四川省水利厅",
     }
     ingest_rows([honour], item="JL")
-    calendar = default_calendar()
     with transaction(portal_platform.sessions) as session:
         department(session, *DECIDER)
         subject = subjects.get_by_uscc(session, code)
         entry = lists.propose(
             session,
-            CLERK,
+            portal_platform.context(CLERK, TODAY - dt.timedelta(days=60)),
             subject_id=subject.id,
             list_type="serious_dishonesty",
             legal_basis="《严重失信主体名单管理办法》第七条",
             facts="拒不履行行政处罚决定，情节严重",
-            today=TODAY - dt.timedelta(days=60),
         )
-        lists.advance(session, CLERK, entry, "notify", today=TODAY - dt.timedelta(days=50), calendar=calendar)
+        lists.advance(session, portal_platform.context(CLERK, TODAY - dt.timedelta(days=50)), entry, "notify")
         lists.advance(
             session,
-            CLERK,
+            portal_platform.context(CLERK, TODAY - dt.timedelta(days=30)),
             entry,
             "decide",
-            today=TODAY - dt.timedelta(days=30),
-            calendar=calendar,
             decision_no="川发改信认〔2026〕21号",
         )
     return {"uscc": code, "clean": clean, "docs": docs}

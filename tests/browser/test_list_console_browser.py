@@ -16,7 +16,6 @@ from tests.helpers import PASSWORD, department, licence, uscc
 from xinyong.accounts import auth
 from xinyong.accounts.policy import Principal
 from xinyong.db.session import transaction
-from xinyong.kit.workdays import default_calendar
 from xinyong.lists import service as lists
 from xinyong.platform import Platform
 from xinyong.subjects import service as subjects
@@ -36,14 +35,13 @@ def notified_entry(ingest_rows: Any, portal_platform: Platform) -> dict[str, Any
         department(session, "SCLW", "四川省名单测试局")
         entry = lists.propose(
             session,
-            clerk,
+            portal_platform.context(clerk, TODAY - dt.timedelta(days=2)),
             subject_id=subjects.get_by_uscc(session, code).id,
             list_type="serious_dishonesty",
             legal_basis="《严重失信主体名单管理办法》第七条",
             facts="拒不履行法定义务",
-            today=TODAY - dt.timedelta(days=2),
         )
-        lists.advance(session, clerk, entry, "notify", today=TODAY, calendar=default_calendar())
+        lists.advance(session, portal_platform.context(clerk, TODAY), entry, "notify")
         auth.create_user(
             session, username="list-reviewer", password=PASSWORD, role="reviewer", department_code="SCLW"
         )

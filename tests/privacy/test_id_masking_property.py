@@ -254,12 +254,11 @@ def test_purposes_facts_articles_objections_and_names_are_stored_masked(
     # … list facts, an article, an objection's filer, a display name.
     lists.propose(
         session,
-        CLERK,
+        platform.context(CLERK, TODAY),
         subject_id=subject.id,
         list_type="serious_dishonesty",
         legal_basis="《严重失信主体名单管理办法》第七条",
         facts=f"拒不履行：{written}",
-        today=TODAY,
     )
     content.create(
         session,

@@ -11,11 +11,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from tests.conftest import TODAY
-from tests.helpers import bearer, department, licence, penalty, uscc
+from tests.helpers import acting, bearer, department, licence, penalty, uscc
 from xinyong.accounts.policy import Principal
 from xinyong.audit import service as audit
 from xinyong.kit.errors import Conflict, ValidationFailed
-from xinyong.kit.workdays import default_calendar
 from xinyong.lists import service as lists
 from xinyong.subjects import service as subjects
 
@@ -43,24 +42,20 @@ def listed(session: Session, code: str, list_type: str = "serious_dishonesty", *
     subject = subjects.get_by_uscc(session, code)
     entry = lists.propose(
         session,
-        CLERK,
+        acting(CLERK, TODAY - dt.timedelta(days=60)),
         subject_id=subject.id,
         list_type=list_type,
         legal_basis="《严重失信主体名单管理办法》第七条",
         facts="拒不履行法定义务",
-        today=TODAY - dt.timedelta(days=60),
         scope=kwargs.get("scope"),
     )
-    calendar = default_calendar()
     if list_type != "red":
-        lists.advance(session, CLERK, entry, "notify", today=TODAY - dt.timedelta(days=50), calendar=calendar)
+        lists.advance(session, acting(CLERK, TODAY - dt.timedelta(days=50)), entry, "notify")
     lists.advance(
         session,
-        CLERK,
+        acting(CLERK, TODAY - dt.timedelta(days=30)),
         entry,
         "decide",
-        today=TODAY - dt.timedelta(days=30),
-        calendar=calendar,
         decision_no="川信认〔2026〕1号",
     )
     session.commit()
@@ -92,9 +87,7 @@ class TestTriggers:
         assert check(client, session, code).json()["hits"] == []
         entry = listed(session, code)
         assert check(client, session, code).json()["hits"]
-        lists.advance(
-            session, CLERK, entry, "remove", today=TODAY, calendar=default_calendar(), reason="repaired"
-        )
+        lists.advance(session, acting(CLERK, TODAY), entry, "remove", reason="repaired")
         session.commit()
         assert check(client, session, code).json()["hits"] == []
 
@@ -265,50 +258,33 @@ class TestDueProcess:
         assert subject_id is not None
         entry = lists.propose(
             session,
-            CLERK,
+            acting(CLERK, dt.date(2026, 9, 28)),
             subject_id=subject_id,
             list_type="serious_dishonesty",
             legal_basis="《严重失信主体名单管理办法》第七条",
             facts="事实",
-            today=dt.date(2026, 9, 28),
         )
-        calendar = default_calendar()
-        lists.advance(session, CLERK, entry, "notify", today=dt.date(2026, 9, 28), calendar=calendar)
+        lists.advance(session, acting(CLERK, dt.date(2026, 9, 28)), entry, "notify")
         # Five working days after 9-28 across National Day: 9-29, 9-30, 10-8, 10-9 and Saturday 10-10 (调休).
         assert entry.statement_deadline == dt.date(2026, 10, 10)
         with pytest.raises(Conflict):
-            lists.advance(
-                session,
-                CLERK,
-                entry,
-                "decide",
-                today=dt.date(2026, 10, 9),
-                calendar=calendar,
-                decision_no="x",
-            )
+            lists.advance(session, acting(CLERK, dt.date(2026, 10, 9)), entry, "decide", decision_no="x")
         lists.advance(
-            session,
-            CLERK,
-            entry,
-            "decide",
-            today=dt.date(2026, 10, 13),
-            calendar=calendar,
-            decision_no="川信认〔2026〕9号",
+            session, acting(CLERK, dt.date(2026, 10, 13)), entry, "decide", decision_no="川信认〔2026〕9号"
         )
         assert entry.status == "listed" and entry.public_until == dt.date(2029, 10, 13)
         with pytest.raises(Conflict):
-            lists.advance(session, CLERK, entry, "notify", today=dt.date(2026, 10, 14), calendar=calendar)
+            lists.advance(session, acting(CLERK, dt.date(2026, 10, 14)), entry, "notify")
 
     def test_no_legal_basis_no_entry(self, session: Session) -> None:
         with pytest.raises(ValidationFailed) as info:
             lists.propose(
                 session,
-                CLERK,
+                acting(CLERK, TODAY),
                 subject_id=1,
                 list_type="serious_dishonesty",
                 legal_basis=" ",
                 facts="x",
-                today=TODAY,
             )
         assert info.value.code == "list.legal_basis_required"
 

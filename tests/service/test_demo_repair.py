@@ -40,7 +40,7 @@ SMALL = 0.01
 def seed_demo(platform: Platform, session: Session, ctx: IngestContext) -> dict[str, int]:
     demo.seed(session, ctx, scale=SCALE)
     demo.seed_accounts(session, ctx)
-    seed_supervision(session, ctx, platform.signer, scale=SCALE)
+    seed_supervision(session, platform.context(SYSTEM, ctx.today), scale=SCALE)
     return seed_repair(session, platform, TODAY)
 
 
@@ -169,7 +169,7 @@ class TestDemoRepairHistory:
     ) -> None:
         demo.seed(session, ctx, scale=SMALL)
         demo.seed_accounts(session, ctx)
-        seed_supervision(session, ctx, platform.signer, scale=SMALL)
+        seed_supervision(session, platform.context(SYSTEM, ctx.today), scale=SMALL)
         savepoint = session.begin_nested()
         first = seed_repair(session, platform, TODAY)
         history = snapshot(session)

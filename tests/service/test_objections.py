@@ -73,13 +73,10 @@ def answer(
 ) -> Objection:
     return objections.answer(
         session,
-        principal,
+        platform.context(principal, kw.pop("today", TODAY)),
         objection,
         event,
-        catalog=platform.catalog,
         rule_sets=platform.rule_sets,
-        cipher=platform.cipher,
-        today=kw.pop("today", TODAY),
         reason=kw.pop("reason", "经核查原处罚决定书，情况属实。"),
         **kw,
     )

@@ -233,23 +233,18 @@ class TestListEntryRepair:
         subject = subjects.get_by_uscc(session, code)
         entry = lists.propose(
             session,
-            REVIEWER,
+            platform.context(REVIEWER, dt.date(2025, 9, 1)),
             subject_id=subject.id,
             list_type="serious_dishonesty",
             legal_basis="《严重失信主体名单管理办法》第七条",
             facts="拒不履行法定义务",
-            today=dt.date(2025, 9, 1),
         )
-        lists.advance(
-            session, REVIEWER, entry, "notify", today=dt.date(2025, 9, 2), calendar=platform.calendar
-        )
+        lists.advance(session, platform.context(REVIEWER, dt.date(2025, 9, 2)), entry, "notify")
         lists.advance(
             session,
-            REVIEWER,
+            platform.context(REVIEWER, dt.date(2025, 10, 9)),
             entry,
             "decide",
-            today=dt.date(2025, 10, 9),
-            calendar=platform.calendar,
             decision_no="川市监认〔2025〕3号",
         )
         session.commit()
@@ -300,24 +295,15 @@ class TestListEntryRepair:
         subject = subjects.get_by_uscc(session, code)
         entry = lists.propose(
             session,
-            REVIEWER,
+            platform.context(REVIEWER, dt.date(2026, 5, 1)),
             subject_id=subject.id,
             list_type="serious_dishonesty",
             legal_basis="《严重失信主体名单管理办法》第七条",
             facts="拒不履行法定义务",
-            today=dt.date(2026, 5, 1),
         )
+        lists.advance(session, platform.context(REVIEWER, dt.date(2026, 5, 6)), entry, "notify")
         lists.advance(
-            session, REVIEWER, entry, "notify", today=dt.date(2026, 5, 6), calendar=platform.calendar
-        )
-        lists.advance(
-            session,
-            REVIEWER,
-            entry,
-            "decide",
-            today=dt.date(2026, 6, 1),
-            calendar=platform.calendar,
-            decision_no="x号",
+            session, platform.context(REVIEWER, dt.date(2026, 6, 1)), entry, "decide", decision_no="x号"
         )
         with pytest.raises(ValidationFailed) as caught:
             submit(

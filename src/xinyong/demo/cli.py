@@ -163,7 +163,7 @@ def seed(
         articles = seed_articles(session, SYSTEM, day)
         progress.finish(f"{articles} articles")
         progress.start("supervision")
-        history = seed_supervision(session, platform.ingest_context(day), platform.signer, scale=scale)
+        history = seed_supervision(session, platform.context(SYSTEM, day), scale=scale)
         progress.finish(f"{history['entries']} list entries, {history['checks']} checks")
         progress.start("repairs")
         repairs = seed_repair(session, platform, day)

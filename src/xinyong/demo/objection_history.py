@@ -106,13 +106,10 @@ class ObjectionSeeding:
             corrections = corrections_for(record)
         objections.answer(
             self.session,
-            self.clerk(objection.department_code),
+            self.platform.context(self.clerk(objection.department_code), day),
             objection,
             outcome,
-            catalog=self.platform.catalog,
             rule_sets=self.platform.rule_sets,
-            cipher=self.platform.cipher,
-            today=day,
             reason=ANSWERS[outcome],
             corrections=corrections,
         )

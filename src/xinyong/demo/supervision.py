@@ -8,20 +8,19 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from dataclasses import replace
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from xinyong.accounts.context import UseCaseContext
 from xinyong.accounts.policy import Principal
-from xinyong.kit.crypto import Signer
-from xinyong.kit.workdays import default_calendar
 from xinyong.lists import service as lists
 from xinyong.lists.models import ListEntry
 from xinyong.measures import check as checking
 from xinyong.measures import service as measures
 from xinyong.measures.repository import PublishedLists
 from xinyong.records.models import Record
-from xinyong.records.service import IngestContext
 from xinyong.subjects.models import Subject
 
 BASIS = {
@@ -46,16 +45,18 @@ SCENARIOS = (
 CHECKING = ("SCCZ", "SCZJ", "SCJT", "SCMR", "SCFGW", "SCWJ")
 
 
-def seed_supervision(
-    session: Session, ctx: IngestContext, signer: Signer, *, scale: float = 1.0
-) -> dict[str, int]:
-    """Idempotent: does nothing when list entries already exist."""
+def seed_supervision(session: Session, ctx: UseCaseContext, *, scale: float = 1.0) -> dict[str, int]:
+    """Idempotent: does nothing when list entries already exist. The context's day is the demo's today, its
+    signer signs the checks; the entries are the work of a reviewer of SCMR on days before it."""
     if session.scalar(select(func.count(ListEntry.id))):
         return {"entries": 0, "checks": 0}
     rng = random.Random(546)
     today = ctx.today
-    calendar = default_calendar()
     reviewer = Principal(kind="user", name="demo-reviewer", role="reviewer", department_code="SCMR")
+
+    def on(day: dt.date) -> UseCaseContext:
+        return replace(ctx, principal=reviewer, today=day)
+
     serious = list(
         session.scalars(
             select(Record.subject_id)
@@ -88,12 +89,11 @@ def seed_supervision(
         proposed = today - dt.timedelta(days=rng.randint(30, 700))
         entry = lists.propose(
             session,
-            reviewer,
+            on(proposed),
             subject_id=subject_id,
             list_type=list_type,
             legal_basis=BASIS[list_type],
             facts=FACTS[list_type],
-            today=proposed,
             scope="危险化学品生产经营" if list_type == "market_ban" else None,
         )
         entries += 1
@@ -101,52 +101,45 @@ def seed_supervision(
             continue
         day = proposed + dt.timedelta(days=rng.randint(1, 5))
         if list_type != "red":
-            lists.advance(session, reviewer, entry, "notify", today=day, calendar=calendar)
+            lists.advance(session, on(day), entry, "notify")
             if state == "notified":
                 if rng.random() < 0.5:
                     lists.advance(
                         session,
-                        reviewer,
+                        on(day + dt.timedelta(days=2)),
                         entry,
                         "statement",
-                        today=day + dt.timedelta(days=2),
-                        calendar=calendar,
                         note="当事人提交陈述申辩材料",
                     )
                 continue
             assert entry.statement_deadline is not None
             day = entry.statement_deadline + dt.timedelta(days=rng.randint(1, 10))
         if state == "dropped":
-            lists.advance(session, reviewer, entry, "drop", today=day, calendar=calendar, note="申辩理由成立")
+            lists.advance(session, on(day), entry, "drop", note="申辩理由成立")
             continue
         year = day.year
         lists.advance(
             session,
-            reviewer,
+            on(day),
             entry,
             "decide",
-            today=day,
-            calendar=calendar,
             decision_no=f"川信认〔{year}〕{entries}号",
         )
         if state == "removed":
             lists.advance(
                 session,
-                reviewer,
+                on(min(today, day + dt.timedelta(days=rng.randint(30, 200)))),
                 entry,
                 "remove",
-                today=min(today, day + dt.timedelta(days=rng.randint(30, 200))),
-                calendar=calendar,
                 reason=rng.choice(("repaired", "authority_decision")),
             )
-    checks = _seed_checks(session, ctx, signer, rng, [s for _, st, s in plan if st == "listed"], clean, scale)
+    checks = _seed_checks(session, ctx, rng, [s for _, st, s in plan if st == "listed"], clean, scale)
     return {"entries": entries, "checks": checks}
 
 
 def _seed_checks(
     session: Session,
-    ctx: IngestContext,
-    signer: Signer,
+    ctx: UseCaseContext,
     rng: random.Random,
     listed: list[int],
     clean: list[int],
@@ -171,7 +164,7 @@ def _seed_checks(
         check = checking.run_check(
             session,
             catalog=ctx.catalog,
-            signer=signer,
+            signer=ctx.signer,
             id_hash=ctx.cipher.hash,
             order=checking.CheckOrder(
                 clerk,

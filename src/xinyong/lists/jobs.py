@@ -62,13 +62,15 @@ def propose_escalations(
         if (proposal.subject_id, proposal.list_type) in taken:
             continue
         dates = "、".join(d.isoformat() for d in proposal.record_dates)
-        service.propose(
+        service.propose_as(
             session,
             system,
+            today,
             subject_id=proposal.subject_id,
             list_type=proposal.list_type,
             legal_basis=proposal.rule.legal_basis,
-            today=today,
+            scope=None,
+            permanent=False,
             escalation_rule=proposal.rule.id,
             facts=f"按规则 {proposal.rule.id}：{proposal.rule.within_months}个月内{len(proposal.record_dates)}次"
             f"{proposal.rule.severity}失信行政处罚（决定日期：{dates}），提请认定。",

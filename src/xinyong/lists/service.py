@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
+from xinyong.accounts.context import UseCaseContext
 from xinyong.accounts.policy import Principal, may_act_for_department
 from xinyong.events import service as domain_events
 from xinyong.events import workflow
@@ -17,7 +18,6 @@ from xinyong.kit.dates import add_months
 from xinyong.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from xinyong.kit.identifiers import mask_ids, normalize_code
 from xinyong.kit.names import normalize_name
-from xinyong.kit.workdays import WorkdayCalendar
 from xinyong.lists import rules
 from xinyong.lists.models import ListEntry
 from xinyong.subjects.models import Subject
@@ -50,18 +50,47 @@ def get_entry(session: Session, principal: Principal, entry_id: int) -> ListEntr
 
 def propose(
     session: Session,
-    principal: Principal,
+    ctx: UseCaseContext,
     *,
     subject_id: int,
     list_type: str,
     legal_basis: str,
     facts: str,
-    today: dt.date,
     scope: str | None = None,
     permanent: bool = False,
     escalation_rule: str | None = None,
 ) -> ListEntry:
-    """Propose a subject for a list (拟列入). No list entry can be saved without its legal basis."""
+    """Propose a subject for a list (拟列入), as the context's department on its day. No list entry can be
+    saved without its legal basis."""
+    return propose_as(
+        session,
+        ctx.principal,
+        ctx.today,
+        subject_id=subject_id,
+        list_type=list_type,
+        legal_basis=legal_basis,
+        facts=facts,
+        scope=scope,
+        permanent=permanent,
+        escalation_rule=escalation_rule,
+    )
+
+
+def propose_as(
+    session: Session,
+    principal: Principal,
+    today: dt.date,
+    *,
+    subject_id: int,
+    list_type: str,
+    legal_basis: str,
+    facts: str,
+    scope: str | None,
+    permanent: bool,
+    escalation_rule: str | None,
+) -> ListEntry:
+    """`propose` for the daily escalation job, which acts as the system on the day it is run for and has no
+    person's context (`lists.jobs.propose_escalations`)."""
     if list_type not in rules.LIST_TYPE_LABELS:
         raise ValidationFailed(f"名单类型“{list_type}”不存在", code="list.unknown_type")
     if len(legal_basis.strip()) < 6:
@@ -125,21 +154,21 @@ def history(session: Session, entry_id: int) -> Sequence[WorkflowEvent]:
 
 def advance(
     session: Session,
-    principal: Principal,
+    ctx: UseCaseContext,
     entry: ListEntry,
     event: str,
     *,
-    today: dt.date,
-    calendar: WorkdayCalendar,
     decision_no: str | None = None,
     period_months: int | None = None,
     reason: str | None = None,
     note: str | None = None,
 ) -> ListEntry:
-    """Move an entry through due process; illegal steps are refused (409) with the current state named.
+    """Move an entry through due process; illegal steps are refused (409) with the current state named. Who
+    acts, on what day, and the working-day calendar (the statement deadline) come from the context.
 
     Every change of an entry's state goes through here (the repair workflow removes and reinstates with it),
     so each is checked by the state machine, kept in the entry's history and audited."""
+    principal, today, calendar = ctx.principal, ctx.today, ctx.calendar
     before = entry.status
     if event == "statement":
         if before != "notified":

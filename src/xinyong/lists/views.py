@@ -13,12 +13,11 @@ from xinyong.accounts.policy import Principal
 from xinyong.kit.errors import NotFound, ValidationFailed, XinyongError
 from xinyong.kit.identifiers import normalize_code
 from xinyong.kit.pagination import Page
-from xinyong.kit.workdays import default_calendar
 from xinyong.lists import rules, service
 from xinyong.subjects import service as subjects
 from xinyong.web import flash
 from xinyong.web.csrf import CsrfDep
-from xinyong.web.deps import SessionDep, TodayDep
+from xinyong.web.deps import PlatformDep, SessionDep, TodayDep, client_ip
 from xinyong.web.ratelimit import rate_limited_search
 from xinyong.web.templating import render
 
@@ -101,6 +100,7 @@ def _too_long(**fields: tuple[str, int, str]) -> None:
 def propose(
     request: Request,
     session: SessionDep,
+    platform: PlatformDep,
     today: TodayDep,
     principal: Annotated[Principal, require("lists:manage")],
     _csrf: CsrfDep,
@@ -124,12 +124,11 @@ def propose(
         subject = subjects.get_by_uscc(session, normalize_code(uscc))
         entry = service.propose(
             session,
-            principal,
+            platform.context(principal, today, ip=client_ip(request)),
             subject_id=subject.id,
             list_type=list_type,
             legal_basis=legal_basis,
             facts=facts,
-            today=today,
             scope=scope,
             permanent=permanent,
         )
@@ -147,6 +146,7 @@ def advance(
     event: str,
     request: Request,
     session: SessionDep,
+    platform: PlatformDep,
     today: TodayDep,
     principal: Annotated[Principal, require("lists:manage")],
     _csrf: CsrfDep,
@@ -167,11 +167,9 @@ def advance(
         entry = service.get_entry(session, principal, entry_id)
         service.advance(
             session,
-            principal,
+            platform.context(principal, today, ip=client_ip(request)),
             entry,
             event,
-            today=today,
-            calendar=default_calendar(),
             decision_no=decision_no or None,
             reason=reason or None,
             note=note or None,

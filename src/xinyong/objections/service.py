@@ -23,7 +23,6 @@ from xinyong.events import workflow
 from xinyong.events.models import WorkflowEvent
 from xinyong.files import service as files
 from xinyong.files.service import Upload
-from xinyong.kit.crypto import PersonalIdCipher
 from xinyong.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from xinyong.kit.identifiers import mask_embedded_ids
 from xinyong.kit.workdays import WorkdayCalendar
@@ -185,18 +184,17 @@ def get_objection(session: Session, principal: Principal, objection_id: int) -> 
 
 def answer(
     session: Session,
-    principal: Principal,
+    ctx: UseCaseContext,
     objection: Objection,
     event: str,
     *,
-    catalog: Catalog,
     rule_sets: list[RuleSet],
-    cipher: PersonalIdCipher,
-    today: dt.date,
     reason: str | None,
     corrections: dict[str, Any] | None = None,
 ) -> Objection:
-    """The provider department's answer: correct (field by field), revoke, or maintain with reasons."""
+    """The provider department's answer: correct (field by field), revoke, or maintain with reasons (who
+    answers, on what day, the catalog and the cipher come from the context)."""
+    principal, today, catalog, cipher = ctx.principal, ctx.today, ctx.catalog, ctx.cipher
     if event not in rules.ANSWERS:
         raise ValidationFailed(f"答复方式“{event}”不存在", code="objection.unknown_event")
     reason = mask_embedded_ids(reason.strip())[0] if reason else reason  # IDs are never stored in clear

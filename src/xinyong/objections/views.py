@@ -443,13 +443,10 @@ def answer_objection(
         with session.begin_nested():
             service.answer(
                 session,
-                principal,
+                platform.context(principal, today, ip=client_ip(request)),
                 objection,
                 event,
-                catalog=platform.catalog,
                 rule_sets=platform.rule_sets,
-                cipher=platform.cipher,
-                today=today,
                 reason=reason,
                 corrections=corrections,
             )

@@ -22,7 +22,7 @@ from xinyong.events.models import WorkflowEvent
 from xinyong.files import service as files
 from xinyong.files.service import Upload
 from xinyong.kit.errors import Conflict, Forbidden, ValidationFailed
-from xinyong.kit.workdays import Deadline, WorkdayCalendar
+from xinyong.kit.workdays import Deadline
 from xinyong.lists import rules as list_rules
 from xinyong.lists import service as lists
 from xinyong.lists.models import ListEntry
@@ -37,13 +37,7 @@ from xinyong.repair.targets import (
 )
 
 
-def _set_repaired(
-    session: Session,
-    application: RepairApplication,
-    principal: Principal,
-    today: dt.date,
-    calendar: WorkdayCalendar,
-) -> None:
+def _set_repaired(session: Session, application: RepairApplication, ctx: UseCaseContext) -> None:
     ref = f"repair:{application.id}"
     if application.record_id is not None:
         record = session.get(Record, application.record_id)
@@ -54,25 +48,16 @@ def _set_repaired(
         assert entry is not None
         lists.advance(
             session,
-            principal,
+            ctx,
             entry,
             list_rules.REMOVE,
-            today=today,
-            calendar=calendar,
             reason="repaired",
             note=f"信用修复（修复申请 {application.id}）",
         )
     session.flush()
 
 
-def _undo_repair(
-    session: Session,
-    application: RepairApplication,
-    principal: Principal,
-    today: dt.date,
-    calendar: WorkdayCalendar,
-    note: str,
-) -> None:
+def _undo_repair(session: Session, application: RepairApplication, ctx: UseCaseContext, note: str) -> None:
     ref = f"repair:{application.id}"
     if application.record_id is not None:
         record = session.get(Record, application.record_id)
@@ -84,11 +69,9 @@ def _undo_repair(
         if entry.status == list_rules.REMOVED and entry.removal_reason == "repaired":
             lists.advance(
                 session,
-                principal,
+                ctx,
                 entry,
                 list_rules.REINSTATE,
-                today=today,
-                calendar=calendar,
                 note=f"错修纠正（修复申请 {application.id}）：{note}",
             )
     session.flush()
@@ -235,9 +218,9 @@ def advance(
     )
     application.status = after
     if after == rules.REPAIRED:
-        _set_repaired(session, application, principal, today, calendar)
+        _set_repaired(session, application, ctx)
     elif event == "revert":
-        _undo_repair(session, application, principal, today, calendar, note or "")
+        _undo_repair(session, application, ctx, note or "")
     if event in rules.RECHECK_EVENTS:
         application.recheck_status, application.recheck_note = "corrected", (note or "").strip()
     note = workflow.free_text(note) if note else note
