@@ -12,9 +12,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from tests.helpers import PDF_BYTES, bearer, department, licence, login, uscc
+from tests.helpers import PDF_BYTES, department, ingest_rows, licence, login, uscc
 from xinyong.accounts.models import User
 from xinyong.audit.models import AuditEntry
+from xinyong.records.service import IngestContext
 from xinyong.registration.models import Registration
 from xinyong.subjects import service as subjects
 
@@ -26,17 +27,14 @@ HONOUR = {
 }
 FINANCIAL = {"f_year": "2025", "f_revenue": "98765.4", "f_employees": "120"}
 CONTACTS = {"f_contact_name": "钱七", "f_phone": "028-87776666"}
-SCMR = "部门SCMR"  # the department's name as the test helpers register it
+SCMR = "四川省市场监督管理局"  # the department as its ingestion registered it
 
 
-def a_subject(client: TestClient, session: Session) -> str:
+def a_subject(session: Session, ctx: IngestContext) -> str:
     """A company known from a licence its department sent; returns its USCC."""
     code = uscc()
     row = licence(XK_XDR_SHXYM=code, XK_XDR_MC=f"成都申报测试{code[-6:]}有限公司")
-    body = client.post(
-        "/api/v1/records", json={"item": "XK", "records": [row]}, headers=bearer(session)
-    ).json()
-    assert body["accepted"] == 1, body
+    assert ingest_rows(session, ctx, [row], "XK").accepted == 1
     department(session, "SCSW", "四川省商务厅")
     session.commit()
     return code
@@ -68,12 +66,12 @@ def declared_id(response: Any) -> int:
 
 
 @pytest.fixture
-def company(client: TestClient, session: Session) -> str:
-    return a_subject(client, session)
+def company(session: Session, ctx: IngestContext) -> str:
+    return a_subject(session, ctx)
 
 
 class TestAccount:
-    def test_a_subject_registers_an_honour_with_its_commitment_and_sees_it_pending(
+    def test_register_amend_withdraw_and_the_illegal_steps(
         self, client: TestClient, session: Session, company: str
     ) -> None:
         token = as_subject(client, session, company)
@@ -91,7 +89,39 @@ class TestAccount:
         download = client.get(link[1])
         assert download.status_code == 200 and download.content == PDF_BYTES
 
-    def test_bad_input_is_shown_on_the_form_and_nothing_is_kept(
+        # Amending makes a new version; the entry keeps what the first said.
+        form = client.get(f"/account/registrations/{registration_id}/amend")
+        assert form.status_code == 200 and HONOUR["f_name"] in form.text and "第 2 版" in form.text
+        amend = {
+            "csrf_token": token,
+            "signer_name": "张三",
+            "agree": "true",
+            "department_code": "SCMR",
+            **HONOUR,
+        }
+        amended = client.post(
+            f"/account/registrations/{registration_id}/amend",
+            data={**amend, "f_name": "成都市诚信企业"},
+            follow_redirects=False,
+        )
+        assert amended.status_code == 303
+        page = client.get(f"/account/registrations/{registration_id}")
+        assert "成都市诚信企业" in page.text and "第 2 版" in page.text and HONOUR["f_name"] in page.text
+
+        # Withdrawn, it can be neither withdrawn again nor amended: 409 with the code.
+        withdrawn = client.post(
+            f"/account/registrations/{registration_id}/withdraw",
+            data={"csrf_token": token},
+            follow_redirects=False,
+        )
+        assert withdrawn.status_code == 303
+        again = client.post(f"/account/registrations/{registration_id}/withdraw", data={"csrf_token": token})
+        assert again.status_code == 409 and "registration.illegal_transition" in again.text
+        refused = client.post(f"/account/registrations/{registration_id}/amend", data=amend)
+        assert refused.status_code == 409 and "registration.illegal_transition" in refused.text
+        assert client.get(f"/account/registrations/{registration_id}/amend").status_code == 409
+
+    def test_bad_input_and_an_unverified_account_are_refused_and_nothing_is_kept(
         self, client: TestClient, session: Session, company: str
     ) -> None:
         token = as_subject(client, session, company)
@@ -113,88 +143,34 @@ class TestAccount:
                 "kind": "honour",
                 "signer_name": "张三",
                 "agree": "true",
-                **HONOUR,
                 "department_code": "SCMR",
+                **HONOUR,
             },
             files=[("evidence", ("证书.pdf", b"<html><script>alert(1)</script>", "application/pdf"))],
         )
         assert html.status_code == 422 and "file.type_not_allowed" in html.text
-        no_csrf = declare(client, "forged", "honour", HONOUR)
-        assert no_csrf.status_code == 403
+        assert declare(client, "forged", "honour", HONOUR).status_code == 403
         subject = subjects.get_by_uscc(session, company)
         assert session.scalars(select(Registration).where(Registration.subject_id == subject.id)).all() == []
 
-    def test_an_unverified_account_is_told_to_verify_and_refused(
-        self, client: TestClient, session: Session, company: str
-    ) -> None:
-        token = as_subject(client, session, company)
-        subject = subjects.get_by_uscc(session, company)
+        # The same account, no longer verified: told why, and refused.
         session.execute(update(User).where(User.subject_id == subject.id).values(verified_at=None))
         session.commit()
         listing = client.get("/account/registrations")
         assert listing.status_code == 200 and "尚未完成身份核验" in listing.text
         assert "/account/registrations/new" not in listing.text
-        refused = declare(client, token, "honour", HONOUR)
-        assert refused.status_code == 403 and "registration.unverified" in refused.text
+        unverified = declare(client, token, "honour", HONOUR)
+        assert unverified.status_code == 403 and "registration.unverified" in unverified.text
         assert client.get("/account/registrations/new", params={"kind": "honour"}).status_code == 403
-
-    def test_illegal_steps_are_409_with_their_code(
-        self, client: TestClient, session: Session, company: str
-    ) -> None:
-        token = as_subject(client, session, company)
-        registration_id = declared_id(declare(client, token, "honour", HONOUR))
-        withdrawn = client.post(
-            f"/account/registrations/{registration_id}/withdraw",
-            data={"csrf_token": token},
-            follow_redirects=False,
-        )
-        assert withdrawn.status_code == 303
-        again = client.post(f"/account/registrations/{registration_id}/withdraw", data={"csrf_token": token})
-        assert again.status_code == 409 and "registration.illegal_transition" in again.text
-        amend = client.post(
-            f"/account/registrations/{registration_id}/amend",
-            data={
-                "csrf_token": token,
-                "signer_name": "张三",
-                "agree": "true",
-                "department_code": "SCMR",
-                **HONOUR,
-            },
-        )
-        assert amend.status_code == 409 and "registration.illegal_transition" in amend.text
-        assert client.get(f"/account/registrations/{registration_id}/amend").status_code == 409
-
-    def test_amending_keeps_the_history(self, client: TestClient, session: Session, company: str) -> None:
-        token = as_subject(client, session, company)
-        registration_id = declared_id(declare(client, token, "honour", HONOUR))
-        form = client.get(f"/account/registrations/{registration_id}/amend")
-        assert form.status_code == 200 and HONOUR["f_name"] in form.text and "第 2 版" in form.text
-        amended = client.post(
-            f"/account/registrations/{registration_id}/amend",
-            data={
-                "csrf_token": token,
-                "signer_name": "张三",
-                "agree": "true",
-                "department_code": "SCMR",
-                **HONOUR,
-                "f_name": "成都市诚信企业",
-            },
-            follow_redirects=False,
-        )
-        assert amended.status_code == 303
-        page = client.get(f"/account/registrations/{registration_id}").text
-        assert (
-            "成都市诚信企业" in page and "第 2 版" in page and HONOUR["f_name"] in page
-        )  # the old version kept
 
 
 class TestOthers:
     def test_another_subject_cannot_read_or_amend(
-        self, client: TestClient, session: Session, company: str
+        self, client: TestClient, session: Session, ctx: IngestContext, company: str
     ) -> None:
         token = as_subject(client, session, company)
         registration_id = declared_id(declare(client, token, "financial_summary", FINANCIAL))
-        other = a_subject(client, session)
+        other = a_subject(session, ctx)
         other_token = as_subject(client, session, other)
         assert client.get(f"/account/registrations/{registration_id}").status_code == 404
         assert client.get(f"/account/registrations/{registration_id}/amend").status_code == 404
