@@ -29,6 +29,7 @@ from xinyong.lists import jobs as list_jobs
 from xinyong.lists import service as lists
 from xinyong.notices.models import Notice
 from xinyong.platform import Platform
+from xinyong.records import lifecycle
 from xinyong.records import repository as records_repository
 from xinyong.records.models import Batch, Record
 from xinyong.records.service import IngestContext
@@ -317,6 +318,29 @@ class TestIdempotent:
         )
         assert session.scalar(select(func.count(Batch.id))) == batches
         assert len(records_of(session, subject_id, "WN")) == len(records_of(session, subject_id, "CN")) == 1
+
+    def test_a_breach_revoked_on_an_objection_stays_revoked_when_the_events_are_read_again(
+        self, platform: Platform, session: Session, ctx: IngestContext
+    ) -> None:
+        subject_id = a_subject(session, ctx)
+        decided(session, subject_id, "breached")
+        react(platform, session, ctx)
+        (record,) = records_of(session, subject_id, "WN")
+        lifecycle.revoke(
+            session,
+            record,
+            catalog=ctx.catalog,
+            rule_sets=ctx.rule_sets,
+            cipher=ctx.cipher,
+            ref="objection:1",
+        )
+        session.flush()
+        batches = session.scalar(select(func.count(Batch.id)))
+        everything = breaches.outcomes(session, events.EventRange(0, 10**9))
+        assert breaches.record_outcomes(session, ctx, everything) == 0
+        session.refresh(record)
+        assert record.status == "revoked"
+        assert session.scalar(select(func.count(Batch.id))) == batches  # not even sent again
 
     def test_the_platform_runs_it_after_commit_and_daily(self, platform: Platform, session: Session) -> None:
         assert [c.name for c in platform.events.consumers][:2] == [breaches.CONSUMER, "repair.notices"]

@@ -179,13 +179,12 @@ def commitment_row(
 
 
 def _current(session: Session, item: str, numbers: Iterable[str]) -> dict[tuple[str, int], Record]:
-    """The records of an item with these numbers (by number and subject), revoked ones left out."""
+    """The records of an item with these numbers (by number and subject), whatever their status: a record
+    revoked on an objection or repaired stays so (sending its row again would revive it)."""
     wanted = sorted(set(numbers))
     if not wanted:
         return {}
-    rows = session.scalars(
-        select(Record).where(Record.item_code == item, Record.doc_no.in_(wanted), Record.status != "revoked")
-    )
+    rows = session.scalars(select(Record).where(Record.item_code == item, Record.doc_no.in_(wanted)))
     return {(r.doc_no or "", r.subject_id): r for r in rows}
 
 
@@ -215,7 +214,9 @@ def record_outcomes(session: Session, ctx: IngestContext, found: list[Outcome]) 
         current = cn_rows.get(key)
         if current is None and outcome.breached:
             continue  # a breach updates the commitment's record where one exists; it does not make one
-        if current is not None and current.fields.get("fulfilment") == FULFILMENT_LABELS[outcome.kind]:
+        if current is not None and (
+            current.status == "revoked" or current.fields.get("fulfilment") == FULFILMENT_LABELS[outcome.kind]
+        ):
             continue
         cn_provider = current.provider_code if current is not None else provider
         batches.setdefault((COMMITMENT_ITEM, cn_provider), []).append(
