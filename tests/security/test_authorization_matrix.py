@@ -88,6 +88,10 @@ SPECIFICATION: dict[str, frozenset[str]] = {
         {"reviewer", "reviewer_admin", "provider", "provider_admin", "credit_office"}
     ),
     "repairs:recheck": frozenset({"credit_office"}),
+    # voluntary registration (自愿注册): a subject account declares (the service refuses an unverified one with
+    # its reason); the competent department's reviewers, or the credit office, confirm or reject
+    "registrations:declare": frozenset({"subject"}),
+    "registrations:handle": frozenset({"reviewer", "reviewer_admin", "credit_office"}),
     # organisation accounts (agency, bank) use the authorisations subjects gave their organisation
     "authorizations:use": frozenset({"agency"}),
 }
