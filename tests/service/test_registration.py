@@ -376,3 +376,19 @@ def test_the_kinds_load_with_their_sources() -> None:
     }
     assert all("546号" in k.source for k in kinds.kinds)
     assert kinds.get("financial_summary").public == "never"  # type: ignore[union-attr]
+
+
+def test_the_standard_report_lists_standing_public_entries_only(
+    platform: Platform, session: Session, owner: Principal
+) -> None:
+    from xinyong.reports.service import _registration_items
+
+    assert owner.subject_id is not None
+    honour = declare(platform, session, owner)
+    decide(platform, session, REVIEWER, honour, "confirm")
+    declare(platform, session, owner, kind_code="financial_summary", fields=FINANCIAL)
+    rejected = declare(platform, session, owner, fields={**HONOUR, "name": "被拒的荣誉"})
+    decide(platform, session, REVIEWER, rejected, "reject", "无此荣誉")
+    items = _registration_items(service.for_file(session, owner.subject_id, "own"))
+    assert [(i["title"], i["department"]) for i in items] == [(HONOUR["name"], "四川省市场监督管理局")]
+    assert ["状态", "已核实"] in items[0]["lines"]

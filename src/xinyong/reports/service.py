@@ -174,6 +174,31 @@ def _commitment_items(session: Session, subject_id: int) -> list[dict[str, Any]]
     return items
 
 
+def _registration_items(registrations: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The subject's registered information (自主申报信息) that stands and may be public, each marked 自主申报
+    or 已核实 (with the confirming department and day)."""
+    items = []
+    for r in registrations:
+        if r["status"] not in ("declared", "confirmed") or not r["public"]:
+            continue
+        confirmed = r["status"] == "confirmed"
+        lines = [["信息种类", r["kind_label"]], ["状态", r["status_label"]]]
+        if confirmed:
+            lines.append(["核实单位", r["confirmed_by"] or "—"])
+        items.append(
+            {
+                "type": "registration",
+                "title": r["title"],
+                "doc_no": "",
+                "date": format_china_date(r["confirmed_on"] if confirmed else r["declared_on"]),
+                "department": (r["confirmed_by"] or "—") if confirmed else "主体自主申报",
+                "repaired": False,
+                "lines": lines,
+            }
+        )
+    return items
+
+
 def _grade_items(session: Session, subject: Subject) -> list[dict[str, Any]]:
     """The subject's current public comprehensive grade (公共信用综合评价), never a natural person's."""
     if subject.kind == "natural_person":
@@ -278,6 +303,9 @@ def issue(
         commitment_section = next((s.code for s in layout.sections if s.commitments), None)
         extra = {commitment_section: _commitment_items(session, subject_id)} if commitment_section else {}
         extra["evaluation"] = _grade_items(session, subject)
+        registration_section = next((s.code for s in layout.sections if s.registrations), None)
+        if registration_section is not None:
+            extra[registration_section] = _registration_items(found.registrations)
         payload["sections"] = rules.standard_sections(
             layout, context.catalog, found.records, found.entries, today, department=name_of, extra=extra
         )
