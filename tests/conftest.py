@@ -17,14 +17,19 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from xinyong.app import create_app
+from xinyong.catalog.service import CatalogStore
 from xinyong.config import Settings
 from xinyong.db import migrate
 from xinyong.db.engine import make_engine
+from xinyong.disclosure.service import RuleSetStore
 from xinyong.platform import Platform, build_platform
 from xinyong.records.service import IngestContext
 from xinyong.web.deps import get_today
 
 TODAY = dt.date(2026, 11, 28)
+# The test platforms share one parsed catalog and rule sets: the stores key each parse by its file's version,
+# so a test with an edited copy in its own data directory still gets that copy.
+CATALOGS, RULE_SETS = CatalogStore(), RuleSetStore()
 PG_URL = os.environ.get("XINYONG_TEST_DATABASE_URL")
 STORES = ["sqlite", *(["postgresql"] if PG_URL else [])]
 
@@ -67,6 +72,7 @@ def platform(engine: Engine, settings: Settings) -> Iterator[Platform]:
     connection = engine.connect()
     outer = connection.begin()
     platform = build_platform(settings, engine)
+    platform.catalogs, platform.rule_set_store = CATALOGS, RULE_SETS
     platform.sessions = sessionmaker(
         bind=connection,
         expire_on_commit=False,

@@ -18,13 +18,13 @@ from xinyong.accounts.auth import TokenCache
 from xinyong.accounts.context import UseCaseContext
 from xinyong.accounts.policy import Principal
 from xinyong.audit import service as audit_service
-from xinyong.catalog import service as catalog_service
 from xinyong.catalog.schemas import Catalog
+from xinyong.catalog.service import CatalogStore
 from xinyong.commitments import breaches as commitment_breaches
 from xinyong.config import Settings
 from xinyong.db.engine import make_engine, make_sessionmaker, writer_session
-from xinyong.disclosure import service as disclosure_service
 from xinyong.disclosure.rules import RuleSet
+from xinyong.disclosure.service import RuleSetStore
 from xinyong.events.dispatch import Dispatcher
 from xinyong.kit.coalesce import Coalescer
 from xinyong.kit.crypto import PersonalIdCipher, Signer, derive_key
@@ -54,15 +54,17 @@ class Platform:
     tokens: TokenCache = field(default_factory=lambda: TokenCache(ttl_s=0))
     measure_lists: PublishedLists = field(default_factory=PublishedLists)  # the parsed measure lists
     repair_policies: PolicyStore = field(default_factory=PolicyStore)  # the parsed repair policy
+    catalogs: CatalogStore = field(default_factory=CatalogStore)  # the parsed catalog
+    rule_set_store: RuleSetStore = field(default_factory=RuleSetStore)  # the parsed disclosure rule sets
 
     @property
     def catalog(self) -> Catalog:
-        return catalog_service.load(self.settings.data_dir)
+        return self.catalogs.get(self.settings.data_dir)
 
     def ingest_context(self, today: dt.date) -> IngestContext:
         return IngestContext(
             catalog=self.catalog,
-            rule_sets=disclosure_service.rule_sets(self.settings.data_dir),
+            rule_sets=self.rule_sets,
             cipher=self.cipher,
             today=today,
         )
@@ -153,7 +155,7 @@ class Platform:
 
     @property
     def rule_sets(self) -> list[RuleSet]:
-        return disclosure_service.rule_sets(self.settings.data_dir)
+        return self.rule_set_store.get(self.settings.data_dir)
 
 
 def audit_key(settings: Settings) -> bytes:

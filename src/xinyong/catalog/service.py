@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ import yaml
 from pydantic import ValidationError
 
 from xinyong.catalog.schemas import Catalog, CatalogItem, CatalogItemRead, CatalogRead, FieldRead, FieldSpec
+from xinyong.kit.datafiles import ParsedFiles, load_yaml
 from xinyong.kit.errors import NotFound, ValidationFailed
 
 OVERRIDE_NAME = "catalog.yaml"
@@ -46,7 +46,7 @@ def _expand(raw: dict[str, Any]) -> dict[str, Any]:
 def parse_catalog(text: str) -> Catalog:
     """Parse and validate catalog YAML; raise CatalogError with a readable location on any problem."""
     try:
-        raw = yaml.safe_load(text)
+        raw = load_yaml(text)
     except yaml.YAMLError as exc:
         raise CatalogError(f"catalog is not valid YAML: {exc}") from None
     if not isinstance(raw, dict):
@@ -63,19 +63,22 @@ def parse_catalog(text: str) -> Catalog:
     return catalog
 
 
-@cache
-def _load(path: str | None) -> Catalog:
-    if path is not None:
-        return parse_catalog(Path(path).read_text(encoding="utf-8"))
-    text = resources.files("xinyong.catalog").joinpath("data/catalog.yaml").read_text(encoding="utf-8")
-    return parse_catalog(text)
+def _shipped() -> str:
+    return resources.files("xinyong.catalog").joinpath("data/catalog.yaml").read_text(encoding="utf-8")
+
+
+class CatalogStore(ParsedFiles[Catalog]):
+    """The catalog in force, parsed once per version of its file (the data directory's edited copy, else the
+    shipped one). The platform owns one (`Platform.catalog`)."""
+
+    def __init__(self) -> None:
+        super().__init__(OVERRIDE_NAME, _shipped, parse_catalog)
 
 
 def load(data_dir: Path | None = None) -> Catalog:
-    """The catalog in force: the data directory's edited copy if present, else the shipped one."""
-    if data_dir is not None and (data_dir / OVERRIDE_NAME).is_file():
-        return _load(str((data_dir / OVERRIDE_NAME).resolve()))
-    return _load(None)
+    """The catalog in force read now (no cache): the data directory's edited copy if present, else the shipped
+    one. The platform keeps its parsed catalog in a `CatalogStore`."""
+    return CatalogStore().get(data_dir)
 
 
 def get_item(catalog: Catalog, code: str) -> CatalogItem:

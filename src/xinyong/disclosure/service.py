@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ from typing import Any
 import yaml
 
 from xinyong.disclosure.rules import RuleSet, SeverityRule
+from xinyong.kit.datafiles import ParsedFiles
 
 OVERRIDE_NAME = "disclosure_rule_sets.yaml"
 
@@ -59,15 +59,21 @@ def parse_rule_sets(text: str) -> list[RuleSet]:
     return ordered
 
 
-@cache
-def _load(path: str | None) -> tuple[RuleSet, ...]:
-    if path:
-        return tuple(parse_rule_sets(Path(path).read_text(encoding="utf-8")))
-    text = resources.files("xinyong.disclosure").joinpath("data/rule_sets.yaml").read_text(encoding="utf-8")
-    return tuple(parse_rule_sets(text))
+def _shipped() -> str:
+    return resources.files("xinyong.disclosure").joinpath("data/rule_sets.yaml").read_text(encoding="utf-8")
+
+
+class RuleSetStore:
+    """The penalty rule sets in force, parsed once per version of their file (the data directory's corrected
+    copy, else the shipped one). The platform owns one (`Platform.rule_sets`)."""
+
+    def __init__(self) -> None:
+        self._files = ParsedFiles(OVERRIDE_NAME, _shipped, lambda text: tuple(parse_rule_sets(text)))
+
+    def get(self, data_dir: Path | None = None) -> list[RuleSet]:
+        return list(self._files.get(data_dir))  # a list of its own for each caller, as before
 
 
 def rule_sets(data_dir: Path | None = None) -> list[RuleSet]:
-    if data_dir is not None and (data_dir / OVERRIDE_NAME).is_file():
-        return list(_load(str((data_dir / OVERRIDE_NAME).resolve())))
-    return list(_load(None))
+    """The rule sets in force read now (no cache). The platform keeps its parsed rule sets in a `RuleSetStore`."""
+    return RuleSetStore().get(data_dir)
