@@ -217,7 +217,12 @@ def _tasks(session: Session, platform: Platform, today: dt.date) -> int:
         handler = Principal(
             kind="user", name="demo-reviewer", role="reviewer", department_code=task.department_code
         )
-        day = generated_on + dt.timedelta(days=5 + n % 5)
+        # Half interviewed early (their rectification now due or overdue), half lately (rectification under way).
+        day = (
+            generated_on + dt.timedelta(days=5 + n % 5)
+            if n % 2 == 0
+            else today - dt.timedelta(days=3 + n % 5)
+        )
         tasks.record_interview(
             session,
             handler,
@@ -233,9 +238,9 @@ def _tasks(session: Session, platform: Platform, today: dt.date) -> int:
                 session,
                 handler,
                 task,
-                rectified=n % 2 == 0,
+                rectified=n % 4 == 0,
                 day=task.rectify_by,
-                notes="现场核查整改报告及证明材料。" if n % 2 == 0 else "逾期未提交整改报告。",
+                notes="现场核查整改报告及证明材料。" if n % 4 == 0 else "逾期未提交整改报告。",
                 today=today,
             )
     for task in trainings[: max(0, len(trainings) // 3)]:
