@@ -111,6 +111,7 @@ def test_sections_come_in_report_order_and_expand_and_collapse(page: Any, data: 
         "严重失信主体名单",
         "经营异常",
         "信用承诺",
+        "自主申报信息",
         "信用评价",
         "司法判决",
         "其他",
