@@ -13,7 +13,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tests.conftest import TODAY
-from tests.supervision_world import CHENGDU, MIANYANG, SupervisedWorld, build, grade
+from tests import helpers
+from tests.helpers import uscc
+from tests.supervision_world import CHENGDU, MIANYANG, SupervisedWorld, build, grade, subject
 from xinyong.accounts.policy import ANONYMOUS, Principal
 from xinyong.events.models import DomainEvent
 from xinyong.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -22,6 +24,7 @@ from xinyong.platform import Platform
 from xinyong.records import credit_file
 from xinyong.records import service as records
 from xinyong.records.models import Record
+from xinyong.records.service import IngestContext
 from xinyong.subjects.models import Subject
 from xinyong.supervision import jobs, results, rules, tasks
 from xinyong.supervision.task_models import InspectionResult, SupervisionTask, TaskState
@@ -82,6 +85,34 @@ class TestGeneration:
         grade(session, world.run_id, world.poor, "D", before="C")
         assert _generate(platform, session) == 2
         assert len(_tasks(session, world.poor)) == 4 and len(_tasks(session, world.far)) == 2
+
+    def test_outside_every_pool_the_registration_authority_then_the_credit_office_supervises(
+        self, platform: Platform, session: Session, world: SupervisedWorld, ctx: IngestContext
+    ) -> None:
+        registered, unknown = uscc("513201"), uscc("513201")
+        with_record = subject(session, registered, "阿坝登记测试有限公司", "513201")
+        without = subject(session, unknown, "阿坝无登记测试有限公司", "513201")
+        helpers.department(session, "ABMR", "阿坝州市场监督管理局")
+        helpers.department(session, platform.settings.credit_office_department, "四川省发展和改革委员会")
+        registration = {
+            "subject_name": "阿坝登记测试有限公司",
+            "uscc": registered,
+            "entity_type": "有限责任公司",
+            "legal_rep": "李四",
+            "registered_on": "2020-01-01",
+            "registration_authority": "阿坝州市场监督管理局",
+            "address": "阿坝州马尔康市",
+            "operating_status": "存续",
+        }
+        receipt = helpers.ingest_rows(session, ctx, [registration], "DJ")  # sent by the province's bureau
+        assert receipt.accepted == 1, receipt
+        for sid in (with_record, without):
+            grade(session, world.run_id, sid, "D")
+        _generate(platform, session)
+        assert {t.department_code for t in _tasks(session, with_record)} == {"ABMR"}
+        assert {t.department_code for t in _tasks(session, without)} == {
+            platform.settings.credit_office_department
+        }
 
     def test_a_policy_without_its_source_is_refused(self) -> None:
         text = "model: public_comprehensive\ninterview: {grades: [D], deadline_working_days: 5}\n"

@@ -112,16 +112,20 @@ def load_policy(data_dir: Path | None) -> TaskPolicy:
 
 
 def _registration_authorities(session: Session, subject_ids: Collection[int]) -> dict[int, str]:
+    """The department that registered each subject: the one named in its latest `DJ` record's 登记机关
+    (`registration_authority`) when the platform knows a department of that name, else that record's provider."""
+    by_name = dict(session.execute(select(Department.name, Department.code)).all())
     found: dict[int, str] = {}
     ids = sorted(subject_ids)
     for start in range(0, len(ids), 500):
         rows = session.execute(
-            select(Record.subject_id, Record.provider_code)
+            select(Record.subject_id, Record.provider_code, Record.fields)
             .where(Record.item_code == REGISTRATION_ITEM, Record.subject_id.in_(ids[start : start + 500]))
             .order_by(Record.subject_id, Record.decision_date, Record.id)
         )
-        for subject_id, provider in rows:
-            found[subject_id] = provider  # the latest registration wins
+        for subject_id, provider, fields in rows:  # the latest registration wins
+            named = str((fields or {}).get("registration_authority") or "").strip()
+            found[subject_id] = by_name.get(named, provider)
     return found
 
 
@@ -132,7 +136,8 @@ def supervising_departments(
 
     1. the department whose supervision pool covers the subject (`pool_departments`), the one with the most
        specific region when several do (a prefecture's bureau before the province's department);
-    2. else the subject's registration authority, the provider of its latest `DJ` record (谁登记谁监管);
+    2. else the subject's registration authority (谁登记谁监管): the department named as 登记机关 in its latest
+       `DJ` record, or that record's provider;
     3. else `fallback` (the credit office), so no task is left without an owner.
     """
     pooled = pool_departments(session, subject_ids)
