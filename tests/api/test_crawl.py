@@ -24,6 +24,7 @@ from xinyong.config import Settings
 from xinyong.content.demo import seed_articles
 from xinyong.demo import service as demo
 from xinyong.demo.authorizations import seed_authorizations
+from xinyong.demo.registrations import seed_registrations
 from xinyong.demo.repair import seed_repair
 from xinyong.demo.supervision import seed_supervision
 from xinyong.demo.supervision_plans import seed_supervision_plans
@@ -70,6 +71,7 @@ def demo_app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
         seed_supervision(session, platform.context(SYSTEM, ctx.today), scale=SCALE)
         seed_repair(session, platform, TODAY)
         seed_supervision_plans(session, platform, TODAY)  # pools, plans, a draw and results
+        seed_registrations(session, platform, TODAY)
         # Rows no subject can be matched to, from the demo provider's department and another one.
         for provider, name in (("SCMR", "四川省市场监督管理局"), ("SCSTHJ", "四川省生态环境厅")):
             unmatched = [

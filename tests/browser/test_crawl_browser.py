@@ -34,6 +34,7 @@ def demo_data(portal_platform: Platform) -> None:
     from xinyong.db.session import transaction
     from xinyong.demo import service as demo
     from xinyong.demo.authorizations import seed_authorizations
+    from xinyong.demo.registrations import seed_registrations
     from xinyong.demo.repair import seed_repair
     from xinyong.demo.supervision import seed_supervision
     from xinyong.demo.supervision_plans import seed_supervision_plans
@@ -47,6 +48,7 @@ def demo_data(portal_platform: Platform) -> None:
         seed_supervision(session, portal_platform.context(SYSTEM, ctx.today), scale=SCALE)
         seed_repair(session, portal_platform, TODAY)
         seed_supervision_plans(session, portal_platform, TODAY)  # pools, plans, a draw and results
+        seed_registrations(session, portal_platform, TODAY)
 
 
 @pytest.fixture

@@ -32,6 +32,8 @@ STAGES = {
     "supervision": "名单、核查与反馈",
     "inspections": "双随机抽查、约谈与培训",
     "repairs": "信用修复与异议",
+    "commitments": "信用承诺与核查",
+    "voluntary": "自愿注册信息",
     "evaluation": "公共信用综合评价",
     "statistics": "统计汇总",
 }
@@ -117,6 +119,8 @@ def seed(
     from xinyong.demo import service
     from xinyong.demo.authorizations import seed_authorizations
     from xinyong.demo.breaches import seed_breach
+    from xinyong.demo.commitments import seed_commitments
+    from xinyong.demo.registrations import seed_registrations
     from xinyong.demo.repair import seed_repair
     from xinyong.demo.supervision import seed_supervision
     from xinyong.demo.supervision_plans import seed_supervision_plans
@@ -169,6 +173,12 @@ def seed(
         repairs = seed_repair(session, platform, day)
         seed_breach(session, platform, day)  # a commitment breach, its record and the check it triggers
         progress.finish(f"{repairs['applications']} repair applications, {repairs['objections']} objections")
+        progress.start("commitments")
+        made = seed_commitments(session, platform, day)
+        progress.finish(f"{made['commitments']} commitments, {made['decided']} verified")
+        progress.start("voluntary")
+        registered = seed_registrations(session, platform, day)
+        progress.finish(f"{registered['entries']} voluntary registrations")
         progress.start("evaluation")
         # Every shipped model, input models first: each demo company gets a grade with its explanation.
         models = evaluation.load_models(session, platform.catalog.item_codes, platform.settings.data_dir)
