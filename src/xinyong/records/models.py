@@ -30,7 +30,7 @@ class Batch(Base):
     provider_code: Mapped[str] = mapped_column(ForeignKey("departments.code"), index=True)
     source: Mapped[str] = mapped_column(String(16))  # api, upload, cli, demo
     filename: Mapped[str | None] = mapped_column(String(255))
-    # running, done, failed, interrupted (killed part-way: `records.service.mark_interrupted`)
+    # running, done, failed, interrupted (killed part-way: `records.batches.mark_interrupted`)
     status: Mapped[str] = mapped_column(String(16), default="running", index=True)
     catalog_version: Mapped[str] = mapped_column(String(16))
     rows_read: Mapped[int] = mapped_column(Integer, default=0)
