@@ -279,9 +279,9 @@ VERIFY_STEPS = (
     "1. 计划公布时即公布承诺值 commitment = SHA-256(nonce)；抽取时公布 nonce，核对 SHA-256(nonce) 等于 commitment。",
     "2. 将 inputs 按键名排序、无空格、UTF-8 序列化为 JSON（canonical JSON），核对其 SHA-256 等于 inputs_digest。",
     "3. 种子 seed = SHA-256(canonical(inputs) 的字节 + nonce 的 UTF-8 字节)，以十六进制小写表示。",
-    "4. 每个主体的排序值 key = SHA-256(seed + 统一社会信用代码)；各档次内按 key 从小到大取前 targets[档次] 个。",
-    "5. 被抽中主体的 key 均不大于本档次的 threshold；范围内同档次、key 小于 threshold 而未被抽中的主体不应存在——"
-    "每个主体可用自己的统一社会信用代码和档次核对自己是否应被抽中。",
+    "4. 每个主体的排序值 key = SHA-256(seed + 统一社会信用代码)（十六进制小写）；各档次内按 key 从小到大取前"
+    " targets[档次] 个，名单中每个主体的 key 均可按此复核。",
+    "5. 主体所在档次即其信用等级类别，不向社会公开：主体本人可在账户“监管检查”中查看自己的档次、抽查比例和抽取原因。",
     "6. 有权查阅检查对象名录（含各主体档次）的部门可运行 xinyong supervision draw --plan ID --verify，"
     "由完整名录重算全部抽取结果。",
 )
@@ -298,8 +298,8 @@ def _masked(kind: str, name: str, uscc: str) -> tuple[str, str]:
 
 def public_drawn(session: Session, plan: InspectionPlan) -> list[dict[str, Any]]:
     """The drawn subjects as published: legal persons by name and USCC; natural persons and individual
-    businesses with the personal name masked (and a natural person's code); each with its tier, its key in the
-    draw and its result when entered."""
+    businesses with the personal name masked (and a natural person's code); each with its key in the draw and
+    its result when entered. Not its tier: a tier is a grade class, and grades are not public."""
     draw = session.scalar(select(InspectionDraw).where(InspectionDraw.plan_id == plan.id))
     if draw is None:
         return []
@@ -320,7 +320,6 @@ def public_drawn(session: Session, plan: InspectionPlan) -> list[dict[str, Any]]
                 "uscc": shown_uscc,
                 "name": shown_name,
                 "masked": kind in supervision_rules.PERSONAL_KINDS,
-                "tier": entry.tier,
                 "key": None
                 if kind == "natural_person"
                 else supervision_rules.order_key(draw.seed, entry.uscc),
@@ -338,11 +337,11 @@ def public_drawn(session: Session, plan: InspectionPlan) -> list[dict[str, Any]]
 
 
 def public_document(session: Session, plan: InspectionPlan, department_name: str) -> dict[str, Any]:
-    """The plan's published inputs and, once drawn, the nonce, seed, targets, thresholds and the drawn list
-    with results: enough for anyone to check the commitment and the seed, and for each subject to check its
-    own place in the draw (`VERIFY_STEPS`). The full scope list (every subject's tier, hence its grade class)
-    is not public: the departments entitled to it recompute the whole draw with `xinyong supervision draw
-    --verify`."""
+    """The plan's published inputs and, once drawn, the nonce, seed, targets and counts per tier and the drawn
+    list with results: enough for anyone to check the commitment, the seed and each listed subject's key
+    (`VERIFY_STEPS`). Tiers are grade classes, and grades are not public: neither the scope list (every
+    subject's tier) nor a drawn subject's tier is published; the departments entitled to them recompute the whole
+    draw with `xinyong supervision draw --verify`, and a subject reads its own tier in its account."""
     counts = supervision_plans.scope_counts(session, plan)
     document: dict[str, Any] = {
         "plan_id": plan.id,
@@ -355,17 +354,12 @@ def public_document(session: Session, plan: InspectionPlan, department_name: str
     draw = session.scalar(select(InspectionDraw).where(InspectionDraw.plan_id == plan.id))
     if draw is not None:
         drawn = public_drawn(session, plan)
-        thresholds: dict[str, str] = {}
-        for row in drawn:
-            if row["key"] is not None and row["key"] > thresholds.get(row["tier"], ""):
-                thresholds[row["tier"]] = row["key"]
         document.update(
             {
                 "nonce": draw.nonce,
                 "seed": draw.seed,
                 "targets": draw.targets,
                 "counts_by_tier": draw.counts_by_tier,
-                "thresholds": thresholds,
                 "drawn_at": draw.drawn_at.isoformat(),
                 "drawn": drawn,
             }
