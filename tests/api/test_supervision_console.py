@@ -104,3 +104,20 @@ def test_the_clerk_sees_but_cannot_draw_and_another_department_sees_nothing(
 
 def test_the_public_cannot_open_the_console(client: TestClient, world: World) -> None:
     assert client.get("/console/supervision", follow_redirects=False).status_code in (303, 401)
+
+
+def test_a_reviewer_saves_a_tier_version_and_a_bad_ratio_is_refused(
+    client: TestClient, session: Session, world: World
+) -> None:
+    token = login(client, session, role="reviewer", department_code=DEPT)
+    form = {"csrf_token": token, "department": DEPT, "default_tier": "C", "source": "国办发〔2019〕35号"}
+    ratios = {f"ratio_{t}": r for t, r in zip("ABCD", ("2", "5", "10", "40"), strict=True)}
+    periods = {f"per_period_{t}": "1" for t in "ABCD"} | {f"period_months_{t}": "12" for t in "ABCD"}
+    bad = client.post("/console/supervision/tiers", data=form | ratios | periods | {"ratio_D": "130"})
+    assert bad.status_code == 422 and "supervision.ratio_out_of_range" in bad.text
+    no_source = client.post("/console/supervision/tiers", data=form | ratios | periods | {"source": ""})
+    assert no_source.status_code == 422 and "supervision.source_missing" in no_source.text
+    saved = client.post("/console/supervision/tiers", data=form | ratios | periods, follow_redirects=False)
+    assert saved.status_code == 303
+    page = client.get("/console/supervision")
+    assert "第 1 版" in page.text and 'value="40.00"' in page.text

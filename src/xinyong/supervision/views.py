@@ -217,6 +217,7 @@ async def save_tiers(
 ) -> Response:
     form = await request.form()
     department = str(form.get("department") or "")[:32]
+    industry = str(form.get("industry") or "").strip()[:33]
     ctx = platform.context(principal, today, ip=client_ip(request))
     current = tiers.in_force(session, department).table if department else tiers.shipped()
     document: dict[str, Any] = {
@@ -233,7 +234,7 @@ async def save_tiers(
         ],
     }
     try:
-        tiers.save(session, ctx, department, document)
+        tiers.save(session, ctx, department, document, industry=industry)
     except XinyongError as exc:
         if isinstance(exc, Forbidden):
             raise
