@@ -34,6 +34,23 @@ def penalties(session: Session, ctx: IngestContext, *rows: dict[str, str]) -> li
     return [session.scalars(select(Record).where(Record.doc_no == r["CF_WSH"])).one() for r in rows]
 
 
+def register(session: Session, ctx: IngestContext, code: str, industry: str | None) -> Subject:
+    """A company registered (DJ) with a GB/T 4754 industry code, as the registration authority sends it."""
+    row = {
+        "subject_name": f"成都{industry or '无行业'}测试有限公司",
+        "subject_category": "法人及非法人组织",
+        "uscc": code,
+        "legal_rep": "张三",
+        "registered_on": "2015-03-02",
+        "operating_status": "存续",
+    }
+    if industry is not None:
+        row["industry_code"] = industry
+    receipt = ingest_rows(session, ctx, [row], item="DJ")
+    assert receipt.accepted + receipt.updated == 1, receipt
+    return session.scalars(select(Subject).where(Subject.uscc == code)).one()
+
+
 def results(session: Session, run_id: int) -> dict[int, EvaluationResult]:
     found = session.scalars(select(EvaluationResult).where(EvaluationResult.run_id == run_id))
     return {r.subject_id: r for r in found}
@@ -190,7 +207,10 @@ class TestGradeHistory:
     def test_an_industry_model_takes_the_comprehensive_grade(
         self, session: Session, ctx: IngestContext, models: dict[str, ModelFile]
     ) -> None:
-        (record,) = penalties(session, ctx, penalty(severity="严重", sector="安全生产"))
+        builder = register(session, ctx, uscc(), "E47")
+        (record,) = penalties(
+            session, ctx, penalty(severity="严重", CF_XDR_SHXYM=builder.uscc, sector="安全生产")
+        )
         service.run(session, models["public_comprehensive"], as_of=TODAY)
         comprehensive = service.current_grade(session, "public_comprehensive", record.subject_id)
         receipt = service.run(session, models["construction"], as_of=TODAY)
@@ -198,6 +218,57 @@ class TestGradeHistory:
         assert comprehensive is not None
         assert value(result, "comprehensive_grade") == comprehensive.grade
         assert value(result, "safety_penalties_3y") == 1
+
+    def test_industry_models_grade_only_subjects_of_their_industry(
+        self, session: Session, ctx: IngestContext, models: dict[str, ModelFile]
+    ) -> None:
+        """建筑业 (门类 E) and 食品制造业 (大类 14): the industry comes from registration (DJ); a subject of
+        another industry, or of none known, gets no industry grade; a later DJ row without one keeps it."""
+        builder = register(session, ctx, uscc(), "E")
+        bakery = register(session, ctx, uscc(), "C1411")
+        restaurant = register(session, ctx, uscc(), "H62")  # serves food: 大类 62, not 14
+        unknown = register(session, ctx, uscc(), None)
+        drinks = register(session, ctx, uscc(), "C15")
+        assert (builder.industry_code, bakery.industry_code, unknown.industry_code) == ("E", "C1411", None)
+        register(session, ctx, str(bakery.uscc), None)  # re-registered without the field
+        session.refresh(bakery)
+        assert bakery.industry_code == "C1411"
+        service.run(session, models["public_comprehensive"], as_of=TODAY)
+        construction = set(results(session, service.run(session, models["construction"], as_of=TODAY).run_id))
+        food = set(results(session, service.run(session, models["food_production"], as_of=TODAY).run_id))
+        ours = {builder.id, bakery.id, restaurant.id, unknown.id, drinks.id}
+        assert construction & ours == {builder.id}
+        assert food & ours == {bakery.id}
+        # Incremental runs do not keep re-reading subjects outside the model's industries as "ungraded".
+        again = service.run(session, models["food_production"], as_of=TODAY, incremental=True)
+        assert again.subjects == 0
+
+    def test_a_bad_industry_code_is_refused_and_loses_nothing(
+        self, session: Session, ctx: IngestContext
+    ) -> None:
+        row = {
+            "subject_name": "成都错误行业测试有限公司",
+            "subject_category": "法人及非法人组织",
+            "uscc": uscc(),
+            "registered_on": "2015-03-02",
+            "industry_code": "建筑业",
+        }
+        receipt = ingest_rows(session, ctx, [row, {**row, "uscc": uscc(), "industry_code": "E48"}], item="DJ")
+        assert receipt.accepted == 1 and receipt.rejected == 1
+
+    def test_grade_statistics_by_industry(
+        self, session: Session, ctx: IngestContext, models: dict[str, ModelFile]
+    ) -> None:
+        from xinyong.evaluation import statistics
+
+        register(session, ctx, uscc(), "E47")
+        register(session, ctx, uscc(), "C14")
+        service.run(session, models["public_comprehensive"], as_of=TODAY)
+        data = statistics.grade_statistics(session, models["public_comprehensive"])
+        assert sum(data["by_industry"]["建筑业"].values()) >= 1
+        assert sum(data["by_industry"]["制造业"].values()) >= 1
+        assert sum(sum(v.values()) for v in data["by_industry"].values()) == sum(data["total"].values())
+        assert "grades-by-industry" in statistics.charts(data)
 
 
 def person(session: Session, name: str = "王五") -> Subject:
@@ -244,7 +315,8 @@ class TestDailyJob:
     ) -> None:
         from xinyong.jobs import run_daily
 
-        (record,) = penalties(session, ctx, penalty(severity="严重"))
+        builder = register(session, ctx, uscc(), "E48")
+        (record,) = penalties(session, ctx, penalty(severity="严重", CF_XDR_SHXYM=builder.uscc))
         session.commit()
         label = "evaluation: {} subjects re-evaluated by the published models"
         first = run_daily(platform, TODAY)

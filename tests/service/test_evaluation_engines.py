@@ -45,6 +45,14 @@ DEPARTMENT = "SCMR"
 KINDS = ["legal_person"] * 6 + ["individual_business"] * 2 + ["natural_person"] * 2
 ITEMS = ["CF", "CF", "CF", "SXBZX", "JYYC", "QS", "QJSB", "JL", "XK", "XK"]
 SECTORS = ["安全生产", "消防安全", "食品药品", "市场监管"]
+INDUSTRIES = [
+    "E47",
+    "C14",
+    "C1411",
+    "H62",
+    None,
+    "E",
+]  # by subject number: both industry models have subjects
 
 
 def _day(rng: random.Random, back_days: int, ahead_days: int = 0) -> dt.date:
@@ -96,6 +104,7 @@ def seed_file(session: Session) -> list[int]:
                 name_norm=f"测试主体{n}",
                 core_name=f"测试主体{n}",
                 region_code="510100",
+                industry_code=INDUSTRIES[n % len(INDUSTRIES)],
                 registered_on=_maybe(rng, _day(rng, 20 * 365), 0.85),
             )
             .returning(Subject.id)
@@ -300,6 +309,10 @@ def test_the_random_file_reaches_every_grade_and_indicator(store_runs: dict[str,
             assert any(items[code][0] for _, _, items in comprehensive.values()), code
         assert run.outcome["personal_incentive"], "opted-in persons are evaluated"
         assert run.outcome["construction"], "the industry model takes the comprehensive grade"
+        assert run.outcome["food_production"], "大类 14 subjects get the food production grade"
+        assert len(run.outcome["construction"]) < len(comprehensive), (
+            "industry models grade their industry only"
+        )
 
 
 @pytest.mark.parametrize("store", STORES)

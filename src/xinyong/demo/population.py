@@ -304,6 +304,7 @@ class Population:
             "registered_on": fmt(s.registered_on), "entity_type": entity, "address": s.address,
             "registered_capital_wan": wan(s.capital_yuan) if s.capital_yuan else "", "business_scope": scope,
             "operating_status": status, "registration_authority": authority, "record_status": "正常",
+            "industry_code": "S92" if s.kind == "G" else vocab.INDUSTRY_CODES[s.industry][s.kind == "I"],
         }  # fmt: skip
 
     def unknown_company(self) -> str:

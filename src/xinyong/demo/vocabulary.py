@@ -111,6 +111,14 @@ INDUSTRIES: tuple[Industry, ...] = (
     Industry("medical", 2, ("医院管理", "健康管理"), "医疗服务；健康咨询服务（不含诊疗服务）"),
     Industry("culture", 5, ("文化传媒", "广告", "教育咨询"), "广告设计、代理；组织文化艺术交流活动；教育咨询服务（不含涉许可审批的教育培训活动）"),
 )  # fmt: skip
+# GB/T 4754-2017 industry (门类 + 大类) registered for each kind of business: companies, then individual shops
+# (a food company makes food, 大类 14; a food shop serves it, 大类 62). Government bodies are S92 (国家机构).
+INDUSTRY_CODES = {
+    "construction": ("E47", "E50"), "realestate": ("K70", "K70"), "food": ("C14", "H62"), "retail": ("F52", "F52"),
+    "tech": ("I65", "I65"), "logistics": ("G54", "O81"), "chemical": ("C26", "C26"), "pharma": ("F51", "F52"),
+    "manufacturing": ("C34", "C34"), "hr": ("L72", "L72"), "hotel": ("H61", "H61"), "agriculture": ("A01", "F52"),
+    "environment": ("N77", "N77"), "medical": ("Q84", "Q84"), "culture": ("R86", "L72"),
+}  # fmt: skip
 ORG_FORMS = (("有限公司", 70), ("有限责任公司", 22), ("股份有限公司", 8))
 ENTITY_TYPES = {
     "有限公司": ("有限责任公司（自然人投资或控股）", "有限责任公司（自然人独资）", "其他有限责任公司"),

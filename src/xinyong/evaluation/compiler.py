@@ -14,7 +14,7 @@ The query reads exactly these tables and columns (a Parquet snapshot for Spark e
 names, `fields` as a JSON string):
 
     INPUT_COLUMNS = {
-        "subjects": ["id", "kind", "registered_on"],
+        "subjects": ["id", "kind", "registered_on", "industry_code"],
         "records": ["id", "subject_id", "item_code", "status", "severity", "decision_date",
                     "public_until", "fields"],
         "list_entries": ["subject_id", "list_type", "status", "decided_on", "public_until"],
@@ -45,7 +45,7 @@ from xinyong.evaluation.schemas import (
 Model = ModelFile
 
 INPUT_COLUMNS: dict[str, list[str]] = {
-    "subjects": ["id", "kind", "registered_on"],
+    "subjects": ["id", "kind", "registered_on", "industry_code"],
     "records": [
         "id",
         "subject_id",
@@ -307,6 +307,16 @@ def _all_ctes(model: Model, as_of: dt.date, dialect: str, exclude: Collection[in
 
 def _where(model: Model, subject_ids: Collection[int] | None) -> exp.Expr:
     where: exp.Expr = _in(_col("s", "kind"), model.applies_to.subject_kinds)
+    if model.applies_to.industries:  # industry models: subjects of their GB/T 4754 门类 or 大类 only
+        where = exp.and_(
+            where,
+            exp.or_(
+                *(
+                    exp.Like(this=_col("s", "industry_code"), expression=_s(f"{code}%"))
+                    for code in sorted(model.applies_to.industries)
+                )
+            ),
+        )
     if model.applies_to.opt_in:
         consented = (
             exp.select(_col("k", "subject_id"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from xinyong.db.base import Base, JSONType, UTCDateTime, utcnow
@@ -62,9 +62,12 @@ class EvaluationResult(Base):
     subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"), index=True)
     score: Mapped[float] = mapped_column(Float)
     grade: Mapped[str] = mapped_column(String(4))
-    # {"base": b, "adjustment": a, "external": bool, "items": {code: [value, points]}}
-    indicators: Mapped[dict[str, Any]] = mapped_column(JSONType)
-    vetoes: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    # {"base": b, "adjustment": a, "external": bool, "items": {code: [value, points]}}. Plain JSON on every
+    # store (not JSONB on PostgreSQL): documents written once by the database (`scoring`) and read whole;
+    # `json` keeps the text as written, where converting 100,000 documents to JSONB cost more than the feature
+    # query of the run.
+    indicators: Mapped[dict[str, Any]] = mapped_column(JSON(none_as_null=True))
+    vetoes: Mapped[list[str]] = mapped_column(JSON(none_as_null=True), default=list)
 
 
 class EvaluationGrade(Base):

@@ -173,6 +173,10 @@ def changed_subjects(session: Session, model: ModelFile, previous: EvaluationRun
         Subject.kind.in_(model.applies_to.subject_kinds),
         ~exists().where(EvaluationGrade.model_code == model.code, EvaluationGrade.subject_id == Subject.id),
     )
+    if model.applies_to.industries:
+        ungraded = ungraded.where(
+            or_(*(Subject.industry_code.startswith(code) for code in model.applies_to.industries))
+        )
     if model.applies_to.opt_in:
         ungraded = ungraded.where(
             Subject.id.in_(

@@ -138,7 +138,9 @@ class Applicability(Strict):
     subject_kinds: list[Literal["legal_person", "individual_business", "natural_person", "gov_body"]] = Field(
         min_length=1
     )
-    industries: list[str] = []  # informational: subjects carry no industry code yet
+    # GB/T 4754-2017 industry codes (门类 letter, or 门类 + 大类 digits: E, C14): only subjects whose
+    # `industry_code` starts with one of them; none: every industry (and subjects of unknown industry).
+    industries: list[Annotated[str, Field(pattern=r"^[A-T]([0-9]{2,4})?$")]] = []
     opt_in: bool = False  # only subjects who consented through their account (personal models)
 
 

@@ -120,12 +120,81 @@ def _points(indicator: Indicator, value: exp.Expr, policy: str) -> exp.Expr:
     raise AssertionError("a validated indicator ends with an open bin")
 
 
+def _json_value(value: exp.Expr, *, text: bool, dialect: str = "") -> exp.Expr:
+    """A value as JSON text: a number as it prints, a text quoted, NULL as null."""
+    printed: exp.Expr = exp.cast(value, "text")
+    if text:
+        if dialect == "postgres":
+            printed = exp.cast(exp.Anonymous(this="to_json", expressions=[printed]), "text")
+        else:
+            printed = exp.Anonymous(this="json_quote", expressions=[printed])
+    return exp.func("COALESCE", printed, exp.Literal.string("null"))
+
+
 def _grade_rank(model: ModelFile, score: exp.Expr) -> exp.Expr:
     ifs = [
         exp.If(this=exp.GTE(this=score, expression=_num(g.min_score)), true=exp.Literal.number(n))
         for n, g in enumerate(model.grades)
     ]
     return exp.Case(ifs=ifs, default=exp.Literal.number(len(model.grades) - 1))
+
+
+def _document(model: ModelFile, dialect: str) -> exp.Expr:
+    """The result document (`service.result_document`) as JSON text built by the database."""
+    indicators = list(model.indicators)
+    # The document is written as JSON text by concatenation (codes match the model's
+    # code pattern, numbers print as JSON numbers, text values are quoted by the database's JSON quoting):
+    # PostgreSQL's jsonb_build_object nesting costs several times the feature query itself.
+    pieces: list[exp.Expr] = [
+        exp.Literal.string(f'{{"base": {_num(model.base_score).this}, "adjustment": '),
+        _json_value(_q("adjustment"), text=False),
+        exp.Literal.string(', "external": '),
+        exp.Case(
+            ifs=[exp.If(this=_q("external"), true=exp.Literal.string("true"))],
+            default=exp.Literal.string("false"),
+        ),
+        exp.Literal.string(', "items": {'),
+    ]
+    for n, i in enumerate(indicators):
+        textual = i.feature.kind not in NUMERIC_KINDS
+        pieces += [
+            exp.Literal.string(f'{", " if n else ""}"{i.code}": ['),
+            _json_value(_q(f"{i.code}:v"), text=textual, dialect=dialect),
+            exp.Literal.string(", "),
+            _json_value(_q(f"{i.code}:p"), text=False),
+            exp.Literal.string("]"),
+        ]
+    pieces.append(exp.Literal.string("}}"))
+    document: exp.Expr = pieces[0]
+    for piece in pieces[1:]:
+        document = exp.DPipe(this=document, expression=piece, safe=True)
+    if dialect == "postgres":  # a `json` column (migration 0021): the text is checked, not converted
+        document = exp.cast(document, "json")
+    return document
+
+
+def _vetoes(fired: list[str], dialect: str) -> exp.Expr:
+    """The codes of the vetoes that fired, as a JSON array in the model's order."""
+    # Veto codes match the model's code pattern ([a-z0-9_]): safe inside a JSON string as they are.
+    listed: exp.Expr = exp.Literal.string("")
+    for code in fired:
+        part = exp.Case(
+            ifs=[exp.If(this=_q(f"{code}:veto"), true=exp.Literal.string(f',"{code}"'))],
+            default=exp.Literal.string(""),
+        )
+        listed = exp.DPipe(this=listed, expression=part, safe=True)
+    vetoes: exp.Expr = exp.DPipe(
+        this=exp.DPipe(
+            this=exp.Literal.string("["),
+            expression=exp.Substring(this=listed, start=exp.Literal.number(2)),
+            safe=True,
+        ),
+        expression=exp.Literal.string("]"),
+        safe=True,
+    )
+    if dialect == "postgres":
+        vetoes = exp.cast(vetoes, "json")
+    return vetoes
 
 
 def scored_expression(
@@ -141,13 +210,20 @@ def scored_expression(
         raise ValueError(f"model {model.code} cannot be scored in SQL")
     features = compiler.feature_expression(model, as_of=as_of, dialect=dialect, subject_ids=subject_ids)
     indicators = list(model.indicators)
-    # Level 1: each indicator's value (as the reference reads it) and points.
-    level1: list[exp.Expr] = [_q("subject_id")]
+    # The layers that compute what later layers read several times are MATERIALIZED common table expressions:
+    # a flattened subquery would copy its expression into every reference (SQLite's and PostgreSQL's planners
+    # both substitute), and a score referenced by each grade threshold would re-add every indicator's points.
+    # Layer "v": each indicator's value as the reference reads it (computed once per subject).
+    values: list[exp.Expr] = [_q("subject_id")]
+    values += [exp.alias_(_value(i, dialect), f"{i.code}:v", quoted=True) for i in indicators]
+    value_rows = exp.select(*values).from_(features.subquery("f"))
+    # Layer "t": each indicator's points and the total, in the reference's order of addition.
+    level1: list[exp.Expr] = [exp.Star()]
     for i in indicators:
-        value = _value(i, dialect)
-        level1.append(exp.alias_(value, f"{i.code}:v", quoted=True))
-        level1.append(exp.alias_(_points(i, value, model.missing_data), f"{i.code}:p", quoted=True))
-    points = exp.select(*level1).from_(features.subquery("f"))
+        level1.append(
+            exp.alias_(_points(i, _q(f"{i.code}:v"), model.missing_data), f"{i.code}:p", quoted=True)
+        )
+    points = exp.select(*level1).from_(exp.table_("v", quoted=True))
     # Level 2: the total, in the reference's order of addition, and its clamp.
     total: exp.Expr = _q(f"{indicators[0].code}:p")
     for i in indicators[1:]:
@@ -165,7 +241,8 @@ def scored_expression(
         )
     level2 = exp.select(exp.Star()).from_(points.subquery("p"))
     level2 = level2.select(exp.alias_(total, "total", quoted=True))
-    level3 = exp.select(exp.Star()).from_(level2.subquery("t"))
+    # Then the score and the cut of the score range (cheap: read from "t").
+    level3 = exp.select(exp.Star()).from_(exp.table_("t", quoted=True))
     level3 = level3.select(
         exp.alias_(_round(clamped, 4, dialect), "score", quoted=True),
         exp.alias_(
@@ -201,11 +278,9 @@ def scored_expression(
                 for v, (_, cond) in zip(model.vetoes, fired, strict=True)
             ],
         )
-    grade = exp.Case(
-        ifs=[
-            exp.If(this=exp.EQ(this=_q("rank"), expression=exp.Literal.number(n)), true=exp.Literal.string(g))
-            for n, g in enumerate(names)
-        ],
+    grade = exp.Case(  # a simple CASE: the rank is computed once
+        this=_q("rank"),
+        ifs=[exp.If(this=exp.Literal.number(n), true=exp.Literal.string(g)) for n, g in enumerate(names)],
         default=exp.Literal.string(names[-1]),
     )
     level4 = exp.select(exp.Star()).from_(level3.subquery("s"))
@@ -218,68 +293,19 @@ def scored_expression(
         ),
         *[exp.alias_(cond, f"{code}:veto", quoted=True) for code, cond in fired],
     )
-    # Level 5: what is stored.
-    json_object, json_array = (
-        ("jsonb_build_object", "jsonb_build_array")
-        if dialect == "postgres"
-        else ("json_object", "json_array")
-    )
-    items: list[exp.Expr] = []
-    for i in indicators:
-        items += [
-            exp.Literal.string(i.code),
-            exp.Anonymous(this=json_array, expressions=[_q(f"{i.code}:v"), _q(f"{i.code}:p")]),
-        ]
-    flag: exp.Expr = _q("external")
-    if dialect == "sqlite":  # SQLite has no boolean: 1/0 become JSON true/false through json()
-        flag = exp.Anonymous(
-            this="json",
-            expressions=[
-                exp.Case(
-                    ifs=[exp.If(this=flag, true=exp.Literal.string("true"))],
-                    default=exp.Literal.string("false"),
-                )
-            ],
+    document, vetoes = _document(model, dialect), _vetoes([code for code, _ in fired], dialect)
+    return (
+        exp.select(
+            _q("subject_id"),
+            _q("score"),
+            exp.alias_(grade, "grade", quoted=True),
+            exp.alias_(document, "indicators", quoted=True),
+            exp.alias_(vetoes, "vetoes", quoted=True),
         )
-    document = exp.Anonymous(
-        this=json_object,
-        expressions=[
-            exp.Literal.string("base"),
-            _num(model.base_score),
-            exp.Literal.string("adjustment"),
-            _q("adjustment"),
-            exp.Literal.string("external"),
-            flag,
-            exp.Literal.string("items"),
-            exp.Anonymous(this=json_object, expressions=items),
-        ],
+        .from_(level4.subquery("g"))
+        .with_(exp.to_identifier("v", quoted=True), as_=value_rows, materialized=True)
+        .with_(exp.to_identifier("t", quoted=True), as_=level2, materialized=True)
     )
-    # Veto codes match the model's code pattern ([a-z0-9_]): safe inside a JSON string as they are.
-    listed: exp.Expr = exp.Literal.string("")
-    for code, _ in fired:
-        part = exp.Case(
-            ifs=[exp.If(this=_q(f"{code}:veto"), true=exp.Literal.string(f',"{code}"'))],
-            default=exp.Literal.string(""),
-        )
-        listed = exp.DPipe(this=listed, expression=part, safe=True)
-    vetoes: exp.Expr = exp.DPipe(
-        this=exp.DPipe(
-            this=exp.Literal.string("["),
-            expression=exp.Substring(this=listed, start=exp.Literal.number(2)),
-            safe=True,
-        ),
-        expression=exp.Literal.string("]"),
-        safe=True,
-    )
-    if dialect == "postgres":
-        vetoes = exp.cast(vetoes, "jsonb")
-    return exp.select(
-        _q("subject_id"),
-        _q("score"),
-        exp.alias_(grade, "grade", quoted=True),
-        exp.alias_(document, "indicators", quoted=True),
-        exp.alias_(vetoes, "vetoes", quoted=True),
-    ).from_(level4.subquery("g"))
 
 
 def insert_results_sql(

@@ -42,6 +42,8 @@ class Subject(Base):
     name_norm: Mapped[str] = mapped_column(String(200))
     core_name: Mapped[str] = mapped_column(String(200))
     region_code: Mapped[str | None] = mapped_column(String(6))
+    # GB/T 4754 industry (行业): 门类 letter, optionally with the 大类/中类/小类 digits (E, C14, C1411); from DJ.
+    industry_code: Mapped[str | None] = mapped_column(String(8), index=True)
     legal_rep: Mapped[str | None] = mapped_column(String(50))
     registered_on: Mapped[dt.date | None] = mapped_column(Date)
     operating_status: Mapped[str | None] = mapped_column(String(10))

@@ -153,7 +153,8 @@ def _attach_unique(result: Resolution, found: list[int], code: str, message: str
 
 
 def update_registration(session: Session, subject_id: int, values: dict[str, object]) -> None:
-    """Apply registration basics (登记注册基本信息) to the subject: name as registered, legal rep, status."""
+    """Apply registration basics (登记注册基本信息) to the subject: name as registered, legal rep, status,
+    region and industry (kept when the row leaves them empty)."""
     name = str(values["subject_name"])
     norm = normalize_name(name)
     session.execute(
@@ -169,6 +170,7 @@ def update_registration(session: Session, subject_id: int, values: dict[str, obj
             else None,
             operating_status=values.get("operating_status"),
             region_code=values.get("region_code") or Subject.region_code,
+            industry_code=values.get("industry_code") or Subject.industry_code,
             updated_at=dt.datetime.now(dt.UTC),
         )
     )
