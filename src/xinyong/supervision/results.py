@@ -197,7 +197,14 @@ def link_ingested(session: Session, catalog: Catalog, today: dt.date) -> int:
     outside the plan's period is left unlinked (it stays an ordinary inspection record) and logged."""
     linked_ids = select(InspectionResult.record_id)
     candidates = session.scalars(
-        select(Record).where(Record.item_code == ITEM, Record.id.not_in(linked_ids)).order_by(Record.id)
+        select(Record)
+        .where(
+            Record.item_code == ITEM,
+            Record.fields["inspection_type"].as_string() == RANDOM_INSPECTION,
+            Record.fields["plan_id"].is_not(None),
+            Record.id.not_in(linked_ids),
+        )
+        .order_by(Record.id)
     ).all()
     choices = result_choices(catalog)
     linked = 0

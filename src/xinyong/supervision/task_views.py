@@ -169,7 +169,7 @@ def task_step(
             tasks.record_attendance(session, principal, task, session_id=session_id, today=today)
         else:
             raise NotFound("未知的处理步骤", code="supervision.unknown_step")
-    except (ValidationFailed, NotFound, Forbidden, XinyongError) as exc:
+    except XinyongError as exc:
         return _refused(request, back, exc)
     audit.record(
         session,
