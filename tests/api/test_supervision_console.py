@@ -121,3 +121,19 @@ def test_a_reviewer_saves_a_tier_version_and_a_bad_ratio_is_refused(
     assert saved.status_code == 303
     page = client.get("/console/supervision")
     assert "第 1 版" in page.text and 'value="40.00"' in page.text
+
+
+def test_the_scope_form_narrows_the_next_plan(client: TestClient, session: Session, world: World) -> None:
+    token = login(client, session, role="reviewer", department_code=DEPT)
+    bad = client.post(
+        "/console/supervision/scope", data={"csrf_token": token, "department": DEPT, "regions": "999999"}
+    )
+    assert bad.status_code == 422 and "supervision.region_invalid" in bad.text
+    saved = client.post(
+        "/console/supervision/scope",
+        data={"csrf_token": token, "department": DEPT, "regions": "510104"},
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303
+    plan = session.get(InspectionPlan, _create(client, token))
+    assert plan is not None and plan.scope_count == 31 and plan.scope["regions"] == ["510104"]

@@ -228,6 +228,7 @@ def test_fairness_shows_ratios_and_flags_a_subject_drawn_too_often(session: Sess
     flagged = {f["tier"] for f in report["flags"]}
     assert flagged == {"A"}  # tier A allows one draw in 24 months; B–D one or more a year
     assert len(report["flags"]) == 20
+    assert all(f["uscc"] in world.graded and "有限公司" in f["name"] for f in report["flags"])
 
 
 CSV_HEADER = "姓名,执法证号,地区,回避主体\n"

@@ -197,6 +197,14 @@ def fairness(session: Session, plan: InspectionPlan) -> dict[str, Any]:
             )
         ).all()
     )
+    labels = {
+        subject_id: (kind, uscc, name)
+        for subject_id, kind, uscc, name in session.execute(
+            select(Subject.id, Subject.kind, InspectionDrawSubject.uscc, Subject.name)
+            .join(Subject, Subject.id == InspectionDrawSubject.subject_id)
+            .where(InspectionDrawSubject.draw_id == draw.id)
+        ).all()
+    }
     history: dict[int, list[tuple[int, int]]] = defaultdict(list)
     ids = list(drawn)
     for start in range(0, len(ids), 500):
@@ -220,6 +228,8 @@ def fairness(session: Session, plan: InspectionPlan) -> dict[str, Any]:
             flags.append(
                 {
                     "subject_id": subject_id,
+                    "uscc": rules.public_uscc(*labels[subject_id][:2]),
+                    "name": rules.public_name(labels[subject_id][0], labels[subject_id][2]),
                     "tier": tier_code,
                     "plans": sorted(p for p, _ in history[subject_id]),
                     "allowed": f"{tier.period_months} 个月内至多 {tier.per_period} 次",

@@ -206,6 +206,45 @@ async def import_inspectors(
     return _overview(request, session, principal, dept, notice=notice)
 
 
+def _codes(value: str) -> list[str]:
+    return [
+        c.strip()
+        for c in value.replace("；", ";").replace(",", ";").replace("，", ";").split(";")
+        if c.strip()
+    ]
+
+
+@router.post("/console/supervision/scope", response_class=HTMLResponse)
+def save_scope(
+    request: Request,
+    session: SessionDep,
+    platform: PlatformDep,
+    today: TodayDep,
+    principal: Annotated[Principal, require("supervision:manage")],
+    _csrf: CsrfDep,
+    department: Annotated[str, Form(max_length=32)],
+    regions: Annotated[str, Form(max_length=2000)] = "",
+    industries: Annotated[str, Form(max_length=2000)] = "",
+    licence_items: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """The department's scope of inspected subjects (检查对象名录库)."""
+    ctx = platform.context(principal, today, ip=client_ip(request))
+    try:
+        pools.set_scope(
+            session,
+            ctx,
+            department,
+            region_codes=_codes(regions),
+            industries=_codes(industries),
+            licence_items=_codes(licence_items),
+        )
+    except XinyongError as exc:
+        if isinstance(exc, Forbidden):
+            raise
+        return _fail(request, session, principal, department, exc)
+    return RedirectResponse(f"/console/supervision?department={department}#scope", status_code=303)
+
+
 @router.post("/console/supervision/tiers", response_class=HTMLResponse)
 async def save_tiers(
     request: Request,
