@@ -133,9 +133,9 @@ class TestFollowUp:
         assert jobs.alert_overdue(session, late) == 3  # the three interviews; training has 40 working days
         assert jobs.alert_overdue(session, late) == 0
         rows = tasks.department_tasks(session, CLERK, late, overdue_only=True)
-        assert {(r.task.department_code, r.overdue) for r in rows} == {(CHENGDU, "interview")} and len(
-            rows
-        ) == 2
+        assert {(r.task.department_code, r.overdue) for r in rows} == {(CHENGDU, "interview")}
+        assert len(rows) == 2 == tasks.overdue_count(session, CLERK, late)
+        assert tasks.overdue_count(session, OTHER, late) == 1
         training = next(t for t in _tasks(session, world.poor) if t.kind == "training")
         assert jobs.alert_overdue(session, training.due_on + dt.timedelta(days=1)) == 3
         alerts = session.scalars(select(Notice).where(Notice.kind == "supervision_overdue")).all()

@@ -69,7 +69,7 @@ def task_list(
         ip=client_ip(request),
         details={"state": state, "overdue": overdue, "rows": len(rows)},
     )
-    overdue_count = len(tasks.department_tasks(session, principal, today, overdue_only=True))
+    overdue_count = tasks.overdue_count(session, principal, today)
     return _page(
         request,
         "supervision/task_list.html",

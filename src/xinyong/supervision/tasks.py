@@ -406,6 +406,14 @@ def department_tasks(
     return _rows(session, and_(True, *conditions), today, limit)
 
 
+def overdue_count(session: Session, principal: Principal, today: dt.date) -> int:
+    """How many of the caller's department's tasks (the credit office: all) are overdue today."""
+    query = select(func.count(SupervisionTask.id)).where(_overdue_condition(today))
+    if not principal.is_credit_office:
+        query = query.where(SupervisionTask.department_code == (principal.department_code or ""))
+    return int(session.scalar(query) or 0)
+
+
 def subject_tasks(session: Session, subject_id: int, today: dt.date) -> list[TaskRow]:
     """A subject's own tasks, newest first among equals of deadline."""
     return _rows(session, SupervisionTask.subject_id == subject_id, today, 200)
