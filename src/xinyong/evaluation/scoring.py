@@ -203,12 +203,21 @@ def scored_expression(
     as_of: dt.date,
     dialect: str,
     subject_ids: Collection[int] | None = None,
+    features_table: str | None = None,
 ) -> exp.Select:
     """One row per applicable subject: subject_id, score, grade, indicators (the result document, JSON) and
-    vetoes (JSON array of the codes that fired), as `rules.evaluate` and `service.result_document` give them."""
+    vetoes (JSON array of the codes that fired), as `rules.evaluate` and `service.result_document` give them.
+
+    The feature rows come from the compiled feature query, or from `features_table` where they were stored
+    first (`features_table_sql`)."""
     if not supported(model):
         raise ValueError(f"model {model.code} cannot be scored in SQL")
-    features = compiler.feature_expression(model, as_of=as_of, dialect=dialect, subject_ids=subject_ids)
+    features: exp.Expr
+    if features_table is None:
+        query = compiler.feature_expression(model, as_of=as_of, dialect=dialect, subject_ids=subject_ids)
+        features = query.subquery("f")
+    else:
+        features = exp.alias_(exp.table_(features_table, quoted=True), "f", table=True, quoted=True)
     indicators = list(model.indicators)
     # The layers that compute what later layers read several times are MATERIALIZED common table expressions:
     # a flattened subquery would copy its expression into every reference (SQLite's and PostgreSQL's planners
@@ -216,7 +225,7 @@ def scored_expression(
     # Layer "v": each indicator's value as the reference reads it (computed once per subject).
     values: list[exp.Expr] = [_q("subject_id")]
     values += [exp.alias_(_value(i, dialect), f"{i.code}:v", quoted=True) for i in indicators]
-    value_rows = exp.select(*values).from_(features.subquery("f"))
+    value_rows = exp.select(*values).from_(features)
     # Layer "t": each indicator's points and the total, in the reference's order of addition.
     level1: list[exp.Expr] = [exp.Star()]
     for i in indicators:
@@ -315,9 +324,12 @@ def insert_results_sql(
     as_of: dt.date,
     dialect: str,
     subject_ids: Collection[int] | None = None,
+    features_table: str | None = None,
 ) -> str:
     """`INSERT INTO evaluation_results … SELECT`: the run's results, scored and written by the database."""
-    scored = scored_expression(model, as_of=as_of, dialect=dialect, subject_ids=subject_ids)
+    scored = scored_expression(
+        model, as_of=as_of, dialect=dialect, subject_ids=subject_ids, features_table=features_table
+    )
     rows = exp.select(
         exp.alias_(exp.Literal.number(int(run_id)), "run_id", quoted=True),
         *[_q(c) for c in RESULT_COLUMNS[1:]],
@@ -328,3 +340,17 @@ def insert_results_sql(
         columns=[exp.to_identifier(c, quoted=True) for c in RESULT_COLUMNS],
     )
     return statement.sql(dialect=dialect)
+
+
+def features_table_sql(model: ModelFile, *, table: str, as_of: dt.date, dialect: str) -> str:
+    """PostgreSQL: `CREATE TEMPORARY TABLE … AS` the feature query. PostgreSQL runs the aggregate of a CREATE
+    TABLE AS with parallel workers, never that of an INSERT … SELECT: computing the features first and scoring
+    them from the temporary table keeps the run as fast as the feature query alone."""
+    query = compiler.feature_expression(model, as_of=as_of, dialect=dialect)
+    create = exp.Create(
+        this=exp.to_table(table, quoted=True),
+        kind="TABLE",
+        expression=query,
+        properties=exp.Properties(expressions=[exp.TemporaryProperty()]),
+    )
+    return create.sql(dialect=dialect)

@@ -288,13 +288,19 @@ def _score_in_store(
     if subject_ids is not None:
         ids = sorted(subject_ids)
         chunks = [ids[start : start + CHUNK] for start in range(0, len(ids), CHUNK)]
+    table = None
+    if dialect == "postgres" and subject_ids is None:  # a full run: the features first, in parallel
+        table = f"evaluation_features_{run_id}"
+        session.execute(text(scoring.features_table_sql(model, table=table, as_of=as_of, dialect=dialect)))
     for chunk in chunks:
         sql = scoring.insert_results_sql(
-            model, run_id=run_id, as_of=as_of, dialect=dialect, subject_ids=chunk
+            model, run_id=run_id, as_of=as_of, dialect=dialect, subject_ids=chunk, features_table=table
         )
         written = session.execute(text(sql), execution_options={"preserve_rowcount": True})
         if progress:
             progress(int(getattr(written, "rowcount", 0) or 0))
+    if table is not None:
+        session.execute(text(f'DROP TABLE "{table}"'))
 
 
 def _score_in_python(
