@@ -255,10 +255,12 @@ async def save_tiers(
     _csrf: CsrfDep,
 ) -> Response:
     form = await request.form()
-    department = str(form.get("department") or "")[:32]
+    department = str(form.get("department") or principal.department_code or "")[:32]
+    if not department:
+        raise ValidationFailed("请选择部门", code="supervision.department_required")
     industry = str(form.get("industry") or "").strip()[:33]
     ctx = platform.context(principal, today, ip=client_ip(request))
-    current = tiers.in_force(session, department).table if department else tiers.shipped()
+    current = tiers.in_force(session, department).table
     document: dict[str, Any] = {
         "source": str(form.get("source") or "")[:2000],
         "default_tier": str(form.get("default_tier") or "")[:16],
