@@ -88,6 +88,10 @@ SPECIFICATION: dict[str, frozenset[str]] = {
         {"reviewer", "reviewer_admin", "provider", "provider_admin", "credit_office"}
     ),
     "repairs:recheck": frozenset({"credit_office"}),
+    # tiered supervision: a department's government users see its tiers, pools, plans and draws; its reviewers
+    # (and the credit office) manage them (the service scopes both to the department)
+    "supervision:view": DEPARTMENT_DESKS | {"auditor"},
+    "supervision:manage": frozenset({"reviewer", "reviewer_admin", "credit_office"}),
     # voluntary registration (自愿注册): a subject account declares (the service refuses an unverified one with
     # its reason); the competent department's reviewers, or the credit office, confirm or reject
     "registrations:declare": frozenset({"subject"}),
