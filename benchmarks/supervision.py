@@ -85,7 +85,7 @@ LOAD = [
     """INSERT INTO evaluation_grades (model_code, subject_id, run_id, score, grade, as_of, updated_at)
        SELECT 'public_comprehensive', i, 1, 50, g, :day, now() FROM (
            SELECT i, CASE WHEN h < 30 THEN 'A' WHEN h < 70 THEN 'B' WHEN h < 90 THEN 'C' ELSE 'D' END AS g, h
-           FROM (SELECT i, (i * 7919) % 100 AS h FROM generate_series(1, :n) AS i) x
+           FROM (SELECT i, (i::bigint * 7919) % 100 AS h FROM generate_series(1, :n) AS i) x
        ) y WHERE h < 95""",
     "SELECT setval(pg_get_serial_sequence('subjects', 'id'), :n)",
 ]
