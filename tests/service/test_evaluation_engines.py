@@ -268,7 +268,7 @@ def spark() -> Iterator[Any]:
 
     if not spark_engine.java_available():
         pytest.skip("no Java runtime: install default-jre-headless to run the Spark engine")
-    with spark_engine.spark_session(cores=2, memory="512m", shuffle_partitions=1) as session:
+    with spark_engine.spark_session(cores=2, memory="512m", shuffle_partitions=1, small_data=True) as session:
         yield session
 
 
