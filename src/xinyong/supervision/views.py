@@ -29,6 +29,8 @@ MAX_IMPORT_BYTES = 5 << 20
 
 def _department(session: Session, principal: Principal, code: str | None) -> Department:
     chosen = code or principal.department_code
+    if not chosen and principal.is_credit_office:  # the credit office picks one on the page
+        chosen = session.scalar(select(Department.code).order_by(Department.code).limit(1))
     if not chosen:
         raise ValidationFailed("请选择部门", code="supervision.department_required")
     found = tiers.department(session, chosen)
