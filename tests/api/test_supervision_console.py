@@ -44,6 +44,8 @@ def test_a_reviewer_plans_and_draws_and_sees_the_result(
     plan_id = _create(client, token)
     before = client.get(f"/console/supervision/plans/{plan_id}")
     assert before.status_code == 200 and 'id="draw-form"' in before.text and "随机数承诺值" in before.text
+    plan = session.get(InspectionPlan, plan_id)
+    assert plan is not None and plan.nonce not in before.text  # revealed only by the draw
     assert (
         client.post(f"/console/supervision/plans/{plan_id}/draw", data={}).status_code == 403
     )  # no CSRF token
@@ -53,7 +55,7 @@ def test_a_reviewer_plans_and_draws_and_sees_the_result(
     assert drawn.status_code == 303
     after = client.get(f"/console/supervision/plans/{plan_id}")
     assert 'id="seed"' in after.text and 'id="draw-form"' not in after.text and after.text.count("<tr>") >= 6
-    assert "张三丰" not in after.text
+    assert "张三丰" not in after.text and plan.nonce in after.text
     again = client.post(f"/console/supervision/plans/{plan_id}/draw", data={"csrf_token": token})
     assert again.status_code == 409 and "已经抽取" in again.text
 
