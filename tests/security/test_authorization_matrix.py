@@ -50,7 +50,7 @@ USERS = (
     "auditor",
     "agency",
 )
-TOKENS = ("token:records:write", "token:subjects:read", "token:checks:run")
+TOKENS = ("token:records:write", "token:subjects:read", "token:checks:run", "token:commitments:write")
 EVERYONE = frozenset({ANONYMOUS, *USERS, *TOKENS})
 DEPARTMENT_DESKS = frozenset({"provider", "provider_admin", "reviewer", "reviewer_admin", "credit_office"})
 
@@ -98,6 +98,15 @@ SPECIFICATION: dict[str, frozenset[str]] = {
     "registrations:handle": frozenset({"reviewer", "reviewer_admin", "credit_office"}),
     # organisation accounts (agency, bank) use the authorisations subjects gave their organisation
     "authorizations:use": frozenset({"agency"}),
+    # the mobile channel (/api/v1/me) opens to a subject account's mobile bearer token alone: none of these
+    # callers — the subject's browser session included (tests/api/test_me_api.py tests the token itself)
+    "me": frozenset(),
+    "me:own": frozenset(),
+    # commitments: a department's approval system registers counter signings and records verifications; its
+    # reviewers in the console (the service scopes both to the accepting department)
+    "commitments:write": frozenset(
+        {"reviewer", "reviewer_admin", "credit_office", "token:commitments:write"}
+    ),
 }
 CALLERS = (ANONYMOUS, *USERS, *TOKENS)
 

@@ -12,13 +12,14 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
-from xinyong.accounts import auth
+from xinyong.accounts import auth, mobile
 from xinyong.accounts.policy import ANONYMOUS, Principal, allows
 from xinyong.kit.errors import Forbidden, Unauthorized
 
 
 async def get_principal(request: Request) -> Principal:
-    """Bearer token (department systems), else the session cookie (people), else anonymous.
+    """Bearer token (department systems; a subject's mobile channel token, `accounts.mobile`), else the
+    session cookie (people), else anonymous.
 
     A token seen in the last few seconds is answered from the platform's token cache on the event loop;
     anything else is looked up in the thread pool, in a short transaction of its own, so a request that
@@ -35,9 +36,12 @@ async def get_principal(request: Request) -> Principal:
         secret = secret.strip()
         if scheme.lower() != "bearer" or not secret:
             raise Unauthorized("Authorization 头应为 Bearer 令牌", code="auth.bad_header")
-        principal = platform.tokens.get(secret) or await run_in_threadpool(
-            _token_principal, platform.sessions, secret, platform.tokens
-        )
+        if secret.startswith(mobile.TOKEN_PREFIX):  # a subject account's mobile channel token
+            principal = await run_in_threadpool(_mobile_principal, platform.sessions, secret)
+        else:
+            principal = platform.tokens.get(secret) or await run_in_threadpool(
+                _token_principal, platform.sessions, secret, platform.tokens
+            )
         if principal is None:
             raise Unauthorized("令牌无效、已过期或已吊销", code="auth.invalid_token")
     elif cookie := request.cookies.get(auth.SESSION_COOKIE):
@@ -60,6 +64,11 @@ def _token_principal(
             auth.note_token_use(session, token_id)
             session.commit()
     return principal
+
+
+def _mobile_principal(sessions: sessionmaker[Session], secret: str) -> Principal | None:
+    with sessions() as session:
+        return mobile.principal(session, secret)
 
 
 def _session_principal(sessions: sessionmaker[Session], cookie: str) -> Principal | None:

@@ -75,7 +75,13 @@ PERMISSIONS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "registrations:handle": (frozenset({"reviewer", "credit_office"}), frozenset()),
     # An organisation account's authorisations from subjects (what it may read or issue under them).
     "authorizations:use": (ORGANIZATION_ROLES, frozenset()),
+    # The mobile channel (`/api/v1/me`): a subject account's short-lived bearer token (`accounts.mobile`), and
+    # nothing else — not its browser session (whose posts need CSRF tokens), not a department system's token;
+    # "me:own" (its file, notices, commitments ...) only once verified, as "account:own".
+    "me": (frozenset({"subject"}), frozenset()),
+    "me:own": (frozenset({"subject"}), frozenset()),
 }
+MOBILE_PERMISSIONS = frozenset({"me", "me:own"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +99,8 @@ class Principal:
     is_department_admin: bool = False
     # An organisation account's own organisation (a subject, by its USCC): never the subject it reads.
     organization_id: int | None = None
+    # Authenticated by a mobile channel token (`accounts.mobile`): opens the /api/v1/me routes and public ones.
+    mobile: bool = False
 
     @property
     def is_anonymous(self) -> bool:
@@ -116,6 +124,8 @@ def allows(principal: Principal, permission: str) -> bool:
     roles, scopes = PERMISSIONS[permission]
     if principal.kind == "system":
         return True
+    if principal.mobile != (permission in MOBILE_PERMISSIONS) and permission != "public":
+        return False  # a mobile token opens the mobile routes (and public ones), and nothing else opens those
     if principal.kind == "token":
         return bool(principal.scopes & scopes)
     role = principal.role or "anonymous"
@@ -123,7 +133,7 @@ def allows(principal: Principal, permission: str) -> bool:
         return False
     if permission == "users:manage" and role != "credit_office":
         return principal.is_department_admin
-    if permission == "account:own":
+    if permission in ("account:own", "me:own"):
         return principal.subject_id is not None
     return True
 

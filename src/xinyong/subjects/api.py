@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
+from sqlalchemy.orm import Session
 
 from xinyong.accounts.deps import require
 from xinyong.accounts.policy import Principal
@@ -13,7 +15,9 @@ from xinyong.creditfile import rules as file_rules
 from xinyong.creditfile import service as credit_files
 from xinyong.creditfile.schemas import SectionCount, SubjectDetail
 from xinyong.kit.identifiers import normalize_code
+from xinyong.platform import Platform
 from xinyong.subjects import rules, service
+from xinyong.subjects.models import Subject
 from xinyong.subjects.schemas import SubjectPage, SubjectSummary
 from xinyong.web.deps import PlatformDep, SessionDep, TodayDep, client_ip
 from xinyong.web.ratelimit import rate_limited
@@ -51,10 +55,24 @@ def get_subject(
     """Read a subject's credit file: records and list entries in force the caller may see (with a stated
     purpose, what a department may see), counted by the sections of the national public credit report."""
     subject = service.get_by_uscc(session, normalize_code(uscc)[:18])
-    catalog = platform.catalog
-    file = credit_files.credit_file(
-        session, catalog, principal, subject.id, today, purpose=purpose, ip=client_ip(request)
+    return subject_detail(
+        session, platform, principal, subject, today, purpose=purpose, ip=client_ip(request)
     )
+
+
+def subject_detail(
+    session: Session,
+    platform: Platform,
+    principal: Principal,
+    subject: Subject,
+    today: dt.date,
+    *,
+    purpose: str | None,
+    ip: str | None,
+) -> SubjectDetail:
+    """The credit file as `GET /subjects/{uscc}` answers it (also the mobile channel's `GET /me/file`)."""
+    catalog = platform.catalog
+    file = credit_files.credit_file(session, catalog, principal, subject.id, today, purpose=purpose, ip=ip)
     found = [
         file_rules.record_read(catalog, r, today, under_objection=r.id in file.under_objection)
         for r in file.records
