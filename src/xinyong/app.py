@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from xinyong import __version__
+from xinyong.accounts import api as accounts_api
 from xinyong.accounts import views as accounts_views
 from xinyong.audit import views as audit_views
 from xinyong.authorizations import views as authorizations_views
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
         evaluation_api,
         reports_api,
         commitments_api,
+        accounts_api,
     ):
         app.include_router(module.router, prefix="/api/v1")
     for module in (
