@@ -83,6 +83,8 @@ def test_the_api_needs_the_scope(client: TestClient, session: Session) -> None:
         "/api/v1/commitments", json=body(subject), headers=bearer(session, "SCMR", ("checks:run",))
     )
     assert wrong.status_code == 403 and count(session) == 0
+    for path in ("/commitments/99999999999999", "/api/v1/commitments/99999999999999"):
+        assert client.get(path).status_code == 404  # beyond any id: not found, not a database error
 
 
 @pytest.mark.parametrize(

@@ -466,7 +466,16 @@ def public_listing(
     return Page(list(rows), int(total), page, size)
 
 
+MAX_ID = 2**31 - 1  # beyond any stored id (and beyond what SQLite or an INTEGER column takes)
+
+
+def _not_found() -> NotFound:
+    return NotFound("未找到该承诺书", code="commitment.not_found")
+
+
 def get_public(session: Session, commitment_id: int) -> Commitment:
+    if not 0 < commitment_id <= MAX_ID:
+        raise _not_found()
     found = session.scalar(select(Commitment).where(Commitment.id == commitment_id, *_publicly_visible()))
     if found is None:
         raise NotFound("未找到该承诺书", code="commitment.not_found")
@@ -552,6 +561,8 @@ def queue(
 def get_for_department(session: Session, principal: Principal, commitment_id: int) -> Commitment:
     """One commitment as its accepting department (or the credit office) sees it; another department gets
     not found, as if it did not exist."""
+    if not 0 < commitment_id <= MAX_ID:
+        raise _not_found()
     found = session.scalar(
         select(Commitment).where(Commitment.id == commitment_id, *_department_scope(principal))
     )

@@ -21,7 +21,7 @@ from xinyong.commitments.models import Commitment
 from xinyong.commitments.schemas import KIND_LABELS, CommitmentTemplate
 from xinyong.files import service as files
 from xinyong.files.service import Upload
-from xinyong.kit.errors import Conflict, Forbidden, PayloadTooLarge, ValidationFailed
+from xinyong.kit.errors import Conflict, Forbidden, NotFound, PayloadTooLarge, ValidationFailed
 from xinyong.monitoring import service as monitoring
 from xinyong.subjects import service as subjects
 from xinyong.web import downloads
@@ -431,6 +431,8 @@ def evidence_file(
 ) -> Response:
     """Download a verification's evidence (logged)."""
     commitment = service.get_for_department(session, principal, commitment_id)
+    if not 0 < file_id <= service.MAX_ID:
+        raise NotFound("未找到该文件", code="file.not_found")
     attachment = files.get(session, f"commitment:{commitment.id}", file_id)
     content = files.read(platform.settings.data_dir, attachment)
     audit.record(
