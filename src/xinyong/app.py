@@ -35,6 +35,7 @@ from xinyong.registration import views as registration_views
 from xinyong.repair import console_views as repair_console_views
 from xinyong.repair import views as repair_views
 from xinyong.reports import api as reports_api
+from xinyong.reports import batch_views as reports_batch_views
 from xinyong.reports import views as reports_views
 from xinyong.subjects import api as subjects_api
 from xinyong.subjects import views as subjects_views
@@ -108,6 +109,7 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
         registration_console_views,
         notices_views,
         reports_views,
+        reports_batch_views,
         evaluation_views,
         supervision_public_views,
         supervision_account_views,

@@ -20,6 +20,7 @@ CONSOLE_MENU = (
     ("/console", "数据归集"),
     ("/console/review", "待匹配主体"),
     ("/console/checks", "信用核查"),
+    ("/console/reports", "批量信用报告"),
     ("/console/lists", "名单认定"),
     ("/console/repairs", "信用修复"),
     ("/console/repairs/recheck", "修复复核"),
