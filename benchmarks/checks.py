@@ -30,10 +30,12 @@ least half the no-op throughput."
 
 With `--commitments N` it answers another question instead (issue 23, item 10): does a store holding N credit
 commitments, each with its CN record (信用承诺及履约) and a share of them breached with a WN record
-(违背信用承诺, a trigger of measures), slow the check? After steps 1–2 it measures the headline set-up
-(sequential p50/p99, then check/no-op pairs at the top concurrency), COPYs the commitments and their records
-into the same database (indexes in place, then VACUUM ANALYZE), measures again, and writes the two side by
-side between their own markers (`checks:commitments`) in the same document.
+(违背信用承诺, a trigger of measures), slow the check? It loads step 1 into a database of its own
+(`xinyong_bench_checks_commitments`), copies it (`…_with`, `CREATE DATABASE … TEMPLATE`), COPYs the commitments
+and their records into the copy (indexes in place, then VACUUM ANALYZE), and measures the headline set-up on
+the two databases in alternation, `--rounds` times in the order ABBA… (each time the sequential run and one
+check/no-op pair at the top concurrency), so that a shared host's drift falls on both alike; medians over the
+rounds are written side by side between their own markers (`checks:commitments`) in the same document.
 """
 
 from __future__ import annotations
@@ -104,8 +106,8 @@ COMMITMENTS_START = (
 COMMITMENTS_END = "<!-- checks:commitments:end -->"
 
 
-def pg_dsn(database: str = DATABASE) -> str:
-    return f"postgresql://{PG_SERVER}/{database}"
+def pg_dsn(database: str | None = None) -> str:
+    return f"postgresql://{PG_SERVER}/{database or DATABASE}"
 
 
 def pg_url() -> str:
@@ -2198,17 +2200,22 @@ def _commitment_side(server: dict[str, Any], profile: dict[str, Any]) -> dict[st
     """One side of the comparison: sequential latency, medians of the pairs at the top concurrency, in-process."""
     runs = server["runs"]
     top = max(r["concurrency"] for r in runs)
-    sequential = _find(runs, "check", 1)
-    noop_sequential = _find(runs, "noop", 1)
-    checks = [r for r in runs if r["endpoint"] == "check" and r["concurrency"] == top]
-    noops = [r for r in runs if r["endpoint"] == "noop" and r["concurrency"] == top]
-    check_rps = float(statistics.median(r["throughput_rps"] for r in checks))
-    noop_rps = float(statistics.median(r["throughput_rps"] for r in noops))
+
+    def of(endpoint: str, concurrency: int) -> list[dict[str, Any]]:
+        return [r for r in runs if r["endpoint"] == endpoint and r["concurrency"] == concurrency]
+
+    def median(found: list[dict[str, Any]], key: str) -> float:
+        return float(statistics.median(r[key] for r in found)) if found else float("nan")
+
+    sequential, noop_sequential = of("check", 1), of("noop", 1)
+    checks, noops = of("check", top), of("noop", top)
+    check_rps, noop_rps = median(checks, "throughput_rps"), median(noops, "throughput_rps")
     return {
         "concurrency": top,
-        "p50_ms": sequential["p50_ms"] if sequential else float("nan"),
-        "p99_ms": sequential["p99_ms"] if sequential else float("nan"),
-        "noop_p99_ms": noop_sequential["p99_ms"] if noop_sequential else float("nan"),
+        "p50_ms": median(sequential, "p50_ms"),
+        "p99_ms": median(sequential, "p99_ms"),
+        "p99_ms_runs": [r["p99_ms"] for r in sequential],
+        "noop_p99_ms": median(noop_sequential, "p99_ms"),
         "check_rps": check_rps,
         "check_rps_runs": [r["throughput_rps"] for r in checks],
         "noop_rps": noop_rps,
@@ -2238,8 +2245,9 @@ def render_commitments(results: dict[str, Any]) -> str:
         f"then {loaded['commitments']:,} commitments with as many CN records and {loaded['wn_records']:,} WN "
         f"records ({loaded['wn_records'] / max(1, loaded['commitments']):.1%} breached) COPYed in "
         f"{loaded['timings']['total_s']:.0f} s. Headline set-up ({results['setup']}); the sequential run "
-        f"is one keep-alive connection, throughput the median of {results['repeats']} check/no-op pairs at "
-        f"{without['concurrency']} connections. Command: `{results['command']}`."
+        f"is one keep-alive connection, throughput one check/no-op pair at {without['concurrency']} connections; "
+        f"the two databases alternated {results['rounds']} times (ABBA…), medians shown. "
+        f"Command: `{results['command']}`."
     )
     add("")
     add("| metric | without | with | with ÷ without |")
@@ -2344,6 +2352,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default=0.02,
         help="share of the commitments breached (a WN record each)",
     )
+    parser.add_argument(
+        "--rounds", type=int, default=4, help="with --commitments: alternations of the two databases (ABBA…)"
+    )
     parser.add_argument("--from-results", help="only re-render the doc from a results.json of an earlier run")
     parser.add_argument("--no-doc", action="store_true", help="do not write docs/benchmarks-checks.md")
     args = parser.parse_args(argv)
@@ -2368,6 +2379,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     WORK.mkdir(parents=True, exist_ok=True)
     started = dt.datetime.now(dt.UTC)
+    if args.commitments:  # databases of its own: the plain run and `batch_cost` keep theirs
+        global DATABASE
+        DATABASE = f"{DATABASE}_commitments"
     log(
         f"loading {args.subjects:,} subjects, {args.list_entries:,} list entries, {args.records:,} records "
         f"into {DATABASE}"
@@ -2435,37 +2449,53 @@ def main(argv: Sequence[str] | None = None) -> int:
 def compare_commitments(
     args: argparse.Namespace, argv: Sequence[str], plan: Plan, started: dt.datetime
 ) -> int:
-    """The headline set-up measured on the loaded store, then again after `args.commitments` commitments and
-    their records were added (`--commitments`); written side by side."""
-    data_dir = Path(tempfile.mkdtemp(prefix="xinyong-checks-", dir=WORK))
+    """The headline set-up on the loaded store and on a copy holding `args.commitments` commitments and their
+    records (`--commitments`), measured in alternation; written side by side."""
+    global DATABASE
+    import psycopg
+
+    base, with_db = DATABASE, f"{DATABASE}_with"
+    log(f"copying {base} to {with_db}")
+    with psycopg.connect(pg_dsn("postgres"), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{with_db}"')
+        conn.execute(f'CREATE DATABASE "{with_db}" TEMPLATE "{base}"')
+    DATABASE = with_db
+    log(f"loading {args.commitments:,} commitments ({args.breached_share:.1%} breached) and their records")
+    loaded = load_commitments(args.subjects, args.commitments, args.breached_share, plan.records)
+    log(f"  loaded in {loaded['timings']['total_s']:.0f} s: {loaded['sizes']}")
     setup = args.servers[0]
-    args.decompose, args.wrk_seconds = False, 0
+    args.decompose, args.wrk_seconds, args.repeats = False, 0, 1
+    databases = {"without": base, "with": with_db}
     ids = sample_subjects(plan, args.profile_checks, 5)
-    sides: dict[str, Any] = {}
-    loaded: dict[str, Any] = {}
-    for side in ("without", "with"):
-        if side == "with":
-            log(
-                f"loading {args.commitments:,} commitments ({args.breached_share:.1%} breached) and their records"
-            )
-            loaded = load_commitments(args.subjects, args.commitments, args.breached_share, plan.records)
-            log(f"  loaded in {loaded['timings']['total_s']:.0f} s: {loaded['sizes']}")
-        platform = _platform(data_dir)
-        secret = seed(platform)
-        profile = profile_in_process(platform, secret, [subject_uscc(i) for i in ids])
+    secrets: dict[str, str] = {}
+    dirs: dict[str, Path] = {}
+    profiles: dict[str, Any] = {}
+    for side, database in databases.items():
+        DATABASE = database
+        dirs[side] = Path(tempfile.mkdtemp(prefix=f"xinyong-checks-{side}-", dir=WORK))
+        platform = _platform(dirs[side])
+        secrets[side] = seed(platform)
+        profiles[side] = profile_in_process(platform, secrets[side], [subject_uscc(i) for i in ids])
         platform.sessions.kw["bind"].dispose()
-        wait_for_quiet(args.quiet_load, args.quiet_wait)
-        log(f"serving ({side} commitments): {setup.name}")
-        server = measure_server(setup, plan, secret, data_dir, args, seed=1000)
-        sides[side] = _commitment_side(server, profile)
-        log(f"  {side}: {sides[side]}")
+    runs: dict[str, list[dict[str, Any]]] = {"without": [], "with": []}
+    for round_ in range(args.rounds):
+        for side in ("without", "with") if round_ % 2 == 0 else ("with", "without"):
+            DATABASE = databases[side]
+            wait_for_quiet(args.quiet_load, args.quiet_wait)
+            log(f"round {round_ + 1} of {args.rounds}, {side} commitments: {setup.name}")
+            server = measure_server(setup, plan, secrets[side], dirs[side], args, seed=1000 + round_)
+            runs[side].extend(server["runs"])
+    DATABASE = base
+    sides = {side: _commitment_side({"runs": found}, profiles[side]) for side, found in runs.items()}
+    for side, found in sides.items():
+        log(f"  {side}: {found}")
     results = {
         "started": f"{started:%Y-%m-%d %H:%M}",
         "finished": f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M}",
         "command": "python -m benchmarks.checks " + " ".join(argv),
         "machine": machine(),
         "setup": setup.name,
-        "repeats": args.repeats,
+        "rounds": args.rounds,
         "plan": {"subjects": plan.subjects, "list_entries": plan.list_entries, "records": plan.records},
         "loaded": loaded,
         **sides,
