@@ -679,9 +679,13 @@ def sign_commitment(
 def my_registrations(
     session: SessionDep, principal: Annotated[Principal, require("me:own")]
 ) -> list[dict[str, Any]]:
-    """My registered information (自愿注册) in every state, newest first."""
+    """My registered information (自愿注册) in every state, newest first (entries of a kind no longer shipped
+    are left out, as on the credit file)."""
+    known = registrations.kind_set()
     return [
-        registrations.read(r, "own") for r in registrations.of_subject(session, _own_subject_id(principal))
+        registrations.read(r, "own")
+        for r in registrations.of_subject(session, _own_subject_id(principal))
+        if known.get(r.kind) is not None
     ]
 
 
