@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from tests.api.test_credit_file import company, entry, load, subject_id
 from tests.conftest import TODAY
 from tests.helpers import bearer, csrf, login, penalty, resident_id, uscc
+from xinyong.accounts import service as accounts
 from xinyong.accounts.policy import Principal
 from xinyong.audit import service as audit
 from xinyong.audit.models import AuditEntry
@@ -192,8 +193,7 @@ class TestSpecialReport:
         penalties = {c["code"]: c for c in market["categories"]}["penalty"]
         assert penalties["found"] and penalties["verdict"] == "有相关记录"
         assert sorted(i["repaired"] for i in penalties["items"]) == [False, True]
-        assert all(c["verdict"] == rules.EMPTY for c in tax["categories"] if c["code"] != "criminal")
-        assert {c["code"]: c for c in tax["categories"]}["criminal"]["verdict"] == rules.NOT_COLLECTED
+        assert all(c["verdict"] == rules.EMPTY for c in tax["categories"])
         (market,) = findings("2026-01-01", ["market"])
         (penalties,) = [c for c in market["categories"] if c["code"] == "penalty"]
         assert [i["repaired"] for i in penalties["items"]] == [False]  # the 2025 one is outside the period
@@ -202,6 +202,58 @@ class TestSpecialReport:
         (market,) = findings("2025-01-01", ["market"])
         (penalties,) = [c for c in market["categories"] if c["code"] == "penalty"]
         assert [i["repaired"] for i in penalties["items"]] == [False]
+
+    def test_a_criminal_judgment_is_answered_in_every_field_and_never_published(
+        self, client: TestClient, session: Session
+    ) -> None:
+        code = company(client, session)
+        judgment = {
+            "doc_no": "（2026）川0104刑初12号",
+            "subject_name": "成都刑事判决测试有限公司",
+            "subject_category": "法人及非法人组织",
+            "uscc": code,
+            "court_name": "成都市锦江区人民法院",
+            "charge_category": "破坏社会主义市场经济秩序罪",
+            "judgment_date": "2026-03-02",
+            "effective_date": "2026-03-20",
+        }
+        load(client, session, "XSPJ", [judgment], provider="SCGY")
+        body = {
+            "subject": {"uscc": code},
+            "kind": "special",
+            "period": {"from": "2026-01-01", "to": TODAY.isoformat()},
+            "fields": ["market", "tax"],
+            "purpose": "替代无违法违规证明",
+        }
+        # The subject's own special report (信用代证): the judgment answers 刑事判决 in every field chosen.
+        login(client, session, role="subject", department_code=None, subject_id=subject_id(session, code))
+        response = issue(client, session, body, {})
+        assert response.status_code == 200, response.text
+        for field in payload(client, session, response.json()["report_number"], {})["findings"]:
+            criminal = {c["code"]: c for c in field["categories"]}["criminal"]
+            assert criminal["verdict"] == "有相关记录"
+            assert [i["doc_no"] for i in criminal["items"]] == ["（2026）川0104刑初12号"]
+        # 有条件共享: a department sees it in the 司法判决 section only once granted the item, with its basis.
+        gov = bearer(session, "SCFGW", GOV)
+
+        def judicial() -> list[str]:
+            issued = issue(client, session, {"subject": {"uscc": code}, "purpose": "审查"}, gov).json()
+            found = section(payload(client, session, issued["report_number"], gov), "judicial")
+            return [i["doc_no"] for i in found["items"]]
+
+        assert judicial() == []
+        accounts.grant_item(
+            session,
+            department_code="SCFGW",
+            item_code="XSPJ",
+            purpose="信用审查",
+            legal_basis="国办发〔2019〕35号",
+        )
+        session.commit()
+        assert judicial() == ["（2026）川0104刑初12号"]
+        # 政务共享 only: the public file never shows it.
+        client.cookies.clear()
+        assert "刑初12号" not in client.get(f"/api/v1/subjects/{code}").text
 
     def test_bad_fields_and_periods_are_refused(self, client: TestClient, session: Session) -> None:
         code = company(client, session)

@@ -329,3 +329,10 @@ def test_departments_have_government_codes_and_the_prefecture_bureaus() -> None:
     assert (chengdu.code, chengdu.name) == ("CD-MR", "成都市市场监督管理局")
     assert all(d.region_code == "510000" and d.parent_code is None for d in depts if d not in bureaus)
     assert departments() == depts
+
+
+def test_the_high_court_sends_two_criminal_judgments_of_companies(demo: list[DemoBatch]) -> None:
+    (batch,) = [b for b in demo if b.item_code == "XSPJ"]
+    assert batch.provider_code == "SCGY" and len(batch.rows) == 2 and not all_problems([batch])
+    assert all(row["uscc"] and "刑初" in row["doc_no"] for row in batch.rows)
+    assert all(row["judgment_date"] < row["effective_date"] <= TODAY.isoformat() for row in batch.rows)

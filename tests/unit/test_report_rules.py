@@ -134,10 +134,46 @@ def test_special_report_per_field_period_and_repaired_mark() -> None:
     assert by_category(market)["serious_dishonesty"]["found"]
     assert by_category(market)["enforcement"]["verdict"] == rules.EMPTY
     assert by_category(tax)["enforcement"]["found"] and by_category(tax)["penalty"]["verdict"] == rules.EMPTY
-    assert by_category(tax)["criminal"]["verdict"] == rules.NOT_COLLECTED
+    assert by_category(tax)["criminal"]["verdict"] == rules.EMPTY  # collected (XSPJ), none held
 
     (recent,) = findings([record(), repaired], [], ["market"], dt.date(2026, 1, 1))
     assert [i["repaired"] for i in by_category(recent)["penalty"]["items"]] == [False]
+
+
+def test_a_criminal_judgment_counts_in_every_field_chosen_and_only_inside_the_period() -> None:
+    judgment = record(
+        "XSPJ",
+        provider_code="SCGY",
+        decision_date=dt.date(2026, 2, 10),
+        doc_no="（2025）川0104刑初88号",
+        fields={"charge_category": "破坏社会主义市场经济秩序罪", "court_name": "成都市锦江区人民法院"},
+    )
+    penalty = record(
+        provider_code="SCGY", doc_no="川高法罚〔2026〕1号"
+    )  # a court's penalty: the judicial field
+    market, tax = findings([judgment, penalty], [], ["market", "tax"], dt.date(2026, 1, 1))
+    for field in (market, tax):
+        criminal = by_category(field)["criminal"]
+        assert criminal["verdict"] == "有相关记录" and [i["doc_no"] for i in criminal["items"]] == [
+            "（2025）川0104刑初88号"
+        ]
+        assert by_category(field)["penalty"]["verdict"] == rules.EMPTY  # every_field is the category's alone
+    (later,) = findings([judgment], [], ["market"], dt.date(2026, 3, 1))
+    assert by_category(later)["criminal"]["verdict"] == rules.EMPTY
+    (withdrawn,) = findings([record("XSPJ", provider_code="SCGY", status="revoked")], [], ["tax"], AS_OF)
+    assert by_category(withdrawn)["criminal"]["verdict"] == rules.EMPTY
+
+
+def test_criminal_judgments_are_in_the_catalog_fed_to_the_special_report_and_the_judicial_section() -> None:
+    item = load_catalog().item("XSPJ")
+    assert item is not None and item.disclosure_class == "government" and not item.public_for_natural_persons
+    assert "法释〔2016〕19号" in item.legal_basis and "565号" in item.legal_basis
+    assert {f.name for f in item.fields} >= {"court_name", "doc_no", "charge_category", "judgment_date"}
+    assert item.date_field == "effective_date"
+    (criminal,) = [c for c in special_spec().categories if c.code == "criminal"]
+    assert criminal.items == ("XSPJ",) and criminal.every_field
+    (judicial,) = [s for s in file_layout().sections if s.code == "judicial"]
+    assert "XSPJ" in judicial.items
 
 
 def test_unknown_fields_are_skipped_by_the_rule() -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import random
 from collections.abc import Callable, Iterator, Sequence
 
 from xinyong.demo import templates
@@ -357,8 +358,9 @@ class _Generator(Planner):
         }  # fmt: skip
         cells = self._plan()
         self._plan_specials(cells)
+        judgments = self._criminal_judgments()
         if on_plan is not None:
-            on_plan(RECORDS, sum(cell.count for cell in cells))
+            on_plan(RECORDS, sum(cell.count for cell in cells) + len(judgments.rows))
         for cell in cells:
             build = builders[cell.item]
             parts = math.ceil(cell.count / MAX_BATCH_ROWS)
@@ -369,6 +371,25 @@ class _Generator(Planner):
                 suffix = f"-{part + 1}" if parts > 1 else ""
                 filename = f"{cell.item.lower()}-{cell.provider.code.lower()}-{cell.year}{suffix}.csv"
                 yield DemoBatch(cell.item, cell.provider.code, filename, rows)
+        yield judgments
+
+    def _criminal_judgments(self) -> DemoBatch:
+        """Two criminal judgments (刑事判决, XSPJ) of the high court against companies (单位犯罪), so the special
+        report's 刑事判决 answer has something to show; drawn apart from the main stream, which stays as it was."""
+        rng = random.Random(f"xspj-{self.today.isoformat()}")
+        old = self.today.year - 3
+        companies = [s for s in self.pop.subjects if s.kind == "E" and s.registered_on.year < old]
+        charges = ("破坏社会主义市场经济秩序罪", "妨害社会管理秩序罪")
+        rows = []
+        for n, s in enumerate(rng.sample(companies, min(2, len(companies)))):
+            effective = self.today - dt.timedelta(days=rng.randint(60, 700))
+            judged = effective - dt.timedelta(days=rng.randint(11, 40))
+            row = {k: v for k, v in self._who(s).items() if k != "legal_rep"}  # no such field in XSPJ
+            row["doc_no"] = f"（{judged.year}）川{s.region[2:6]}刑初{101 + n}号"
+            row |= {"court_name": court_name(s.pref, s.county), "charge_category": charges[n]}
+            row |= {"judgment_date": judged.isoformat(), "effective_date": effective.isoformat()}
+            rows.append(row | {"record_status": "正常"})
+        return DemoBatch("XSPJ", "SCGY", "xspj-scgy.csv", rows)
 
 
 REGISTRATIONS = "registrations"  # the registration (DJ) batches, one row per subject

@@ -159,7 +159,8 @@ def special_findings(
 ) -> list[dict[str, Any]]:
     """Per chosen field of activity and per category: what the platform holds decided in the period.
 
-    A record counts when decided inside the period by a department of the field, unless revoked (withdrawn,
+    A record counts when decided inside the period by a department of the field (any department, for a
+    category that counts in every field: criminal judgments come from the courts), unless revoked (withdrawn,
     as if never decided); a repaired one is listed and marked 已修复. A list entry counts when decided in the
     period by a department of the field and listed (in force or since removed, marked by its standing)."""
     start, end = period
@@ -178,7 +179,7 @@ def special_findings(
                     and record.status != "revoked"
                     and record.decision_date is not None
                     and start <= record.decision_date <= end
-                    and root_of(record.provider_code) in departments
+                    and (category.every_field or root_of(record.provider_code) in departments)
                 ):
                     hits.append(record_item(catalog, record, department(record.provider_code)))
             for entry in entries:
@@ -188,7 +189,7 @@ def special_findings(
                     and entry.get("status") in ("listed", "removed")
                     and decided is not None
                     and start <= decided <= end
-                    and root_of(entry["department_code"]) in departments
+                    and (category.every_field or root_of(entry["department_code"]) in departments)
                 ):
                     item = list_item(entry)
                     item["repaired"] = entry.get("status") == "removed"

@@ -18,6 +18,7 @@ class SpecialCategory(BaseModel):
     title: str = Field(min_length=1, max_length=40)
     items: tuple[str, ...] = ()
     lists: tuple[str, ...] = ()
+    every_field: bool = False  # its records count in every field, whichever department decided them
 
 
 class ActivityField(BaseModel):
