@@ -275,6 +275,15 @@ class TestActions:
         self, client: TestClient, session: Session, world: dict[str, Any]
     ) -> None:
         headers = mobile_login(client, "mobile-a")
+        offered = {t["code"]: t for t in client.get(f"{ME}/commitments/templates", headers=headers).json()}
+        assert set(offered) == {"notify_commit", "licence_commit", "voluntary_commit", "industry_commit"}
+        notify = offered["notify_commit"]
+        assert (
+            notify["legal_basis"]
+            and "成都移动测试有限公司" in notify["text"]
+            and world["a"] in notify["text"]
+        )
+        assert {"department": "SCMR", "name": "食品经营许可申请中的经营场所合法使用证明"} in notify["matters"]
         body = {"template": "notify_commit", "matter": "SCMR-P-001", "signer_name": "张三", "agree": True}
         signed = client.post(f"{ME}/commitments", headers=headers, json=body)
         assert signed.status_code == 201, signed.text
@@ -305,6 +314,9 @@ class TestActions:
         self, client: TestClient, session: Session, world: dict[str, Any]
     ) -> None:
         headers = mobile_login(client, "mobile-a")
+        kinds = {k["code"]: k for k in client.get(f"{ME}/registrations/kinds", headers=headers).json()}
+        assert kinds["honour"]["confirmer"] == "issuer" and kinds["honour"]["source"]
+        assert "awarded_on" in [f["name"] for f in kinds["honour"]["fields"]]
         body = {
             "kind": "honour",
             "fields": {
@@ -426,6 +438,7 @@ class TestMasking:
             "/viewers",
             "/notices",
             "/commitments",
+            "/commitments/templates",
             "/registrations",
             "/authorizations",
         ):
@@ -450,7 +463,7 @@ class TestDocumentation:
             if path == ME or path.startswith(ME + "/")
             for method, op in item.items()
         ]
-        assert len(operations) == 13
+        assert len(operations) == 15
         schemas = spec["components"]["schemas"]
         for path, method, op in operations:
             assert op["tags"] == ["me"], path

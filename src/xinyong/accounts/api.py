@@ -35,7 +35,7 @@ from xinyong.creditfile.schemas import SubjectDetail
 from xinyong.kit.errors import NotFound, ValidationFailed, XinyongError
 from xinyong.notices import service as notices
 from xinyong.registration import service as registrations
-from xinyong.registration.schemas import RegistrationRead
+from xinyong.registration.schemas import Kind, RegistrationRead
 from xinyong.subjects import rules as subject_rules
 from xinyong.subjects import service as subjects
 from xinyong.subjects.api import subject_detail
@@ -184,6 +184,24 @@ class Signing(BaseModel):
     signer_name: str = Field(max_length=50, description="签署人姓名")
     department: str = Field(default="", max_length=32, description="受理部门代码（非审批替代型，可选）")
     agree: bool = Field(description="已阅读并确认承诺内容；须为 true")
+
+
+class Matter(BaseModel):
+    department: str | None = Field(description="受理部门代码（审批替代型目录事项）")
+    name: str
+
+
+class SigningTemplate(BaseModel):
+    code: str
+    title: str
+    kind: str
+    kind_label: str
+    legal_basis: str
+    promise: str = Field(description="承诺内容")
+    verification: str = Field(description="核查方式")
+    matters: list[Matter] = Field(description="适用事项；为空时可填写任何事项")
+    department: str | None = Field(description="默认受理部门")
+    text: str = Field(description="以本主体填入的承诺书全文（事项和签署人待填）")
 
 
 class Declaration(BaseModel):
@@ -621,6 +639,53 @@ def my_commitments(
     return [_commitment(session, c, departments) for c in commitments.of_subject(session, principal)]
 
 
+@router.get(
+    "/commitments/templates",
+    response_model=list[SigningTemplate],
+    responses=_responses(
+        _ok(
+            [
+                {
+                    "code": "notify_commit",
+                    "title": "证明事项告知承诺书",
+                    "kind": "approval",
+                    "kind_label": "审批替代型",
+                    "legal_basis": "《国务院办公厅关于全面推行证明事项和涉企经营许可事项告知承诺制的指导意见》（国办发〔2020〕42号）",
+                    "promise": "所填写的信息真实、准确，符合办理事项的条件……",
+                    "verification": "受理部门在规定期限内通过数据共享、现场核查等方式核查",
+                    "matters": [{"department": "SCMR", "name": "食品经营许可申请中的经营场所合法使用证明"}],
+                    "department": None,
+                    "text": "本主体成都示例科技有限公司（统一社会信用代码：91510105MA6MRBLB9Y）……",
+                }
+            ]
+        ),
+        GUARDED,
+    ),
+)
+def signing_templates(
+    session: SessionDep, today: TodayDep, principal: Annotated[Principal, require("me:own")]
+) -> list[SigningTemplate]:
+    """The templates I may sign online, with their legal basis, what is promised, how it is checked, the
+    matters they apply to and their text with my subject filled in: what the app shows before `agree`."""
+    subject = subjects.get(session, _own_subject_id(principal))
+    return [
+        SigningTemplate(
+            code=t.code,
+            title=t.title,
+            kind=t.kind,
+            kind_label=t.kind_label,
+            legal_basis=t.legal_basis,
+            promise=t.promise,
+            verification=t.verification.method,
+            matters=[Matter(department=d, name=n) for d, n in commitments.matters_of(t)],
+            department=t.department,
+            text=commitments.preview(t.code, subject, target="（承诺事项）", signer_name="", today=today),
+        )
+        for t in commitments.templates().values()
+        if t.kind in commitments.ONLINE_KINDS and t.public
+    ]
+
+
 @router.post(
     "/commitments",
     status_code=201,
@@ -687,6 +752,46 @@ def my_registrations(
         for r in registrations.of_subject(session, _own_subject_id(principal))
         if known.get(r.kind) is not None
     ]
+
+
+@router.get(
+    "/registrations/kinds",
+    response_model=list[Kind],
+    responses=_responses(
+        _ok(
+            [
+                {
+                    "code": "honour",
+                    "label": "荣誉表彰",
+                    "confirmer": "issuer",
+                    "public": "always",
+                    "source": "川发改信用规〔2019〕546号 表2（市场主体自愿注册荣誉表彰信息）",
+                    "title_field": "name",
+                    "fields": [
+                        {
+                            "name": "name",
+                            "label": "荣誉名称",
+                            "type": "text",
+                            "required": True,
+                            "max_length": 200,
+                            "unit": None,
+                            "min": None,
+                            "max": None,
+                            "options": [],
+                            "future": False,
+                            "after": None,
+                        }
+                    ],
+                }
+            ]
+        ),
+        GUARDED,
+    ),
+)
+def registration_kinds(principal: Annotated[Principal, require("me:own")]) -> list[Kind]:
+    """The kinds of information I may register, each with its fields, who confirms it (`issuer`: the
+    department I name in `department_code`; `credit_office`), what is public and its source."""
+    return list(registrations.kind_set().kinds)
 
 
 @router.post(
