@@ -5,6 +5,7 @@ shown in the subject's 查询记录. What an organisation sees without one, afte
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from typing import Any
 
@@ -26,6 +27,7 @@ from xinyong.authorizations import service as authorizations
 from xinyong.creditfile import service as credit_files
 from xinyong.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from xinyong.platform import Platform
+from xinyong.reports import service as reports
 from xinyong.subjects import service as subjects
 
 OLD = "2019-03-01"  # a penalty decided then is past its publicity window: in the file, not public
@@ -83,8 +85,10 @@ def switch(client: TestClient, username: str) -> str:
 
 
 @pytest.fixture
-def parties(client: TestClient, session: Session) -> dict[str, Any]:
-    """A company with a non-public record and its verified account; an agency and a bank with accounts."""
+def parties(client: TestClient, session: Session, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """A company with a non-public record and its verified account; an agency and a bank with accounts.
+    Passwords are hashed once (argon2 is slow by design)."""
+    monkeypatch.setattr(auth, "hash_password", functools.cache(auth.hash_password))
     code = hidden_company(client, session, CF_XDR_MC="成都授权测试有限公司")
     sid = subject_id(session, code)
     agency_code, bank_code = company(client, session), company(client, session)
@@ -143,6 +147,9 @@ class TestGrantAndRevoke:
         # The bank reads the file as the public does (a report needs reports:issue, a read file:read).
         file = credit_files.credit_file(session, platform.catalog, parties["bank"], sid, TODAY)
         assert file.view == "public" and len(file.records) == 1
+        context = reports.report_context(platform.settings, platform.catalog, platform.signer)
+        with pytest.raises(Forbidden):  # file:read is no licence to obtain a report
+            reports.issue(session, context, parties["agency"], subject_id=sid, kind="standard", today=TODAY)
 
     def test_bad_input_is_refused_with_its_reason(
         self, platform: Platform, session: Session, parties: dict[str, Any]
