@@ -9,7 +9,7 @@ Parquet snapshot of the same data, with the peak memory of each.
    SXBZX, JYYC, QS, QJSB; some repaired or revoked), list entries and commitments straight into the tables
    (SQLAlchemy Core executemany, not ingestion); ANALYZE.
 2. Reference: one hand-written SQL aggregate (`HAND_WRITTEN`, written for this dialect) computing the model's
-   15 features, every row fetched. The compiled feature query is timed the same way, and both must return the
+   16 features, every row fetched. The compiled feature query is timed the same way, and both must return the
    same rows (checked: a benchmark that computes something else measures nothing).
 3. Full run: `evaluation.service.run` (feature query, Python scoring, results, current grades, grade changes),
    committed.
@@ -45,7 +45,7 @@ TARGET_FULL_RATIO = 1.5
 TARGET_INCREMENTAL_SHARE = 0.05
 CHUNK = 20_000
 SEED = 20261207
-ITEMS = (("CF", 45), ("XK", 25), ("JL", 8), ("JYYC", 6), ("QS", 6), ("QJSB", 6), ("SXBZX", 4))
+ITEMS = (("CF", 45), ("XK", 25), ("JL", 8), ("JYYC", 6), ("QS", 6), ("QJSB", 6), ("SXBZX", 4), ("WBPJ", 3))
 SECTORS = ("安全生产", "消防安全", "食品药品", "市场监管", "生态环境")
 
 
@@ -82,6 +82,9 @@ def _record(rng: random.Random, n: int, subject_id: int, now: dt.datetime) -> di
     if item == "CF":
         severity = rng.choices(["严重", "一般", "轻微"], [1, 5, 4])[0]
         fields["fine_wan"] = rng.choice([0, 0.2, 1, 3, 5, 20, 100, 300])
+    elif item == "WBPJ":  # an outside grade: the tax authority's, customs' or the national centre's
+        fields = {"source": rng.choice(["税务", "税务", "海关", "国家公共信用信息中心"]),
+                  "grade": rng.choice(["A", "B", "M", "C", "D"]), "valid_until": _day(rng, 365, 2 * 365).isoformat()}  # fmt: skip
     elif item == "QS":
         fields["arrears_wan"] = round(rng.uniform(0, 200), 2)
     return {
@@ -181,7 +184,7 @@ def phase_load(store: str, subjects: int, records: int) -> dict[str, Any]:
 
 
 def hand_written(dialect: str) -> str:
-    """The model's 15 features as one SQL aggregate, written by hand for the dialect (the reference)."""
+    """The model's 16 features as one SQL aggregate, written by hand for the dialect (the reference)."""
     from xinyong.evaluation.rules import months_before
 
     d36, d12 = months_before(AS_OF, 36).isoformat(), months_before(AS_OF, 12).isoformat()
@@ -190,10 +193,15 @@ def hand_written(dialect: str) -> str:
         fine, arrears = "(r.fields->>'fine_wan')::float8", "(r.fields->>'arrears_wan')::float8"
         years = f"floor((DATE '{today}' - s.registered_on) / 365.25)"
         fulfilment = "r.fields->>'fulfilment'"
+        source, grade, until = "r.fields->>'source'", "r.fields->>'grade'", "r.fields->>'valid_until'"
     else:
         fine, arrears = "CAST(json_extract(r.fields, '$.fine_wan') AS REAL)", "CAST(json_extract(r.fields, '$.arrears_wan') AS REAL)"  # fmt: skip
         years = f"CAST((julianday('{today}') - julianday(s.registered_on)) / 365.25 AS INTEGER)"
         fulfilment = "json_extract(r.fields, '$.fulfilment')"
+        source, grade = "json_extract(r.fields, '$.source')", "json_extract(r.fields, '$.grade')"
+        until = "json_extract(r.fields, '$.valid_until')"
+    in_force = f"""r.status = 'active' AND (r.decision_date IS NULL OR r.decision_date <= '{today}')
+    AND (r.public_until IS NULL OR r.public_until >= '{today}')"""
     return f"""
 WITH rec AS (
   SELECT r.subject_id,
@@ -210,9 +218,15 @@ WITH rec AS (
     SUM(CASE WHEN r.item_code = 'WN' AND r.decision_date > '{d36}' THEN 1 ELSE 0 END) AS commitments_breached_3y,
     SUM(CASE WHEN r.item_code = 'CN' AND {fulfilment} = '已履约' AND r.decision_date > '{d36}' THEN 1 ELSE 0 END) AS commitments_fulfilled_3y
   FROM records r
-  WHERE r.status = 'active' AND (r.decision_date IS NULL OR r.decision_date <= '{today}')
-    AND (r.public_until IS NULL OR r.public_until >= '{today}')
+  WHERE {in_force}
   GROUP BY r.subject_id),
+tax AS (
+  SELECT subject_id, tax_credit_grade FROM (
+    SELECT r.subject_id, {grade} AS tax_credit_grade,
+      ROW_NUMBER() OVER (PARTITION BY r.subject_id ORDER BY r.decision_date DESC NULLS LAST, r.id DESC) AS rn
+    FROM records r WHERE r.item_code = 'WBPJ' AND {source} = '税务' AND ({until} IS NULL OR {until} >= '{today}')
+      AND {in_force}) x
+  WHERE rn = 1),
 lst AS (
   SELECT l.subject_id,
     MAX(CASE WHEN l.list_type = 'serious_dishonesty' THEN 1 ELSE 0 END) AS serious_dishonesty_list,
@@ -229,9 +243,10 @@ SELECT s.id AS subject_id,
   COALESCE(rec.honours_3y, 0) AS honours_3y, COALESCE(rec.licences_in_force, 0) AS licences_in_force,
   COALESCE(rec.commitments_breached_3y, 0) AS commitments_breached_3y,
   COALESCE(rec.commitments_fulfilled_3y, 0) AS commitments_fulfilled_3y,
-  CASE WHEN s.registered_on IS NULL THEN NULL ELSE {years} END AS years_in_business
+  CASE WHEN s.registered_on IS NULL THEN NULL ELSE {years} END AS years_in_business,
+  tax.tax_credit_grade AS tax_credit_grade
 FROM subjects s
-LEFT JOIN rec ON rec.subject_id = s.id LEFT JOIN lst ON lst.subject_id = s.id
+LEFT JOIN rec ON rec.subject_id = s.id LEFT JOIN lst ON lst.subject_id = s.id LEFT JOIN tax ON tax.subject_id = s.id
 WHERE s.kind IN ('legal_person', 'individual_business')
 ORDER BY s.id
 """

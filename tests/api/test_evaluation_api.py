@@ -286,7 +286,7 @@ class TestEditor:
         shipped = (
             resources.files("xinyong.evaluation") / "data" / "models" / "public_comprehensive.yaml"
         ).read_text("utf-8")
-        stricter = shipped.replace('version: "2026.2"', 'version: "2026.8"').replace(
+        stricter = shipped.replace('version: "2026.3"', 'version: "2026.8"').replace(
             "{grade: A, label: 优, min_score: 90}", "{grade: A, label: 优, min_score: 95}"
         )
         saved = client.post(
@@ -298,7 +298,7 @@ class TestEditor:
         assert dry.status_code == 200 and "试运行评价" in dry.text
         assert (
             service.load_models(session, platform.catalog.item_codes, None)["public_comprehensive"].version
-            == "2026.2"
+            == "2026.3"
         )
         published = client.post(f"{draft_url}/publish", data={"csrf_token": token}, follow_redirects=False)
         assert published.status_code == 303
@@ -314,7 +314,7 @@ class TestEditor:
         shipped = (
             resources.files("xinyong.evaluation") / "data" / "models" / "public_comprehensive.yaml"
         ).read_text("utf-8")
-        gossip = shipped.replace('version: "2026.2"', 'version: "2026.3"').replace(
+        gossip = shipped.replace('version: "2026.3"', 'version: "2026.9"').replace(
             "items: [SXBZX]", "items: [GOSSIP]"
         )
         response = client.post("/console/evaluation/models", data={"text": gossip, "csrf_token": token})

@@ -271,6 +271,118 @@ class TestGradeHistory:
         assert "grades-by-industry" in statistics.charts(data)
 
 
+def outside_grade(code: str, source: str, grade: str, **overrides: str) -> dict[str, str]:
+    """A WBPJ row: a grade given outside the platform (the tax authority, customs, the national centre)."""
+    names = {
+        "税务": "纳税信用等级评价",
+        "海关": "海关企业信用等级认定",
+        "国家公共信用信息中心": "公共信用综合评价",
+    }
+    return {
+        "subject_name": "成都外部评价测试有限公司",
+        "subject_category": "法人及非法人组织",
+        "uscc": code,
+        "source": source,
+        "evaluation_name": names[source],
+        "grade": grade,
+        "evaluated_on": "2026-04-20",
+        "valid_until": "2027-04-19",
+        "evaluator": "国家税务总局四川省税务局" if source == "税务" else "成都海关",
+        **overrides,
+    }
+
+
+class TestOutsideGrades:
+    def test_a_tax_credit_grade_a_adds_its_bonus_and_the_explanation_names_its_source_and_day(
+        self, platform: Platform, session: Session, ctx: IngestContext, models: dict[str, ModelFile]
+    ) -> None:
+        from xinyong.accounts.policy import Principal
+        from xinyong.evaluation import explain
+
+        taxed_a, customs_a, taxed_b, expired = uscc(), uscc(), uscc(), uscc()
+        receipt = ingest_rows(
+            session,
+            ctx,
+            [
+                outside_grade(taxed_a, "税务", "B", evaluated_on="2025-04-20", valid_until="2026-12-31"),
+                outside_grade(taxed_a, "税务", "A"),  # the later grade is the one that counts
+                outside_grade(customs_a, "海关", "A"),  # not the tax authority's: no tax bonus
+                outside_grade(taxed_b, "税务", "B"),
+                outside_grade(expired, "税务", "A", evaluated_on="2026-01-20", valid_until="2026-11-27"),
+            ],
+            item="WBPJ",
+            provider="SCSW",
+            provider_name="国家税务总局四川省税务局",
+        )
+        assert receipt.accepted == 5, receipt
+        model = models["public_comprehensive"]
+        run = service.run(session, model, as_of=TODAY)
+        by_code = {
+            s.uscc: s
+            for s in session.scalars(
+                select(Subject).where(Subject.uscc.in_([taxed_a, customs_a, taxed_b, expired]))
+            )
+        }
+        found = results(session, run.run_id)
+        assert value(found[by_code[taxed_a].id], "tax_credit_grade") == "A"
+        assert points(found[by_code[taxed_a].id], "tax_credit_grade") == 3
+        assert value(found[by_code[customs_a].id], "tax_credit_grade") is None
+        assert points(found[by_code[taxed_b].id], "tax_credit_grade") == 0
+        assert value(found[by_code[expired].id], "tax_credit_grade") is None  # no longer valid: not counted
+        assert found[by_code[taxed_a].id].score == found[by_code[taxed_b].id].score + 3
+        own = Principal(kind="user", name="企业用户", role="subject", subject_id=by_code[taxed_a].id)
+        read = explain.explain(session, platform.catalog, models, own, by_code[taxed_a])
+        line = next(i for i in read.indicators if i.code == "tax_credit_grade")
+        assert (line.value, line.points) == ("A", 3)
+        assert line.source is not None
+        assert "税务" in line.source and "2026年4月20日评价" in line.source and "2027年4月19日" in line.source
+        assert sum(i.points for i in read.indicators) == pytest.approx(read.score)
+        # The day after the grade's validity ends, an incremental run re-evaluates the subject without it.
+        later = service.run(session, model, as_of=dt.date(2027, 4, 20), incremental=True)
+        again = results(session, later.run_id)[by_code[taxed_a].id]
+        assert (value(again, "tax_credit_grade"), points(again, "tax_credit_grade")) == (None, 0)
+
+    def test_a_model_takes_an_outside_grade_as_its_result(self, session: Session, ctx: IngestContext) -> None:
+        """`grade_from_indicator`: the national centre's grade is the model's result; the result is marked
+        external, and a veto still caps it."""
+        from xinyong.evaluation import rules
+
+        text = """
+code: national_reference
+version: "1"
+name: 国家公共信用综合评价结果
+effective_from: 2026-01-01
+source_note: 采用国家公共信用信息中心的公共信用综合评价结果
+applies_to: {subject_kinds: [legal_person]}
+base_score: 80
+indicators:
+  - {code: national_grade, name: 国家评价结果, feature: {kind: external_grade, item: WBPJ, field: grade,
+     field_equals: {source: 国家公共信用信息中心}}, categories: {A: 0, B: 0, C: 0, D: 0}, source: WBPJ, rationale: 国家评价}
+  - {code: court_dishonest, name: 失信被执行人, feature: {kind: record_count, items: [SXBZX]},
+     bins: [{upto: 0, points: 0}, {points: -30}], source: SXBZX, rationale: 失信被执行}
+vetoes: [{code: court, name: 失信被执行人, indicator: court_dishonest, at_least: 1, grade: C}]
+grade_from_indicator: national_grade
+grades: [{grade: A, label: 优, min_score: 90}, {grade: B, label: 良, min_score: 75}, {grade: C, label: 中, min_score: 60}, {grade: D, label: 差, min_score: 0}]
+"""
+        model = rules.parse_model(text, "national_reference.yaml", ctx.catalog.item_codes)
+        given, plain = uscc(), uscc()
+        receipt = ingest_rows(
+            session,
+            ctx,
+            [outside_grade(given, "国家公共信用信息中心", "A"), outside_grade(plain, "税务", "A")],
+            item="WBPJ",
+        )
+        assert receipt.accepted == 2
+        run = service.run(session, model, as_of=TODAY)
+        ids = {s.uscc: s.id for s in session.scalars(select(Subject).where(Subject.uscc.in_([given, plain])))}
+        found = results(session, run.run_id)
+        assert (found[ids[given]].grade, found[ids[given]].indicators["external"]) == ("A", True)
+        assert (found[ids[plain]].grade, found[ids[plain]].indicators["external"]) == (
+            "B",
+            False,
+        )  # its score, 80
+
+
 def person(session: Session, name: str = "王五") -> Subject:
     subject = Subject(kind="natural_person", name=name, name_norm=normalize_name(name), core_name=name)
     session.add(subject)

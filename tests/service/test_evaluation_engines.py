@@ -43,7 +43,7 @@ SEED = 20261128
 SUBJECTS = 300
 DEPARTMENT = "SCMR"
 KINDS = ["legal_person"] * 6 + ["individual_business"] * 2 + ["natural_person"] * 2
-ITEMS = ["CF", "CF", "CF", "SXBZX", "JYYC", "QS", "QJSB", "JL", "XK", "XK"]
+ITEMS = ["CF", "CF", "CF", "SXBZX", "JYYC", "QS", "QJSB", "JL", "XK", "XK", "WBPJ"]
 SECTORS = ["安全生产", "消防安全", "食品药品", "市场监管"]
 INDUSTRIES = [
     "E47",
@@ -69,6 +69,10 @@ def _record_fields(rng: random.Random, item: str) -> dict[str, Any]:
         fields["fine_wan"] = _maybe(rng, rng.choice([0, 0.5, 3, 12.25, 80, 150, 1000.125]))
     if item == "QS":
         fields["arrears_wan"] = _maybe(rng, round(rng.uniform(0, 120), 2))
+    if item == "WBPJ":  # an outside grade: the tax authority's (the comprehensive model's bonus) or another's
+        fields["source"] = rng.choice(["税务", "税务", "海关"])
+        fields["grade"] = rng.choice(["A", "A", "B", "M", "D"])
+        fields["valid_until"] = _maybe(rng, _day(rng, 365, 365).isoformat())  # some no longer valid
     return fields
 
 
@@ -305,8 +309,10 @@ def test_the_random_file_reaches_every_grade_and_indicator(store_runs: dict[str,
             "penalty_fines_3y",
             "serious_dishonesty_list",
             "years_in_business",
+            "tax_credit_grade",
         ):
             assert any(items[code][0] for _, _, items in comprehensive.values()), code
+        assert any(items["tax_credit_grade"] == ["A", 3] for _, _, items in comprehensive.values())
         assert run.outcome["personal_incentive"], "opted-in persons are evaluated"
         assert run.outcome["construction"], "the industry model takes the comprehensive grade"
         assert run.outcome["food_production"], "大类 14 subjects get the food production grade"
@@ -391,7 +397,8 @@ class TestSnapshot:
             records = pq.read_table(run.snapshot / "records.parquet").to_pylist()
             assert records
             kept = {key for r in records for key in json.loads(r["fields"])}
-            assert kept == {"sector", "fine_wan", "arrears_wan"}  # what the models read, not legal_rep
+            # What the models read (not legal_rep):
+            assert kept == {"sector", "fine_wan", "arrears_wan", "source", "grade", "valid_until"}
             assert manifest["field_keys"] == export.model_field_keys(run.models)
             assert manifest["taken_at"]
 

@@ -14,7 +14,7 @@ from xinyong.evaluation import compiler, rules
 from xinyong.evaluation.rules import ModelFileError, parse_model
 from xinyong.evaluation.schemas import ModelFile
 
-ITEMS = {"CF", "SXBZX", "JYYC", "QS", "QJSB", "JL", "XK", "CN", "QR", "WN"}
+ITEMS = {"CF", "SXBZX", "JYYC", "QS", "QJSB", "JL", "XK", "CN", "QR", "WN", "WBPJ"}
 AS_OF = dt.date(2026, 11, 28)
 
 

@@ -246,6 +246,26 @@ def _external_cte(
         .where(
             exp.and_(
                 exp.EQ(this=_col("r", "item_code"), expression=_s(feature.item)),
+                *(
+                    exp.EQ(this=_json_text(dialect, "r", key), expression=_s(value))
+                    for key, value in sorted(feature.field_equals.items())
+                ),
+                *(
+                    [
+                        exp.or_(
+                            exp.Is(
+                                this=_json_text(dialect, "r", feature.valid_until_field),
+                                expression=exp.Null(),
+                            ),
+                            exp.GTE(
+                                this=_json_text(dialect, "r", feature.valid_until_field),
+                                expression=_day(as_of),
+                            ),
+                        )
+                    ]
+                    if feature.valid_until_field
+                    else []
+                ),
                 _in_force_records(as_of, exclude),
             )
         )

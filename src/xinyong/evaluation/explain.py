@@ -20,6 +20,8 @@ from xinyong.catalog.schemas import Catalog
 from xinyong.evaluation import compiler, repository, rules, service
 from xinyong.evaluation.schemas import (
     EvaluationRead,
+    ExternalGradeFeature,
+    Indicator,
     IndicatorExplained,
     ModelFile,
     NextChange,
@@ -107,6 +109,42 @@ def next_changes(
     return changes
 
 
+def _still_valid(fields: Mapping[str, object], key: str | None, as_of: dt.date) -> bool:
+    until = fields.get(key) if key else None
+    return until is None or str(until) >= as_of.isoformat()
+
+
+def external_source(
+    session: Session, indicator: Indicator, feature: ExternalGradeFeature, subject_id: int, as_of: dt.date
+) -> str:
+    """An external grade's source as shown: the indicator's source, then who gave the grade and on what day
+    (the subject's latest record in force of the item, as the feature query picks it)."""
+    records = [
+        r
+        for r in repository.subject_records_in_force(session, subject_id, [feature.item], as_of)
+        if all(str((r.fields or {}).get(k)) == v for k, v in feature.field_equals.items())
+        and (r.decision_date is None or r.decision_date <= as_of)
+        and _still_valid(r.fields or {}, feature.valid_until_field, as_of)
+    ]
+    if not records:
+        return indicator.source
+    latest = max(records, key=lambda r: (r.decision_date or dt.date.min, r.id))
+    fields = latest.fields or {}
+    given = "，".join(
+        str(part)
+        for part in (fields.get("source"), fields.get("evaluation_name"), fields.get("evaluator"))
+        if part
+    )
+    day = latest.decision_date
+    dated = f"{day.year}年{day.month}月{day.day}日评价" if day else ""
+    until = latest.public_until
+    if feature.valid_until_field and fields.get(feature.valid_until_field):
+        until = dt.date.fromisoformat(str(fields[feature.valid_until_field]))
+    valid = f"，有效期至{until.year}年{until.month}月{until.day}日" if until else ""
+    detail = "，".join(part for part in (given, dated) if part) + valid
+    return f"{indicator.source}（{detail}）" if detail else indicator.source
+
+
 def explain(
     session: Session,
     catalog: Catalog,
@@ -143,9 +181,12 @@ def explain(
     items = document.get("items", {})
     for indicator in model.indicators:
         value, points = items.get(indicator.code, [None, 0.0])
+        source = indicator.source
+        if isinstance(indicator.feature, ExternalGradeFeature) and value is not None:
+            source = external_source(session, indicator, indicator.feature, subject.id, grade.as_of)
         lines.append(
             IndicatorExplained(
-                code=indicator.code, name=indicator.name, value=value, points=points, source=indicator.source
+                code=indicator.code, name=indicator.name, value=value, points=points, source=source
             )
         )
     if document.get("adjustment"):

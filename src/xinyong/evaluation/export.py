@@ -158,7 +158,7 @@ def model_field_keys(models: Iterable[ModelFile]) -> list[str]:
     for model in models:
         for indicator in model.indicators:
             feature = indicator.feature
-            for name in ("amount_field", "field"):
+            for name in ("amount_field", "field", "valid_until_field"):
                 value = getattr(feature, name, None)
                 if isinstance(value, str):
                     keys.add(value)

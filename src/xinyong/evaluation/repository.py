@@ -92,6 +92,7 @@ class _Inputs:
     commitment_windows: set[int] = field(default_factory=set)
     input_models: set[str] = field(default_factory=set)
     years: bool = False
+    valid_until: set[tuple[str, str]] = field(default_factory=set)  # (item, date field) of outside grades
 
 
 def _inputs(model: ModelFile) -> _Inputs:
@@ -104,6 +105,8 @@ def _inputs(model: ModelFile) -> _Inputs:
                 found.windows.add(feature.window_months)
         elif isinstance(feature, ExternalGradeFeature):
             found.record_items.add(feature.item)
+            if feature.valid_until_field:
+                found.valid_until.add((feature.item, feature.valid_until_field))
         elif isinstance(feature, CommitmentFeature) and feature.window_months:
             found.commitment_windows.add(feature.window_months)
         elif isinstance(feature, ModelGradeFeature):
@@ -126,6 +129,15 @@ def _crossing_time(session: Session, inputs: _Inputs, before: dt.date, after: dt
         found.update(
             session.scalars(
                 select(Record.subject_id).where(Record.item_code.in_(inputs.record_items), or_(*conditions))
+            )
+        )
+    for item, key in sorted(inputs.valid_until):  # an outside grade whose validity ended in between
+        until = Record.fields[key].as_string()
+        found.update(
+            session.scalars(
+                select(Record.subject_id).where(
+                    Record.item_code == item, until >= low.isoformat(), until < high.isoformat()
+                )
             )
         )
     found.update(

@@ -64,6 +64,11 @@ class ExternalGradeFeature(Strict):
     kind: Literal["external_grade"]
     item: str = Field(pattern=r"^[A-Z][A-Z0-9_]{0,15}$")
     field: str = Field(pattern=r"^[a-z][a-z0-9_]{0,47}$")
+    # Only records whose fields hold these values (e.g. WBPJ {source: 税务}: the tax credit grade).
+    field_equals: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,47}$")], str] = {}
+    # A date field after which the grade no longer counts (e.g. WBPJ valid_until): a grade that is not public
+    # has no publicity window to end it.
+    valid_until_field: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_]{0,47}$")
 
 
 class ModelGradeFeature(Strict):
