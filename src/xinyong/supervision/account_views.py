@@ -1,6 +1,7 @@
 """The subject's own view of supervision (`/account/supervision`): how often and when it was drawn and
-inspected, by which department, with what result and why (its tier and the tier's ratio), and its interview
-and training tasks."""
+inspected, by which department, with what result and why (its tier and the tier's ratio), its own check of
+each draw whose scope held it (its key and whether it fell within its tier's cut, `results.own_places`), and
+its interview and training tasks."""
 
 from __future__ import annotations
 
@@ -48,6 +49,7 @@ def own_supervision(
         {
             "inspections": inspections,
             "inspected": sum(1 for i in inspections if i["result"] is not None),
+            "places": results.own_places(session, principal.subject_id),
             "rows": tasks.subject_tasks(session, principal.subject_id, today),
             "kind_labels": tasks.KIND_LABELS,
             "state_labels": tasks.STATE_LABELS,

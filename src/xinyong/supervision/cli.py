@@ -251,13 +251,13 @@ def recompute(
         Path, typer.Argument(help="公布的 JSON 文件（xinyong supervision published）", exists=True)
     ],
 ) -> None:
-    """Recompute a draw from a published document alone (no database); exits 0 only on an identical list."""
-    body = json.loads(document.read_text(encoding="utf-8"))
-    seed, drawn, problems = publication.recompute(body)
-    if seed != body.get("seed"):
-        problems.append("重算的种子与公布的种子不同")
-    if drawn != body.get("drawn"):
-        problems.append("重算的抽取名单与公布的名单不同")
-    _echo({"seed": seed, "drawn": len(drawn), "ok": not problems, "problems": problems})
-    if problems:
+    """Recompute a draw from a published document alone (no database): the department's (`published`) or the
+    portal's `inputs.json` when it holds the scope (grades public); exits 0 only on an identical list."""
+    try:
+        body = json.loads(document.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValidationFailed(f"文件不是 UTF-8 JSON：{error}", code="supervision.document_invalid") from None
+    outcome = publication.check_document(body)
+    _echo(outcome)
+    if not outcome["ok"]:
         raise typer.Exit(1)

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from xinyong.kit.errors import Conflict
+from xinyong.kit.errors import Conflict, ValidationFailed
 from xinyong.subjects.models import Subject
 from xinyong.supervision import plans, rules
 from xinyong.supervision.models import (
@@ -114,23 +114,75 @@ def published_document(session: Session, plan: InspectionPlan) -> dict[str, Any]
     return document
 
 
+def _pairs(rows: Any, what: str) -> list[tuple[str, str]]:
+    """`[uscc, tier]` rows, as the department's document lists them, or `{"uscc", "tier", ...}` objects, as the
+    public document lists its drawn subjects when the grades are public."""
+    if not isinstance(rows, list):
+        raise ValidationFailed(f"文件中的 {what} 须为列表", code="supervision.document_invalid")
+    pairs = []
+    for row in rows:
+        if isinstance(row, Mapping) and "uscc" in row and "tier" in row:
+            pairs.append((str(row["uscc"]), str(row["tier"])))
+        elif isinstance(row, list) and len(row) == 2:
+            pairs.append((str(row[0]), str(row[1])))
+        else:
+            raise ValidationFailed(
+                f"文件中的 {what} 每项须为 [统一社会信用代码, 档次]（或含 uscc 与 tier）",
+                code="supervision.document_invalid",
+            )
+    return pairs
+
+
 def recompute(document: Mapping[str, Any]) -> tuple[str, list[list[str]], list[str]]:
     """From a published document alone: the seed and the drawn list, and what does not check out (the nonce
-    against the commitment, the scope list against its digest and counts)."""
-    inputs = document["inputs"]
+    against the commitment, the inputs against their digest when given, the scope list against its digest and
+    counts). The document is the department's (`published_document`) or the public one when it holds the scope
+    (grades public); one without a scope list is refused (`supervision.scope_not_public`)."""
+    inputs = document.get("inputs") if isinstance(document, Mapping) else None
+    if not isinstance(inputs, Mapping):
+        raise ValidationFailed(
+            "文件不是公布的抽查计划文件（缺少 inputs）", code="supervision.document_invalid"
+        )
+    if "scope" not in document:
+        raise ValidationFailed(
+            "文件不含检查对象名录（据以分档的信用评价结果未公开），不能重算完整名单；"
+            "可核对承诺值、种子和名单中各主体的排序值，完整重算由制定计划的部门或信用办进行",
+            code="supervision.scope_not_public",
+        )
     nonce = str(document.get("nonce") or "")
     problems: list[str] = []
-    if rules.commitment_of(nonce) != inputs["commitment"]:
+    if rules.commitment_of(nonce) != inputs.get("commitment"):
         problems.append("nonce 与计划公布的承诺值（commitment）不符")
-    scope = [(str(u), str(t)) for u, t in document["scope"]]
-    if rules.scope_digest(scope) != inputs["scope_digest"]:
+    if (
+        "inputs_digest" in document
+        and rules.sha256_hex(rules.canonical(dict(inputs))) != document["inputs_digest"]
+    ):
+        problems.append("inputs 与公布的输入摘要（inputs_digest）不符")
+    scope = _pairs(document["scope"], "scope")
+    if rules.scope_digest(scope) != inputs.get("scope_digest"):
         problems.append("检查对象名录与公布的摘要（scope_digest）不符")
-    if len(scope) != inputs["scope_count"]:
+    if len(scope) != inputs.get("scope_count"):
         problems.append("检查对象数量与公布的数量不符")
-    table = rules.parse_tier_table(inputs["tiers"])
+    table = rules.parse_tier_table(inputs.get("tiers") or {})
     seed = rules.seed_of(inputs, nonce)
     drawn, _targets = rules.draw(seed, [rules.ScopeSubject(u, t) for u, t in scope], table)
     return seed, [[s.uscc, s.tier] for s in drawn], problems
+
+
+def check_document(document: Mapping[str, Any]) -> dict[str, Any]:
+    """`xinyong supervision recompute`: recompute the draw from a published document and compare it with the
+    seed, the drawn list and, in the public document, each drawn subject's published key. `ok` only when all
+    agree."""
+    seed, drawn, problems = recompute(document)
+    if seed != document.get("seed"):
+        problems.append("重算的种子与公布的种子不同")
+    published = _pairs(document.get("drawn") or [], "drawn")
+    if drawn != [list(pair) for pair in published]:
+        problems.append("重算的抽取名单与公布的名单不同")
+    keys = [row.get("key") for row in document.get("drawn") or [] if isinstance(row, Mapping)]
+    if any(key != rules.order_key(seed, uscc) for key, (uscc, _tier) in zip(keys, published, strict=False)):
+        problems.append("名单中主体的排序值（key）与重算的不同")
+    return {"seed": seed, "drawn": len(drawn), "ok": not problems, "problems": problems}
 
 
 def verify(session: Session, plan: InspectionPlan) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -22,6 +22,7 @@ from xinyong.accounts.models import Department
 from xinyong.accounts.policy import Principal, may_act_for_department
 from xinyong.catalog import service as catalog_service
 from xinyong.catalog.schemas import Catalog
+from xinyong.evaluation.schemas import ModelFile
 from xinyong.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from xinyong.kit.identifiers import mask_ids
 from xinyong.records import service as records
@@ -29,8 +30,14 @@ from xinyong.records.models import Record
 from xinyong.records.service import IngestContext
 from xinyong.subjects.models import Subject
 from xinyong.supervision import plans as supervision_plans
+from xinyong.supervision import publication
 from xinyong.supervision import rules as supervision_rules
-from xinyong.supervision.models import InspectionDraw, InspectionDrawSubject, InspectionPlan
+from xinyong.supervision.models import (
+    InspectionDraw,
+    InspectionDrawSubject,
+    InspectionPlan,
+    InspectionPlanSubject,
+)
 from xinyong.supervision.task_models import InspectionResult
 
 log = logging.getLogger(__name__)
@@ -276,6 +283,67 @@ def subject_inspections(session: Session, subject_id: int) -> list[SubjectInspec
     ]
 
 
+@dataclass(frozen=True, slots=True)
+class OwnPlace:
+    """A subject's own place in a drawn plan whose scope held it: what it checks by itself (its key, recomputed
+    from the published seed and its USCC) and its tier's cut (the largest key drawn in that tier)."""
+
+    plan: InspectionPlan
+    department_name: str
+    tier: str
+    tier_name: str
+    key: str  # SHA-256(seed ‖ own USCC)
+    tier_size: int
+    tier_target: int
+    cut: str | None  # the largest key drawn in the tier; None when the tier draws nobody
+    within_cut: bool  # the key is at or below the cut: the subject must be on the list
+    drawn: bool  # it is on the stored list
+
+
+def own_places(session: Session, subject_id: int) -> list[OwnPlace]:
+    """Every drawn plan whose frozen scope held the subject, newest first, with the subject's key and whether it
+    fell within its tier's cut: `within_cut == drawn` is what the draw promises (the page flags any other)."""
+    drawn_plans = list(session.scalars(select(InspectionDraw.plan_id).order_by(InspectionDraw.plan_id)))
+    if not drawn_plans:
+        return []
+    held = session.execute(
+        select(InspectionPlanSubject.plan_id, InspectionPlanSubject.uscc, InspectionPlanSubject.tier).where(
+            InspectionPlanSubject.plan_id.in_(drawn_plans), InspectionPlanSubject.subject_id == subject_id
+        )
+    ).all()
+    places = []
+    for plan_id, own_uscc, tier in held:
+        plan = get_plan(session, plan_id)
+        draw = session.scalar(select(InspectionDraw).where(InspectionDraw.plan_id == plan_id))
+        assert draw is not None
+        department = session.get(Department, plan.department_code)
+        in_tier = session.scalars(
+            select(InspectionDrawSubject.uscc).where(
+                InspectionDrawSubject.draw_id == draw.id, InspectionDrawSubject.tier == tier
+            )
+        ).all()
+        keys = [(supervision_rules.order_key(draw.seed, u), u) for u in in_tier]
+        cut = max(keys) if keys else None
+        own = (supervision_rules.order_key(draw.seed, own_uscc), own_uscc)
+        names = {t.code: t.name for t in supervision_rules.parse_tier_table(plan.tiers).tiers}
+        places.append(
+            OwnPlace(
+                plan=plan,
+                department_name=department.name if department else plan.department_code,
+                tier=tier,
+                tier_name=names.get(tier, tier),
+                key=own[0],
+                tier_size=supervision_plans.scope_counts(session, plan).get(tier, 0),
+                tier_target=int(draw.targets.get(tier, 0)),
+                cut=cut[0] if cut else None,
+                within_cut=cut is not None and own <= cut,
+                drawn=own_uscc in set(in_tier),
+            )
+        )
+    places.sort(key=lambda p: (p.plan.period_from, p.plan.id), reverse=True)
+    return places
+
+
 def principal_may_enter(principal: Principal, plan: InspectionPlan) -> bool:
     return may_act_for_department(principal, plan.department_code)
 
@@ -288,10 +356,33 @@ VERIFY_STEPS = (
     "3. 种子 seed = SHA-256(canonical(inputs) 的字节 + nonce 的 UTF-8 字节)，以十六进制小写表示。",
     "4. 每个主体的排序值 key = SHA-256(seed + 统一社会信用代码)（十六进制小写）；各档次内按 key 从小到大取前"
     " targets[档次] 个，名单中每个主体的 key 均可按此复核。",
-    "5. 主体所在档次即其信用等级类别，不向社会公开：主体本人可在账户“监管检查”中查看自己的档次、抽查比例和抽取原因。",
-    "6. 有权查阅检查对象名录（含各主体档次）的部门可运行 xinyong supervision draw --plan ID --verify，"
-    "由完整名录重算全部抽取结果。",
+    "5. 主体所在档次即其信用等级类别，而据以分档的公共信用综合评价结果未向社会公开，故完整的检查对象名录（各主体档次）"
+    "不予公开，本文件只含各档次的主体数（inputs.scope_by_tier）；主体本人可在账户“监管检查”中查看自己的档次、"
+    "排序值以及是否落在本档次的抽取线以内。",
+    "6. 制定计划的部门和信用办持有完整名录，可运行 xinyong supervision draw --plan ID --verify 由完整名录重算全部抽取结果。",
 )
+
+# When the credit office publishes the grades that set the tiers, the scope list (USCC and tier of every subject)
+# is published too, and anyone recomputes the whole draw.
+VERIFY_STEPS_FULL = (
+    *VERIFY_STEPS[:4],
+    "5. 据以分档的信用评价结果已向社会公开，本文件的 scope 列出检查对象名录（统一社会信用代码、档次，按代码字节序）："
+    "逐行拼接“代码,档次\\n”后的 SHA-256 应等于 inputs.scope_digest，行数等于 inputs.scope_count。",
+    "6. 按第 4 步在每个档次内重算抽取名单，应与 drawn 完全一致；也可下载本文件后运行"
+    " xinyong supervision recompute 文件名（无需数据库），一致才以 0 退出。",
+)
+
+
+def grades_published(models: Mapping[str, ModelFile]) -> bool:
+    """Whether the credit office publishes the grades that set the tiers (`plans.GRADE_MODEL`): the model's
+    publication setting, as the evaluation pages read it (never an incentive or opt-in model's)."""
+    model = models.get(supervision_plans.GRADE_MODEL)
+    return bool(
+        model is not None
+        and model.publish_grades
+        and model.use != "incentive"
+        and not model.applies_to.opt_in
+    )
 
 
 def percent(value: Decimal) -> str:
@@ -303,10 +394,11 @@ def _masked(kind: str, name: str, uscc: str) -> tuple[str, str]:
     return mask_ids(supervision_rules.public_name(kind, name)), supervision_rules.public_uscc(kind, uscc)
 
 
-def public_drawn(session: Session, plan: InspectionPlan) -> list[dict[str, Any]]:
+def public_drawn(session: Session, plan: InspectionPlan, *, with_tier: bool = False) -> list[dict[str, Any]]:
     """The drawn subjects as published: legal persons by name and USCC; natural persons and individual
     businesses with the personal name masked (and a natural person's code); each with its key in the draw and
-    its result when entered. Not its tier: a tier is a grade class, and grades are not public."""
+    its result when entered. Its tier only `with_tier` (the grades that set the tiers are public): a tier is a
+    grade class."""
     draw = session.scalar(select(InspectionDraw).where(InspectionDraw.plan_id == plan.id))
     if draw is None:
         return []
@@ -339,16 +431,23 @@ def public_drawn(session: Session, plan: InspectionPlan) -> list[dict[str, Any]]
                     "inspection_items": mask_ids(result.inspection_items),
                 },
             }
+            | ({"tier": entry.tier} if with_tier else {})
         )
     return drawn
 
 
-def public_document(session: Session, plan: InspectionPlan, department_name: str) -> dict[str, Any]:
+def public_document(
+    session: Session, plan: InspectionPlan, department_name: str, *, grades_public: bool = False
+) -> dict[str, Any]:
     """The plan's published inputs and, once drawn, the nonce, seed, targets and counts per tier and the drawn
-    list with results: enough for anyone to check the commitment, the seed and each listed subject's key
-    (`VERIFY_STEPS`). Tiers are grade classes, and grades are not public: neither the scope list (every
-    subject's tier) nor a drawn subject's tier is published; the departments entitled to them recompute the whole
-    draw with `xinyong supervision draw --verify`, and a subject reads its own tier in its account."""
+    list with results: enough for anyone to check the commitment, the seed and each listed subject's key.
+
+    Tiers are grade classes. When the grades that set them are public (`grades_published`, `grades_public`),
+    the document also holds the frozen scope list (`scope`: `[uscc, tier]` by USCC, in the format of
+    `publication.published_document`) and each drawn subject's tier, so that anyone recomputes the whole draw
+    (`VERIFY_STEPS_FULL`, `xinyong supervision recompute`). Otherwise it holds no subject's tier or grade, only
+    the counts per tier (`inputs.scope_by_tier`); the department and the credit office recompute the draw with
+    `xinyong supervision draw --verify`, and a subject reads its own tier and key in its account."""
     counts = supervision_plans.scope_counts(session, plan)
     document: dict[str, Any] = {
         "plan_id": plan.id,
@@ -356,11 +455,14 @@ def public_document(session: Session, plan: InspectionPlan, department_name: str
         "inputs": supervision_plans.inputs_of(plan, counts),
         "inputs_digest": plan.inputs_digest,
         "status": plan.status,
-        "verify": list(VERIFY_STEPS),
+        "scope_public": grades_public,
+        "verify": list(VERIFY_STEPS_FULL if grades_public else VERIFY_STEPS),
     }
+    if grades_public:
+        document["scope"] = publication.scope_list(session, plan.id)
     draw = session.scalar(select(InspectionDraw).where(InspectionDraw.plan_id == plan.id))
     if draw is not None:
-        drawn = public_drawn(session, plan)
+        drawn = public_drawn(session, plan, with_tier=grades_public)
         document.update(
             {
                 "nonce": draw.nonce,
