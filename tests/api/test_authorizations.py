@@ -308,6 +308,37 @@ class TestReadingUnderAnAuthorisation:
         )
         assert again.status_code == 303 and again.headers["location"] == "/account/authorized"
 
+    def test_a_natural_persons_file_reaches_the_agency_with_the_id_masked_and_not_after_revocation(
+        self, client: TestClient, platform: Platform, session: Session, parties: dict[str, Any]
+    ) -> None:
+        rid = resident_id()
+        person_row = {"CF_XDR_LB": "自然人", "CF_XDR_SHXYM": "", "CF_XDR_ZJHM": rid, "CF_XDR_MC": "钱七"}
+        load(client, session, "CF", [penalty(**person_row, CF_JDRQ=OLD, CF_WSH="川市监罚〔2019〕8号")])
+        person = subjects.find_person(session, platform.cipher.hash(rid))
+        assert person is not None
+        who = owner(session, person.id)
+        made = grant(platform, session, who, parties["agency_code"])
+        session.commit()
+        switch(client, parties["agency"].name)
+        link = f"/account/authorized/{made.id}/file"
+        listing = client.get("/account/authorized").text
+        assert link in listing and rid not in listing and f"公民身份号码 {person.id_masked}" in listing
+        page = client.get(link)
+        assert page.status_code == 200 and 'id="authorized-view"' in page.text
+        assert "川市监罚〔2019〕8号" in page.text and "钱七" in page.text
+        assert rid not in page.text and person.id_masked and person.id_masked in page.text
+        logged = session.scalars(
+            select(AuditEntry).where(
+                AuditEntry.action == "subject.view_authorized", AuditEntry.subject_id == person.id
+            )
+        ).all()
+        assert len(logged) == 1 and logged[0].details and logged[0].details["authorization_id"] == made.id
+        authorizations.revoke(session, platform.context(who, TODAY), made.id)
+        session.commit()
+        assert client.get(link).status_code == 404
+        other = client.get(f"/account/authorized/{made.id + 1000}/file")
+        assert other.status_code == 404
+
 
 class TestPages:
     def test_the_subject_grants_and_revokes_on_its_page(

@@ -12,6 +12,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from xinyong.accounts.deps import require
 from xinyong.accounts.policy import Principal
 from xinyong.authorizations import rules, service
+from xinyong.creditfile import rules as file_rules
+from xinyong.creditfile import service as credit_files
 from xinyong.kit.errors import NotFound, XinyongError
 from xinyong.reports import service as reports
 from xinyong.subjects import service as subjects
@@ -141,6 +143,49 @@ def authorized(
     )
 
 
+def _granted(session: SessionDep, principal: Principal, authorization_id: int) -> service.Authorization:
+    """One of this organisation's authorisations (any state); another's does not exist for it."""
+    found = next(
+        (a for a in service.granted_to(session, principal.organization_id or 0) if a.id == authorization_id),
+        None,
+    )
+    if found is None:
+        raise NotFound("授权不存在", code="authorizations.not_found")
+    return found
+
+
+@router.get(GRANTED + "/{authorization_id}/file", response_class=HTMLResponse)
+def authorized_file(
+    authorization_id: int,
+    request: Request,
+    session: SessionDep,
+    platform: PlatformDep,
+    today: TodayDep,
+    principal: Annotated[Principal, require("authorizations:use")],
+) -> HTMLResponse:
+    """The file of a subject without a USCC (a natural person) under its authorisation: records and list
+    entries as its own account sees them, the resident ID masked; audited. Nothing once revoked or expired."""
+    found = _granted(session, principal, authorization_id)
+    if service.check(session, principal, found.subject_id, rules.FILE_READ, today) is None:
+        raise NotFound("授权已撤销或已过期", code="authorizations.not_active")
+    subject = subjects.get(session, found.subject_id)
+    file = credit_files.credit_file(
+        session, platform.catalog, principal, subject.id, today, ip=client_ip(request)
+    )
+    return render(
+        request,
+        "authorizations/file.html",
+        {
+            "subject": subject,
+            "authorization": service.views(session, [found], today)[0],
+            "records": [file_rules.record_read(platform.catalog, r, today) for r in file.records],
+            "entries": file.entries,
+            "field_text": file_rules.field_text,
+            "catalog": platform.catalog,
+        },
+    )
+
+
 @router.post(GRANTED + "/{authorization_id}/report")
 def issue_report(
     authorization_id: int,
@@ -152,12 +197,7 @@ def issue_report(
     _csrf: CsrfDep,
 ) -> Response:
     """Issue the authorising subject's standard credit report under the authorisation (audited)."""
-    found = next(
-        (a for a in service.granted_to(session, principal.organization_id or 0) if a.id == authorization_id),
-        None,
-    )
-    if found is None:
-        raise NotFound("授权不存在", code="authorizations.not_found")
+    found = _granted(session, principal, authorization_id)
     try:
         report = reports.issue(
             session,
