@@ -106,8 +106,11 @@ class TestDepartmentConsole:
         token = login(client, session, role="reviewer", department_code=CHENGDU)
         task = _task(session, world.poor)
         url = f"/console/supervision/tasks/{task.id}"
-        bad = client.post(url + "/interview", data={"csrf_token": token, "day": "2026-13-01", "notes": "x"})
-        assert bad.status_code == 200 and "supervision.date_invalid" in bad.text
+        bad = client.post(
+            url + "/interview", data={"csrf_token": token, "day": "2026-13-01", "notes": "约谈法定代表人"}
+        )
+        assert bad.status_code == 422 and "supervision.date_invalid" in bad.text
+        assert ">约谈法定代表人</textarea>" in bad.text  # what was typed is shown again
         done = client.post(
             url + "/interview", data={"csrf_token": token, "day": TODAY.isoformat(), "notes": "约谈"}
         )
@@ -129,7 +132,10 @@ class TestDepartmentConsole:
             "doc_no": "成市监检〔2026〕21号",
         }
         outside = client.post(url, data=form)
-        assert "supervision.date_outside_plan" in outside.text
+        assert outside.status_code == 422 and "supervision.date_outside_plan" in outside.text
+        for typed in ('value="2027-01-05"', ">食品经营许可情况</textarea>", 'value="成市监检〔2026〕21号"'):
+            assert typed in outside.text, typed
+        assert f'<option value="{world.poor_uscc}" selected>' in outside.text
         assert session.scalar(select(func.count(Record.id)).where(Record.item_code == "JC")) == 0
         entered = client.post(url, data=form | {"inspected_on": "2026-06-01"})
         assert entered.status_code == 200 and "已录入抽查结果" in entered.text

@@ -18,6 +18,7 @@ from xinyong.accounts.policy import Principal, allows
 from xinyong.audit import service as audit
 from xinyong.kit.errors import Forbidden, NotFound, ValidationFailed, XinyongError
 from xinyong.kit.identifiers import normalize_code
+from xinyong.platform import Platform
 from xinyong.subjects.models import Subject
 from xinyong.supervision import results, tasks
 from xinyong.supervision.models import InspectionDrawSubject, InspectionPlan
@@ -39,6 +40,18 @@ def _page(request: Request, name: str, context: dict[str, Any]) -> HTMLResponse:
 
 def _refused(request: Request, back: str, exc: XinyongError) -> RedirectResponse:
     return flash.redirect(request, back, f"操作未执行：{exc.message}", ok=False, code=exc.code)
+
+
+def _refused_form(
+    request: Request,
+    name: str,
+    context: dict[str, Any],
+    exc: XinyongError,
+    typed: dict[str, str],
+) -> HTMLResponse:
+    """The form's page again, at once, with the reason and what the user typed (nothing of it saved)."""
+    refusal = flash.Flash(f"操作未执行：{exc.message}", ok=False, code=exc.code)
+    return render(request, name, {**context, "flash": refusal, "typed": typed}, status_code=exc.status_code)
 
 
 def _labels() -> dict[str, Any]:
@@ -86,31 +99,33 @@ def task_page(
     principal: Annotated[Principal, require("supervision:view")],
 ) -> HTMLResponse:
     """One task: the subject, its grade, the deadline, the follow-up so far and the next step's form."""
-    row = tasks.task_row(session, principal, task_id, today)
+    context = _task_context(session, principal, task_id, today)
     audit.record(
         session,
         principal,
         "supervision.task_view",
-        subject_id=row.task.subject_id,
+        subject_id=context["row"].task.subject_id,
         target=str(task_id),
         ip=client_ip(request),
     )
+    return _page(request, "supervision/task_detail.html", context)
+
+
+def _task_context(session: Session, principal: Principal, task_id: int, today: dt.date) -> dict[str, Any]:
+    row = tasks.task_row(session, principal, task_id, today)
     attended = None
     if row.task.session_id is not None:
         attended = next((s for s in tasks.sessions(session) if s.id == row.task.session_id), None)
     offered = [s for s in tasks.sessions(session, since=row.task.created_on) if s.held_on <= today]
-    return _page(
-        request,
-        "supervision/task_detail.html",
-        {
-            "row": row,
-            "today": today,
-            "sessions": offered,
-            "attended": attended,
-            "may_manage": allows(principal, "supervision:manage"),
-            **_labels(),
-        },
-    )
+    return {
+        "row": row,
+        "today": today,
+        "sessions": offered,
+        "attended": attended,
+        "may_manage": allows(principal, "supervision:manage"),
+        "typed": {},
+        **_labels(),
+    }
 
 
 def _day(text: str) -> dt.date:
@@ -170,7 +185,12 @@ def task_step(
         else:
             raise NotFound("未知的处理步骤", code="supervision.unknown_step")
     except XinyongError as exc:
-        return _refused(request, back, exc)
+        if isinstance(exc, NotFound):
+            return _refused(request, back, exc)
+        session.rollback()
+        typed = {"day": day, "notes": notes, "outcome": outcome}
+        context = _task_context(session, principal, task_id, today)
+        return _refused_form(request, "supervision/task_detail.html", context, exc, typed)
     audit.record(
         session,
         principal,
@@ -205,16 +225,17 @@ def training_page(
     principal: Annotated[Principal, require("supervision:view")],
 ) -> HTMLResponse:
     """Credit-training sessions (信用培训) and their attendance; the credit office adds sessions."""
-    return _page(
-        request,
-        "supervision/task_training.html",
-        {
-            "sessions": tasks.sessions(session),
-            "attendance": tasks.attendance_counts(session),
-            "organiser_kinds": tasks.ORGANISER_KINDS,
-            "may_add": principal.is_credit_office,
-        },
-    )
+    return _page(request, "supervision/task_training.html", _training_context(session, principal))
+
+
+def _training_context(session: Session, principal: Principal) -> dict[str, Any]:
+    return {
+        "sessions": tasks.sessions(session),
+        "attendance": tasks.attendance_counts(session),
+        "organiser_kinds": tasks.ORGANISER_KINDS,
+        "may_add": principal.is_credit_office,
+        "typed": {},
+    }
 
 
 @router.post(TRAINING)
@@ -247,7 +268,20 @@ def add_training(
             capacity=capacity,
         )
     except XinyongError as exc:
-        return _refused(request, TRAINING, exc)
+        if isinstance(exc, Forbidden):
+            return _refused(request, TRAINING, exc)
+        session.rollback()
+        typed = {
+            "title": title,
+            "held_on": held_on,
+            "place": place,
+            "organiser": organiser,
+            "organiser_kind": organiser_kind,
+            "authorisation": authorisation,
+            "capacity": str(capacity),
+        }
+        context = _training_context(session, principal)
+        return _refused_form(request, "supervision/task_training.html", context, exc, typed)
     audit.record(
         session, principal, "supervision.training_add", target=str(training.id), ip=client_ip(request)
     )
@@ -287,6 +321,14 @@ def plan_results(
     principal: Annotated[Principal, require("supervision:view")],
 ) -> HTMLResponse:
     """A plan's drawn subjects with their results, and the form to enter one."""
+    context = _results_context(session, platform, principal, plan_id, today)
+    audit.record(session, principal, "supervision.results_view", target=str(plan_id), ip=client_ip(request))
+    return _page(request, "supervision/task_results.html", context)
+
+
+def _results_context(
+    session: Session, platform: Platform, principal: Principal, plan_id: int, today: dt.date
+) -> dict[str, Any]:
     plan = results.get_plan(session, plan_id)
     if not results.principal_may_enter(principal, plan):
         raise NotFound(f"未找到抽查计划 {plan_id}", code="supervision.plan_not_found")
@@ -296,19 +338,15 @@ def plan_results(
         .where(InspectionDrawSubject.plan_id == plan.id)
         .order_by(InspectionDrawSubject.position)
     ).all()
-    audit.record(session, principal, "supervision.results_view", target=str(plan.id), ip=client_ip(request))
-    return _page(
-        request,
-        "supervision/task_results.html",
-        {
-            "plan": plan,
-            "drawn": drawn,
-            "found": results.plan_results(session, plan.id),
-            "choices": results.result_choices(platform.catalog),
-            "today": today,
-            "department": session.get(Department, plan.department_code),
-        },
-    )
+    return {
+        "plan": plan,
+        "drawn": drawn,
+        "found": results.plan_results(session, plan.id),
+        "choices": results.result_choices(platform.catalog),
+        "today": today,
+        "department": session.get(Department, plan.department_code),
+        "typed": {},
+    }
 
 
 @router.post("/console/supervision/results/{plan_id:int}")
@@ -346,7 +384,18 @@ def enter_result(
     except XinyongError as exc:
         if isinstance(exc, NotFound) and exc.code == "supervision.plan_not_found":
             raise
-        return _refused(request, back, exc)
+        if isinstance(exc, Forbidden):
+            return _refused(request, back, exc)
+        session.rollback()
+        typed = {
+            "uscc": uscc,
+            "result": result,
+            "inspected_on": inspected_on,
+            "inspection_items": inspection_items,
+            "doc_no": doc_no,
+        }
+        context = _results_context(session, platform, principal, plan_id, today)
+        return _refused_form(request, "supervision/task_results.html", context, exc, typed)
     audit.record(
         session,
         principal,

@@ -47,6 +47,7 @@ def _overview(
     error: str | None = None,
     notice: str | None = None,
     status: int = 200,
+    typed: dict[str, dict[str, str]] | None = None,
 ) -> HTMLResponse:
     force = tiers.in_force(session, dept.code)
     scope = (
@@ -74,6 +75,7 @@ def _overview(
             "may_manage": allows(principal, "supervision:manage") and _manages(principal, dept.code),
             "error": error,
             "notice": notice,
+            "typed": typed or {},  # a refused form's values, keyed by form, shown again
         },
         status_code=status,
     )
@@ -99,12 +101,24 @@ def overview(
 
 
 def _fail(
-    request: Request, session: Session, principal: Principal, code: str, exc: XinyongError
+    request: Request,
+    session: Session,
+    principal: Principal,
+    code: str,
+    exc: XinyongError,
+    typed: dict[str, dict[str, str]] | None = None,
 ) -> HTMLResponse:
-    session.rollback()  # nothing of a refused form is kept
+    """The page again with the reason and, in the refused form, what the user typed (nothing of it saved)."""
+    session.rollback()
     dept = _department(session, principal, code)
     return _overview(
-        request, session, principal, dept, error=f"{exc.message}（{exc.code}）", status=exc.status_code
+        request,
+        session,
+        principal,
+        dept,
+        error=f"{exc.message}（{exc.code}）",
+        status=exc.status_code,
+        typed=typed,
     )
 
 
@@ -145,7 +159,14 @@ def create_plan(
     except XinyongError as exc:
         if isinstance(exc, Forbidden):
             raise
-        return _fail(request, session, principal, department, exc)
+        typed = {
+            "name": name,
+            "period_from": period_from,
+            "period_to": period_to,
+            "region": region,
+            "matters": matters,
+        }
+        return _fail(request, session, principal, department, exc, {"plan": typed})
     return RedirectResponse(f"/console/supervision/plans/{plan.id}", status_code=303)
 
 
@@ -171,7 +192,14 @@ def add_inspector(
     except XinyongError as exc:
         if isinstance(exc, Forbidden):
             raise
-        return _fail(request, session, principal, department, exc)
+        typed = {
+            "name": name,
+            "licence_no": licence_no,
+            "region": region,
+            "conflicts": conflicts,
+            "qualifications": qualifications,
+        }
+        return _fail(request, session, principal, department, exc, {"inspector": typed})
     return RedirectResponse(f"/console/supervision?department={department}#inspectors", status_code=303)
 
 
@@ -243,7 +271,8 @@ def save_scope(
     except XinyongError as exc:
         if isinstance(exc, Forbidden):
             raise
-        return _fail(request, session, principal, department, exc)
+        typed = {"regions": regions, "industries": industries, "licence_items": licence_items}
+        return _fail(request, session, principal, department, exc, {"scope": typed})
     return RedirectResponse(f"/console/supervision?department={department}#scope", status_code=303)
 
 
@@ -281,7 +310,8 @@ async def save_tiers(
     except XinyongError as exc:
         if isinstance(exc, Forbidden):
             raise
-        return _fail(request, session, principal, department, exc)
+        typed = {key: value[:2000] for key, value in form.items() if isinstance(value, str)}
+        return _fail(request, session, principal, department, exc, {"tiers": typed})
     return RedirectResponse(f"/console/supervision?department={department}#tiers", status_code=303)
 
 
