@@ -293,6 +293,8 @@ class TestReadingUnderAnAuthorisation:
         assert issued.status_code == 303, issued.text
         pdf = client.get(issued.headers["location"])
         assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+        number = issued.headers["location"].rsplit("/", 1)[1].removesuffix(".pdf")
+        assert client.get(f"/api/v1/reports/{number}.pdf").content == pdf.content  # the API too, meanwhile
         logged = session.scalars(
             select(AuditEntry).where(
                 AuditEntry.action == "report.issue", AuditEntry.subject_id == parties["sid"]
@@ -303,6 +305,9 @@ class TestReadingUnderAnAuthorisation:
         authorizations.revoke(session, platform.context(parties["owner"], TODAY), made.id)
         session.commit()
         assert client.get(issued.headers["location"]).status_code == 404  # nothing after revocation
+        number = issued.headers["location"].rsplit("/", 1)[1].removesuffix(".pdf")
+        assert client.get(f"/api/v1/reports/{number}.pdf").status_code == 404
+        assert client.get(f"/api/v1/reports/{number}").status_code == 404
         again = client.post(
             f"/account/authorized/{made.id}/report", data={"csrf_token": token}, follow_redirects=False
         )

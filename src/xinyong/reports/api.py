@@ -58,10 +58,11 @@ def get_pdf(
     number: str,
     session: SessionDep,
     platform: PlatformDep,
+    today: TodayDep,
     principal: Annotated[Principal, require("authenticated")],
 ) -> Response:
     """The report's signed PDF, the same bytes every time (its subject or whoever issued it)."""
-    report = service.get_for(session, principal, number)
+    report = service.get_for(session, principal, number, today)
     return Response(
         service.read_pdf(platform.settings.data_dir, report),
         media_type="application/pdf",
@@ -71,10 +72,13 @@ def get_pdf(
 
 @router.get("/reports/{number}")
 def get_json(
-    number: str, session: SessionDep, principal: Annotated[Principal, require("authenticated")]
+    number: str,
+    session: SessionDep,
+    today: TodayDep,
+    principal: Annotated[Principal, require("authenticated")],
 ) -> Response:
     """The report's frozen content with its Ed25519 signature (over the canonical JSON of `payload`)."""
-    report = service.get_for(session, principal, number)
+    report = service.get_for(session, principal, number, today)
     body = {
         "report_number": report.number,
         "payload": report.payload,

@@ -396,8 +396,9 @@ def get(session: Session, number: str) -> Report:
     return report
 
 
-def get_for(session: Session, principal: Principal, number: str) -> Report:
-    """A report for its subject or whoever issued it; anyone else is told it does not exist."""
+def get_for(session: Session, principal: Principal, number: str, today: dt.date | None = None) -> Report:
+    """A report for its subject or whoever issued it — an agency or a bank only while the subject's
+    authorisation to obtain its reports holds on `today`; anyone else is told it does not exist."""
     report = get(session, number)
     own = principal.subject_id is not None and principal.subject_id == report.subject_id
     issuer = (
@@ -405,6 +406,13 @@ def get_for(session: Session, principal: Principal, number: str) -> Report:
         and principal.name == report.issued_by
         and (principal.department_code == report.department_code)
     )
+    if issuer and principal.organization_id is not None:  # nothing after revocation or expiry
+        issuer = today is not None and (
+            authorizations.check(
+                session, principal, report.subject_id, authorization_rules.REPORTS_ISSUE, today
+            )
+            is not None
+        )
     if not (own or issuer):
         raise NotFound("报告不存在", code="reports.not_found")
     return report
