@@ -144,3 +144,4 @@ class TestDepartmentConsole:
         assert record.decision_date == dt.date(2026, 6, 1)
         public = client.get(f"/supervision/plans/{world.plan.id}")
         assert "成市监检〔2026〕21号" in public.text
+        assert "<td>2026年6月1日</td>" in public.text and "2026-06-01" not in public.text  # a day in Chinese

@@ -7,6 +7,7 @@ own place in the draw, and, when the credit office publishes the grades that set
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
 import orjson
@@ -73,6 +74,7 @@ def public_plan(
             "grades_public": grades_public,
             "tier_names": {t.code: t.name for t in table.tiers},
             "percent": results.percent,
+            "iso_day": dt.date.fromisoformat,  # the document's ISO days, shown with cn_date
         },
     )
 
