@@ -90,3 +90,30 @@ def test_a_refused_training_session_shows_again_what_was_typed(
         assert f'value="{typed[name]}"' in refused.text, name
     assert '<option value="association" selected>' in refused.text
     assert session.scalar(select(func.count()).select_from(TrainingSession)) == 0
+
+
+def test_the_console_plan_page_writes_ratios_as_people_do_and_names_the_platform(
+    client: TestClient, session: Session, world: World
+) -> None:
+    import datetime as dt
+
+    from xinyong.supervision import plans
+
+    plan = plans.create_plan(
+        session,
+        world.ctx,  # the platform itself, as the daily job or the demo
+        DEPT,
+        name="平台制定的抽查计划",
+        period_from=dt.date(2026, 1, 1),
+        period_to=dt.date(2026, 12, 31),
+        region=None,
+        matters=["经营行为"],
+    )
+    session.commit()
+    login(client, session, role="provider", department_code=DEPT)  # sees the tiers, may not change them
+    page = client.get(f"/console/supervision/plans/{plan.id}")
+    assert page.status_code == 200
+    assert "<td>3%</td>" in page.text and "<td>30%</td>" in page.text and "3.00%" not in page.text
+    assert "<dd>平台，" in page.text and "system" not in page.text
+    overview = client.get("/console/supervision")
+    assert "<td>3</td>" in overview.text and "<td>3.00</td>" not in overview.text

@@ -17,7 +17,7 @@ from xinyong.accounts.models import Department
 from xinyong.accounts.policy import Principal, allows
 from xinyong.kit import regions
 from xinyong.kit.errors import Forbidden, ValidationFailed, XinyongError
-from xinyong.supervision import plans, pools, publication, rules, tiers
+from xinyong.supervision import plans, pools, publication, results, rules, tiers
 from xinyong.web.csrf import CsrfDep
 from xinyong.web.deps import PlatformDep, SessionDep, TodayDep, client_ip
 from xinyong.web.templating import render
@@ -73,6 +73,7 @@ def _overview(
             "inspectors": pools.inspectors(session, dept.code),
             "plans": plans.plans_of(session, dept.code),
             "may_manage": allows(principal, "supervision:manage") and _manages(principal, dept.code),
+            "percent": results.percent,
             "error": error,
             "notice": notice,
             "typed": typed or {},  # a refused form's values, keyed by form, shown again
@@ -342,6 +343,7 @@ def plan_page(
             "fairness": publication.fairness(session, plan),
             "region_name": regions.name,
             "may_manage": _manages(principal, plan.department_code),
+            "percent": results.percent,
         },
     )
 
