@@ -226,6 +226,13 @@ class TestOthers:
             f"/console/registrations/{honour_id}/decision", data={"csrf_token": mine, "event": "find_false"}
         )
         assert no_reason.status_code == 422 and "registration.note_required" in no_reason.text
+        long_reason = "经向授予单位函询，该荣誉未见于其公布的名单。" * 100  # over 2000 characters
+        too_long = client.post(
+            f"/console/registrations/{honour_id}/decision",
+            data={"csrf_token": mine, "event": "find_false", "note": long_reason},
+        )
+        assert too_long.status_code == 422 and "registration.note_too_long" in too_long.text
+        assert f">{long_reason}</textarea>" in too_long.text  # what the reviewer typed is not lost
         assert client.get(f"/console/registrations/{finance_id}").status_code == 404
         client.cookies.clear()
         login(client, session, role="provider", department_code="SCMR")

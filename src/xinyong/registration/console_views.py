@@ -57,6 +57,7 @@ def _detail(
     principal: Principal,
     registration: Registration,
     error: XinyongError | None = None,
+    note: str = "",
 ) -> HTMLResponse:
     return render(
         request,
@@ -65,6 +66,7 @@ def _detail(
         | {
             "allowed": set(rules.allowed_events(registration.status)) & rules.DEPARTMENT_EVENTS,
             "error": error,
+            "note": note,  # what the department typed, shown again after a refusal
         },
         status_code=error.status_code if error is not None else 200,
     )
@@ -111,7 +113,7 @@ def decide(
             service.decide(session, platform.context(principal, today), registration, event, note=note)
     except ValidationFailed as exc:
         session.refresh(registration)
-        return _detail(request, session, principal, registration, exc)
+        return _detail(request, session, principal, registration, exc, note=note)
     return RedirectResponse(f"/console/registrations/{registration.id}", status_code=303)
 
 
