@@ -503,6 +503,20 @@ def of_subject(session: Session, principal: Principal, limit: int = 100) -> Sequ
     ).all()
 
 
+def get_own(session: Session, principal: Principal, commitment_id: int) -> Commitment:
+    """One of the account's own commitments, public or not; another subject's is not found (404)."""
+    if principal.subject_id is None or not 0 < commitment_id <= MAX_ID:
+        raise _not_found()
+    found = session.scalar(
+        select(Commitment).where(
+            Commitment.id == commitment_id, Commitment.subject_id == principal.subject_id
+        )
+    )
+    if found is None:
+        raise _not_found()
+    return found
+
+
 def _department_scope(principal: Principal) -> list[ColumnElement[bool]]:
     """What a department sees: the commitments it accepted (the credit office and the system: all)."""
     if principal.is_credit_office or principal.kind == "system":

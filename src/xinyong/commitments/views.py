@@ -178,6 +178,34 @@ def my_commitments(
     )
 
 
+@router.get("/account/commitments/{commitment_id:int}", response_class=HTMLResponse)
+def my_commitment(
+    commitment_id: int,
+    request: Request,
+    session: SessionDep,
+    platform: PlatformDep,
+    principal: Annotated[Principal, require("account:own")],
+) -> HTMLResponse:
+    """One of the account's own commitments, public or not: its full text as signed, its state and whether the
+    platform's signature holds (a commitment the portal does not publish is readable here alone)."""
+    commitment = service.get_own(session, principal, commitment_id)
+    return render(
+        request,
+        "commitment_public.html",
+        {
+            "commitment": commitment,
+            "own": True,
+            "published": service.is_public(session, commitment),
+            "valid": service.verify(commitment, platform.signer),
+            "status_label": rules.STATUS_LABELS.get(commitment.status, commitment.status),
+            "channel_label": CHANNEL_LABELS.get(commitment.channel, commitment.channel),
+            "public_key": platform.signer.public_key_b64,
+            "template": service.templates().get(commitment.template_code),
+            **_labels(session),
+        },
+    )
+
+
 def _sign_form(
     request: Request,
     session: SessionDep,
