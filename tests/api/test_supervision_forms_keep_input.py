@@ -117,3 +117,14 @@ def test_the_console_plan_page_writes_ratios_as_people_do_and_names_the_platform
     assert "<dd>平台，" in page.text and "system" not in page.text
     overview = client.get("/console/supervision")
     assert "<td>3</td>" in overview.text and "<td>3.00</td>" not in overview.text
+
+
+def test_a_department_without_inspectors_is_told_so(
+    client: TestClient, session: Session, world: World
+) -> None:
+    from tests.supervision_fixtures import OTHER
+
+    login(client, session, role="reviewer", department_code=OTHER)
+    page = client.get("/console/supervision")
+    assert page.status_code == 200 and "执法检查人员名录库（0 名）" in page.text
+    assert "暂无执法检查人员，请在下方登记或导入名录。" in page.text
