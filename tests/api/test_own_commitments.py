@@ -1,6 +1,7 @@
 """A subject reads every commitment it signed from its account, the ones the portal does not publish too (the
-truthfulness commitment of a voluntary registration): the row links to /account/commitments/{id}, which shows the
-text as signed and says it is not published; another subject, and the public, find nothing there."""
+truthfulness commitment of a voluntary registration): its row and the registration's page link to
+/account/commitments/{id}, which shows the text as signed and says it is not published; another subject, and the
+public, find nothing there."""
 
 from __future__ import annotations
 
@@ -18,12 +19,14 @@ def test_a_subject_opens_its_unpublished_commitment_and_nobody_else_does(
 ) -> None:
     code = a_subject(session, ctx)
     token = as_subject(client, session, code)
-    declared_id(declare(client, token, "honour", HONOUR))
+    registration_id = declared_id(declare(client, token, "honour", HONOUR))
     commitment = session.scalars(
         select(Commitment).where(Commitment.template_code == "registration_truth")
     ).one()
     assert not commitment.public
 
+    entry = client.get(f"/account/registrations/{registration_id}")  # the entry links what was signed
+    assert f'<a href="/account/commitments/{commitment.id}">自愿注册信息真实性承诺书</a>' in entry.text
     mine = client.get("/account/commitments")
     assert mine.status_code == 200 and f'href="/account/commitments/{commitment.id}"' in mine.text
     page = client.get(f"/account/commitments/{commitment.id}")
