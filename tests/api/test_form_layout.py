@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from tests.helpers import login
 from tests.supervision_fixtures import DEPT, World
 from tests.supervision_fixtures import world as world  # the fixture
+from xinyong.records.service import IngestContext
 
 SKIPPED = ("hidden", "submit", "button")
 
@@ -71,3 +72,17 @@ def test_the_supervision_console_forms_label_every_field(
         assert unlabelled == [], (name, unlabelled)
     assert forms["tiers-form"][1] == []
     assert '<div class="filters">' in page.text  # the tier form's fields below its table
+
+
+def test_a_registration_field_keeps_its_required_mark_beside_its_name(
+    client: TestClient, session: Session, ctx: IngestContext
+) -> None:
+    from tests.api.test_registration_pages import a_subject, as_subject
+
+    as_subject(client, session, a_subject(session, ctx))
+    form = client.get("/account/registrations/new", params={"kind": "honour"})
+    assert form.status_code == 200
+    # one inline run of text above the field, not the name on one line and a lone * on the next
+    assert '<label><span>荣誉名称 <span class="required" title="必填">*</span></span>' in form.text
+    assert "<label><span>授予文号</span>" in form.text  # optional: no mark
+    assert _forms(form.text)["registration-form"][1] == []  # every field labelled
