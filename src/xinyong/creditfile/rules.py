@@ -225,3 +225,94 @@ def arrange_file(
             )
         )
     return views
+
+
+# -- the credit file paged in SQL: counts per item, one page of records per section ---------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SectionSlice:
+    """Which records a section shows: its items present in the file (in the file's order), how many records
+    they hold, the page shown and where it starts."""
+
+    code: str
+    items: tuple[str, ...]
+    total: int
+    page: int
+    offset: int
+
+
+def item_rank(catalog: Catalog) -> dict[str, int]:
+    """Each catalog item's place in the file: catalog order (items unknown to the catalog come after, by code)."""
+    return {item.code: n for n, item in enumerate(catalog.items)}
+
+
+def slice_file(
+    layout: FileLayout,
+    catalog: Catalog,
+    counts: Mapping[str, int],
+    *,
+    section: str | None = None,
+    page: int = 1,
+    size: int = SECTION_PAGE_SIZE,
+) -> list[SectionSlice]:
+    """From the records counted per item, what each section shows: page `page` of the requested `section`, the
+    first page of every other (a page past the end shows the last), as `arrange_file` pages them."""
+    rank = item_rank(catalog)
+    held: dict[str, list[str]] = {s.code: [] for s in layout.sections}
+    for code in sorted(counts, key=lambda c: (rank.get(c, len(rank)), c)):
+        if counts[code] > 0:
+            held[layout.section_of_item(code)].append(code)
+    slices = []
+    for spec in layout.sections:
+        total = sum(counts[c] for c in held[spec.code])
+        pages = max(1, -(-total // size))
+        current = min(max(page, 1), pages) if spec.code == section else 1
+        slices.append(SectionSlice(spec.code, tuple(held[spec.code]), total, current, (current - 1) * size))
+    return slices
+
+
+def arrange_counted(
+    layout: FileLayout,
+    catalog: Catalog,
+    slices: Sequence[SectionSlice],
+    counts: Mapping[str, int],
+    shown: Mapping[str, Sequence[Any]],
+    entries: Sequence[dict[str, Any]],
+    *,
+    read: Callable[[Any], dict[str, Any]],
+    history: Sequence[dict[str, Any]] = (),
+    commitment_count: int = 0,
+    registration_count: int = 0,
+    section: str | None = None,
+    size: int = SECTION_PAGE_SIZE,
+) -> list[FileSectionView]:
+    """The file's sections as `arrange_file` gives them, from counts per item (`counts`) and the page of
+    records each section shows (`shown`, by section code, fetched as `slices` say) instead of every record."""
+    names = {item.code: item.name for item in catalog.items}
+    by_code = {s.code: s for s in slices}
+    entries_by_section: dict[str, list[dict[str, Any]]] = {s.code: [] for s in layout.sections}
+    for entry in entries:
+        entries_by_section[layout.section_of_list(entry["list_type"])].append(entry)
+    history_by_section: dict[str, list[dict[str, Any]]] = {s.code: [] for s in layout.sections}
+    for entry in history:
+        history_by_section[layout.section_of_list(entry["list_type"])].append(entry)
+    views = []
+    for spec in layout.sections:
+        cut = by_code[spec.code]
+        views.append(
+            FileSectionView(
+                code=spec.code,
+                title=spec.title,
+                entries=entries_by_section[spec.code],
+                records=Page([read(r) for r in shown.get(spec.code, ())], cut.total, cut.page, size),
+                item_counts=[(names.get(code, code), counts[code]) for code in cut.items],
+                commitments=spec.commitments,
+                commitment_count=commitment_count if spec.commitments else 0,
+                registrations=spec.registrations,
+                registration_count=registration_count if spec.registrations else 0,
+                requested=spec.code == section,
+                history=history_by_section[spec.code],
+            )
+        )
+    return views

@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, distinct, func, select
 from sqlalchemy.orm import Session
 
 from xinyong.accounts.context import UseCaseContext
@@ -316,6 +316,20 @@ def open_record_ids(session: Session, record_ids: Sequence[int]) -> set[int]:
                 Objection.record_id.in_(list(record_ids)), Objection.status == rules.OPEN
             )
         ).all()
+    )
+
+
+def open_count(session: Session, subject_id: int, visible: ColumnElement[bool]) -> int:
+    """How many of a subject's records that `visible` selects are under objection (the file's pending count),
+    counted in SQL."""
+    chosen = select(Record.id).where(Record.subject_id == subject_id, visible)
+    return int(
+        session.scalar(
+            select(func.count(distinct(Objection.record_id))).where(
+                Objection.record_id.in_(chosen), Objection.status == rules.OPEN
+            )
+        )
+        or 0
     )
 
 

@@ -72,21 +72,30 @@ def subject_page(
     """A subject's credit file: a summary, then its sections in the order of the national credit report."""
     subject = service.get_by_uscc(session, normalize_code(uscc)[:18])
     catalog = platform.catalog
-    file = credit_files.credit_file(
-        session, catalog, principal, subject.id, today, purpose=purpose, ip=client_ip(request)
+    file = credit_files.credit_file_page(
+        session,
+        catalog,
+        principal,
+        subject.id,
+        today,
+        section=section or None,
+        page=page,
+        purpose=purpose,
+        ip=client_ip(request),
     )
     public_commitments = commitments.public_of_subject(session, subject.id)
-    sections = file_rules.arrange_file(
+    sections = file_rules.arrange_counted(
         credit_files.file_layout(),
         catalog,
-        file.records,
+        file.slices,
+        file.counts,
+        file.shown,
         file.entries,
         read=lambda r: file_rules.record_read(catalog, r, today),
         history=file.history,
         commitment_count=len(public_commitments),
         registration_count=len(file.registrations),
         section=section or None,
-        page=page,
     )
     return render(
         request,
@@ -95,7 +104,7 @@ def subject_page(
             "subject": rules.summary(subject),
             "sections": sections,
             "badges": file.badges,
-            "objections_pending": len(file.under_objection),
+            "objections_pending": file.objections_pending,
             "requested": section if any(s.requested for s in sections) else "",
             "catalog": catalog,
             "today": today,
