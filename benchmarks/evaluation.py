@@ -221,12 +221,12 @@ WITH rec AS (
   WHERE {in_force}
   GROUP BY r.subject_id),
 tax AS (
-  SELECT subject_id, tax_credit_grade FROM (
+  SELECT subject_id, MAX(tax_credit_grade) AS tax_credit_grade FROM (
     SELECT r.subject_id, {grade} AS tax_credit_grade,
       ROW_NUMBER() OVER (PARTITION BY r.subject_id ORDER BY r.decision_date DESC NULLS LAST, r.id DESC) AS rn
     FROM records r WHERE r.item_code = 'WBPJ' AND {source} = '税务' AND ({until} IS NULL OR {until} >= '{today}')
       AND {in_force}) x
-  WHERE rn = 1),
+  WHERE rn = 1 GROUP BY subject_id),
 lst AS (
   SELECT l.subject_id,
     MAX(CASE WHEN l.list_type = 'serious_dishonesty' THEN 1 ELSE 0 END) AS serious_dishonesty_list,
