@@ -32,7 +32,7 @@ def test_a_subject_opens_its_unpublished_commitment_and_nobody_else_does(
     page = client.get(f"/account/commitments/{commitment.id}")
     assert page.status_code == 200
     assert "自愿注册信息真实性承诺书" in page.text and commitment.text.splitlines()[0] in page.text
-    assert "不公示（仅本主体和受理部门可见）" in page.text and "有效" in page.text
+    assert "不在信用门户网站公示" in page.text and "有效" in page.text
     assert client.get(f"/commitments/{commitment.id}").status_code == 404  # not on the portal
     assert client.get("/account/commitments/999999999").status_code == 404
 
