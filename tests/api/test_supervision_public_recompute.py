@@ -170,6 +170,9 @@ class TestGradesNotPublished:
         keys = _keys(document)
         assert not keys & {"tier", "grade"}, keys & {"tier", "grade"}  # `inputs.scope` is the scope's rule
         assert document["inputs"]["scope_by_tier"] == {"A": 20, "B": 20, "C": 16, "D": 5}  # counts only
+        order = [d["key"] for d in document["drawn"]]  # by key, not tier by tier (with the counts: each tier)
+        assert order == sorted(order) and [d["position"] for d in document["drawn"]] == list(range(1, 7))
+        assert sorted(d["uscc"] for d in document["drawn"]) == sorted(u for u, _t in _stored(session, drawn))
         text = json.dumps(document, ensure_ascii=False)
         drawn_codes = {u for u, _t in _stored(session, drawn)}
         assert all(u not in text for u in world.graded if u not in drawn_codes)  # nobody outside the list

@@ -397,8 +397,9 @@ def _masked(kind: str, name: str, uscc: str) -> tuple[str, str]:
 def public_drawn(session: Session, plan: InspectionPlan, *, with_tier: bool = False) -> list[dict[str, Any]]:
     """The drawn subjects as published: legal persons by name and USCC; natural persons and individual
     businesses with the personal name masked (and a natural person's code); each with its key in the draw and
-    its result when entered. Its tier only `with_tier` (the grades that set the tiers are public): a tier is a
-    grade class."""
+    its result when entered. Its tier only `with_tier` (the grades that set the tiers are public), the list then
+    in draw order (tier by tier); otherwise by key, since a tier is a grade class and the draw order, tier by
+    tier, with the counts per tier would tell it."""
     draw = session.scalar(select(InspectionDraw).where(InspectionDraw.plan_id == plan.id))
     if draw is None:
         return []
@@ -433,6 +434,12 @@ def public_drawn(session: Session, plan: InspectionPlan, *, with_tier: bool = Fa
             }
             | ({"tier": entry.tier} if with_tier else {})
         )
+    if not with_tier:
+        # The draw's order is tier by tier: with the published counts per tier it would tell each subject's
+        # tier. Without tiers the list goes by key, numbered afresh (each key still checks against the seed).
+        drawn.sort(key=lambda d: (d["key"] is None, d["key"] or "", d["uscc"]))
+        for position, row in enumerate(drawn, 1):
+            row["position"] = position
     return drawn
 
 
