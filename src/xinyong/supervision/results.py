@@ -295,7 +295,9 @@ class OwnPlace:
     key: str  # SHA-256(seed ‖ own USCC)
     tier_size: int
     tier_target: int
-    cut: str | None  # the largest key drawn in the tier; None when the tier draws nobody
+    # The largest key drawn in the tier (None: the tier draws nobody): another subject's key, so it tells that
+    # subject's tier; pages show `within_cut` only.
+    cut: str | None
     within_cut: bool  # the key is at or below the cut: the subject must be on the list
     drawn: bool  # it is on the stored list
 
