@@ -136,6 +136,7 @@ class TestDepartmentConsole:
         for typed in ('value="2027-01-05"', ">食品经营许可情况</textarea>", 'value="成市监检〔2026〕21号"'):
             assert typed in outside.text, typed
         assert f'<option value="{world.poor_uscc}" selected>' in outside.text
+        assert "<td>D类</td>" in outside.text and "<td>D</td>" not in outside.text  # tiers by name
         assert session.scalar(select(func.count(Record.id)).where(Record.item_code == "JC")) == 0
         entered = client.post(url, data=form | {"inspected_on": "2026-06-01"})
         assert entered.status_code == 200 and "已录入抽查结果" in entered.text

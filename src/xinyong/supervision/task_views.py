@@ -20,7 +20,7 @@ from xinyong.kit.errors import Forbidden, NotFound, ValidationFailed, XinyongErr
 from xinyong.kit.identifiers import normalize_code
 from xinyong.platform import Platform
 from xinyong.subjects.models import Subject
-from xinyong.supervision import results, tasks
+from xinyong.supervision import results, rules, tasks
 from xinyong.supervision.models import InspectionDrawSubject, InspectionPlan
 from xinyong.web import flash
 from xinyong.web.csrf import CsrfDep
@@ -345,6 +345,7 @@ def _results_context(
         "choices": results.result_choices(platform.catalog),
         "today": today,
         "department": session.get(Department, plan.department_code),
+        "tier_names": {t.code: t.name for t in rules.parse_tier_table(plan.tiers).tiers},
         "typed": {},
     }
 
