@@ -56,6 +56,8 @@ def test_a_reviewer_plans_and_draws_and_sees_the_result(
     after = client.get(f"/console/supervision/plans/{plan_id}")
     assert 'id="seed"' in after.text and 'id="draw-form"' not in after.text and after.text.count("<tr>") >= 6
     assert "张三丰" not in after.text and plan.nonce in after.text
+    # the tier by name, not its letter
+    assert re.search(r"<tr><td>1</td><td>信用.（[ABCD]类）</td>", after.text)
     again = client.post(f"/console/supervision/plans/{plan_id}/draw", data={"csrf_token": token})
     assert again.status_code == 409 and "已经抽取" in again.text
 
