@@ -30,11 +30,11 @@ STAGES = {
     "accounts": "演示账户与授权",
     "articles": "典型案例与诚信文章",
     "supervision": "名单、核查与反馈",
-    "inspections": "双随机抽查、约谈与培训",
     "repairs": "信用修复与异议",
     "commitments": "信用承诺与核查",
     "voluntary": "自愿注册信息",
     "evaluation": "公共信用综合评价",
+    "inspections": "双随机抽查、约谈与培训",
     "statistics": "统计汇总",
 }
 
