@@ -39,3 +39,18 @@ def test_the_sites_stylesheet_is_served_from_the_package() -> None:
 def test_anything_else_is_refused(url: str) -> None:
     with pytest.raises(RefusedResource):
         fetcher().resolve(url)
+
+
+def test_fonts_and_stylesheets_are_made_once_per_thread_and_never_shared_between_threads() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from xinyong.kit.pdf import font_configuration, html_to_pdf, stylesheet
+
+    css = "p { color: #123456; }"
+    here = (font_configuration(), stylesheet(css))
+    assert font_configuration() is here[0] and stylesheet(css) is here[1]
+    with ThreadPoolExecutor(1) as pool:
+        there = pool.submit(lambda: (font_configuration(), stylesheet(css))).result()
+    assert there[0] is not here[0] and there[1] is not here[1]
+    pdf = html_to_pdf("<p>信用</p>", base_url="http://t.invalid/", folders={}, stylesheets=[css])
+    assert pdf.startswith(b"%PDF-")

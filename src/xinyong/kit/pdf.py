@@ -9,15 +9,17 @@ server read a local file or call another host.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+import threading
+from collections.abc import Mapping, Sequence
 from importlib.resources.abc import Traversable
 from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-__all__ = ["PackageFetcher", "RefusedResource", "html_to_pdf"]
+__all__ = ["PackageFetcher", "RefusedResource", "font_configuration", "html_to_pdf", "stylesheet"]
 
 log = logging.getLogger("xinyong.pdf")
+_local = threading.local()  # per thread: WeasyPrint's font configuration and parsed stylesheets
 
 _TYPES = {".css": "text/css", ".png": "image/png", ".svg": "image/svg+xml", ".jpg": "image/jpeg"}
 
@@ -72,6 +74,32 @@ class PackageFetcher:
         return _Fetcher(allowed_protocols=("http", "https"))
 
 
+def font_configuration() -> Any:
+    """This thread's WeasyPrint `FontConfiguration`, made once and reused by every render in the thread rather
+    than made anew for each (one is not shared between threads: Pango's font map is not thread-safe)."""
+    fonts = getattr(_local, "fonts", None)
+    if fonts is None:
+        from weasyprint.text.fonts import FontConfiguration
+
+        fonts = _local.fonts = FontConfiguration()
+    return fonts
+
+
+def stylesheet(css: str) -> Any:
+    """`css` parsed once per thread into a WeasyPrint `CSS`, for a document rendered again and again (a report
+    template's fixed rules); it may load nothing (no url())."""
+    parsed: dict[str, Any] | None = getattr(_local, "stylesheets", None)
+    if parsed is None:
+        parsed = _local.stylesheets = {}
+    if css not in parsed:
+        from weasyprint import CSS
+
+        if len(parsed) >= 16:
+            parsed.clear()
+        parsed[css] = CSS(string=css, font_config=font_configuration())
+    return parsed[css]
+
+
 def html_to_pdf(
     html: str,
     *,
@@ -79,16 +107,23 @@ def html_to_pdf(
     folders: Mapping[str, Traversable],
     attachments: Mapping[str, bytes] | None = None,
     variant: str | None = None,
+    stylesheets: Sequence[str] = (),
 ) -> bytes:
     """Render an HTML document to PDF bytes. `base_url` is the address the document's relative links are
     taken from (the request's own origin); `folders` maps URL path prefixes (``/static/``) to the package
     folders that may be read. Fonts come from the system (fontconfig) and are embedded, subset.
-    `attachments` are embedded files by name; `variant` a PDF variant WeasyPrint knows (``pdf/a-3b``)."""
+    `attachments` are embedded files by name; `variant` a PDF variant WeasyPrint knows (``pdf/a-3b``);
+    `stylesheets` fixed CSS applied after the document's own, each parsed once per thread (`stylesheet`)."""
     from weasyprint import HTML, Attachment
 
     fetcher = PackageFetcher(base_url, folders).as_weasyprint()
     document = HTML(string=html, base_url=base_url, url_fetcher=fetcher, media_type="print")
     files = [Attachment(string=data, name=name) for name, data in (attachments or {}).items()]
-    pdf = document.write_pdf(attachments=files or None, pdf_variant=variant)
+    pdf = document.write_pdf(
+        attachments=files or None,
+        pdf_variant=variant,
+        font_config=font_configuration(),
+        stylesheets=[stylesheet(css) for css in stylesheets] or None,
+    )
     assert isinstance(pdf, bytes)
     return pdf

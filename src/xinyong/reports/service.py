@@ -366,6 +366,16 @@ def _qr_svg(url: str) -> str:
     return qr.svg_inline(scale=3, border=2)
 
 
+@functools.cache
+def report_css() -> str:
+    """The report's fixed stylesheet (`templates/reports/report.css`); the template keeps the page boxes."""
+    return (
+        resources.files("xinyong.reports")
+        .joinpath("templates/reports/report.css")
+        .read_text(encoding="utf-8")
+    )
+
+
 def render_html(payload: dict[str, Any]) -> str:
     return (
         _templates()
@@ -385,6 +395,7 @@ def render_pdf(payload: dict[str, Any], signature: str, key_id: str, certificate
         folders={},
         attachments={ATTACHMENT: signed},
         variant="pdf/a-3b",
+        stylesheets=[report_css()],
     )
     return pades.sign_pdf(pdf, certificate, reason=f"{payload['title']} {payload['number']}", location=ISSUER)
 
