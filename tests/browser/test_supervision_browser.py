@@ -48,3 +48,11 @@ def test_the_public_plan_page_publishes_the_draw_with_personal_names_masked(
     assert response.ok and "张三丰" not in response.text()
     document = response.json()
     assert len(document["drawn"]) == 3 and document["seed"] == page.locator("#seed").inner_text()
+
+
+def test_on_a_phone_the_plan_page_does_not_scroll_sideways(page: Any, world: SupervisedWorld) -> None:
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"/supervision/plans/{world.plan.id}")
+    expect(page.locator("table.drawn-subjects tbody tr")).to_have_count(3)
+    # the wide tables scroll inside their panels; the page itself stays as wide as the screen
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
