@@ -29,6 +29,8 @@ def test_a_subject_opens_its_unpublished_commitment_and_nobody_else_does(
     assert f'<a href="/account/commitments/{commitment.id}">自愿注册信息真实性承诺书</a>' in entry.text
     mine = client.get("/account/commitments")
     assert mine.status_code == 200 and f'href="/account/commitments/{commitment.id}"' in mine.text
+    # what it was signed for
+    assert f'<a href="/account/registrations/{registration_id}">自愿注册信息</a>' in mine.text
     page = client.get(f"/account/commitments/{commitment.id}")
     assert page.status_code == 200
     assert "自愿注册信息真实性承诺书" in page.text and commitment.text.splitlines()[0] in page.text
