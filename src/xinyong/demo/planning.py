@@ -123,7 +123,8 @@ _WHO_IDS = (*_WHO, "id_type", "id_no")
 # item -> ((catalog field, header), ...). XK and CF use the national 双公示 field codes.
 HEADERS: dict[str, tuple[tuple[str, str], ...]] = {
     "DJ": _plain(*_WHO, "legal_rep", "legal_rep_id_type", "legal_rep_id_no", "registered_on", "registered_capital_wan",
-                 "entity_type", "address", "business_scope", "operating_status", "registration_authority", "record_status"),
+                 "entity_type", "address", "business_scope", "operating_status", "registration_authority", "record_status",
+                 "industry_code"),
     "XK": (("doc_name", "XK_XKWS"), ("doc_no", "XK_WSH"), ("licence_category", "XK_XKLB"), ("certificate_name", "XK_XKZS"),
            ("certificate_no", "XK_XKBH"), ("content", "XK_NR"), ("subject_name", "XK_XDR_MC"),
            ("subject_category", "XK_XDR_LB"), ("uscc", "XK_XDR_SHXYM"), ("legal_rep", "XK_FRDB"),
