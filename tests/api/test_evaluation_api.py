@@ -216,7 +216,7 @@ class TestPages:
         page = client.get("/account/evaluation")
         assert page.status_code == 200
         assert "公共信用综合评价" in page.text and "逐项说明" in page.text
-        assert "授权" not in page.text  # consent is for natural persons only
+        assert "个人守信激励评价授权" not in page.text  # consent is for natural persons only
         assert f'href="/objections/new?record={record.id}"' in page.text  # an objection to the grade's input
         assert client.get(f"/objections/new?record={record.id}").status_code == 200
 
