@@ -206,6 +206,7 @@ class TestPages:
         page = client.get(f"/subjects/{code}/evaluation", params={"purpose": "招标投标资格审查"})
         assert page.status_code == 200
         assert "近三年严重失信行政处罚" in page.text and "-25.00" in page.text and "C 中" in page.text
+        assert "对评价结果提出异议" not in page.text  # a department reads; only the subject objects
 
     def test_a_company_sees_its_own_grade_on_its_account(
         self, client: TestClient, session: Session, platform: Platform, ctx: IngestContext
@@ -219,6 +220,10 @@ class TestPages:
         assert "个人守信激励评价授权" not in page.text  # consent is for natural persons only
         assert f'href="/objections/new?record={record.id}"' in page.text  # an objection to the grade's input
         assert client.get(f"/objections/new?record={record.id}").status_code == 200
+        explanation = client.get(f"/subjects/{uscc_of(session, record)}/evaluation")
+        assert explanation.status_code == 200
+        assert 'href="/account/evaluation#evaluation-inputs">对评价结果提出异议' in explanation.text
+        assert 'id="evaluation-inputs"' in page.text
 
     def test_a_person_gives_and_withdraws_consent_through_the_account(
         self, client: TestClient, session: Session, platform: Platform

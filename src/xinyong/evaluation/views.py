@@ -62,6 +62,7 @@ def evaluation_page(
             "model": chosen,
             "labels": {g.grade: g.label for g in chosen.grades},
             "purpose": purpose,
+            "own": principal.subject_id is not None and principal.subject_id == subject.id,
         },
     )
 
