@@ -479,3 +479,44 @@ def test_the_evaluation_section_shows_the_current_grade(client: TestClient, sess
     ]
     (grade,) = section(payload(client, session, number, headers), "evaluation")["items"]
     assert grade["doc_no"] == "等级 A" and grade["lines"] == [["评价结果", "A（88.5 分）"]]
+
+
+def test_an_outside_grade_shows_in_the_evaluation_section_beside_the_platform_grade(
+    client: TestClient, session: Session
+) -> None:
+    from tests.service.test_evaluation import outside_grade
+
+    code = company(client, session)
+    load(client, session, "WBPJ", [outside_grade(code, "税务", "A")], provider="SCSW")
+    session.add(
+        run := EvaluationRun(
+            model_code="public_comprehensive", model_version="1", engine="sqlite", as_of=TODAY
+        )
+    )
+    session.flush()
+    session.add(
+        EvaluationGrade(
+            model_code="public_comprehensive",
+            subject_id=subject_id(session, code),
+            run_id=run.id,
+            score=80.0,
+            grade="B",
+            as_of=TODAY,
+        )
+    )
+    session.commit()
+    headers = bearer(session, "SCFGW", GOV)
+    number = issue(client, session, {"subject": {"uscc": code}, "purpose": "评价"}, headers).json()[
+        "report_number"
+    ]
+    body = payload(client, session, number, headers)
+    # 外部信用评价结果 is 信用评价信息 in the national report: the tax grade sits with the platform's own grade.
+    held = section(body, "evaluation")["items"]
+    assert [i["title"] for i in held] == ["外部信用评价结果", "公共信用综合评价"]
+    assert ["评价结果（等级）", "A"] in held[0]["lines"]
+    assert all(
+        i["title"] != "外部信用评价结果"
+        for s in body["sections"]
+        if s["code"] != "evaluation"
+        for i in s["items"]
+    )
