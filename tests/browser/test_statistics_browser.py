@@ -16,6 +16,7 @@ from xinyong.db.session import transaction
 from xinyong.jobs import run_daily
 from xinyong.kit.dates import format_china_datetime
 from xinyong.lists.models import ListEntry
+from xinyong.monitoring import service as monitoring
 from xinyong.monitoring.models import StatisticsAggregate
 from xinyong.platform import Platform
 from xinyong.subjects.models import Subject
@@ -54,7 +55,12 @@ def computed_at(platform: Platform) -> dt.datetime:
 
 def test_the_pages_show_the_last_computation_and_when(page: Any, portal_platform: Platform) -> None:
     listed_subject(portal_platform, "统计浏览器测试一有限公司", TODAY - dt.timedelta(days=40))
-    assert run_daily(portal_platform, TODAY)["statistics: {} aggregates recomputed"] == 5
+    assert run_daily(portal_platform, TODAY)["statistics: {} aggregates recomputed"] == len(monitoring.NAMES)
+    with portal_platform.sessions() as session:
+        stored = set(
+            session.scalars(select(StatisticsAggregate.name).where(StatisticsAggregate.data.is_not(None)))
+        )
+    assert stored == set(monitoring.NAMES)
     stamp = f"统计截至 {format_china_datetime(computed_at(portal_platform))}"
 
     page.goto("/statistics")
