@@ -159,6 +159,8 @@ class ModelFile(Strict):
     use: Literal["supervision", "incentive"] = "supervision"  # incentive: never a ground for punishment
     publish_grades: bool = False  # the credit office publishes grades on the portal
     source_note: str = Field(min_length=1, max_length=2000)
+    # What the pages tell a reader about the model, in Chinese (the source note is for developers, in English).
+    note: str = Field(default="", max_length=500)
     applies_to: Applicability
     base_score: float = 0
     score_range: tuple[float, float] | None = None
@@ -229,6 +231,7 @@ class EvaluationRead(BaseModel):
     indicators: list[IndicatorExplained]
     vetoes: list[VetoExplained]
     next_changes: list[NextChange]
+    objection_pending: bool = False  # an objection to this grade is being handled (异议处理中)
 
 
 class ModelSummary(BaseModel):
