@@ -15,6 +15,7 @@ from rich.console import Console
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from xinyong.accounts.models import User
 from xinyong.cli import app
 from xinyong.clikit import open_platform
 from xinyong.demo import cli as demo_cli
@@ -94,6 +95,12 @@ class TestSeedProgress:
         )
         assert "━" not in result.output  # no bar drawn into a log
         assert aggregates_stored() == sorted(monitoring.NAMES)  # /statistics shows the demo at once
+        printed = re.search(r"demo accounts \(password .*\): (.+)$", result.output, re.MULTILINE)
+        assert printed, result.output
+        with open_platform().sessions() as session:
+            made = session.scalars(select(User.username).where(User.is_demo.is_(True))).all()
+        assert {"agency", "bank", "enterprise"} <= set(made)
+        assert sorted(printed[1].split(", ")) == sorted(made)  # every demo account, the bank's too
 
     def test_on_a_terminal_a_bar_per_stage_reaches_its_total(
         self, env: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture

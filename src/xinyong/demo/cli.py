@@ -209,4 +209,6 @@ def seed(
         f"objections {repairs['objections']} ({repairs['escalated']} escalated)"
     )
     if users:
-        typer.echo(f"demo accounts (password {service.DEMO_PASSWORD}, demo mode only): {', '.join(users)}")
+        with transaction(platform.sessions) as session:
+            every = service.demo_usernames(session)  # with those other stages made (agency, bank)
+        typer.echo(f"demo accounts (password {service.DEMO_PASSWORD}, demo mode only): {', '.join(every)}")

@@ -146,6 +146,13 @@ def seed_accounts(session: Session, ctx: records.IngestContext) -> list[str]:
     return created
 
 
+def demo_usernames(session: Session) -> list[str]:
+    """Every demo account in the database, in the order it was made (the roles here, then agency and bank)."""
+    from xinyong.accounts.models import User
+
+    return list(session.scalars(select(User.username).where(User.is_demo.is_(True)).order_by(User.id)))
+
+
 def refresh_accounts(session: Session) -> None:
     """What a demo database seeded before migration 0009 lacks: its `enterprise` account verified, registered
     contacts for its subjects. Idempotent; run by every `xinyong demo seed`, also when it skips seeding."""

@@ -104,7 +104,7 @@ def seed_supervision_plans(session: Session, platform: Platform, today: dt.date)
             .order_by(InspectionDrawSubject.position)
         )
     ]
-    clerk = Principal(kind="user", name="demo-reviewer", role="reviewer", department_code=PROVINCE)
+    clerk = Principal(kind="user", name="reviewer", role="reviewer", department_code=PROVINCE)
     entered = 0
     for uscc, position in drawn[: max(1, len(drawn) // 2)]:
         day = start + dt.timedelta(days=2 + (position * 7) % 80)
@@ -185,14 +185,14 @@ def _tasks(session: Session, platform: Platform, today: dt.date) -> int:
     created = tasks.generate(
         session, policy, platform.calendar, generated_on, credit_office=settings.credit_office_department
     )
-    office = Principal(kind="user", name="demo-admin", role="credit_office", department_code="SCFGW")
+    office = Principal(kind="user", name="admin", role="credit_office", department_code="SCFGW")
     held = tasks.add_session(
         session,
         office,
         title="失信主体信用修复与合规经营培训（第一期）",
         held_on=today - dt.timedelta(days=20),
         place="成都市锦江区红星路二段某会议中心",
-        organiser="四川省发展和改革委员会（省信用办）",
+        organiser="四川省发展和改革委员会",  # its kind reads 信用办 beside it
         organiser_kind="credit_office",
         authorisation=None,
         capacity=120,
