@@ -16,6 +16,7 @@ from tests import helpers
 from tests.conftest import TODAY
 from tests.helpers import uscc
 from tests.supervision_world import CHENGDU, MIANYANG, SupervisedWorld, build, grade, subject
+from xinyong.accounts.models import Department
 from xinyong.accounts.policy import ANONYMOUS, Principal
 from xinyong.events.models import DomainEvent
 from xinyong.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -113,6 +114,22 @@ class TestGeneration:
         assert {t.department_code for t in _tasks(session, without)} == {
             platform.settings.credit_office_department
         }
+
+    def test_a_subject_whose_supervising_department_is_not_registered_waits_and_the_others_get_theirs(
+        self, platform: Platform, session: Session, world: SupervisedWorld
+    ) -> None:
+        # A store where the credit office's department (the last resort owner) was never registered: the
+        # daily job used to stop on a foreign-key error and create no task at all.
+        office = platform.settings.credit_office_department
+        assert session.get(Department, office) is None
+        orphan = subject(session, uscc("513201"), "阿坝无主管部门测试有限公司", "513201")
+        grade(session, world.run_id, orphan, "D")
+        assert _generate(platform, session) == 6  # the three subjects with a department, two tasks each
+        assert _tasks(session, orphan) == []
+        assert _generate(platform, session) == 0  # still waiting, nothing twice
+        helpers.department(session, office, "四川省发展和改革委员会")
+        assert _generate(platform, session) == 2  # once the department exists, its tasks follow
+        assert {t.department_code for t in _tasks(session, orphan)} == {office}
 
     def test_a_policy_without_its_source_is_refused(self) -> None:
         text = "model: public_comprehensive\ninterview: {grades: [D], deadline_working_days: 5}\n"

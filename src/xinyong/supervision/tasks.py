@@ -13,6 +13,7 @@ when its next step's day has passed (`overdue`); the department gets one notice 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -34,6 +35,8 @@ from xinyong.subjects.models import Subject
 from xinyong.supervision import rules as supervision_rules
 from xinyong.supervision.models import SupervisionScope
 from xinyong.supervision.task_models import SupervisionTask, TaskKind, TaskState, TrainingSession
+
+log = logging.getLogger(__name__)
 
 OVERRIDE_NAME = "supervision_tasks.yaml"
 REGISTRATION_ITEM = "DJ"  # 登记注册基本信息: its provider registered the subject
@@ -250,8 +253,12 @@ def generate(
 ) -> int:
     """Create the interview and training tasks current grades call for, each with a notice to its subject.
 
-    Idempotent: one task per kind and grade change (a subject that leaves 差 and falls back gets a new one)."""
+    Idempotent: one task per kind and grade change (a subject that leaves 差 and falls back gets a new one).
+    A subject whose supervising department is not a registered department (the credit office's, configured
+    as `credit_office` but never added) gets no task yet and is logged: its task follows on the first run after
+    the department is added, and the other subjects' tasks are not held up by it."""
     created = 0
+    known = set(session.scalars(select(Department.code)))
     for kind in (TaskKind.INTERVIEW, TaskKind.TRAINING):
         due = _due(session, policy, kind)
         if not due:
@@ -259,7 +266,17 @@ def generate(
         rule = policy.rule(kind)
         deadline = calendar.add_workdays(today, rule.deadline_working_days)
         owners = supervising_departments(session, {d.subject_id for d in due}, fallback=credit_office)
+        waiting = sorted({owners[d.subject_id] for d in due} - known)
+        if waiting:
+            log.warning(
+                "%s tasks of %d subjects wait for their supervising department to be registered: %s",
+                kind,
+                sum(1 for d in due if owners[d.subject_id] not in known),
+                ", ".join(waiting),
+            )
         for item in due:
+            if owners[item.subject_id] not in known:
+                continue
             task = SupervisionTask(
                 kind=kind,
                 subject_id=item.subject_id,
