@@ -21,7 +21,17 @@ from xinyong.records.models import Record
 from xinyong.records.service import IngestContext
 
 TODAY = dt.date(2026, 11, 28)
-FIELDS = ["model", "model_version", "as_of", "score", "grade", "indicators", "vetoes", "next_changes"]
+FIELDS = [
+    "model",
+    "model_version",
+    "as_of",
+    "score",
+    "grade",
+    "indicators",
+    "vetoes",
+    "next_changes",
+    "objection_pending",
+]
 
 
 def evaluated(

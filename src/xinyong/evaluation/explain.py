@@ -28,6 +28,7 @@ from xinyong.evaluation.schemas import (
     VetoExplained,
 )
 from xinyong.kit.errors import NotFound
+from xinyong.objections import service as objections
 from xinyong.subjects.models import Subject
 
 LIST_NAMES = {
@@ -213,4 +214,5 @@ def explain(
             if c in vetoes
         ],
         next_changes=next_changes(session, catalog, model, subject.id, grade.as_of, grade.grade),
+        objection_pending=objections.grade_pending(session, subject.id, model.code),
     )

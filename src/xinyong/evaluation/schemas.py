@@ -28,6 +28,11 @@ class RecordFeature(Strict):
     severities: list[Literal["轻微", "一般", "严重"]] = []
     window_months: int | None = Field(default=None, ge=1, le=600)  # decided within, counted back from as-of
     field_equals: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,47}$")], str] = {}
+    # Only records whose field holds one of these values (e.g. JC {result: [发现问题已责令改正, ...]}).
+    field_in: dict[
+        Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,47}$")],
+        Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1)],
+    ] = {}
     amount_field: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_]{0,47}$")
 
     @model_validator(mode="after")

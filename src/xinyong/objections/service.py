@@ -1,5 +1,10 @@
 """Objection use cases: file, answer (correct / revoke / maintain), withdraw, escalate overdue ones.
 
+An objection targets a record, or an evaluation result (a grade, `file_grade`): the evaluation package routes
+a grade objection to the provider of the disputed input and files it here; its provider answers by maintaining
+the grade with reasons, or by correcting or revoking one of its records behind it (the next incremental
+evaluation re-grades).
+
 A correction or a revocation is made by the record's owner (`records.lifecycle`): a new version, field by
 field, the old one kept in record_versions under a batch of source ``correction``, the publicity window
 recomputed when a date or the severity changed.
@@ -81,7 +86,14 @@ def _event(
         today=today,
         note=note,
         subject_id=objection.subject_id,
-        details={"record_id": objection.record_id},
+        details=(
+            {"record_id": objection.record_id}
+            if objection.record_id is not None
+            else {
+                "evaluation_result_id": objection.evaluation_result_id,
+                "indicator": objection.indicator_code,
+            }
+        ),
     )
 
 
@@ -102,19 +114,7 @@ def file(
     catalog, calendar, data_dir = ctx.catalog, ctx.calendar, ctx.data_dir
     record = objectable_record(session, principal, catalog, record_id, today)
     own = principal.subject_id is not None and principal.subject_id == record.subject_id
-    reasons = mask_embedded_ids(reasons.strip())[0]  # IDs are never stored in clear
-    if len(reasons) < 10:
-        raise ValidationFailed("请写明异议的事实和理由（至少10个字）", code="objection.reasons_required")
-    if len(reasons) > 4000:
-        raise ValidationFailed("异议理由不能超过4000字", code="objection.reasons_too_long")
-    name = mask_embedded_ids(filer_name.strip())[0]
-    if not 2 <= len(name) <= 100:
-        raise ValidationFailed("请填写异议人姓名或名称", code="objection.filer_required")
-    contact = mask_embedded_ids((filer_contact or "").strip())[0]
-    if not own and not contact:
-        raise ValidationFailed("请填写联系方式，以便告知处理结果", code="objection.contact_required")
-    if len(contact) > 100:
-        raise ValidationFailed("联系方式过长", code="objection.contact_too_long")
+    reasons, name, contact = _filer(reasons, filer_name, filer_contact, own)
     if record.status != RecordStatus.ACTIVE:
         raise Conflict("该记录已撤销或已修复，无需提出异议", code="objection.record_inactive")
     duplicate = select(Objection.id).where(
@@ -166,6 +166,112 @@ def file(
     return objection
 
 
+def _filer(reasons: str, filer_name: str, filer_contact: str | None, own: bool) -> tuple[str, str, str]:
+    """The filer's reasons, name and contact, checked, with IDs masked."""
+    reasons = mask_embedded_ids(reasons.strip())[0]  # IDs are never stored in clear
+    if len(reasons) < 10:
+        raise ValidationFailed("请写明异议的事实和理由（至少10个字）", code="objection.reasons_required")
+    if len(reasons) > 4000:
+        raise ValidationFailed("异议理由不能超过4000字", code="objection.reasons_too_long")
+    name = mask_embedded_ids(filer_name.strip())[0]
+    if not 2 <= len(name) <= 100:
+        raise ValidationFailed("请填写异议人姓名或名称", code="objection.filer_required")
+    contact = mask_embedded_ids((filer_contact or "").strip())[0]
+    if not own and not contact:
+        raise ValidationFailed("请填写联系方式，以便告知处理结果", code="objection.contact_required")
+    if len(contact) > 100:
+        raise ValidationFailed("联系方式过长", code="objection.contact_too_long")
+    return reasons, name, contact
+
+
+def file_grade(
+    session: Session,
+    ctx: UseCaseContext,
+    *,
+    answer_workdays: int,
+    result_id: int,
+    subject_id: int,
+    model_code: str,
+    indicator_code: str | None,
+    label: str,
+    department_code: str,
+    other_departments: Sequence[str],
+    reasons: str,
+    filer_name: str,
+    filer_contact: str | None,
+    evidence: Sequence[Upload],
+) -> Objection:
+    """File the subject's objection to its own grade (an evaluation result), naming the disputed indicator
+    (None: the model as a whole, 整体评价). The evaluation package found the result and routed it: the
+    department answering and the other providers behind the indicator; ``label`` names the target in notices."""
+    principal, today = ctx.principal, ctx.today
+    if principal.subject_id is None or principal.subject_id != subject_id or principal.user_id is None:
+        raise NotFound("未找到该评价结果", code="objection.result_not_found")
+    reasons, name, contact = _filer(reasons, filer_name, filer_contact, True)
+    duplicate = select(Objection.id).where(
+        Objection.evaluation_result_id == result_id,
+        Objection.status == rules.OPEN,
+        Objection.indicator_code.is_(None)
+        if indicator_code is None
+        else (Objection.indicator_code == indicator_code),
+    )
+    if session.scalar(duplicate.limit(1)) is not None:
+        raise Conflict("您对该评价结果的异议正在处理中，请勿重复提交", code="objection.duplicate")
+    due = rules.answer_deadline(today, ctx.calendar, answer_workdays)
+    objection = Objection(
+        record_id=None,
+        evaluation_result_id=result_id,
+        model_code=model_code,
+        indicator_code=indicator_code,
+        other_departments=sorted(set(other_departments) - {department_code}) or None,
+        subject_id=subject_id,
+        department_code=department_code,
+        filer_kind="subject",
+        filer_name=name,
+        filer_contact=contact or None,
+        filed_by=principal.user_id,
+        reasons=reasons,
+        status=rules.OPEN,
+        filed_on=today,
+        due_on=due.due,
+        due_provisional=due.provisional,
+        record_version=None,
+    )
+    session.add(objection)
+    session.flush()
+    for upload in evidence:
+        files.store(
+            session,
+            ctx.data_dir,
+            principal,
+            owner=f"objection:{objection.id}",
+            filename=upload.filename,
+            content=upload.content,
+        )
+    _event(session, objection, "file", None, rules.OPEN, today, principal, None)
+    notices.send(
+        session,
+        kind="objection_received",
+        ref=f"objection:{objection.id}",
+        title="信用评价结果异议待处理",
+        body=f"对评价结果“{label}”的异议，请在{due.due.isoformat()}前答复。",
+        link=f"/console/objections/{objection.id}",
+        department_code=department_code,
+    )
+    return objection
+
+
+def grade_pending(session: Session, subject_id: int, model_code: str) -> bool:
+    """Whether an objection to the subject's grade under the model is being handled (异议处理中)."""
+    found = select(Objection.id).where(
+        Objection.subject_id == subject_id,
+        Objection.model_code == model_code,
+        Objection.evaluation_result_id.is_not(None),
+        Objection.status == rules.OPEN,
+    )
+    return session.scalar(found.limit(1)) is not None
+
+
 def get_objection(session: Session, principal: Principal, objection_id: int) -> Objection:
     """An objection its filer, its subject, the provider department or the credit office may see."""
     objection = session.get(Objection, objection_id)
@@ -182,6 +288,50 @@ def get_objection(session: Session, principal: Principal, objection_id: int) -> 
     return objection
 
 
+def _answered_record(
+    session: Session, objection: Objection, event: str, record_id: int | None
+) -> Record | None:
+    """The record an answer acts on: the one objected to, or for a grade objection corrected or revoked, the
+    chosen record of the subject the department provided and still in force (None: a grade maintained)."""
+    if objection.record_id is not None:
+        found = session.get(Record, objection.record_id)
+        assert found is not None
+        return found
+    if event == "maintain":
+        return None
+    record = session.get(Record, record_id) if record_id is not None else None
+    if record is None or record.subject_id != objection.subject_id:
+        raise ValidationFailed("请选择要更正或撤销的信用记录", code="objection.record_required")
+    if record.provider_code != objection.department_code or record.status != RecordStatus.ACTIVE:
+        raise ValidationFailed(
+            "只能更正或撤销本部门提供、仍然有效的该主体信用记录", code="objection.record_not_provided"
+        )
+    return record
+
+
+def _changes(
+    catalog: Catalog, record: Record, corrections: dict[str, Any] | None, today: dt.date
+) -> list[record_rules.FieldChange]:
+    """A correction's field-level changes, checked against the item's correctable fields."""
+    item = catalog.item(record.item_code)
+    assert item is not None
+    allowed = {spec.name: spec.label for spec in record_rules.correctable_fields(item)}
+    refused = sorted(set(corrections or {}) - set(allowed))
+    if refused:
+        raise ValidationFailed(
+            f"这些字段不能通过异议更正：{'、'.join(refused)}（主体身份、文书号和证件号码须由报送部门重新报送）",
+            code="objection.field_not_correctable",
+        )
+    converted, errors = record_rules.validate_fields(item, corrections or {}, today=today)
+    if errors:
+        raise ValidationFailed(
+            "更正内容有误：" + "；".join(e.message for e in errors),
+            code="objection.invalid_correction",
+            details=[e.as_dict() for e in errors],
+        )
+    return record_rules.field_changes(record.fields, converted, allowed)
+
+
 def answer(
     session: Session,
     ctx: UseCaseContext,
@@ -191,9 +341,11 @@ def answer(
     rule_sets: list[RuleSet],
     reason: str | None,
     corrections: dict[str, Any] | None = None,
+    record_id: int | None = None,
 ) -> Objection:
     """The provider department's answer: correct (field by field), revoke, or maintain with reasons (who
-    answers, on what day, the catalog and the cipher come from the context)."""
+    answers, on what day, the catalog and the cipher come from the context). To a grade objection, correcting
+    or revoking acts on ``record_id``: one of the subject's records in force that the department provided."""
     principal, today, catalog, cipher = ctx.principal, ctx.today, ctx.catalog, ctx.cipher
     if event not in rules.ANSWERS:
         raise ValidationFailed(f"答复方式“{event}”不存在", code="objection.unknown_event")
@@ -203,27 +355,11 @@ def answer(
         and may_act_for_department(principal, objection.department_code)
     ):
         raise Forbidden("只有提供该记录的部门可以答复异议", code="objection.other_department")
-    record = session.get(Record, objection.record_id)
-    assert record is not None
-    item = catalog.item(record.item_code)
-    assert item is not None
-    changes: list[record_rules.FieldChange] = []
-    if event == "correct":
-        allowed = {spec.name: spec.label for spec in record_rules.correctable_fields(item)}
-        refused = sorted(set(corrections or {}) - set(allowed))
-        if refused:
-            raise ValidationFailed(
-                f"这些字段不能通过异议更正：{'、'.join(refused)}（主体身份、文书号和证件号码须由报送部门重新报送）",
-                code="objection.field_not_correctable",
-            )
-        converted, errors = record_rules.validate_fields(item, corrections or {}, today=today)
-        if errors:
-            raise ValidationFailed(
-                "更正内容有误：" + "；".join(e.message for e in errors),
-                code="objection.invalid_correction",
-                details=[e.as_dict() for e in errors],
-            )
-        changes = record_rules.field_changes(record.fields, converted, allowed)
+    grade = objection.record_id is None
+    record = _answered_record(session, objection, event, record_id)
+    if record is None:
+        return _answer_grade(session, ctx, objection, reason)
+    changes = _changes(catalog, record, corrections, today) if event == "correct" else []
     before = objection.status
     try:
         after = rules.transition(before, event, changes=changes, reason=reason)
@@ -239,6 +375,8 @@ def answer(
         objection.new_version = lifecycle.revoke(
             session, record, catalog=catalog, rule_sets=rule_sets, cipher=cipher, ref=ref
         )
+    if grade:  # the record corrected or revoked behind the grade
+        objection.changes = [{"record_id": record.id, **c} for c in objection.changes or [{}]]
     objection.status, objection.answered_on, objection.answer = after, today, reason or ""
     _event(session, objection, event, before, after, today, principal, reason)
     notices.send(
@@ -246,7 +384,31 @@ def answer(
         kind="objection_answer",
         ref=f"objection:{objection.id}",
         title=f"信用信息异议处理结果：{rules.STATE_LABELS[after]}",
-        body=f"对记录“{record.doc_no or record.id}”的异议已处理：{rules.STATE_LABELS[after]}。理由：{(reason or '').strip()}",
+        body=f"对{'评价结果所依据的' if grade else ''}记录“{record.doc_no or record.id}”的异议已处理："
+        f"{rules.STATE_LABELS[after]}。理由：{(reason or '').strip()}",
+        link=f"/account/objections/{objection.id}",
+        subject_id=objection.subject_id,
+    )
+    return objection
+
+
+def _answer_grade(
+    session: Session, ctx: UseCaseContext, objection: Objection, reason: str | None
+) -> Objection:
+    """Maintain a grade with the department's reasons."""
+    before = objection.status
+    try:
+        after = rules.transition(before, "maintain", reason=reason)
+    except rules.ObjectionRuleError as exc:
+        raise Conflict(exc.message, code=exc.code) from None
+    objection.status, objection.answered_on, objection.answer = after, ctx.today, reason or ""
+    _event(session, objection, "maintain", before, after, ctx.today, ctx.principal, reason)
+    notices.send(
+        session,
+        kind="objection_answer",
+        ref=f"objection:{objection.id}",
+        title=f"信用评价结果异议处理结果：{rules.STATE_LABELS[after]}",
+        body=f"对评价结果的异议已处理：维持原评价结果。理由：{(reason or '').strip()}",
         link=f"/account/objections/{objection.id}",
         subject_id=objection.subject_id,
     )
@@ -310,13 +472,14 @@ def open_record_ids(session: Session, record_ids: Sequence[int]) -> set[int]:
     """Of these records, those under objection (marked 异议处理中 on the portal)."""
     if not record_ids:
         return set()
-    return set(
+    found = set(
         session.scalars(
             select(Objection.record_id).where(
                 Objection.record_id.in_(list(record_ids)), Objection.status == rules.OPEN
             )
         ).all()
     )
+    return {i for i in found if i is not None}
 
 
 def open_count(session: Session, subject_id: int, visible: ColumnElement[bool]) -> int:

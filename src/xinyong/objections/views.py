@@ -1,5 +1,6 @@
-"""Objection pages: filing on the portal, the subject's own objections, the department queue and answers
-(console). The public statistics of repairs and objections are `statistics_views`."""
+"""Objection pages: filing on the portal (a record) or on the account (the subject's own grade), the subject's
+own objections, the department queue and answers (console). The public statistics of repairs and objections
+are `statistics_views`."""
 
 from __future__ import annotations
 
@@ -11,12 +12,16 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from xinyong.accounts import people
 from xinyong.accounts import service as accounts
 from xinyong.accounts.deps import require
 from xinyong.accounts.policy import Principal, may_act_for_department
 from xinyong.audit import service as audit
 from xinyong.catalog.schemas import Catalog
 from xinyong.creditfile import rules as file_rules
+from xinyong.evaluation import explain, grade_objections, repository
+from xinyong.evaluation import service as evaluation
+from xinyong.evaluation.schemas import ModelFile
 from xinyong.files import service as files
 from xinyong.files.service import Upload
 from xinyong.kit.errors import NotFound, ValidationFailed, XinyongError
@@ -25,6 +30,7 @@ from xinyong.objections.models import Objection
 from xinyong.platform import Platform
 from xinyong.records import rules as record_rules
 from xinyong.records.models import Record
+from xinyong.subjects import service as subjects
 from xinyong.web import downloads
 from xinyong.web.csrf import CsrfDep
 from xinyong.web.deps import PlatformDep, SessionDep, TodayDep, client_ip
@@ -91,7 +97,11 @@ def _record_view(catalog: Catalog, record: Record, *, full: bool) -> dict[str, A
     fields = []
     if item is not None:
         fields = [
-            {"label": spec.label, "value": shown[spec.name], "unit": spec.unit}
+            {
+                "label": spec.label,
+                "value": file_rules.field_text(spec.type, shown[spec.name]),
+                "unit": spec.unit,
+            }
             for spec in item.fields
             if spec.name in shown and spec.name not in _CARD_SKIP and shown[spec.name] not in ("", None)
         ]
@@ -114,6 +124,25 @@ def _read_uploads(evidence: Sequence[UploadFile]) -> list[Upload]:
     if len(chosen) > files.MAX_FILES:
         raise ValidationFailed(f"每件最多上传{files.MAX_FILES}个文件", code="file.too_many")
     return [Upload(f.filename or "file", f.file.read(files.MAX_FILE_BYTES + 1)) for f in chosen]
+
+
+def _models(session: Session, platform: Platform) -> dict[str, ModelFile]:
+    return evaluation.load_models(session, platform.catalog.item_codes, platform.settings.data_dir)
+
+
+def _targets(session: Session, platform: Platform, found: Sequence[Objection]) -> dict[int, str]:
+    """What each grade objection disputes, as the lists show it: the model and the indicator (or 整体评价)."""
+    grades = [o for o in found if o.evaluation_result_id is not None]
+    if not grades:
+        return {}
+    models = _models(session, platform)
+    shown = {}
+    for o in grades:
+        model = models.get(o.model_code or "")
+        names = {i.code: i.name for i in model.indicators} if model else {}
+        what = names.get(o.indicator_code, o.indicator_code) if o.indicator_code else grade_objections.WHOLE
+        shown[o.id] = f"信用评价：{model.name if model else o.model_code}（{what}）"
+    return shown
 
 
 def _may_withdraw(principal: Principal, objection: Objection) -> bool:
@@ -220,13 +249,14 @@ def my_objections(
 ) -> HTMLResponse:
     """Objections about my credit file or filed by me."""
     found = service.of_subject(session, principal)
-    records = _records_by_id(session, [o.record_id for o in found])
+    records = _records_by_id(session, [o.record_id for o in found if o.record_id is not None])
     return render(
         request,
         "objection_mine.html",
         {
             "objections": found,
             "records": records,
+            "targets": _targets(session, platform, found),
             "catalog": platform.catalog,
             "states": rules.STATE_LABELS,
             "filer_kinds": FILER_KINDS,
@@ -246,14 +276,19 @@ def my_objection(
 ) -> HTMLResponse:
     """One objection: its state, deadline, the record, the answer and the fields corrected."""
     objection = service.get_objection(session, principal, objection_id)
-    record = _record(session, objection.record_id)
     mine = principal.user_id is not None and principal.user_id == objection.filed_by
+    record = _record(session, objection.record_id) if objection.record_id is not None else None
     return render(
         request,
         "objection_mine_detail.html",
         {
             "o": objection,
-            "record": _record_view(platform.catalog, record, full=principal.subject_id == record.subject_id),
+            "record": (
+                _record_view(platform.catalog, record, full=principal.subject_id == record.subject_id)
+                if record is not None
+                else None
+            ),
+            "case": _grade_case(session, platform, objection),
             "mine": mine,
             "attachments": files.attachments_of(session, f"objection:{objection.id}"),
             "events": service.events_of(session, objection.id),
@@ -262,6 +297,13 @@ def my_objection(
             "departments": _department_names(session),
             "filer_kinds": FILER_KINDS,
             "may_withdraw": _may_withdraw(principal, objection),
+            # Who acted: departments' users by name, this subject as 本主体, another account not by name.
+            "people": people.labels(
+                session,
+                [e.actor for e in service.events_of(session, objection.id)],
+                own_subject_id=principal.subject_id,
+                others_as="其他主体",
+            ),
             "today": today,
         },
     )
@@ -309,7 +351,8 @@ def objection_queue(
         "objection_queue.html",
         {
             "objections": found,
-            "records": _records_by_id(session, [o.record_id for o in found]),
+            "records": _records_by_id(session, [o.record_id for o in found if o.record_id is not None]),
+            "targets": _targets(session, platform, found),
             "catalog": platform.catalog,
             "filters": QUEUE_FILTERS,
             "show": show,
@@ -331,10 +374,23 @@ def _console_detail(
     *,
     error: XinyongError | None = None,
     sent: dict[str, str] | None = None,
+    chosen_record: str | None = None,
 ) -> HTMLResponse:
-    record = _record(session, objection.record_id)
-    item = platform.catalog.item(record.item_code)
     sent = sent or {}
+    case = _grade_case(session, platform, objection)
+    record: Record | None
+    own: list[Record] = []
+    if case is not None:
+        # A grade objection: the department corrects or revokes one of its records behind the grade, chosen
+        # by ?record= (its own first record by default), or maintains the grade.
+        own = [r for r in case["records"] if r.provider_code == objection.department_code]
+        chosen = next((r for r in own if str(r.id) == (chosen_record or sent.get("record"))), None)
+        record = chosen or (own[0] if own else None)
+    else:
+        assert objection.record_id is not None
+        record = _record(session, objection.record_id)
+    item = platform.catalog.item(record.item_code) if record is not None else None
+    fields = record.fields if record is not None else {}
     correctable = [
         {
             "name": spec.name,
@@ -344,16 +400,20 @@ def _console_detail(
             "required": spec.required,
             "max_length": spec.max_length,
             "unit": spec.unit,
-            "value": sent.get(f"field-{spec.name}", _as_text(record.fields.get(spec.name))),
+            "value": sent.get(f"field-{spec.name}", _as_text(fields.get(spec.name))),
         }
         for spec in (record_rules.correctable_fields(item) if item is not None else [])
     ]
+    if case is not None:
+        case["own_records"] = [_record_view(platform.catalog, r, full=True) for r in own]
+        case["all_records"] = [_record_view(platform.catalog, r, full=True) for r in case["records"]]
     return render(
         request,
-        "objection_console.html",
+        "objection_grade_console.html" if case is not None else "objection_console.html",
         {
             "o": objection,
-            "record": _record_view(platform.catalog, record, full=True),
+            "case": case,
+            "record": _record_view(platform.catalog, record, full=True) if record is not None else None,
             "correctable": correctable,
             "attachments": files.attachments_of(session, f"objection:{objection.id}"),
             "events": service.events_of(session, objection.id),
@@ -361,6 +421,7 @@ def _console_detail(
             "states": rules.STATE_LABELS,
             "filer_kinds": FILER_KINDS,
             "departments": _department_names(session),
+            "people": people.labels(session, [e.actor for e in service.events_of(session, objection.id)]),
             "may_answer": objection.status == rules.OPEN
             and may_act_for_department(principal, objection.department_code),
             "error": error,
@@ -377,10 +438,14 @@ def console_objection(
     session: SessionDep,
     platform: PlatformDep,
     principal: Annotated[Principal, require("objections:handle")],
+    record: Annotated[int | None, Query(ge=1)] = None,
 ) -> HTMLResponse:
-    """An objection with its reasons, evidence, the record as it stands, its history and the answer forms."""
+    """An objection with its reasons, evidence, the record as it stands (for a grade: the score, grade, the
+    indicator's value and points and the records behind it), its history and the answer forms."""
     objection = service.get_objection(session, principal, objection_id)
-    return _console_detail(request, session, platform, principal, objection)
+    return _console_detail(
+        request, session, platform, principal, objection, chosen_record=str(record) if record else None
+    )
 
 
 @router.get("/console/objections/{objection_id}/files/{file_id}")
@@ -408,6 +473,16 @@ def evidence_file(
     return downloads.attachment(content, attachment.filename, attachment.content_type)
 
 
+def _chosen_record(objection: Objection, event: str, form: dict[str, str]) -> int | None:
+    """For a grade objection corrected or revoked, the record the department acts on (the form's ``record``)."""
+    if objection.record_id is not None or event == "maintain":
+        return None
+    value = form.get("record", "")
+    if not value.isdigit() or len(value) > 12:
+        raise ValidationFailed("请选择要更正或撤销的信用记录", code="objection.record_required")
+    return int(value)
+
+
 @router.post("/console/objections/{objection_id}/{event}", response_class=HTMLResponse, response_model=None)
 def answer_objection(
     objection_id: int,
@@ -429,8 +504,9 @@ def answer_objection(
     try:
         if len(reason) > MAX_ANSWER_CHARS:
             raise ValidationFailed(f"答复理由不能超过{MAX_ANSWER_CHARS}字", code="objection.reason_too_long")
+        chosen = _chosen_record(objection, event, form)
         if event == "correct":
-            current = _record(session, objection.record_id).fields
+            current = _record(session, chosen or objection.record_id or 0).fields
             # Browsers send textareas with CRLF line ends: compare the text as stored.
             sent = {
                 key.removeprefix("field-"): value.replace("\r\n", "\n").strip()
@@ -449,8 +525,128 @@ def answer_objection(
                 rule_sets=platform.rule_sets,
                 reason=reason,
                 corrections=corrections,
+                record_id=chosen,
             )
     except XinyongError as exc:
         session.refresh(objection)
         return _console_detail(request, session, platform, principal, objection, error=exc, sent=form)
     return RedirectResponse(f"/console/objections/{objection.id}", status_code=303)
+
+
+# -- a subject objects to its grade ------------------------------------------------------------------------------
+
+
+def _grade_case(session: Session, platform: Platform, objection: Objection) -> dict[str, Any] | None:
+    """A grade objection's case (the result, the indicator and the records behind it); None for a record's."""
+    if objection.evaluation_result_id is None:
+        return None
+    case = grade_objections.case(session, _models(session, platform), objection)
+    names = _department_names(session)
+    case["others"] = [names.get(code, code) for code in objection.other_departments or []]
+    case["items"] = {i.code: i.name for i in platform.catalog.items}
+    return case
+
+
+def _grade_form(
+    request: Request,
+    session: Session,
+    platform: Platform,
+    principal: Principal,
+    model_code: str | None,
+    form: dict[str, str],
+    error: XinyongError | None = None,
+) -> HTMLResponse:
+    assert principal.subject_id is not None
+    models = _models(session, platform)
+    subject = subjects.get(session, principal.subject_id)
+    code = model_code or explain.default_model_code(subject)
+    model = models.get(code)
+    grade = evaluation.current_grade(session, code, subject.id) if model else None
+    result = repository.result_of(session, grade.run_id, subject.id) if grade else None
+    if model is None or grade is None or result is None:
+        raise NotFound("暂无可以提出异议的评价结果", code="objection.result_not_found")
+    items = (result.indicators or {}).get("items", {})
+    indicators = [
+        {"code": i.code, "name": i.name, "value": value, "points": points}
+        for i in model.indicators
+        for value, points in [items.get(i.code, [None, 0.0])]
+    ]
+    return render(
+        request,
+        "objection_grade_new.html",
+        {
+            "model": model,
+            "grade": grade,
+            "result": result,
+            "labels": {g.grade: g.label for g in model.grades},
+            "indicators": indicators,
+            "whole": grade_objections.WHOLE,
+            "workdays": platform.repair_policy.objection_workdays,
+            "form": form,
+            "error": error,
+        },
+        status_code=error.status_code if error else 200,
+    )
+
+
+@router.get("/account/evaluation/objection", response_class=HTMLResponse)
+def new_grade_objection(
+    request: Request,
+    session: SessionDep,
+    platform: PlatformDep,
+    principal: Annotated[Principal, require("account:own")],
+    model: Annotated[str | None, Query(max_length=48, pattern=r"^[a-z][a-z0-9_]{1,47}$")] = None,
+    indicator: Annotated[str, Query(max_length=48)] = "",
+) -> HTMLResponse:
+    """The form to object to my grade: the disputed indicator or the model as a whole (整体评价)."""
+    assert principal.subject_id is not None
+    name = subjects.get(session, principal.subject_id).name
+    form = {"indicator": indicator, "reasons": "", "filer_name": name, "filer_contact": ""}
+    return _grade_form(request, session, platform, principal, model, form)
+
+
+@router.post(
+    "/account/evaluation/objections", response_class=HTMLResponse, dependencies=[rate_limited("login")]
+)
+def file_grade_objection(
+    request: Request,
+    session: SessionDep,
+    platform: PlatformDep,
+    today: TodayDep,
+    principal: Annotated[Principal, require("account:own")],
+    _csrf: CsrfDep,
+    result: Annotated[int, Form(ge=1)],
+    indicator: Annotated[str, Form(max_length=48)] = "",
+    reasons: Annotated[str, Form(max_length=5000)] = "",
+    filer_name: Annotated[str, Form(max_length=200)] = "",
+    filer_contact: Annotated[str, Form(max_length=200)] = "",
+    evidence: Annotated[list[UploadFile] | None, File()] = None,
+) -> Response:
+    """File an objection to my grade; the provider of the disputed input answers within the deadline."""
+    form = {
+        "indicator": indicator,
+        "reasons": reasons,
+        "filer_name": filer_name,
+        "filer_contact": filer_contact,
+    }
+    models = _models(session, platform)
+    found, run = grade_objections.own_result(session, principal.subject_id, result)
+    try:
+        uploads = _read_uploads(evidence or [])
+        with session.begin_nested():
+            objection = grade_objections.file(
+                session,
+                platform.context(principal, today, ip=client_ip(request)),
+                models,
+                answer_workdays=platform.repair_policy.objection_workdays,
+                credit_office=platform.settings.credit_office_department,
+                result_id=found.id,
+                indicator_code=indicator or None,
+                reasons=reasons,
+                filer_name=filer_name,
+                filer_contact=filer_contact or None,
+                evidence=uploads,
+            )
+    except XinyongError as exc:
+        return _grade_form(request, session, platform, principal, run.model_code, form, exc)
+    return RedirectResponse(f"/account/objections/{objection.id}", status_code=303)
