@@ -8,7 +8,7 @@ import io
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from xinyong.accounts.deps import require
 from xinyong.accounts.policy import Principal
@@ -139,7 +139,7 @@ def batch_zip(
     principal: Annotated[Principal, require(ISSUE)],
 ) -> Response:
     """The finished batch's reports and receipt, for the department that issued them (audited)."""
-    batch, content = batches.read_zip(platform.settings.data_dir, principal, batch_id)
+    batch, path = batches.finished_zip(platform.settings.data_dir, principal, batch_id)
     audit.record(
         session,
         principal,
@@ -149,4 +149,14 @@ def batch_zip(
         ip=client_ip(request),
         details={"issued": batch.issued, "failed": batch.failed},
     )
-    return downloads.attachment(content, f"信用报告-{batch.as_of}-{batch.id[:8]}.zip", "application/zip")
+    return FileResponse(
+        path,
+        media_type="application/zip",
+        headers={
+            "Content-Disposition": downloads.content_disposition(
+                f"信用报告-{batch.as_of}-{batch.id[:8]}.zip"
+            ),
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, no-store",
+        },
+    )

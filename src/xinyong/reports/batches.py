@@ -443,10 +443,11 @@ def _write_zip(sessions: sessionmaker[Session], data_dir: Path, batch: Batch) ->
     os.replace(temporary, folder / "reports.zip")
 
 
-def read_zip(data_dir: Path, principal: Principal, batch_id: str) -> tuple[Batch, bytes]:
-    """The finished batch's ZIP, for its department only."""
+def finished_zip(data_dir: Path, principal: Principal, batch_id: str) -> tuple[Batch, Path]:
+    """The finished batch's ZIP file (hundreds of megabytes for 1,000 reports: streamed, never read whole), for
+    its department only."""
     batch = get(data_dir, principal, batch_id)
     path = zip_path(data_dir, batch)
     if path is None:
         raise Conflict("该批次尚未完成", code="reports.batch_not_done")
-    return batch, path.read_bytes()
+    return batch, path
