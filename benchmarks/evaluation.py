@@ -9,7 +9,7 @@ Parquet snapshot of the same data, with the peak memory of each.
    SXBZX, JYYC, QS, QJSB; some repaired or revoked), list entries and commitments straight into the tables
    (SQLAlchemy Core executemany, not ingestion); ANALYZE.
 2. Reference: one hand-written SQL aggregate (`HAND_WRITTEN`, written for this dialect) computing the model's
-   16 features, every row fetched. The compiled feature query is timed the same way, and both must return the
+   17 features, every row fetched. The compiled feature query is timed the same way, and both must return the
    same rows (checked: a benchmark that computes something else measures nothing).
 3. Full run: `evaluation.service.run` (feature query, Python scoring, results, current grades, grade changes),
    committed.
@@ -45,7 +45,19 @@ TARGET_FULL_RATIO = 1.5
 TARGET_INCREMENTAL_SHARE = 0.05
 CHUNK = 20_000
 SEED = 20261207
-ITEMS = (("CF", 45), ("XK", 25), ("JL", 8), ("JYYC", 6), ("QS", 6), ("QJSB", 6), ("SXBZX", 4), ("WBPJ", 3))
+ITEMS = (
+    ("CF", 45),
+    ("XK", 25),
+    ("JL", 8),
+    ("JYYC", 6),
+    ("QS", 6),
+    ("QJSB", 6),
+    ("SXBZX", 4),
+    ("WBPJ", 3),
+    ("JC", 5),
+)
+INSPECTION_RESULTS = ("未发现问题", "发现问题已责令改正", "发现问题已立案", "未按规定公示年报", "通过登记的住所无法联系", "不配合检查情节严重", "其他")  # fmt: skip
+PROBLEMS_FOUND = ", ".join(f"'{r}'" for r in INSPECTION_RESULTS[1:-1])
 SECTORS = ("安全生产", "消防安全", "食品药品", "市场监管", "生态环境")
 
 
@@ -87,6 +99,8 @@ def _record(rng: random.Random, n: int, subject_id: int, now: dt.datetime) -> di
                   "grade": rng.choice(["A", "B", "M", "C", "D"]), "valid_until": _day(rng, 365, 2 * 365).isoformat()}  # fmt: skip
     elif item == "QS":
         fields["arrears_wan"] = round(rng.uniform(0, 200), 2)
+    elif item == "JC":  # an inspection result: most find nothing
+        fields["result"] = rng.choices(INSPECTION_RESULTS, [6, 2, 1, 1, 1, 1, 1])[0]
     return {
         "natural_key": f"e{n}",
         "item_code": item,
@@ -184,7 +198,7 @@ def phase_load(store: str, subjects: int, records: int) -> dict[str, Any]:
 
 
 def hand_written(dialect: str) -> str:
-    """The model's 16 features as one SQL aggregate, written by hand for the dialect (the reference)."""
+    """The model's 17 features as one SQL aggregate, written by hand for the dialect (the reference)."""
     from xinyong.evaluation.rules import months_before
 
     d36, d12 = months_before(AS_OF, 36).isoformat(), months_before(AS_OF, 12).isoformat()
@@ -192,12 +206,12 @@ def hand_written(dialect: str) -> str:
     if dialect == "postgres":
         fine, arrears = "(r.fields->>'fine_wan')::float8", "(r.fields->>'arrears_wan')::float8"
         years = f"floor((DATE '{today}' - s.registered_on) / 365.25)"
-        fulfilment = "r.fields->>'fulfilment'"
+        fulfilment, result = "r.fields->>'fulfilment'", "r.fields->>'result'"
         source, grade, until = "r.fields->>'source'", "r.fields->>'grade'", "r.fields->>'valid_until'"
     else:
         fine, arrears = "CAST(json_extract(r.fields, '$.fine_wan') AS REAL)", "CAST(json_extract(r.fields, '$.arrears_wan') AS REAL)"  # fmt: skip
         years = f"CAST((julianday('{today}') - julianday(s.registered_on)) / 365.25 AS INTEGER)"
-        fulfilment = "json_extract(r.fields, '$.fulfilment')"
+        fulfilment, result = "json_extract(r.fields, '$.fulfilment')", "json_extract(r.fields, '$.result')"
         source, grade = "json_extract(r.fields, '$.source')", "json_extract(r.fields, '$.grade')"
         until = "json_extract(r.fields, '$.valid_until')"
     in_force = f"""r.status = 'active' AND (r.decision_date IS NULL OR r.decision_date <= '{today}')
@@ -216,7 +230,8 @@ WITH rec AS (
     SUM(CASE WHEN r.item_code = 'JL' AND r.decision_date > '{d36}' THEN 1 ELSE 0 END) AS honours_3y,
     SUM(CASE WHEN r.item_code = 'XK' THEN 1 ELSE 0 END) AS licences_in_force,
     SUM(CASE WHEN r.item_code = 'WN' AND r.decision_date > '{d36}' THEN 1 ELSE 0 END) AS commitments_breached_3y,
-    SUM(CASE WHEN r.item_code = 'CN' AND {fulfilment} = '已履约' AND r.decision_date > '{d36}' THEN 1 ELSE 0 END) AS commitments_fulfilled_3y
+    SUM(CASE WHEN r.item_code = 'CN' AND {fulfilment} = '已履约' AND r.decision_date > '{d36}' THEN 1 ELSE 0 END) AS commitments_fulfilled_3y,
+    SUM(CASE WHEN r.item_code = 'JC' AND {result} IN ({PROBLEMS_FOUND}) AND r.decision_date > '{d36}' THEN 1 ELSE 0 END) AS inspection_problems_3y
   FROM records r
   WHERE {in_force}
   GROUP BY r.subject_id),
@@ -244,7 +259,8 @@ SELECT s.id AS subject_id,
   COALESCE(rec.commitments_breached_3y, 0) AS commitments_breached_3y,
   COALESCE(rec.commitments_fulfilled_3y, 0) AS commitments_fulfilled_3y,
   CASE WHEN s.registered_on IS NULL THEN NULL ELSE {years} END AS years_in_business,
-  tax.tax_credit_grade AS tax_credit_grade
+  tax.tax_credit_grade AS tax_credit_grade,
+  COALESCE(rec.inspection_problems_3y, 0) AS inspection_problems_3y
 FROM subjects s
 LEFT JOIN rec ON rec.subject_id = s.id LEFT JOIN lst ON lst.subject_id = s.id LEFT JOIN tax ON tax.subject_id = s.id
 WHERE s.kind IN ('legal_person', 'individual_business')

@@ -8,6 +8,7 @@ import datetime as dt
 from importlib import resources
 
 import pytest
+import yaml
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -301,7 +302,8 @@ class TestEditor:
         shipped = (
             resources.files("xinyong.evaluation") / "data" / "models" / "public_comprehensive.yaml"
         ).read_text("utf-8")
-        stricter = shipped.replace('version: "2026.3"', 'version: "2026.8"').replace(
+        current = yaml.safe_load(shipped)["version"]
+        stricter = shipped.replace(f'version: "{current}"', 'version: "2026.8"').replace(
             "{grade: A, label: 优, min_score: 90}", "{grade: A, label: 优, min_score: 95}"
         )
         saved = client.post(
@@ -313,7 +315,7 @@ class TestEditor:
         assert dry.status_code == 200 and "试运行评价" in dry.text
         assert (
             service.load_models(session, platform.catalog.item_codes, None)["public_comprehensive"].version
-            == "2026.3"
+            == current
         )
         published = client.post(f"{draft_url}/publish", data={"csrf_token": token}, follow_redirects=False)
         assert published.status_code == 303
@@ -329,7 +331,8 @@ class TestEditor:
         shipped = (
             resources.files("xinyong.evaluation") / "data" / "models" / "public_comprehensive.yaml"
         ).read_text("utf-8")
-        gossip = shipped.replace('version: "2026.3"', 'version: "2026.9"').replace(
+        current = yaml.safe_load(shipped)["version"]
+        gossip = shipped.replace(f'version: "{current}"', 'version: "2026.9"').replace(
             "items: [SXBZX]", "items: [GOSSIP]"
         )
         response = client.post("/console/evaluation/models", data={"text": gossip, "csrf_token": token})

@@ -483,3 +483,56 @@ class TestIncentiveOnly:
         assert after.subject_id == subject.id
         assert (before.hit_count, after.hit_count) == (0, 0)
         assert after.result["hits"] == before.result["hits"] == []
+
+
+def inspection(code: str, n: int, result: str, **overrides: str) -> dict[str, str]:
+    """A JC row: an inspection's result (行政检查), as a department's system sends it."""
+    return {
+        "doc_no": f"川市监检〔2026〕{n}号",
+        "subject_name": f"成都检查结果测试{n}有限公司",
+        "subject_category": "法人及非法人组织",
+        "uscc": code,
+        "inspection_type": "双随机抽查",
+        "inspection_items": "营业执照（登记证）规范使用情况的检查",
+        "result": result,
+        "decision_date": "2026-09-01",
+        "authority_name": "成都市市场监督管理局",
+        **overrides,
+    }
+
+
+class TestInspectionResults:
+    def test_problems_found_count_in_the_next_evaluation_and_a_clean_result_changes_nothing(
+        self, session: Session, ctx: IngestContext, models: dict[str, ModelFile]
+    ) -> None:
+        corrected, obstructed, clean = uscc(), uscc(), uscc()
+        receipt = ingest_rows(
+            session,
+            ctx,
+            [
+                inspection(corrected, 1, "发现问题已责令改正"),
+                inspection(obstructed, 2, "不配合检查情节严重", inspection_type="专项检查"),
+                inspection(obstructed, 3, "发现问题已立案", decision_date="2025-02-10"),
+                inspection(obstructed, 4, "未按规定公示年报", decision_date="2024-12-01"),
+                inspection(clean, 5, "未发现问题"),
+                inspection(clean, 6, "其他"),
+            ],
+            item="JC",
+        )
+        assert receipt.accepted == 6, receipt
+        model = models["public_comprehensive"]
+        by_code = {
+            s.uscc: s.id
+            for s in session.scalars(select(Subject).where(Subject.uscc.in_([corrected, obstructed, clean])))
+        }
+        before = service.run(session, model, as_of=dt.date(2026, 8, 31))  # before the first inspection
+        after = service.run(session, model, as_of=TODAY)
+        found, earlier = results(session, after.run_id), results(session, before.run_id)
+        assert value(found[by_code[corrected]], "inspection_problems_3y") == 1
+        assert points(found[by_code[corrected]], "inspection_problems_3y") == -3
+        assert found[by_code[corrected]].score == earlier[by_code[corrected]].score - 3
+        assert value(found[by_code[obstructed]], "inspection_problems_3y") == 3
+        assert points(found[by_code[obstructed]], "inspection_problems_3y") == -10
+        assert value(found[by_code[clean]], "inspection_problems_3y") == 0
+        assert found[by_code[clean]].score == earlier[by_code[clean]].score  # 未发现问题 and 其他: nothing
+        assert all(i.source and i.rationale for i in model.indicators)  # every indicator has its source

@@ -43,7 +43,7 @@ SEED = 20261128
 SUBJECTS = 300
 DEPARTMENT = "SCMR"
 KINDS = ["legal_person"] * 6 + ["individual_business"] * 2 + ["natural_person"] * 2
-ITEMS = ["CF", "CF", "CF", "SXBZX", "JYYC", "QS", "QJSB", "JL", "XK", "XK", "WBPJ"]
+ITEMS = ["CF", "CF", "CF", "SXBZX", "JYYC", "QS", "QJSB", "JL", "XK", "XK", "WBPJ", "JC", "JC"]
 SECTORS = ["安全生产", "消防安全", "食品药品", "市场监管"]
 INDUSTRIES = [
     "E47",
@@ -73,6 +73,10 @@ def _record_fields(rng: random.Random, item: str) -> dict[str, Any]:
         fields["source"] = rng.choice(["税务", "税务", "海关"])
         fields["grade"] = rng.choice(["A", "A", "B", "M", "D"])
         fields["valid_until"] = _maybe(rng, _day(rng, 365, 365).isoformat())  # some no longer valid
+    if item == "JC":  # an inspection result: problems found count against the subject, none found does not
+        fields["result"] = rng.choice(
+            ["未发现问题", "未发现问题", "发现问题已责令改正", "发现问题已立案", "不配合检查情节严重", "其他"]
+        )
     return fields
 
 
@@ -310,6 +314,7 @@ def test_the_random_file_reaches_every_grade_and_indicator(store_runs: dict[str,
             "serious_dishonesty_list",
             "years_in_business",
             "tax_credit_grade",
+            "inspection_problems_3y",
         ):
             assert any(items[code][0] for _, _, items in comprehensive.values()), code
         assert any(items["tax_credit_grade"] == ["A", 3] for _, _, items in comprehensive.values())
@@ -398,7 +403,7 @@ class TestSnapshot:
             assert records
             kept = {key for r in records for key in json.loads(r["fields"])}
             # What the models read (not legal_rep):
-            assert kept == {"sector", "fine_wan", "arrears_wan", "source", "grade", "valid_until"}
+            assert kept == {"sector", "fine_wan", "arrears_wan", "source", "grade", "valid_until", "result"}
             assert manifest["field_keys"] == export.model_field_keys(run.models)
             assert manifest["taken_at"]
 

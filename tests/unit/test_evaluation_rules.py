@@ -14,7 +14,7 @@ from xinyong.evaluation import compiler, rules
 from xinyong.evaluation.rules import ModelFileError, parse_model
 from xinyong.evaluation.schemas import ModelFile
 
-ITEMS = {"CF", "SXBZX", "JYYC", "QS", "QJSB", "JL", "XK", "CN", "QR", "WN", "WBPJ"}
+ITEMS = {"CF", "SXBZX", "JYYC", "QS", "QJSB", "JL", "XK", "CN", "QR", "WN", "WBPJ", "JC"}
 AS_OF = dt.date(2026, 11, 28)
 
 
@@ -240,11 +240,19 @@ class TestShippedModels:
     def test_values_reach_the_sql_only_as_quoted_literals(self) -> None:
         indicators = yaml.safe_load(model_text())["indicators"]
         indicators[0]["feature"]["field_equals"] = {"sector": "x' OR 1=1 --"}
+        indicators[0]["feature"]["field_in"] = {"result": ["甲", "y' OR 1=1 --"]}
         model = probe(indicators=indicators)
         for dialect in compiler.DIALECTS:
             sql = compiler.feature_query(model, as_of=AS_OF, dialect=dialect)
             assert len(sqlglot.parse(sql, read=dialect)) == 1
             assert "'x'' OR 1=1 --'" in sql or "'x\\' OR 1=1 --'" in sql
+            assert "'y'' OR 1=1 --'" in sql or "'y\\' OR 1=1 --'" in sql
+
+    def test_a_field_in_condition_needs_values(self) -> None:
+        indicators = yaml.safe_load(model_text())["indicators"]
+        indicators[0]["feature"]["field_in"] = {"result": []}
+        with pytest.raises(ModelFileError, match="field_in"):
+            probe(indicators=indicators)
 
 
 class TestGovernmentBodies:

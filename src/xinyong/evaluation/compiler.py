@@ -99,6 +99,8 @@ def _record_condition(feature: RecordFeature, as_of: dt.date, dialect: str) -> e
         cond = exp.and_(cond, exp.GT(this=_col("r", "decision_date"), expression=_day(start)))
     for key, value in sorted(feature.field_equals.items()):
         cond = exp.and_(cond, exp.EQ(this=_json_text(dialect, "r", key), expression=_s(value)))
+    for key, values in sorted(feature.field_in.items()):
+        cond = exp.and_(cond, _in(_json_text(dialect, "r", key), sorted(values)))
     return cond
 
 

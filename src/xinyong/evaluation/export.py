@@ -163,6 +163,7 @@ def model_field_keys(models: Iterable[ModelFile]) -> list[str]:
                 if isinstance(value, str):
                     keys.add(value)
             keys.update(getattr(feature, "field_equals", None) or {})
+            keys.update(getattr(feature, "field_in", None) or {})
     return sorted(keys)
 
 
