@@ -233,7 +233,9 @@ class TestPages:
         assert client.get(f"/objections/new?record={record.id}").status_code == 200
         explanation = client.get(f"/subjects/{uscc_of(session, record)}/evaluation")
         assert explanation.status_code == 200
-        assert 'href="/account/evaluation#evaluation-inputs">对评价结果提出异议' in explanation.text
+        objecting = 'href="/account/evaluation/objection?model=public_comprehensive">对评价结果提出异议'
+        assert objecting in explanation.text
+        assert 'href="/account/evaluation#evaluation-inputs"' in explanation.text  # or to a record behind it
         assert 'id="evaluation-inputs"' in page.text
 
     def test_a_person_gives_and_withdraws_consent_through_the_account(
