@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from xinyong.kit.dates import add_months
+from xinyong.kit.dates import add_months, format_china_date
 
 FILE_READ = "file:read"  # read the subject's non-public credit file
 REPORTS_ISSUE = "reports:issue"  # obtain the subject's standard credit report
@@ -63,5 +63,7 @@ def grant_problem(
         return Problem("authorizations.past_date", "授权截止日期不能早于今天")
     end = latest_end(today)
     if valid_until > end:
-        return Problem("authorizations.too_long", f"授权期限最长一年，截止日期不能晚于{end.isoformat()}")
+        return Problem(
+            "authorizations.too_long", f"授权期限最长一年，截止日期不能晚于{format_china_date(end)}"
+        )
     return None

@@ -14,6 +14,7 @@ from xinyong.accounts.policy import Principal
 from xinyong.authorizations import rules, service
 from xinyong.creditfile import rules as file_rules
 from xinyong.creditfile import service as credit_files
+from xinyong.kit.dates import format_china_date
 from xinyong.kit.errors import NotFound, XinyongError
 from xinyong.reports import service as reports
 from xinyong.subjects import service as subjects
@@ -95,7 +96,7 @@ def grant(
         return flash.redirect(request, OWN, f"授权未成功：{exc.message}", ok=False, code=exc.code)
     shown = service.views(session, [granted], today)[0]
     return flash.redirect(
-        request, OWN, f"已授权{shown.organization_name}，至{until.isoformat()}止。", ok=True
+        request, OWN, f"已授权{shown.organization_name}，至{format_china_date(until)}止。", ok=True
     )
 
 

@@ -22,6 +22,7 @@ from xinyong.catalog.schemas import Catalog
 from xinyong.commitments import service as commitments
 from xinyong.files import service as files
 from xinyong.files.service import Upload
+from xinyong.kit.dates import format_china_date as cn_date
 from xinyong.kit.errors import (
     Conflict,
     NotFound,
@@ -152,12 +153,14 @@ def _target_facts(
         record = info.record
         item = catalog.item(record.item_code)
         window = (
-            f"{record.public_from} 至 {record.public_until or '长期'}" if record.public_from else "不公示"
+            f"{cn_date(record.public_from)} 至 {cn_date(record.public_until) if record.public_until else '长期'}"
+            if record.public_from
+            else "不公示"
         )
         return [
             ("信息类别", item.name if item else record.item_code),
             ("决定文书号", record.doc_no or "—"),
-            ("决定日期", str(record.decision_date or "—")),
+            ("决定日期", cn_date(record.decision_date)),
             ("认定部门", department),
             ("失信程度", record.severity or "—"),
             ("公示期", window),
@@ -167,9 +170,12 @@ def _target_facts(
     return [
         ("名单", list_rules.LIST_TYPE_LABELS.get(entry.list_type, entry.list_type)),
         ("认定文号", entry.decision_no or "—"),
-        ("认定日期", str(entry.decided_on or "—")),
+        ("认定日期", cn_date(entry.decided_on)),
         ("认定部门", department),
-        ("公示期", f"{entry.public_from or '—'} 至 {entry.public_until or '移出之日'}"),
+        (
+            "公示期",
+            f"{cn_date(entry.public_from)} 至 {cn_date(entry.public_until) if entry.public_until else '移出之日'}",
+        ),
     ]
 
 
