@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
+from xinyong.accounts import people
 from xinyong.accounts import service as accounts
 from xinyong.accounts.deps import require
 from xinyong.accounts.policy import Principal
@@ -285,6 +286,12 @@ def entry_context(session: Session, registration: Registration) -> dict[str, Any
         "kind": chosen,
         "subject": subjects.get(session, registration.subject_id),
         "steps": service.history(session, registration.id),
+        "people": people.labels(
+            session,
+            [s.actor for s in service.history(session, registration.id)],
+            own_subject_id=registration.subject_id,
+        ),
+        "decider": people.labels(session, [registration.decided_by], with_department=False),
         "commitment": service.commitment_of(session, registration),
         "attachments": files.attachments_of(session, service.owner(registration)),
         "departments": _department_names(session),

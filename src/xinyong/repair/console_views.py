@@ -13,6 +13,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from xinyong.accounts import people
 from xinyong.accounts.deps import require
 from xinyong.accounts.policy import Principal, may_act_for_department
 from xinyong.audit import service as audit
@@ -270,6 +271,7 @@ def _console_page(
         "department_events": events if may_act else [],
         "error": error,
         "unmet": [c for c in failed.get("conditions", []) if not c["met"]] if failed else [],
+        "people": people.labels(session, [e.actor for e in context["events"]]),
     }
     return render(
         request,

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from xinyong.accounts import people
 from xinyong.accounts.deps import require
 from xinyong.accounts.models import Department
 from xinyong.accounts.policy import Principal, allows
@@ -124,6 +125,7 @@ def _task_context(session: Session, principal: Principal, task_id: int, today: d
         "attended": attended,
         "may_manage": allows(principal, "supervision:manage"),
         "typed": {},
+        "people": people.labels(session, [row.task.handled_by]),
         **_labels(),
     }
 
