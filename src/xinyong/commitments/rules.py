@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from xinyong.kit.errors import Conflict
+from xinyong.kit.identifiers import mask_person_name
 
 SIGNED = "signed"
 VERIFYING = "verifying"
@@ -24,6 +25,23 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 
 # The console's queue of verification tasks.
 QUEUES = {"due": "待核查", "overdue": "已逾期", "done": "已核查"}
+
+
+# Subjects whose signer is their legal representative, whose name the registration publishes.
+NAMED_SIGNER_KINDS = frozenset({"legal_person", "gov_body"})
+
+
+def as_published(subject_kind: str, subject_name: str, signer_name: str, text: str) -> tuple[str, str]:
+    """The signer and the text a published commitment shows: a legal person's or other organisation's as signed;
+    an individual business's operator (a person whose name its registration does not publish) masked, in the text
+    too, but not inside the business's registered name (public)."""
+    if subject_kind in NAMED_SIGNER_KINDS or signer_name.strip() in ("", subject_name):
+        return signer_name, text
+    masked = mask_person_name(signer_name)
+    keep = "\x00"
+    shown = text.replace(subject_name, keep) if subject_name else text
+    shown = shown.replace(signer_name.strip(), masked)
+    return masked, shown.replace(keep, subject_name) if subject_name else shown
 
 
 def check_transition(current: str, target: str) -> None:

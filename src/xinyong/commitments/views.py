@@ -89,11 +89,19 @@ def commitment_page(
     """A published credit commitment (信用承诺书): kind, matter, accepting department, state and verification
     outcome, its full text as signed and whether it is authentic."""
     commitment = service.get_public(session, commitment_id)
+    signer, text = rules.as_published(
+        subjects.get(session, commitment.subject_id).kind,
+        commitment.subject_name,
+        commitment.signer_name,
+        commitment.text,
+    )
     return render(
         request,
         "commitment_public.html",
         {
             "commitment": commitment,
+            "signer": signer,
+            "text": text,
             "valid": service.verify(commitment, platform.signer),
             "status_label": rules.STATUS_LABELS.get(commitment.status, commitment.status),
             "channel_label": CHANNEL_LABELS.get(commitment.channel, commitment.channel),
@@ -195,6 +203,8 @@ def my_commitment(
         {
             "commitment": commitment,
             "own": True,
+            "signer": commitment.signer_name,
+            "text": commitment.text,
             "published": service.is_public(session, commitment),
             "valid": service.verify(commitment, platform.signer),
             "status_label": rules.STATUS_LABELS.get(commitment.status, commitment.status),

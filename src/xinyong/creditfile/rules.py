@@ -22,6 +22,7 @@ from xinyong.lists.rules import (
     SERIOUS_DISHONESTY,
     STATE_LABELS,
 )
+from xinyong.subjects.rules import public_person
 
 SECTION_PAGE_SIZE = 10
 
@@ -31,7 +32,10 @@ def public_fields(catalog: Catalog, record: Any) -> dict[str, Any]:
     item = catalog.item(record.item_code)
     if item is None:
         return {}
-    return {f.name: record.fields[f.name] for f in item.fields if f.public and f.name in record.fields}
+    shown = {f.name: record.fields[f.name] for f in item.fields if f.public and f.name in record.fields}
+    if shown.get("legal_rep"):  # an individual business's operator is a person the registration does not name
+        shown["legal_rep"] = public_person(record.subject_kind, shown["legal_rep"])
+    return shown
 
 
 def field_text(field_type: str, value: Any) -> str:

@@ -179,6 +179,12 @@ def mask_resident_id(number: str) -> str:
     return number[:4] + "*" * (len(number) - 8) + number[-4:] if len(number) > 8 else "*" * len(number)
 
 
+def mask_person_name(name: str) -> str:
+    """Mask a person's name for publication: its first character, then one * for each other (at least two)."""
+    name = name.strip()
+    return name[:1] + "*" * max(2, len(name) - 1) if name else name
+
+
 def looks_like_resident_id(candidate: str) -> bool:
     """An 18-character run shaped like a resident ID: a known area code and a plausible birth date.
 

@@ -36,7 +36,7 @@ def search_subjects(
     """Search market subjects by name or unified social credit code."""
     found, total = service.search(session, q, page=page, size=size)
     return SubjectPage(
-        items=[SubjectSummary(**rules.summary(s)) for s in found], total=total, page=page, size=size
+        items=[SubjectSummary(**rules.summary(s, public=True)) for s in found], total=total, page=page, size=size
     )
 
 
@@ -87,7 +87,7 @@ def subject_detail(
         registration_count=len(file.registrations),
     )
     return SubjectDetail(
-        **rules.summary(subject),
+        **rules.summary(subject, public=file.view == "public"),
         records=found,
         lists=file.entries,
         list_history=file.history,

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from xinyong.kit import regions
+from xinyong.kit.identifiers import mask_person_name
 
 KIND_LABELS = {
     "legal_person": "法人和非法人组织",
@@ -43,7 +44,20 @@ class SubjectClaim:
         return f"name:{self.name_norm}|{self.region_code or ''}"
 
 
-def summary(subject: Any) -> dict[str, Any]:
+# Kinds whose legal representative (法定代表人) the registration publishes; an individual business's operator
+# (经营者) is a person whose name is not public, whatever its trade name (字号).
+NAMED_REPRESENTATIVE_KINDS = frozenset({"legal_person", "gov_body"})
+
+
+def public_person(subject_kind: str, name: str | None) -> str | None:
+    """A person's name tied to a subject as the public reads it: masked unless the subject is an organisation."""
+    if not name or subject_kind in NAMED_REPRESENTATIVE_KINDS:
+        return name
+    return mask_person_name(name)
+
+
+def summary(subject: Any, *, public: bool = False) -> dict[str, Any]:
+    """A subject's basic facts; ``public``: as the public reads them (an individual business's operator masked)."""
     return {
         "uscc": subject.uscc,
         "name": subject.name,
@@ -51,7 +65,7 @@ def summary(subject: Any) -> dict[str, Any]:
         "kind_label": KIND_LABELS.get(subject.kind, subject.kind),
         "region_code": subject.region_code,
         "region_name": regions.name(subject.region_code) if subject.region_code else "",
-        "legal_rep": subject.legal_rep,
+        "legal_rep": public_person(subject.kind, subject.legal_rep) if public else subject.legal_rep,
         "registered_on": subject.registered_on,
         "operating_status": subject.operating_status,
     }

@@ -53,7 +53,7 @@ def search(
 ) -> HTMLResponse:
     size = 20
     found, total = service.search(session, q, page=page, size=size)
-    results = Page([rules.summary(s) for s in found], total, page, size)
+    results = Page([rules.summary(s, public=True) for s in found], total, page, size)
     return render(request, "search.html", {"q": q, "results": results})
 
 
@@ -101,7 +101,7 @@ def subject_page(
         request,
         "subject.html",
         {
-            "subject": rules.summary(subject),
+            "subject": rules.summary(subject, public=file.view == "public"),
             "sections": sections,
             "badges": file.badges,
             "objections_pending": file.objections_pending,
