@@ -242,6 +242,13 @@ class TestSpecialReport:
             return [i["doc_no"] for i in found["items"]]
 
         assert judicial() == []
+
+        def criminal_verdict() -> str:
+            issued = issue(client, session, body | {"fields": ["tax"]}, gov).json()
+            (field,) = payload(client, session, issued["report_number"], gov)["findings"]
+            return str({c["code"]: c for c in field["categories"]}["criminal"]["verdict"])
+
+        assert criminal_verdict() == rules.NOT_VISIBLE  # not 无: the department may not see the item
         accounts.grant_item(
             session,
             department_code="SCFGW",
@@ -250,7 +257,7 @@ class TestSpecialReport:
             legal_basis="国办发〔2019〕35号",
         )
         session.commit()
-        assert judicial() == ["（2026）川0104刑初12号"]
+        assert judicial() == ["（2026）川0104刑初12号"] and criminal_verdict() == "有相关记录"
         # 政务共享 only: the public file never shows it.
         client.cookies.clear()
         assert "刑初12号" not in client.get(f"/api/v1/subjects/{code}").text

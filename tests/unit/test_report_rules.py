@@ -164,6 +164,28 @@ def test_a_criminal_judgment_counts_in_every_field_chosen_and_only_inside_the_pe
     assert by_category(withdrawn)["criminal"]["verdict"] == rules.EMPTY
 
 
+def test_a_category_the_issuer_may_not_see_says_so_instead_of_none() -> None:
+    judgment = record("XSPJ", provider_code="SCGY", decision_date=dt.date(2026, 2, 10))
+
+    def criminal(records: list[Any], unseen: set[str]) -> str:
+        (field,) = rules.special_findings(
+            special_spec(),
+            load_catalog(),
+            records,
+            [],
+            fields=["tax"],
+            period=(dt.date(2026, 1, 1), AS_OF),
+            root_of=lambda code: code,
+            department=lambda code: code,
+            unseen_items=unseen,
+        )
+        return str(by_category(field)["criminal"]["verdict"])
+
+    assert criminal([], {"XSPJ"}) == rules.NOT_VISIBLE
+    assert criminal([], {"QZ"}) == rules.EMPTY
+    assert criminal([judgment], {"XSPJ"}) == "有相关记录"  # what it does see (its own records) still counts
+
+
 def test_criminal_judgments_are_in_the_catalog_fed_to_the_special_report_and_the_judicial_section() -> None:
     item = load_catalog().item("XSPJ")
     assert item is not None and item.disclosure_class == "government" and not item.public_for_natural_persons

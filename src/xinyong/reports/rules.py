@@ -4,7 +4,7 @@ verdict per field and category, the 已修复 mark, the empty-section text, repo
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 from xinyong.catalog.schemas import Catalog
@@ -17,6 +17,8 @@ from xinyong.reports.schemas import SpecialSpec
 
 EMPTY = "查询期内无相关信息"
 NOT_COLLECTED = "平台未归集该类信息"
+# The issuer may not see an item feeding the category: said so, never a false 无.
+NOT_VISIBLE = "出具单位无权查询该类信息"
 REPAIRED = "已修复"
 REPORT_FORMAT = "xinyong.report/1"
 KIND_TITLES = {"standard": "公共信用信息报告", "special": "专项信用报告"}
@@ -156,8 +158,12 @@ def special_findings(
     period: tuple[dt.date, dt.date],
     root_of: Callable[[str], str],
     department: Callable[[str], str],
+    unseen_items: Collection[str] = (),
 ) -> list[dict[str, Any]]:
     """Per chosen field of activity and per category: what the platform holds decided in the period.
+
+    `unseen_items` are items the issuer may not see (a department without the grant of a conditionally shared
+    item): a category they feed that shows nothing says so (NOT_VISIBLE) rather than 无.
 
     A record counts when decided inside the period by a department of the field (any department, for a
     category that counts in every field: criminal judgments come from the courts), unless revoked (withdrawn,
@@ -195,12 +201,14 @@ def special_findings(
                     item["repaired"] = entry.get("status") == "removed"
                     hits.append(item)
             collected = bool(category.items or category.lists)
+            unseen = any(item in unseen_items for item in category.items)
+            verdict = "有相关记录" if hits else NOT_VISIBLE if unseen else EMPTY
             categories.append(
                 {
                     "code": category.code,
                     "title": category.title,
                     "found": bool(hits),
-                    "verdict": ("有相关记录" if hits else EMPTY) if collected else NOT_COLLECTED,
+                    "verdict": verdict if collected else NOT_COLLECTED,
                     "items": hits,
                 }
             )

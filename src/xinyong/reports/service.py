@@ -30,7 +30,7 @@ from xinyong.accounts.policy import Principal, allows
 from xinyong.audit import service as audit
 from xinyong.authorizations import rules as authorization_rules
 from xinyong.authorizations import service as authorizations
-from xinyong.catalog.schemas import Catalog
+from xinyong.catalog.schemas import Catalog, SharingClass
 from xinyong.commitments import service as commitments
 from xinyong.config import Settings
 from xinyong.creditfile import service as credit_files
@@ -219,6 +219,23 @@ def _grade_items(session: Session, subject: Subject) -> list[dict[str, Any]]:
     ]
 
 
+def _unseen_items(
+    session: Session, catalog: Catalog, principal: Principal, today: dt.date, authorized: bool
+) -> set[str]:
+    """Items whose records a department's desk may not see (`records.repository.visible_filter`): those not
+    shared, and conditionally shared ones not granted to its department. The subject, an organisation it
+    authorised, the credit office and the platform see them all."""
+    if authorized or principal.kind == "system" or principal.is_credit_office or not principal.is_government:
+        return set()
+    granted = accounts.granted_items(session, principal.department_code, today)
+    return {
+        i.code
+        for i in catalog.items
+        if i.sharing_class == SharingClass.NOT_SHARED
+        or (i.sharing_class == SharingClass.CONDITIONAL and i.code not in granted)
+    }
+
+
 def _may_issue(principal: Principal, subject: Subject, purpose: str | None, authorized: bool = False) -> str:
     """Whose report this is: the subject's own account (free, any time), an organisation the subject
     authorised to obtain it (`authorized`), or a government user with a purpose."""
@@ -322,6 +339,7 @@ def issue(
             period=period,
             root_of=lambda c: _root(departments, c),
             department=name_of,
+            unseen_items=_unseen_items(session, context.catalog, principal, today, granted is not None),
         )
     signature = context.signer.sign(payload)
     pdf = render_pdf(payload, signature, context.signer.key_id, context.certificate)
