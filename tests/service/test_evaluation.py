@@ -536,3 +536,77 @@ class TestInspectionResults:
         assert value(found[by_code[clean]], "inspection_problems_3y") == 0
         assert found[by_code[clean]].score == earlier[by_code[clean]].score  # 未发现问题 and 其他: nothing
         assert all(i.source and i.rationale for i in model.indicators)  # every indicator has its source
+
+
+class TestCommitmentCounts:
+    def test_a_commitment_under_verification_counts_as_signed(
+        self, session: Session, ctx: IngestContext
+    ) -> None:
+        from xinyong.commitments import rules as commitment_rules
+        from xinyong.commitments.models import Commitment
+        from xinyong.evaluation import rules
+
+        text = """
+code: commitment_probe
+version: "1"
+name: 承诺计数
+effective_from: 2026-01-01
+source_note: 测试
+applies_to: {subject_kinds: [legal_person]}
+base_score: 60
+indicators:
+  - {code: signed_3y, name: 已签署, feature: {kind: commitment_count, status: signed, window_months: 36},
+     bins: [{upto: 0, points: 0}, {points: 1}], source: 信用承诺, rationale: 签署}
+  - {code: fulfilled_3y, name: 已履约, feature: {kind: commitment_count, status: fulfilled, window_months: 36},
+     bins: [{upto: 0, points: 0}, {points: 1}], source: 信用承诺, rationale: 履约}
+grades: [{grade: A, label: 优, min_score: 61}, {grade: B, label: 良, min_score: 0}]
+"""
+        model = rules.parse_model(text, "commitment_probe.yaml", ctx.catalog.item_codes)
+        company = Subject(
+            kind="legal_person",
+            uscc=uscc(),
+            name="承诺计数测试有限公司",
+            name_norm="承诺计数测试",
+            core_name="承诺计数测试",
+        )
+        session.add(company)
+        session.flush()
+        states = (
+            commitment_rules.SIGNED,
+            commitment_rules.VERIFYING,
+            commitment_rules.VERIFYING,
+            commitment_rules.FULFILLED,
+            commitment_rules.BREACHED,
+        )
+        for n, state in enumerate(states):
+            session.add(
+                Commitment(
+                    template_code="general",
+                    template_version="1",
+                    subject_id=company.id,
+                    subject_name=company.name,
+                    signer_name="签署人",
+                    channel="online",
+                    title="信用承诺",
+                    text="承诺",
+                    text_sha256=f"{n:064d}",
+                    signature="sig",
+                    status=state,
+                    signed_on=TODAY - dt.timedelta(days=30 + n),
+                )
+            )
+        session.flush()
+        run = service.run(session, model, as_of=TODAY)
+        found = results(session, run.run_id)[company.id]
+        assert value(found, "signed_3y") == 3  # signed, and the two under verification (核查中)
+        assert value(found, "fulfilled_3y") == 1
+        # Every state a commitment can be in is counted under exactly one status of the feature.
+        counted = [s for states in rules.COMMITMENT_STATUSES.values() for s in states]
+        assert sorted(counted) == sorted(
+            {
+                commitment_rules.SIGNED,
+                commitment_rules.VERIFYING,
+                commitment_rules.FULFILLED,
+                commitment_rules.BREACHED,
+            }
+        )

@@ -31,7 +31,7 @@ from collections.abc import Collection
 
 from sqlglot import exp
 
-from xinyong.evaluation.rules import months_before
+from xinyong.evaluation.rules import COMMITMENT_STATUSES, months_before
 from xinyong.evaluation.schemas import (
     CommitmentFeature,
     ExternalGradeFeature,
@@ -203,7 +203,7 @@ def _commitments_cte(indicators: list[Indicator], as_of: dt.date) -> exp.Select 
         feature = i.feature
         if not isinstance(feature, CommitmentFeature):
             continue
-        cond: exp.Expr = exp.EQ(this=_col("c", "status"), expression=_s(feature.status))
+        cond: exp.Expr = _in(_col("c", "status"), COMMITMENT_STATUSES[feature.status])
         if feature.window_months is not None:
             start = months_before(as_of, feature.window_months)
             cond = exp.and_(cond, exp.GT(this=_col("c", "signed_on"), expression=_day(start)))

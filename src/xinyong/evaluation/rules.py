@@ -17,6 +17,15 @@ from xinyong.evaluation.schemas import Indicator, ModelFile
 
 Feature = float | str | None
 
+# The commitment states a `commitment_count` feature's status counts. A commitment under verification (核查中,
+# `verifying`: the accepting department's task is open) is still a signed commitment whose outcome is not yet
+# found, so it counts with `signed` until it is fulfilled or breached.
+COMMITMENT_STATUSES: Mapping[str, tuple[str, ...]] = {
+    "signed": ("signed", "verifying"),
+    "fulfilled": ("fulfilled",),
+    "breached": ("breached",),
+}
+
 
 class ModelFileError(ValueError):
     """A model file that cannot be used: each error names the file, the path inside it and the problem."""

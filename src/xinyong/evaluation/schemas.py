@@ -50,7 +50,8 @@ class ListFeature(Strict):
 
 
 class CommitmentFeature(Strict):
-    """Commitments signed within the window in the given status (signed, fulfilled, breached)."""
+    """Commitments signed within the window in the given status (signed, fulfilled, breached); `signed` also
+    counts those under verification (核查中, `verifying`): still signed, their outcome not yet found."""
 
     kind: Literal["commitment_count"]
     status: Literal["signed", "fulfilled", "breached"]
