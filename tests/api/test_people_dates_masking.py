@@ -31,16 +31,25 @@ REVIEWER_NAME = "王审核"
 DEPARTMENT_NAME = "四川省市场监督管理局"
 
 
-def staff(client: TestClient, session: Session, username: str, *, role: str = "reviewer") -> str:
+def staff(
+    client: TestClient,
+    session: Session,
+    username: str,
+    *,
+    role: str = "reviewer",
+    department_code: str = "SCMR",
+) -> str:
     """A department user with a display name, logged in; returns the form token."""
-    department(session, "SCMR", DEPARTMENT_NAME)
+    department(
+        session, department_code, DEPARTMENT_NAME if department_code == "SCMR" else "四川省发展和改革委员会"
+    )
     auth.create_user(
         session,
         username=username,
         password=PASSWORD,
         role=role,
         display_name=REVIEWER_NAME,
-        department_code="SCMR",
+        department_code=department_code,
         is_department_admin=True,
     )
     session.commit()
@@ -242,3 +251,22 @@ class TestPeopleLabels:
             "system": "平台",
         }
         assert session.scalar(select(User.display_name).where(User.username == "li-reviewer")) == "李四"
+
+
+class TestConsoleNames:
+    def test_the_model_editor_names_who_saved_a_draft(self, client: TestClient, session: Session) -> None:
+        from importlib import resources
+
+        token = staff(client, session, "office-zhou", role="credit_office", department_code="SCFGW")
+        shipped = (resources.files("xinyong.evaluation") / "data" / "models" / "construction.yaml").read_text(
+            "utf-8"
+        )
+        draft = shipped.replace('version: "2026.1"', 'version: "2026.9"')
+        saved = client.post(
+            "/console/evaluation/models", data={"text": draft, "csrf_token": token}, follow_redirects=False
+        )
+        assert saved.status_code == 303, saved.text
+        page = client.get("/console/evaluation/models")
+        rows = [row for row in history_rows(page.text, "保存人") if "2026.9" in row]
+        assert rows and f"{REVIEWER_NAME}（四川省发展和改革委员会）" in rows[0]
+        assert "office-zhou" not in str(rows)

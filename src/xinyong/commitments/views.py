@@ -12,6 +12,7 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from xinyong.accounts import people
 from xinyong.accounts import service as accounts
 from xinyong.accounts.deps import require
 from xinyong.accounts.policy import Principal
@@ -385,6 +386,7 @@ def _detail(
             "queues": rules.QUEUES,
             "may_decide": commitment.status == rules.VERIFYING and service.may_decide(principal, commitment),
             "evidence": service.evidence_of(session, commitment),
+            "people": people.labels(session, [commitment.decided_by]),
             "public": service.is_public(session, commitment),
             "today": today,
             "error": error,

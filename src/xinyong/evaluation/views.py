@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from xinyong.accounts import people
 from xinyong.accounts.deps import require
 from xinyong.accounts.policy import Principal
 from xinyong.evaluation import editor, explain, repository, rules, service, statistics
@@ -181,10 +182,17 @@ def _editor_page(
     request: Request, session: SessionDep, platform: Platform, text: str, errors: list[str], status: int = 200
 ) -> HTMLResponse:
     models = _models(session, platform)
+    drafts = editor.drafts(session)
     return render(
         request,
         "evaluation_editor.html",
-        {"models": models, "drafts": editor.drafts(session), "text": text, "errors": errors},
+        {
+            "models": models,
+            "drafts": drafts,
+            "people": people.labels(session, [d.saved_by for d in drafts]),
+            "text": text,
+            "errors": errors,
+        },
         status_code=status,
     )
 

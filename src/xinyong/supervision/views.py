@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from xinyong.accounts import people
 from xinyong.accounts.deps import require
 from xinyong.accounts.models import Department
 from xinyong.accounts.policy import Principal, allows
@@ -60,6 +61,7 @@ def _overview(
         if principal.is_credit_office
         else []
     )
+    versions = tiers.versions(session, dept.code)
     return render(
         request,
         "supervision/console_overview.html",
@@ -67,7 +69,8 @@ def _overview(
             "dept": dept,
             "departments": departments,
             "force": force,
-            "versions": tiers.versions(session, dept.code),
+            "versions": versions,
+            "people": people.labels(session, [v.saved_by for v in versions]),
             "scope": scope,
             "region_name": regions.name,
             "inspectors": pools.inspectors(session, dept.code),
@@ -336,6 +339,7 @@ def plan_page(
         "supervision/console_plan.html",
         {
             "plan": plan,
+            "people": people.labels(session, [plan.created_by]),
             "dept": tiers.department(session, plan.department_code),
             "table": rules.parse_tier_table(plan.tiers),
             "sizes": plans.scope_counts(session, plan),
