@@ -17,6 +17,7 @@ from tests.conftest import TODAY
 from tests.helpers import PASSWORD, department, ingest_rows, login, penalty, uscc
 from xinyong.accounts import auth
 from xinyong.accounts.policy import SYSTEM, Principal
+from xinyong.audit.models import AuditEntry
 from xinyong.evaluation import grade_objections, service
 from xinyong.evaluation.models import EvaluationResult
 from xinyong.files.service import Upload
@@ -304,6 +305,9 @@ class TestPages:
         assert f"{g['result'].score:.2f}" in page.text and 'class="indicator-value">3<' in page.text
         assert "部门SCSW" in page.text or "四川省商务厅" in page.text  # the other provider named
         assert page.text.count("data-record=") == 3
+        assert session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "objection.grade_case_view")
+        ).all()
         answered = client.post(
             f"/console/objections/{objection.id}/maintain",
             data={"csrf_token": token, "reason": "经核查，处罚决定均有效。"},

@@ -443,6 +443,16 @@ def console_objection(
     """An objection with its reasons, evidence, the record as it stands (for a grade: the score, grade, the
     indicator's value and points and the records behind it), its history and the answer forms."""
     objection = service.get_objection(session, principal, objection_id)
+    if objection.evaluation_result_id is not None:  # the subject's grade and its records: non-public data
+        audit.record(
+            session,
+            principal,
+            "objection.grade_case_view",
+            subject_id=objection.subject_id,
+            target=f"objection:{objection.id}",
+            ip=client_ip(request),
+            details={"evaluation_result": objection.evaluation_result_id},
+        )
     return _console_detail(
         request, session, platform, principal, objection, chosen_record=str(record) if record else None
     )
