@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tests.api.test_credit_file import company
-from tests.helpers import login
+from tests.helpers import login, resident_id
 from xinyong.accounts.policy import Principal
 from xinyong.audit.models import AuditEntry
 from xinyong.platform import Platform
@@ -64,21 +64,22 @@ def test_a_department_batch_issues_lists_failures_and_hands_the_zip_to_that_depa
     page = client.get("/console/reports")
     assert page.status_code == 200 and "批量出具信用报告" in page.text
 
-    codes = f"统一社会信用代码,备注\n{first},甲\n{second},乙\n91510000NOSUCH0001,丙\n,丁\n{first},戊\n"
+    person = resident_id()  # put where a code belongs: never kept or shown in clear
+    codes = f"统一社会信用代码,备注\n{first},甲\n{second},乙\n91510000NOSUCH0001,丙\n,丁\n{first},戊\n{person},己\n"
     response = submit(client, token, codes)
     assert response.status_code == 303, response.text
     location = response.headers["location"]
     batch_id = location.rsplit("/", 1)[1]
     running = client.get(location)
-    assert '<meta http-equiv="refresh"' in running.text and "0 / 5" in running.text
+    assert '<meta http-equiv="refresh"' in running.text and "0 / 6" in running.text
     # One batch at a time per department: a second upload meanwhile is refused and loses nothing.
     again = submit(client, token, f"uscc\n{first}\n")
     assert again.status_code == 409 and "正在出具" in again.text
 
     batch = work(platform, started)
-    assert (batch.status, batch.done, batch.issued, batch.failed) == ("done", 5, 2, 3)
+    assert (batch.status, batch.done, batch.issued, batch.failed) == ("done", 6, 2, 4)
     done = client.get(location)
-    assert "已完成" in done.text and "http-equiv" not in done.text and "5 / 5" in done.text
+    assert "已完成" in done.text and "http-equiv" not in done.text and "6 / 6" in done.text
     failures = done.text.split('id="batch-failures"')[1]
     for row, reason in (("4", "91510000NOSUCH0001"), ("5", "缺少统一社会信用代码"), ("6", "与第 2 行重复")):
         assert f"<td>{row}</td>" in failures and reason in failures
@@ -92,7 +93,11 @@ def test_a_department_batch_issues_lists_failures_and_hands_the_zip_to_that_depa
         assert [p.split("-")[0] for p in pdfs] == sorted([first, second])
         for name in pdfs:
             assert opened.read(name)[:5] == b"%PDF-"
-    assert [r["row"] for r in receipt] == [2, 3, 4, 5, 6]
+    assert [r["row"] for r in receipt] == [2, 3, 4, 5, 6, 7]
+    assert "<td>7</td>" in failures and person not in done.text and person[:4] in failures
+    folder = platform.settings.data_dir / batches.FOLDER / batch_id
+    assert all(person not in p.read_text(encoding="utf-8") for p in folder.iterdir() if p.suffix != ".zip")
+    assert person not in archive.content.decode("latin-1")
     reports = session.scalars(select(Report).where(Report.number.in_(numbers))).all()
     assert {r.purpose for r in reports} == {"招标资格审查"} and {r.department_code for r in reports} == {DESK}
     issued = session.scalars(

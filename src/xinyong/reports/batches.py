@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from xinyong.accounts.policy import Principal
 from xinyong.db.session import transaction
 from xinyong.kit.errors import Conflict, NotFound, ValidationFailed, XinyongError
+from xinyong.kit.identifiers import mask_ids
 from xinyong.kit.tabular import Limits, read_rows
 from xinyong.reports import service
 from xinyong.subjects import service as subjects
@@ -178,7 +179,8 @@ def read_upload(stream: IO[bytes], filename: str) -> Upload:
         value = next(
             (str(row.values[c]).strip() for c in CODE_COLUMNS if row.values.get(c) not in (None, "")), ""
         )
-        upload.rows.append((row.number, value[:40]))
+        # A resident ID put where a code belongs is never kept or shown in clear (it fails as unknown anyway).
+        upload.rows.append((row.number, mask_ids(value[:40])))
     if not any(code for _, code in upload.rows):
         raise ValidationFailed("文件中没有主体：请提供“统一社会信用代码”一列", code="reports.batch_empty")
     return upload
