@@ -316,3 +316,44 @@ class TestPages:
         assert answered.status_code == 303
         session.refresh(objection)
         assert objection.status == rules.MAINTAINED
+
+    def test_the_department_corrects_the_record_behind_it_and_the_subject_reads_the_new_grade(
+        self, client: TestClient, platform: Platform, session: Session, ctx: IngestContext
+    ) -> None:
+        g = graded(platform, session, ctx)
+        objection = file(platform, session, g)
+        mine = session.scalars(
+            select(Record).where(Record.subject_id == g["subject"].id, Record.provider_code == "SCMR")
+        ).all()
+        session.commit()
+        token = login(client, session, role="reviewer", department_code="SCMR")
+        chosen = client.get(f"/console/objections/{objection.id}?record={mine[1].id}")
+        assert f'name="record" value="{mine[1].id}"' in chosen.text
+        form = {
+            "csrf_token": token,
+            "record": str(mine[1].id),
+            "field-severity": "轻微",
+            "reason": "依复议决定更正",
+        }
+        corrected = client.post(
+            f"/console/objections/{objection.id}/correct", data=form, follow_redirects=False
+        )
+        assert corrected.status_code == 303, corrected.text
+        session.refresh(objection)
+        session.refresh(mine[1])
+        assert objection.status == rules.CORRECTED and mine[1].severity == "轻微"
+        assert objection.changes and objection.changes[0]["record_id"] == mine[1].id
+        service.run(
+            session, g["models"]["public_comprehensive"], as_of=TODAY + dt.timedelta(days=1), incremental=True
+        )
+        session.commit()
+        client.cookies.clear()
+        login(client, session, role="subject", department_code=None, subject_id=g["subject"].id)
+        page = client.get(f"/account/objections/{objection.id}")
+        assert page.status_code == 200 and "已更正" in page.text
+        regraded = re.search(r'class="regraded">([^<]+)<', page.text)
+        assert regraded and "尚未重新评价" not in regraded[1] and "2026年11月29日" in regraded[1]
+        assert (
+            client.get(f"/api/v1/subjects/{g['subject'].uscc}/evaluation").json()["objection_pending"]
+            is False
+        )
