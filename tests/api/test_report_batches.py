@@ -10,6 +10,7 @@ import json
 import socket
 import zipfile
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -22,6 +23,7 @@ from tests.api.test_credit_file import company
 from tests.helpers import login, resident_id
 from xinyong.accounts.policy import Principal
 from xinyong.audit.models import AuditEntry
+from xinyong.kit.errors import NotFound
 from xinyong.platform import Platform
 from xinyong.reports import batches, service
 from xinyong.reports.models import Report
@@ -169,3 +171,32 @@ def test_an_interrupted_batch_is_marked_so_and_carries_on_without_issuing_twice(
     # Only an interrupted batch carries on.
     again = client.post(f"{location}/resume", data={"csrf_token": token}, follow_redirects=False)
     assert again.status_code == 409
+
+
+def test_a_batch_of_another_process_runs_while_it_beats_and_is_interrupted_once_silent(
+    tmp_path: Path,
+) -> None:
+    desk = Principal(kind="user", name="desk", role="reviewer", department_code=DESK)
+    upload = batches.Upload([(2, "91510000MA00000001")])
+    batch = batches.create(
+        tmp_path,
+        desk,
+        upload,
+        purpose="审查",
+        kind="standard",
+        fields=(),
+        today=dt.date(2026, 11, 28),
+        filename="",
+    )
+    state = tmp_path / batches.FOLDER / batch.id / "batch.json"
+    now = dt.datetime.now(dt.UTC)
+    for beat, expected in ((now, "running"), (now - batches.STALE - dt.timedelta(seconds=1), "interrupted")):
+        saved = batches.Batch(**orjson.loads(state.read_bytes()))
+        saved.owner, saved.updated_at = "elsewhere:1:other", beat.isoformat(timespec="seconds")
+        state.write_bytes(orjson.dumps(asdict(saved)))
+        assert batches.get(tmp_path, desk, batch.id).status == expected
+    assert [b.status for b in batches.of_department(tmp_path, DESK)] == ["interrupted"]
+    other = Principal(kind="user", name="desk2", role="reviewer", department_code="SCSW")
+    assert batches.of_department(tmp_path, "SCSW") == []
+    with pytest.raises(NotFound):
+        batches.get(tmp_path, other, batch.id)
