@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tests.conftest import TODAY
-from tests.helpers import PASSWORD, department, ingest_rows, login, penalty, uscc
+from tests.helpers import PASSWORD, csrf, department, ingest_rows, login, penalty, uscc
 from xinyong.accounts import auth
 from xinyong.accounts.policy import SYSTEM, Principal
 from xinyong.audit.models import AuditEntry
@@ -254,6 +254,29 @@ class TestAccess:
         login(client, session, role="subject", department_code=None, subject_id=g["stranger"].id)
         assert client.get(f"/account/objections/{objection.id}").status_code == 404
         assert client.get(f"/api/v1/subjects/{g['subject'].uscc}/evaluation").status_code == 404
+        client.cookies.clear()
+        user = auth.create_user(
+            session,
+            username="unverified-owner",
+            password=PASSWORD,
+            role="subject",
+            subject_id=g["subject"].id,
+        )
+        user.verified_at = None  # the subject's own account, not yet verified
+        session.commit()
+        token = csrf(client)
+        client.post(
+            "/login", data={"username": "unverified-owner", "password": PASSWORD, "csrf_token": token}
+        )
+        assert client.get("/account/evaluation/objection").status_code == 403
+        data = {
+            "csrf_token": csrf(client),
+            "result": str(g["result"].id),
+            "reasons": REASONS,
+            "filer_name": "某某",
+        }
+        assert client.post("/account/evaluation/objections", data=data).status_code == 403
+        assert session.scalars(select(Objection)).all() == [objection]
 
 
 class TestPages:
