@@ -82,6 +82,7 @@ def test_a_department_batch_issues_lists_failures_and_hands_the_zip_to_that_depa
     assert (batch.status, batch.done, batch.issued, batch.failed) == ("done", 6, 2, 4)
     done = client.get(location)
     assert "已完成" in done.text and "http-equiv" not in done.text and "6 / 6" in done.text
+    assert f"（部门{DESK}）" in done.text  # the submitter by display name and department, not by login
     failures = done.text.split('id="batch-failures"')[1]
     for row, reason in (("4", "91510000NOSUCH0001"), ("5", "缺少统一社会信用代码"), ("6", "与第 2 行重复")):
         assert f"<td>{row}</td>" in failures and reason in failures

@@ -9,7 +9,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 
+from xinyong.accounts import people
 from xinyong.accounts.deps import require
 from xinyong.accounts.policy import Principal
 from xinyong.audit import service as audit
@@ -32,7 +34,12 @@ def _start(platform: Platform, principal: Principal, batch: batches.Batch) -> No
 
 
 def _list_page(
-    request: Request, platform: Platform, principal: Principal, error: str | None = None, status: int = 200
+    request: Request,
+    session: Session,
+    platform: Platform,
+    principal: Principal,
+    error: str | None = None,
+    status: int = 200,
 ) -> HTMLResponse:
     listed = (
         batches.of_department(platform.settings.data_dir, principal.department_code)
@@ -44,6 +51,7 @@ def _list_page(
         "reports/console_batches.html",
         {
             "batches": listed,
+            "people": people.labels(session, [b.created_by for b in listed], with_department=False),
             "fields": service.special_spec().fields,
             "max_codes": batches.MAX_CODES,
             "error": error,
@@ -54,14 +62,18 @@ def _list_page(
 
 @router.get("/console/reports", response_class=HTMLResponse)
 def batches_page(
-    request: Request, platform: PlatformDep, principal: Annotated[Principal, require(ISSUE)]
+    request: Request,
+    session: SessionDep,
+    platform: PlatformDep,
+    principal: Annotated[Principal, require(ISSUE)],
 ) -> HTMLResponse:
-    return _list_page(request, platform, principal)
+    return _list_page(request, session, platform, principal)
 
 
 @router.post("/console/reports/batches", response_model=None)
 async def submit_batch(
     request: Request,
+    session: SessionDep,
     platform: PlatformDep,
     today: TodayDep,
     principal: Annotated[Principal, require(ISSUE)],
@@ -88,7 +100,7 @@ async def submit_batch(
             filename=file.filename or "",
         )
     except XinyongError as exc:
-        return _list_page(request, platform, principal, exc.message, exc.status_code)
+        return _list_page(request, session, platform, principal, exc.message, exc.status_code)
     _start(platform, principal, batch)
     return RedirectResponse(f"/console/reports/batches/{batch.id}", status_code=303)
 
@@ -97,6 +109,7 @@ async def submit_batch(
 def batch_page(
     batch_id: str,
     request: Request,
+    session: SessionDep,
     platform: PlatformDep,
     principal: Annotated[Principal, require(ISSUE)],
 ) -> HTMLResponse:
@@ -107,6 +120,7 @@ def batch_page(
         "reports/console_batch.html",
         {
             "batch": batch,
+            "submitter": people.labels(session, [batch.created_by]).get(batch.created_by, batch.created_by),
             "failures": batches.failures(data_dir, batch.id),
             "ready": batches.zip_path(data_dir, batch) is not None,
             "refresh": REFRESH_SECONDS if batch.status == "running" else None,
