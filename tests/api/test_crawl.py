@@ -242,3 +242,14 @@ class TestProviderReviewQueue:
         with platform.sessions() as session:
             row = session.get(UnresolvedRow, row_id)
             assert row is not None and row.status == "resolved"
+
+
+class TestDemoReadsAsPeopleSee:
+    def test_the_credit_offices_training_names_its_organiser_once(self, demo_app: FastAPI) -> None:
+        with logged_in(demo_app, "admin") as client:
+            training = client.get("/console/supervision/training")
+            assert training.status_code == 200
+            assert (
+                "四川省发展和改革委员会（信用办" in training.text
+                and "信用办）（信用办）" not in training.text
+            )

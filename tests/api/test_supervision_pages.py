@@ -5,6 +5,7 @@ become `JC` records, bad input returns to the page with its reason."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from fastapi.testclient import TestClient
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 from tests.conftest import TODAY
 from tests.helpers import login
 from tests.supervision_world import CHENGDU, MIANYANG, SupervisedWorld, build
+from xinyong.accounts.models import User
 from xinyong.platform import Platform
 from xinyong.records.models import Record
 from xinyong.supervision import jobs
@@ -117,6 +119,11 @@ class TestDepartmentConsole:
         assert done.status_code == 200 and "已约谈，整改中" in done.text
         session.refresh(task)
         assert task.state == "interviewed" and task.rectify_by is not None
+        clerk = session.scalars(select(User).where(User.username == task.handled_by)).one()
+        clerk.display_name = "成都审核员"
+        session.commit()
+        handler = re.search(r"<dt>经办</dt><dd>([^<]*)</dd>", client.get(url).text)
+        assert handler and handler[1].startswith("成都审核员（")  # the handler's name, not its login
 
     def test_a_result_entered_in_the_console_becomes_a_jc_record(
         self, client: TestClient, session: Session, world: SupervisedWorld

@@ -67,6 +67,12 @@ def _inspectors(
         pools.add_inspector(session, ctx, department, data)
 
 
+def _handler(department_code: str) -> Principal:
+    """Who handles a department's task: the demo reviewer's account where it is that department's."""
+    name = "reviewer" if department_code == PROVINCE else f"demo-{department_code.lower()}"
+    return Principal(kind="user", name=name, role="reviewer", department_code=department_code)
+
+
 def seed_supervision_plans(session: Session, platform: Platform, today: dt.date) -> dict[str, int]:
     """Pools, plans, a draw with results, training sessions and tasks; returns counts for the seed's log."""
     if session.scalar(select(InspectionPlan.id).where(InspectionPlan.name == PLAN_NAME)) is not None:
@@ -214,9 +220,7 @@ def _tasks(session: Session, platform: Platform, today: dt.date) -> int:
     interviews = [t for t in generated if t.kind == TaskKind.INTERVIEW]
     trainings = [t for t in generated if t.kind == TaskKind.TRAINING]
     for n, task in enumerate(interviews[: max(0, len(interviews) // 2)]):
-        handler = Principal(
-            kind="user", name="demo-reviewer", role="reviewer", department_code=task.department_code
-        )
+        handler = _handler(task.department_code)
         # Half interviewed early (their rectification now due or overdue), half lately (rectification under way).
         day = (
             generated_on + dt.timedelta(days=5 + n % 5)
@@ -244,9 +248,7 @@ def _tasks(session: Session, platform: Platform, today: dt.date) -> int:
                 today=today,
             )
     for task in trainings[: max(0, len(trainings) // 3)]:
-        handler = Principal(
-            kind="user", name="demo-reviewer", role="reviewer", department_code=task.department_code
-        )
+        handler = _handler(task.department_code)
         if task.state == TaskState.OPEN:
             tasks.record_attendance(session, handler, task, session_id=held.id, today=today)
     tasks.alert_overdue(session, today)
