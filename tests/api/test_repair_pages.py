@@ -472,7 +472,8 @@ class TestPublishedCommitment:
         page = client.get(f"/commitments/{application.commitment_id}")
         assert page.status_code == 200
         assert "信用修复承诺书" in page.text and record.subject_name in page.text and "张三" in page.text
-        assert "不再发生同类失信行为" in page.text and "范本 2026.1 <code>credit_repair</code>" in page.text
+        assert "不再发生同类失信行为" in page.text and "《信用修复承诺书》范本 2026.1" in page.text
+        assert "credit_repair" not in page.text  # the template by its title, never by its code
         assert "有效" in page.text and "无效" not in page.text
 
         commitment = session.get(Commitment, application.commitment_id)
