@@ -36,7 +36,10 @@ def search_subjects(
     """Search market subjects by name or unified social credit code."""
     found, total = service.search(session, q, page=page, size=size)
     return SubjectPage(
-        items=[SubjectSummary(**rules.summary(s, public=True)) for s in found], total=total, page=page, size=size
+        items=[SubjectSummary(**rules.summary(s, public=True)) for s in found],
+        total=total,
+        page=page,
+        size=size,
     )
 
 
