@@ -116,7 +116,7 @@ class TestDemoRepairHistory:
         assert all(o.due_on < o.escalated_on for o in escalated)  # type: ignore[operator]
         for corrected in (o for o in filed if o.status == objection_rules.CORRECTED):
             record = session.get(Record, corrected.record_id)
-            assert record is not None and corrected.changes
+            assert record is not None and corrected.changes and corrected.record_version is not None
             assert corrected.new_version == record.version == corrected.record_version + 1
             for change in corrected.changes:
                 assert record.fields[change["field"]] == change["after"] != change["before"]
