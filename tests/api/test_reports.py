@@ -27,7 +27,7 @@ from xinyong.evaluation.models import EvaluationGrade, EvaluationRun
 from xinyong.kit.errors import Forbidden
 from xinyong.platform import Platform
 from xinyong.records.models import Record
-from xinyong.reports import rules, service
+from xinyong.reports import rules, service, verification
 from xinyong.subjects import service as subjects
 
 GOV = ("subjects:read",)
@@ -353,13 +353,13 @@ class TestPdfAndVerification:
     ) -> None:
         context = service.report_context(platform.settings, platform.catalog, platform.signer)
         number, pdf, _ = issued
-        verdict = service.verify_pdf_offline(
-            pdf, service.by_public_key(platform.signer.public_key_b64), context.certificate
+        verdict = verification.verify_pdf_offline(
+            pdf, verification.by_public_key(platform.signer.public_key_b64), context.certificate
         )
         assert verdict.genuine and verdict.unchanged and verdict.report_number == number
-        assert not service.verify_pdf_offline(
+        assert not verification.verify_pdf_offline(
             b"%PDF-1.7 not a report",
-            service.by_public_key(platform.signer.public_key_b64),
+            verification.by_public_key(platform.signer.public_key_b64),
             context.certificate,
         ).genuine
 

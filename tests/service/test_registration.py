@@ -381,7 +381,7 @@ def test_the_kinds_load_with_their_sources() -> None:
 def test_the_standard_report_lists_standing_public_entries_only(
     platform: Platform, session: Session, owner: Principal
 ) -> None:
-    from xinyong.reports.service import _registration_items
+    from xinyong.reports.content import _registration_items
 
     assert owner.subject_id is not None
     honour = declare(platform, session, owner)

@@ -14,8 +14,8 @@ from pydantic import ValidationError
 from xinyong.catalog.service import load as load_catalog
 from xinyong.creditfile.service import file_layout
 from xinyong.reports import rules
+from xinyong.reports.content import special_spec
 from xinyong.reports.schemas import SpecialSpec
-from xinyong.reports.service import special_spec
 
 AS_OF = dt.date(2026, 11, 28)
 ROOTS = {"SCMR-5101": "SCMR"}

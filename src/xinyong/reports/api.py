@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from xinyong.accounts.deps import require
 from xinyong.accounts.policy import Principal
 from xinyong.kit.errors import PayloadTooLarge, ValidationFailed
-from xinyong.reports import service
+from xinyong.reports import service, verification
 from xinyong.reports.schemas import ReportIssued, ReportRequest, VerifyByCode
 from xinyong.subjects import service as subjects
 from xinyong.web.deps import PlatformDep, SessionDep, TodayDep, client_ip
@@ -103,11 +103,11 @@ async def verify(
         upload = form.get("file")
         if upload is None or isinstance(upload, str):
             raise ValidationFailed("须上传报告 PDF（字段 file）", code="reports.verify_input")
-        data = await upload.read(service.MAX_PDF_BYTES + 1)
-        if len(data) > service.MAX_PDF_BYTES:
+        data = await upload.read(verification.MAX_PDF_BYTES + 1)
+        if len(data) > verification.MAX_PDF_BYTES:
             raise PayloadTooLarge("文件过大", code="reports.too_large")
         cert = service.certificate(platform.settings)
-        verdict = await run_in_threadpool(service.verify_pdf, session, data, platform.signer, cert)
+        verdict = await run_in_threadpool(verification.verify_pdf, session, data, platform.signer, cert)
         return verdict.as_dict()
     try:
         query = VerifyByCode.model_validate_json(await request.body())
@@ -115,4 +115,4 @@ async def verify(
         raise ValidationFailed(
             "须提供 report_number 和 verification_code，或上传 PDF", code="reports.verify_input"
         ) from None
-    return service.verify_code(session, query.report_number, query.verification_code).as_dict()
+    return verification.verify_code(session, query.report_number, query.verification_code).as_dict()

@@ -17,7 +17,7 @@ from xinyong.accounts.policy import Principal
 from xinyong.audit import service as audit
 from xinyong.kit.errors import PayloadTooLarge, XinyongError
 from xinyong.platform import Platform
-from xinyong.reports import batches, service
+from xinyong.reports import batches, content, service
 from xinyong.web import downloads
 from xinyong.web.csrf import CsrfDep
 from xinyong.web.deps import PlatformDep, SessionDep, TodayDep, client_ip
@@ -52,7 +52,7 @@ def _list_page(
         {
             "batches": listed,
             "people": people.labels(session, [b.created_by for b in listed], with_department=False),
-            "fields": service.special_spec().fields,
+            "fields": content.special_spec().fields,
             "max_codes": batches.MAX_CODES,
             "error": error,
         },
@@ -125,7 +125,7 @@ def batch_page(
             "ready": batches.zip_path(data_dir, batch) is not None,
             "refresh": REFRESH_SECONDS if batch.status == "running" else None,
             "field_titles": "、".join(
-                f.title for f in service.special_spec().fields if f.code in batch.fields
+                f.title for f in content.special_spec().fields if f.code in batch.fields
             ),
         },
     )

@@ -38,7 +38,7 @@ from xinyong.db.session import transaction
 from xinyong.kit.errors import Conflict, NotFound, ValidationFailed, XinyongError
 from xinyong.kit.identifiers import mask_ids
 from xinyong.kit.tabular import Limits, read_rows
-from xinyong.reports import service
+from xinyong.reports import content, service
 from xinyong.subjects import service as subjects
 
 log = logging.getLogger(__name__)
@@ -267,7 +267,7 @@ def create(
         raise ValidationFailed("批量出具信用报告须说明查询事由", code="reports.purpose_required")
     if kind not in ("standard", "special"):
         raise ValidationFailed("报告类型只能是 standard 或 special", code="reports.kind")
-    spec = service.special_spec()
+    spec = content.special_spec()
     if kind == "special":
         if not fields:
             raise ValidationFailed("专项信用报告须选择至少一个领域", code="reports.fields_required")

@@ -18,7 +18,7 @@ from xinyong.clikit import domain_errors, err_console, open_platform, today
 from xinyong.db.session import transaction
 from xinyong.kit.errors import ValidationFailed, XinyongError
 from xinyong.kit.tabular import read_rows
-from xinyong.reports import pades, service
+from xinyong.reports import pades, service, verification
 from xinyong.subjects import service as subjects
 
 reports_app = typer.Typer(help="信用报告：出具标准版或专项信用报告、离线核验报告 PDF", no_args_is_help=True)
@@ -158,16 +158,21 @@ def verify(
 ) -> None:
     """Is the PDF genuine and unchanged? Offline (keys only); exit 0 only when it is, 1 otherwise."""
     if public_key is not None and certificate is not None:
-        check, cert = service.by_public_key(public_key), pades.Certificate(certificate.read_bytes(), None)
+        check, cert = (
+            verification.by_public_key(public_key),
+            pades.Certificate(certificate.read_bytes(), None),
+        )
     else:
         platform = open_platform()
-        check = service.by_public_key(public_key) if public_key else service.by_signer(platform.signer)
+        check = (
+            verification.by_public_key(public_key) if public_key else verification.by_signer(platform.signer)
+        )
         cert = (
             pades.Certificate(certificate.read_bytes(), None)
             if certificate
             else service.certificate(platform.settings)
         )
-    verdict = service.verify_pdf_offline(file.read_bytes(), check, cert)
+    verdict = verification.verify_pdf_offline(file.read_bytes(), check, cert)
     if as_json:
         typer.echo(json.dumps(verdict.as_dict(), ensure_ascii=False))
     elif verdict.genuine and verdict.unchanged:

@@ -21,6 +21,7 @@ NOT_COLLECTED = "平台未归集该类信息"
 NOT_VISIBLE = "出具单位无权查询该类信息"
 REPAIRED = "已修复"
 REPORT_FORMAT = "xinyong.report/1"
+ATTACHMENT = "report.json"  # the signed JSON inside the PDF, by this name
 KIND_TITLES = {"standard": "公共信用信息报告", "special": "专项信用报告"}
 MAX_PERIOD_DAYS = 366 * 5
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed from paper

@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from xinyong.accounts.deps import require
 from xinyong.accounts.policy import Principal
 from xinyong.kit.errors import ValidationFailed
-from xinyong.reports import service
+from xinyong.reports import content, service, verification
 from xinyong.web.csrf import CsrfDep
 from xinyong.web.deps import PlatformDep, SessionDep, TodayDep, client_ip
 from xinyong.web.ratelimit import rate_limited
@@ -44,14 +44,14 @@ async def verify_submit(
     file: Annotated[UploadFile | None, File()] = None,
 ) -> HTMLResponse:
     if file is not None and file.filename:
-        data = await file.read(service.MAX_PDF_BYTES + 1)
+        data = await file.read(verification.MAX_PDF_BYTES + 1)
         cert = service.certificate(platform.settings)
         # pyHanko's validation runs its own event loop: off this one.
-        verdict = await run_in_threadpool(service.verify_pdf, session, data, platform.signer, cert)
+        verdict = await run_in_threadpool(verification.verify_pdf, session, data, platform.signer, cert)
     elif number and code:
-        verdict = service.verify_code(session, number, code)
+        verdict = verification.verify_code(session, number, code)
     else:
-        verdict = service.Verdict(False, False, "请上传报告 PDF，或填写报告编号和验证码", None, None)
+        verdict = verification.Verdict(False, False, "请上传报告 PDF，或填写报告编号和验证码", None, None)
     return render(request, "reports/verify.html", {"number": number, "verdict": verdict})
 
 
@@ -64,7 +64,7 @@ def _own_page(
         "reports/account_reports.html",
         {
             "reports": service.of_subject(session, principal.subject_id),
-            "fields": service.special_spec().fields,
+            "fields": content.special_spec().fields,
             "error": error,
         },
         status_code=status,
