@@ -27,7 +27,7 @@ from xinyong.records import service as records
 from xinyong.records.models import Record
 from xinyong.records.service import IngestContext
 from xinyong.subjects.models import Subject
-from xinyong.supervision import jobs, results, rules, tasks
+from xinyong.supervision import jobs, portal, results, rules, task_followup, tasks, training_sessions
 from xinyong.supervision.task_models import InspectionResult, SupervisionTask, TaskState
 
 CLERK = Principal(kind="user", name="cd-reviewer", role="reviewer", department_code=CHENGDU)
@@ -144,15 +144,15 @@ class TestFollowUp:
     ) -> None:
         _generate(platform, session)
         interview = next(t for t in _tasks(session, world.poor) if t.kind == "interview")
-        assert tasks.overdue_step(interview, interview.due_on) is None
+        assert task_followup.overdue_step(interview, interview.due_on) is None
         late = interview.due_on + dt.timedelta(days=1)
-        assert tasks.overdue_step(interview, late) == "interview"
+        assert task_followup.overdue_step(interview, late) == "interview"
         assert jobs.alert_overdue(session, late) == 3  # the three interviews; training has 40 working days
         assert jobs.alert_overdue(session, late) == 0
-        rows = tasks.department_tasks(session, CLERK, late, overdue_only=True)
+        rows = task_followup.department_tasks(session, CLERK, late, overdue_only=True)
         assert {(r.task.department_code, r.overdue) for r in rows} == {(CHENGDU, "interview")}
-        assert len(rows) == 2 == tasks.overdue_count(session, CLERK, late)
-        assert tasks.overdue_count(session, OTHER, late) == 1
+        assert len(rows) == 2 == task_followup.overdue_count(session, CLERK, late)
+        assert task_followup.overdue_count(session, OTHER, late) == 1
         training = next(t for t in _tasks(session, world.poor) if t.kind == "training")
         assert jobs.alert_overdue(session, training.due_on + dt.timedelta(days=1)) == 3
         alerts = session.scalars(select(Notice).where(Notice.kind == "supervision_overdue")).all()
@@ -167,7 +167,7 @@ class TestFollowUp:
         task = next(t for t in _tasks(session, world.poor) if t.kind == "interview")
         day = TODAY + dt.timedelta(days=2)
         with pytest.raises(ValidationFailed) as future:
-            tasks.record_interview(
+            task_followup.record_interview(
                 session,
                 CLERK,
                 task,
@@ -178,7 +178,7 @@ class TestFollowUp:
                 today=TODAY,
             )
         assert future.value.code == "supervision.date_in_future" and task.state == TaskState.OPEN
-        tasks.record_interview(
+        task_followup.record_interview(
             session,
             CLERK,
             task,
@@ -190,9 +190,9 @@ class TestFollowUp:
         )
         assert task.state == TaskState.INTERVIEWED
         assert task.rectify_by == platform.calendar.add_workdays(day, 30).due
-        assert tasks.overdue_step(task, task.rectify_by + dt.timedelta(days=1)) == "rectification"
+        assert task_followup.overdue_step(task, task.rectify_by + dt.timedelta(days=1)) == "rectification"
         with pytest.raises(Conflict):
-            tasks.record_interview(
+            task_followup.record_interview(
                 session,
                 CLERK,
                 task,
@@ -202,9 +202,11 @@ class TestFollowUp:
                 calendar=platform.calendar,
                 today=day,
             )
-        tasks.close_interview(session, CLERK, task, rectified=False, day=day, notes="未按期整改", today=day)
+        task_followup.close_interview(
+            session, CLERK, task, rectified=False, day=day, notes="未按期整改", today=day
+        )
         assert task.state == TaskState.NOT_RECTIFIED
-        assert tasks.overdue_step(task, dt.date(2030, 1, 1)) is None
+        assert task_followup.overdue_step(task, dt.date(2030, 1, 1)) is None
 
     def test_another_department_neither_sees_nor_handles_the_task(
         self, platform: Platform, session: Session, world: SupervisedWorld
@@ -213,9 +215,9 @@ class TestFollowUp:
         policy = tasks.load_policy(platform.settings.data_dir)
         task = next(t for t in _tasks(session, world.poor) if t.kind == "interview")
         with pytest.raises(NotFound):
-            tasks.get_task(session, OTHER, task.id)
+            task_followup.get_task(session, OTHER, task.id)
         with pytest.raises(Forbidden):
-            tasks.record_interview(
+            task_followup.record_interview(
                 session,
                 OTHER,
                 task,
@@ -225,8 +227,10 @@ class TestFollowUp:
                 calendar=platform.calendar,
                 today=TODAY,
             )
-        assert {r.task.subject_id for r in tasks.department_tasks(session, OTHER, TODAY)} == {world.far}
-        counts = tasks.statistics(session, OTHER, TODAY)
+        assert {r.task.subject_id for r in task_followup.department_tasks(session, OTHER, TODAY)} == {
+            world.far
+        }
+        counts = task_followup.statistics(session, OTHER, TODAY)
         assert [c.department_code for c in counts["interview"]] == [MIANYANG]
 
     def test_training_attendance_needs_a_session_held_since_the_task(
@@ -236,7 +240,7 @@ class TestFollowUp:
         task = next(t for t in _tasks(session, world.poor) if t.kind == "training")
         office = Principal(kind="user", name="office", role="credit_office", department_code="SCFGW")
         with pytest.raises(ValidationFailed) as unauthorised:
-            tasks.add_session(
+            training_sessions.add_session(
                 session,
                 office,
                 title="信用修复与信用培训",
@@ -248,7 +252,7 @@ class TestFollowUp:
                 capacity=50,
             )
         assert unauthorised.value.code == "supervision.authorisation_required"
-        early = tasks.add_session(
+        early = training_sessions.add_session(
             session,
             office,
             title="上月培训",
@@ -260,9 +264,9 @@ class TestFollowUp:
             capacity=50,
         )
         with pytest.raises(ValidationFailed) as before:
-            tasks.record_attendance(session, CLERK, task, session_id=early.id, today=TODAY)
+            task_followup.record_attendance(session, CLERK, task, session_id=early.id, today=TODAY)
         assert before.value.code == "supervision.session_before_task"
-        held = tasks.add_session(
+        held = training_sessions.add_session(
             session,
             office,
             title="信用培训第一期",
@@ -274,11 +278,13 @@ class TestFollowUp:
             capacity=50,
         )
         with pytest.raises(ValidationFailed) as not_yet:
-            tasks.record_attendance(session, CLERK, task, session_id=held.id, today=TODAY)
+            task_followup.record_attendance(session, CLERK, task, session_id=held.id, today=TODAY)
         assert not_yet.value.code == "supervision.session_not_held"
-        tasks.record_attendance(session, CLERK, task, session_id=held.id, today=held.held_on)
-        assert task.state == TaskState.ATTENDED and tasks.attendance_counts(session) == {held.id: 1}
-        done = tasks.statistics(session, CLERK, held.held_on)["training"]
+        task_followup.record_attendance(session, CLERK, task, session_id=held.id, today=held.held_on)
+        assert task.state == TaskState.ATTENDED and training_sessions.attendance_counts(session) == {
+            held.id: 1
+        }
+        done = task_followup.statistics(session, CLERK, held.held_on)["training"]
         assert [(c.open, c.done) for c in done] == [(1, 1)]
 
 
@@ -418,7 +424,7 @@ class TestPublication:
             uscc=world.business_uscc,
             data=_result(),
         )
-        document = results.public_document(session, world.plan, "成都市市场监督管理局")
+        document = portal.public_document(session, world.plan, "成都市市场监督管理局")
         text = json.dumps(document, ensure_ascii=False)
         assert "张三丰" not in text and "张**" in text
         assert "成都差评测试有限公司" in text and world.poor_uscc in text

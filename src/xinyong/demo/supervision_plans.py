@@ -25,7 +25,7 @@ from xinyong.demo import departments, vocabulary
 from xinyong.platform import Platform
 from xinyong.records import service as records
 from xinyong.subjects.models import Subject
-from xinyong.supervision import plans, pools, results, tasks
+from xinyong.supervision import plans, pools, results, task_followup, tasks, training_sessions
 from xinyong.supervision.models import InspectionDrawSubject, InspectionPlan
 from xinyong.supervision.task_models import SupervisionTask, TaskKind, TaskState
 
@@ -192,7 +192,7 @@ def _tasks(session: Session, platform: Platform, today: dt.date) -> int:
         session, policy, platform.calendar, generated_on, credit_office=settings.credit_office_department
     )
     office = Principal(kind="user", name="admin", role="credit_office", department_code="SCFGW")
-    held = tasks.add_session(
+    held = training_sessions.add_session(
         session,
         office,
         title="失信主体信用修复与合规经营培训（第一期）",
@@ -203,7 +203,7 @@ def _tasks(session: Session, platform: Platform, today: dt.date) -> int:
         authorisation=None,
         capacity=120,
     )
-    tasks.add_session(
+    training_sessions.add_session(
         session,
         office,
         title="信用培训（第二期）",
@@ -227,7 +227,7 @@ def _tasks(session: Session, platform: Platform, today: dt.date) -> int:
             if n % 2 == 0
             else today - dt.timedelta(days=3 + n % 5)
         )
-        tasks.record_interview(
+        task_followup.record_interview(
             session,
             handler,
             task,
@@ -238,7 +238,7 @@ def _tasks(session: Session, platform: Platform, today: dt.date) -> int:
             today=day,
         )
         if n % 3 == 0 and task.rectify_by is not None and task.rectify_by < today:
-            tasks.close_interview(
+            task_followup.close_interview(
                 session,
                 handler,
                 task,
@@ -250,6 +250,6 @@ def _tasks(session: Session, platform: Platform, today: dt.date) -> int:
     for task in trainings[: max(0, len(trainings) // 3)]:
         handler = _handler(task.department_code)
         if task.state == TaskState.OPEN:
-            tasks.record_attendance(session, handler, task, session_id=held.id, today=today)
-    tasks.alert_overdue(session, today)
+            task_followup.record_attendance(session, handler, task, session_id=held.id, today=today)
+    task_followup.alert_overdue(session, today)
     return created

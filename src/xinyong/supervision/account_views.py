@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse
 
 from xinyong.accounts.deps import require
 from xinyong.accounts.policy import Principal
-from xinyong.supervision import results, rules, tasks
+from xinyong.supervision import results, rules, task_followup, tasks
 from xinyong.web.deps import SessionDep, TodayDep
 from xinyong.web.templating import render
 
@@ -50,7 +50,7 @@ def own_supervision(
             "inspections": inspections,
             "inspected": sum(1 for i in inspections if i["result"] is not None),
             "places": results.own_places(session, principal.subject_id),
-            "rows": tasks.subject_tasks(session, principal.subject_id, today),
+            "rows": task_followup.subject_tasks(session, principal.subject_id, today),
             "kind_labels": tasks.KIND_LABELS,
             "state_labels": tasks.STATE_LABELS,
             "step_labels": tasks.STEP_LABELS,

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from xinyong.catalog.schemas import Catalog
 from xinyong.kit.workdays import WorkdayCalendar
-from xinyong.supervision import results, tasks
+from xinyong.supervision import results, task_followup, tasks
 
 
 def create_tasks(
@@ -29,7 +29,7 @@ def create_tasks(
 
 def alert_overdue(session: Session, today: dt.date) -> int:
     """Notify the supervising departments of overdue tasks (once per overdue step)."""
-    return tasks.alert_overdue(session, today)
+    return task_followup.alert_overdue(session, today)
 
 
 def link_results(session: Session, catalog: Catalog, today: dt.date) -> int:

@@ -1,9 +1,9 @@
 """The portal's 双随机、一公开 pages (`/supervision`): published inspection plans, their draws and results.
 
-Natural persons and individual businesses are masked (`results.public_drawn`); the published document of a
+Natural persons and individual businesses are masked (`portal.public_drawn`); the published document of a
 plan (`/supervision/plans/{id}/inputs.json`) lets anyone check the commitment, the seed and each subject's
 own place in the draw, and, when the credit office publishes the grades that set the tiers
-(`results.grades_published`), recompute the whole draw from its scope list."""
+(`portal.grades_published`), recompute the whole draw from its scope list."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from xinyong.accounts.policy import Principal
 from xinyong.evaluation import service as evaluation
 from xinyong.kit import regions
 from xinyong.platform import Platform
-from xinyong.supervision import results, rules
+from xinyong.supervision import portal, results, rules
 from xinyong.web import downloads
 from xinyong.web.deps import PlatformDep, SessionDep
 from xinyong.web.templating import render
@@ -32,7 +32,7 @@ router = APIRouter(include_in_schema=False)
 def _grades_public(session: Session, platform: Platform) -> bool:
     """Whether the grades that set the tiers are public now (the evaluation model's publication setting)."""
     models = evaluation.load_models(session, platform.catalog.item_codes, platform.settings.data_dir)
-    return results.grades_published(models)
+    return portal.grades_published(models)
 
 
 @router.get("/supervision", response_class=HTMLResponse)
@@ -40,7 +40,7 @@ def public_plans(
     request: Request, session: SessionDep, principal: Annotated[Principal, require("public")]
 ) -> HTMLResponse:
     """Published inspection plans (双随机、一公开), their draws and results."""
-    return render(request, "supervision/public_plans.html", {"plans": results.published_plans(session)})
+    return render(request, "supervision/public_plans.html", {"plans": portal.published_plans(session)})
 
 
 @router.get("/supervision/plans/{plan_id:int}", response_class=HTMLResponse)
@@ -56,7 +56,7 @@ def public_plan(
     department = session.get(Department, plan.department_code)
     name = department.name if department else plan.department_code
     grades_public = _grades_public(session, platform)
-    document = results.public_document(session, plan, name, grades_public=grades_public)
+    document = portal.public_document(session, plan, name, grades_public=grades_public)
     table = rules.parse_tier_table(plan.tiers)
     scope = plan.scope or {}
     return render(
@@ -90,7 +90,7 @@ def public_inputs(
     draw, with `xinyong supervision recompute`, when the grades that set the tiers are public)."""
     plan = results.get_plan(session, plan_id)
     department = session.get(Department, plan.department_code)
-    document = results.public_document(
+    document = portal.public_document(
         session,
         plan,
         department.name if department else plan.department_code,

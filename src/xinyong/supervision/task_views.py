@@ -21,7 +21,7 @@ from xinyong.kit.errors import Forbidden, NotFound, ValidationFailed, XinyongErr
 from xinyong.kit.identifiers import normalize_code
 from xinyong.platform import Platform
 from xinyong.subjects.models import Subject
-from xinyong.supervision import results, rules, tasks
+from xinyong.supervision import results, rules, task_followup, tasks, training_sessions
 from xinyong.supervision.models import InspectionDrawSubject, InspectionPlan
 from xinyong.web import flash
 from xinyong.web.csrf import CsrfDep
@@ -73,7 +73,7 @@ def task_list(
     overdue: Annotated[bool, Query()] = False,
 ) -> HTMLResponse:
     """Interview (约谈) and training (信用培训) tasks of the department, overdue ones flagged."""
-    rows = tasks.department_tasks(
+    rows = task_followup.department_tasks(
         session, principal, today, state=None if state == "all" else state, overdue_only=overdue
     )
     audit.record(
@@ -83,7 +83,7 @@ def task_list(
         ip=client_ip(request),
         details={"state": state, "overdue": overdue, "rows": len(rows)},
     )
-    overdue_count = tasks.overdue_count(session, principal, today)
+    overdue_count = task_followup.overdue_count(session, principal, today)
     return _page(
         request,
         "supervision/task_list.html",
@@ -113,11 +113,13 @@ def task_page(
 
 
 def _task_context(session: Session, principal: Principal, task_id: int, today: dt.date) -> dict[str, Any]:
-    row = tasks.task_row(session, principal, task_id, today)
+    row = task_followup.task_row(session, principal, task_id, today)
     attended = None
     if row.task.session_id is not None:
-        attended = next((s for s in tasks.sessions(session) if s.id == row.task.session_id), None)
-    offered = [s for s in tasks.sessions(session, since=row.task.created_on) if s.held_on <= today]
+        attended = next((s for s in training_sessions.sessions(session) if s.id == row.task.session_id), None)
+    offered = [
+        s for s in training_sessions.sessions(session, since=row.task.created_on) if s.held_on <= today
+    ]
     return {
         "row": row,
         "today": today,
@@ -154,11 +156,11 @@ def task_step(
 ) -> Response:
     """The next step of a task: the interview held, the rectification's outcome, or training attended."""
     back = f"{TASKS}/{task_id}"
-    task = tasks.get_task(session, principal, task_id)
+    task = task_followup.get_task(session, principal, task_id)
     try:
         if step == "interview":
             policy = tasks.load_policy(platform.settings.data_dir)
-            tasks.record_interview(
+            task_followup.record_interview(
                 session,
                 principal,
                 task,
@@ -171,7 +173,7 @@ def task_step(
         elif step == "close":
             if not outcome:
                 raise ValidationFailed("请选择整改结果", code="supervision.outcome_required")
-            tasks.close_interview(
+            task_followup.close_interview(
                 session,
                 principal,
                 task,
@@ -183,7 +185,7 @@ def task_step(
         elif step == "attendance":
             if session_id is None:
                 raise ValidationFailed("请选择参加的培训场次", code="supervision.session_required")
-            tasks.record_attendance(session, principal, task, session_id=session_id, today=today)
+            task_followup.record_attendance(session, principal, task, session_id=session_id, today=today)
         else:
             raise NotFound("未知的处理步骤", code="supervision.unknown_step")
     except XinyongError as exc:
@@ -216,7 +218,7 @@ def task_statistics(
     return _page(
         request,
         "supervision/task_statistics.html",
-        {"counts": tasks.statistics(session, principal, today), "today": today, **_labels()},
+        {"counts": task_followup.statistics(session, principal, today), "today": today, **_labels()},
     )
 
 
@@ -232,9 +234,9 @@ def training_page(
 
 def _training_context(session: Session, principal: Principal) -> dict[str, Any]:
     return {
-        "sessions": tasks.sessions(session),
-        "attendance": tasks.attendance_counts(session),
-        "organiser_kinds": tasks.ORGANISER_KINDS,
+        "sessions": training_sessions.sessions(session),
+        "attendance": training_sessions.attendance_counts(session),
+        "organiser_kinds": training_sessions.ORGANISER_KINDS,
         "may_add": principal.is_credit_office,
         "typed": {},
     }
@@ -258,7 +260,7 @@ def add_training(
     try:
         if not principal.is_credit_office:
             raise Forbidden("培训场次由信用办登记", code="supervision.credit_office_only")
-        training = tasks.add_session(
+        training = training_sessions.add_session(
             session,
             principal,
             title=title,
