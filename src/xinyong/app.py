@@ -25,6 +25,7 @@ from xinyong.measures import api as measures_api
 from xinyong.measures import check_views as measures_check_views
 from xinyong.measures import views as measures_views
 from xinyong.notices import views as notices_views
+from xinyong.objections import console_views as objections_console_views
 from xinyong.objections import statistics_views as objection_statistics_views
 from xinyong.objections import views as objections_views
 from xinyong.platform import Platform, build_platform
@@ -103,6 +104,7 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
         repair_views,
         repair_console_views,
         objections_views,
+        objections_console_views,
         objection_statistics_views,
         commitments_views,
         registration_views,
