@@ -64,7 +64,7 @@ def file(
     """File an objection: the subject on any record of its own file, anyone on a record public today (who
     files, on what day, and the catalog, calendar and data directory come from the context)."""
     principal, today = ctx.principal, ctx.today
-    catalog, calendar, data_dir = ctx.catalog, ctx.calendar, ctx.data_dir
+    catalog, calendar = ctx.catalog, ctx.calendar
     record = objectable_record(session, principal, catalog, record_id, today)
     own = principal.subject_id is not None and principal.subject_id == record.subject_id
     reasons, name, contact = _filer(reasons, filer_name, filer_contact, own)
@@ -95,28 +95,14 @@ def file(
         due_provisional=due.provisional,
         record_version=record.version,
     )
-    session.add(objection)
-    session.flush()
-    for upload in evidence:
-        files.store(
-            session,
-            data_dir,
-            principal,
-            owner=f"objection:{objection.id}",
-            filename=upload.filename,
-            content=upload.content,
-        )
-    log_event(session, objection, "file", None, rules.OPEN, today, principal, None)
-    notices.send(
+    return _open(
         session,
-        kind="objection_received",
-        ref=f"objection:{objection.id}",
+        ctx,
+        objection,
+        evidence,
         title="信用信息异议待处理",
         body=f"对记录“{record.doc_no or record.id}”的异议，请在{due.due.isoformat()}前答复。",
-        link=f"/console/objections/{objection.id}",
-        department_code=record.provider_code,
     )
-    return objection
 
 
 def _filer(reasons: str, filer_name: str, filer_contact: str | None, own: bool) -> tuple[str, str, str]:
@@ -190,26 +176,46 @@ def file_grade(
         due_provisional=due.provisional,
         record_version=None,
     )
+    return _open(
+        session,
+        ctx,
+        objection,
+        evidence,
+        title="信用评价结果异议待处理",
+        body=f"对评价结果“{label}”的异议，请在{due.due.isoformat()}前答复。",
+    )
+
+
+def _open(
+    session: Session,
+    ctx: UseCaseContext,
+    objection: Objection,
+    evidence: Sequence[Upload],
+    *,
+    title: str,
+    body: str,
+) -> Objection:
+    """Store a new objection with its evidence, log its filing and tell the answering department."""
     session.add(objection)
     session.flush()
     for upload in evidence:
         files.store(
             session,
             ctx.data_dir,
-            principal,
+            ctx.principal,
             owner=f"objection:{objection.id}",
             filename=upload.filename,
             content=upload.content,
         )
-    log_event(session, objection, "file", None, rules.OPEN, today, principal, None)
+    log_event(session, objection, "file", None, rules.OPEN, ctx.today, ctx.principal, None)
     notices.send(
         session,
         kind="objection_received",
         ref=f"objection:{objection.id}",
-        title="信用评价结果异议待处理",
-        body=f"对评价结果“{label}”的异议，请在{due.due.isoformat()}前答复。",
+        title=title,
+        body=body,
         link=f"/console/objections/{objection.id}",
-        department_code=department_code,
+        department_code=objection.department_code,
     )
     return objection
 
