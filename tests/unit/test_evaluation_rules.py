@@ -4,13 +4,15 @@ missing-data policy, points adding up to the score, and the shipped models."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Collection
+from functools import partial
 from importlib import resources
 
 import pytest
 import sqlglot
 import yaml
 
-from xinyong.evaluation import compiler, rules
+from xinyong.evaluation import compiler, rules, scoring
 from xinyong.evaluation.rules import ModelFileError, parse_model
 from xinyong.evaluation.schemas import ModelFile
 
@@ -210,6 +212,16 @@ class TestWindows:
         assert rules.record_exit_dates(model, "XK", None, dt.date(2026, 6, 1), None, AS_OF) == []
 
 
+def _by_ids(
+    statement: Callable[..., str], compiled: list[Collection[int]]
+) -> Callable[[Collection[int]], str]:
+    def build(ids: Collection[int]) -> str:
+        compiled.append(ids)
+        return statement(subject_ids=ids)
+
+    return build
+
+
 class TestShippedModels:
     @pytest.mark.parametrize(
         "name", ["public_comprehensive", "construction", "food_production", "personal_incentive"]
@@ -228,6 +240,25 @@ class TestShippedModels:
             ]
             tables = {t.name for t in parsed.find_all(sqlglot.exp.Table)} - {"rec", "lst", "com"}
             assert {t for t in tables if not t.startswith(("ext", "mdl"))} <= set(compiler.INPUT_COLUMNS)
+
+    @pytest.mark.parametrize("dialect", ["sqlite", "postgres"])
+    @pytest.mark.parametrize("name", ["public_comprehensive", "construction", "personal_incentive"])
+    def test_a_restricted_statement_compiled_once_is_the_text_compiled_for_those_ids(
+        self, name: str, dialect: str
+    ) -> None:
+        text = (resources.files("xinyong.evaluation") / "data" / "models" / f"{name}.yaml").read_text("utf-8")
+        model = parse_model(text, f"{name}.yaml", ITEMS)
+        statements: list[Callable[..., str]] = [
+            partial(compiler.feature_query, model, as_of=AS_OF, dialect=dialect),
+            partial(scoring.insert_results_sql, model, run_id=5, as_of=AS_OF, dialect=dialect),
+        ]
+        for statement in statements:
+            compiled: list[Collection[int]] = []
+            restricted = compiler.per_subjects(_by_ids(statement, compiled))
+            for ids in ([7], [3, 11, 2_000_000_001], list(range(1, 600, 3))):
+                assert restricted(ids) == statement(subject_ids=ids)
+            assert len(compiled) == 1  # compiled once, for the marker; the chunks are filled in
+            assert restricted([]) == statement(subject_ids=[])
 
     def test_the_personal_model_is_opt_in_and_for_incentives_only(self) -> None:
         text = (

@@ -27,7 +27,7 @@ names, `fields` as a JSON string):
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Sequence
 
 from sqlglot import exp
 
@@ -422,3 +422,28 @@ def feature_query(
     return feature_expression(
         model, as_of=as_of, dialect=dialect, subject_ids=subject_ids, exclude_record_ids=exclude_record_ids
     ).sql(dialect=dialect)
+
+
+_MARK = (
+    -7_426_153_908
+)  # stands for the subject ids while a restricted statement is compiled (ids are positive)
+
+
+def per_subjects(build: Callable[[Collection[int]], str]) -> Callable[[Sequence[int]], str]:
+    """A statement restricted to some subjects, compiled once and filled in per chunk of ids.
+
+    `build` compiles the statement for a list of subject ids. Generating thousands of id literals through
+    SQLGlot costs more than running the statement (about 0.6 ms an id: 6 s for an incremental run over 10,000
+    subjects), so it is compiled once for a marker id and each chunk's ids (integers, nothing else) take the
+    marker's place. The result is the very text `build(ids)` gives (a test holds them equal)."""
+    marker = f"IN ({_MARK})"
+    template = build([_MARK])
+    if marker not in template:  # pragma: no cover - every restriction is an IN list
+        return lambda ids: build(list(ids))
+
+    def fill(ids: Sequence[int]) -> str:
+        if not ids:
+            return build([])
+        return template.replace(marker, "IN (" + ", ".join(str(int(i)) for i in ids) + ")")
+
+    return fill

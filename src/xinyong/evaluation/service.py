@@ -140,11 +140,11 @@ def sql_feature_rows(session: Session) -> FeatureRows:
                 yield dict(row)
             return
         ids = sorted(subject_ids)
+        restricted = compiler.per_subjects(
+            lambda chunk: compiler.feature_query(model, as_of=as_of, dialect=dialect, subject_ids=chunk)
+        )
         for start in range(0, len(ids), CHUNK):
-            sql = compiler.feature_query(
-                model, as_of=as_of, dialect=dialect, subject_ids=ids[start : start + CHUNK]
-            )
-            for row in session.execute(text(sql)).mappings():
+            for row in session.execute(text(restricted(ids[start : start + CHUNK]))).mappings():
                 yield dict(row)
 
     return rows
@@ -282,20 +282,26 @@ def _score_in_store(
     subject_ids: Collection[int] | None,
     progress: Callable[[int], None] | None,
 ) -> None:
-    """The database scores and writes the results: one statement, or one per chunk of subjects."""
+    """The database scores and writes the results: one statement, or one per chunk of subjects (compiled once,
+    `compiler.per_subjects`)."""
     dialect = DIALECT_OF[engine_of(session)]
-    chunks: list[list[int] | None] = [None]
-    if subject_ids is not None:
-        ids = sorted(subject_ids)
-        chunks = [ids[start : start + CHUNK] for start in range(0, len(ids), CHUNK)]
     table = None
     if dialect == "postgres" and subject_ids is None:  # a full run: the features first, in parallel
         table = f"evaluation_features_{run_id}"
         session.execute(text(scoring.features_table_sql(model, table=table, as_of=as_of, dialect=dialect)))
-    for chunk in chunks:
-        sql = scoring.insert_results_sql(
-            model, run_id=run_id, as_of=as_of, dialect=dialect, subject_ids=chunk, features_table=table
+
+    def compile_for(ids: Collection[int] | None) -> str:
+        return scoring.insert_results_sql(
+            model, run_id=run_id, as_of=as_of, dialect=dialect, subject_ids=ids, features_table=table
         )
+
+    statements: Iterable[str]
+    if subject_ids is None:
+        statements = [compile_for(None)]
+    else:
+        ids, restricted = sorted(subject_ids), compiler.per_subjects(compile_for)
+        statements = (restricted(ids[start : start + CHUNK]) for start in range(0, len(ids), CHUNK))
+    for sql in statements:
         written = session.execute(text(sql), execution_options={"preserve_rowcount": True})
         if progress:
             progress(int(getattr(written, "rowcount", 0) or 0))
