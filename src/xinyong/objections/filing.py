@@ -18,6 +18,7 @@ from xinyong.files import service as files
 from xinyong.files.service import Upload
 from xinyong.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from xinyong.kit.identifiers import mask_embedded_ids
+from xinyong.kit.workdays import Deadline
 from xinyong.notices import service as notices
 from xinyong.objections import rules
 from xinyong.objections.history import log_event
@@ -80,25 +81,18 @@ def file(
     if session.scalar(duplicate.limit(1)) is not None:
         raise Conflict("您对该记录的异议正在处理中，请勿重复提交", code="objection.duplicate")
     due = rules.answer_deadline(today, calendar, answer_workdays)
-    objection = Objection(
-        record_id=record.id,
-        subject_id=record.subject_id,
-        department_code=record.provider_code,
-        filer_kind="subject" if own else "public",
-        filer_name=name,
-        filer_contact=contact or None,
-        filed_by=principal.user_id,
-        reasons=reasons,
-        status=rules.OPEN,
-        filed_on=today,
-        due_on=due.due,
-        due_provisional=due.provisional,
-        record_version=record.version,
-    )
     return _open(
         session,
         ctx,
-        objection,
+        Objection(
+            record_id=record.id,
+            subject_id=record.subject_id,
+            department_code=record.provider_code,
+            filer_kind="subject" if own else "public",
+            record_version=record.version,
+        ),
+        (reasons, name, contact),
+        due,
         evidence,
         title="信用信息异议待处理",
         body=f"对记录“{record.doc_no or record.id}”的异议，请在{due.due.isoformat()}前答复。",
@@ -157,29 +151,22 @@ def file_grade(
     if session.scalar(duplicate.limit(1)) is not None:
         raise Conflict("您对该评价结果的异议正在处理中，请勿重复提交", code="objection.duplicate")
     due = rules.answer_deadline(today, ctx.calendar, answer_workdays)
-    objection = Objection(
-        record_id=None,
-        evaluation_result_id=result_id,
-        model_code=model_code,
-        indicator_code=indicator_code,
-        other_departments=sorted(set(other_departments) - {department_code}) or None,
-        subject_id=subject_id,
-        department_code=department_code,
-        filer_kind="subject",
-        filer_name=name,
-        filer_contact=contact or None,
-        filed_by=principal.user_id,
-        reasons=reasons,
-        status=rules.OPEN,
-        filed_on=today,
-        due_on=due.due,
-        due_provisional=due.provisional,
-        record_version=None,
-    )
     return _open(
         session,
         ctx,
-        objection,
+        Objection(
+            record_id=None,
+            evaluation_result_id=result_id,
+            model_code=model_code,
+            indicator_code=indicator_code,
+            other_departments=sorted(set(other_departments) - {department_code}) or None,
+            subject_id=subject_id,
+            department_code=department_code,
+            filer_kind="subject",
+            record_version=None,
+        ),
+        (reasons, name, contact),
+        due,
         evidence,
         title="信用评价结果异议待处理",
         body=f"对评价结果“{label}”的异议，请在{due.due.isoformat()}前答复。",
@@ -190,12 +177,22 @@ def _open(
     session: Session,
     ctx: UseCaseContext,
     objection: Objection,
+    filer: tuple[str, str, str],
+    due: Deadline,
     evidence: Sequence[Upload],
     *,
     title: str,
     body: str,
 ) -> Objection:
-    """Store a new objection with its evidence, log its filing and tell the answering department."""
+    """Open a new objection to its target (record or grade: its department and filer kind set by the caller)
+    with the filer's reasons, name and contact and the answer's deadline; store its evidence, log its filing
+    and tell the answering department."""
+    objection.reasons, objection.filer_name, contact = filer
+    objection.filer_contact = contact or None
+    objection.filed_by = ctx.principal.user_id
+    objection.status = rules.OPEN
+    objection.filed_on = ctx.today
+    objection.due_on, objection.due_provisional = due.due, due.provisional
     session.add(objection)
     session.flush()
     for upload in evidence:
