@@ -11,8 +11,9 @@ Parquet snapshot of the same data, with the peak memory of each.
 2. Reference: one hand-written SQL aggregate (`HAND_WRITTEN`, written for this dialect) computing the model's
    17 features, every row fetched. The compiled feature query is timed the same way, and both must return the
    same rows (checked: a benchmark that computes something else measures nothing).
-3. Full run: `evaluation.service.run` (feature query, Python scoring, results, current grades, grade changes),
-   committed.
+3. Full run: `evaluation.service.run` (feature query, scoring in the database, the new and changed results,
+   current grades, grade changes), committed; twice: the first run of the model version writes every result,
+   the second, on unchanged data, evaluates every subject and writes none.
 4. Incremental: a new CF penalty for 1 % of subjects (with its domain event, as records.lifecycle writes it),
    then `service.run(..., incremental=True)` at the same as-of day, committed.
 5. Spark: `xinyong export parquet` of the PostgreSQL store (`evaluation.export.write_snapshot`), then a local
@@ -314,19 +315,30 @@ def phase_queries(store: str) -> dict[str, Any]:
 
 
 def phase_full(store: str) -> dict[str, Any]:
+    """Two full runs, each committed: the first of the model version on the store (every subject's result
+    written), then the same again on unchanged data (every subject evaluated, no result written: the inputs are
+    those of the current results)."""
+    from sqlalchemy import func, select
+
     from xinyong.db.engine import make_engine, make_sessionmaker
     from xinyong.evaluation import service
+    from xinyong.evaluation.models import EvaluationResult
 
     model = _model()
     engine = make_engine(store_url(store))
     sessions = make_sessionmaker(engine)
-    watch = common.Stopwatch()
-    with sessions() as session:
-        receipt = service.run(session, model, as_of=AS_OF)
-        session.commit()
-    seconds = watch.seconds
+    found: dict[str, Any] = {}
+    for name in ("full", "repeat"):
+        watch = common.Stopwatch()
+        with sessions() as session:
+            receipt = service.run(session, model, as_of=AS_OF)
+            session.commit()
+            found[f"{name}_s"] = watch.seconds
+            found[f"{name}_written"] = session.scalar(
+                select(func.count()).where(EvaluationResult.run_id == receipt.run_id)
+            )
     engine.dispose()
-    return {"full_s": seconds, "subjects": receipt.subjects, "grade_counts": receipt.grade_counts,
+    return {**found, "subjects": receipt.subjects, "grade_counts": receipt.grade_counts,
             "peak_rss_mb": common.peak_rss_mb()}  # fmt: skip
 
 
@@ -455,7 +467,9 @@ def run(subjects: int, records: int, stores: list[str], with_spark: bool, timeou
         hand = found["queries"]["hand_written_s"]
         found["compiled_ratio"] = found["queries"]["compiled_s"] / hand
         found["full_ratio"] = found["full"]["full_s"] / hand
+        found["repeat_ratio"] = found["full"]["repeat_s"] / hand
         found["incremental_share"] = found["incremental"]["incremental_s"] / found["full"]["full_s"]
+        found["incremental_share_repeat"] = found["incremental"]["incremental_s"] / found["full"]["repeat_s"]
         report["stores"][store] = found
     pg = report["stores"].get("postgresql")
     if "spark" in report and pg:
@@ -470,18 +484,21 @@ def render(report: dict[str, Any]) -> str:
         f"Run {report['at']}: `{report['model']}` as of {report['as_of']}, {report['subjects']:,} subjects, "
         f"{report['records']:,} records.",
         "",
-        "| store | load | hand-written aggregate | compiled feature query (ratio) | same rows | full run (ratio, "
-        f"target ≤ {TARGET_FULL_RATIO}×) | incremental after 1 % (share of full, target ≤ "
+        "| store | load | hand-written aggregate | compiled feature query (ratio) | same rows | first full run, every "
+        f"result written (ratio, target ≤ {TARGET_FULL_RATIO}×) | full run again, unchanged data (ratio) | "
+        f"incremental after 1 % (share of the first / the repeated full run, target ≤ "
         f"{TARGET_INCREMENTAL_SHARE:.0%}) | peak RSS full / incremental |",
-        "|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for store, f in report["stores"].items():
         q, full, inc = f["queries"], f["full"], f["incremental"]
         lines.append(
             f"| {store} | {f['load']['load_s']:.1f} s | {q['hand_written_s']:.2f} s | {q['compiled_s']:.2f} s "
-            f"({f['compiled_ratio']:.2f}×) | {'yes' if q['same_rows'] else '**no**'} | {full['full_s']:.2f} s "
-            f"({f['full_ratio']:.2f}×) | {inc['incremental_s']:.2f} s for {inc['subjects']:,} subjects "
-            f"({f['incremental_share']:.1%}) | {full['peak_rss_mb']:.0f} / {inc['peak_rss_mb']:.0f} MB |"
+            f"({f['compiled_ratio']:.2f}×) | {'yes' if q['same_rows'] else '**no**'} | {full['full_s']:.2f} s, "
+            f"{full['full_written']:,} written ({f['full_ratio']:.2f}×) | {full['repeat_s']:.2f} s, "
+            f"{full['repeat_written']:,} written ({f['repeat_ratio']:.2f}×) | {inc['incremental_s']:.2f} s for "
+            f"{inc['subjects']:,} subjects ({f['incremental_share']:.1%} / {f['incremental_share_repeat']:.1%}) | "
+            f"{full['peak_rss_mb']:.0f} / {inc['peak_rss_mb']:.0f} MB |"
         )
     spark = report.get("spark")
     if spark:

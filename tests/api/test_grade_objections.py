@@ -186,6 +186,11 @@ class TestAnswers:
         )
         assert objection.status == rules.MAINTAINED and objection.answered_on == TODAY
         assert not objections.grade_pending(session, g["subject"].id, "public_comprehensive")
+        # The next run finds the same inputs: no new result, and the case says the result objected to holds.
+        later = TODAY + dt.timedelta(days=1)
+        service.run(session, g["models"]["public_comprehensive"], as_of=later, incremental=True)
+        case = grade_objections.case(session, g["models"], objection)
+        assert case["regraded"] is None and case["unchanged_as_of"] == later
 
     def test_corrected_by_revoking_the_record_behind_it_and_regraded(
         self, platform: Platform, session: Session, ctx: IngestContext

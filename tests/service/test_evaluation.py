@@ -6,11 +6,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from tests.helpers import ingest_rows, penalty, uscc
-from xinyong.evaluation import service
+from xinyong.evaluation import repository, scoring, service
 from xinyong.evaluation.models import EvaluationGrade, EvaluationGradeChange, EvaluationResult
 from xinyong.evaluation.schemas import ModelFile
 from xinyong.kit.names import normalize_name
@@ -52,6 +52,16 @@ def register(session: Session, ctx: IngestContext, code: str, industry: str | No
 
 
 def results(session: Session, run_id: int) -> dict[int, EvaluationResult]:
+    """A run's results: per subject, the latest written at or before the run."""
+    found = repository.run_results(service.get_run(session, run_id))
+    return {
+        r.subject_id: r
+        for r in session.scalars(select(EvaluationResult).join(found, EvaluationResult.id == found.c.id))
+    }
+
+
+def written(session: Session, run_id: int) -> dict[int, EvaluationResult]:
+    """The results a run wrote: its new and changed ones."""
     found = session.scalars(select(EvaluationResult).where(EvaluationResult.run_id == run_id))
     return {r.subject_id: r for r in found}
 
@@ -118,18 +128,27 @@ class TestWhatCounts:
         penalties(session, ctx, penalty(severity="严重", CF_NR_FK="12.5"), penalty(severity="轻微"))
         model = models["public_comprehensive"]
         in_store = service.run(session, model, as_of=TODAY)
+        a = results(session, in_store.run_id)
         in_python = service.run(
             session, model, as_of=TODAY, engine="spark", features=service.sql_feature_rows(session)
         )
         assert in_python.grade_counts == in_store.grade_counts and in_store.subjects >= 2
-        a, b = results(session, in_store.run_id), results(session, in_python.run_id)
+        # Python reads the same inputs as the database wrote: nothing new to write, no history row.
+        assert written(session, in_python.run_id) == {}
+        history = session.scalar(select(func.count()).where(EvaluationGradeChange.run_id == in_python.run_id))
+        assert history == 0
+        # With no current results, the Python scoring writes what the database wrote.
+        session.execute(delete(EvaluationGrade).where(EvaluationGrade.model_code == model.code))
+        again = service.run(
+            session, model, as_of=TODAY, engine="spark", features=service.sql_feature_rows(session)
+        )
+        b = written(session, again.run_id)
         assert a.keys() == b.keys()
         for subject_id, result in a.items():
             other = b[subject_id]
             assert (result.score, result.grade, result.vetoes) == (other.score, other.grade, other.vetoes)
             assert result.indicators == other.indicators
-        history = session.scalar(select(func.count()).where(EvaluationGradeChange.run_id == in_python.run_id))
-        assert history == 0  # the same grades again: no history row
+            assert result.inputs == other.inputs
 
     def test_an_engine_the_store_is_not_is_refused(
         self, session: Session, models: dict[str, ModelFile]
@@ -161,8 +180,8 @@ class TestIncremental:
         later = TODAY + dt.timedelta(days=30)
         incremental = service.run(session, model, as_of=later, incremental=True)
         assert incremental.run_id != first.run_id
-        re_evaluated = set(results(session, incremental.run_id))
-        assert {old_serious.subject_id, to_repair.subject_id, newcomer.subject_id} <= re_evaluated
+        changed = set(written(session, incremental.run_id))
+        assert {old_serious.subject_id, to_repair.subject_id, newcomer.subject_id} <= changed
         after_incremental = {
             g.subject_id: (g.score, g.grade)
             for g in session.scalars(select(EvaluationGrade).where(EvaluationGrade.model_code == model.code))
@@ -170,7 +189,8 @@ class TestIncremental:
         full = service.run(session, model, as_of=later)
         full_results = {s: (r.score, r.grade) for s, r in results(session, full.run_id).items()}
         assert after_incremental == full_results
-        assert len(re_evaluated) < len(full_results)  # it did not simply re-run everything
+        assert written(session, full.run_id) == {}  # the full run found every subject's inputs unchanged
+        assert incremental.subjects < full.subjects  # it did not simply re-run everything
 
     def test_an_unchanged_store_re_evaluates_nobody(
         self, session: Session, ctx: IngestContext, models: dict[str, ModelFile]
@@ -181,6 +201,81 @@ class TestIncremental:
         again = service.run(session, model, as_of=TODAY, incremental=True)
         assert again.subjects == 0
         assert sum(again.grade_counts.values()) == 0
+
+    def test_subjects_and_consents_added_without_an_event_are_graded_by_the_next_incremental_run(
+        self, session: Session, ctx: IngestContext, models: dict[str, ModelFile]
+    ) -> None:
+        """An incremental run looks for ungraded subjects only after the previous run's last subject and
+        consent, and still finds every one added since."""
+        penalties(session, ctx, penalty())
+        comprehensive, personal = models["public_comprehensive"], models["personal_incentive"]
+        service.run(session, comprehensive, as_of=TODAY)
+        service.give_consent(session, personal, person(session, "钱七").id, None)
+        service.run(session, personal, as_of=TODAY)
+        quiet = Subject(
+            kind="legal_person",
+            uscc=uscc(),
+            name="静默新增测试有限公司",
+            name_norm="静默新增测试",
+            core_name="静默新增测试",
+        )
+        session.add(quiet)
+        late = person(session, "孙八")
+        service.give_consent(session, personal, late.id, None)
+        company_run = service.run(session, comprehensive, as_of=TODAY, incremental=True)
+        person_run = service.run(session, personal, as_of=TODAY, incremental=True)
+        assert (company_run.subjects, person_run.subjects) == (1, 1)
+        assert service.current_grade(session, comprehensive.code, quiet.id) is not None
+        assert service.current_grade(session, personal.code, late.id) is not None
+        assert service.run(session, comprehensive, as_of=TODAY, incremental=True).subjects == 0
+
+
+class TestResultsWrittenWhenChanged:
+    def test_a_repeated_full_run_writes_nothing_and_every_result_holds(
+        self, session: Session, ctx: IngestContext, models: dict[str, ModelFile]
+    ) -> None:
+        penalties(session, ctx, penalty(severity="严重"), penalty(severity="轻微", CF_NR_FK="3.75"))
+        model = models["public_comprehensive"]
+        first = service.run(session, model, as_of=TODAY)
+        assert set(written(session, first.run_id)) == set(results(session, first.run_id))
+        current = select(EvaluationGrade).where(EvaluationGrade.model_code == model.code)
+        grades = {g.subject_id: (g.run_id, g.score, g.grade, g.inputs) for g in session.scalars(current)}
+        history = session.scalar(select(func.count()).select_from(EvaluationGradeChange))
+        again = service.run(session, model, as_of=TODAY)
+        assert (again.subjects, again.grade_counts) == (first.subjects, first.grade_counts)
+        assert written(session, again.run_id) == {}
+        session.expire_all()
+        assert {
+            g.subject_id: (g.run_id, g.score, g.grade, g.inputs) for g in session.scalars(current)
+        } == grades
+        assert session.scalar(select(func.count()).select_from(EvaluationGradeChange)) == history
+        # The repeated run's results are the first run's, subject by subject (the CSV lists every subject).
+        assert {s: r.id for s, r in results(session, again.run_id).items()} == {
+            s: r.id for s, r in results(session, first.run_id).items()
+        }
+        # A later run that re-evaluates nobody: every grade holds as of its day.
+        later = TODAY + dt.timedelta(days=1)
+        moved = set(written(session, service.run(session, model, as_of=later, incremental=True).run_id))
+        for subject_id in set(grades) - moved:
+            grade = service.current_grade(session, model.code, subject_id)
+            assert grade is not None and grade.as_of == TODAY
+            assert service.holds_as_of(session, grade) == later
+
+    def test_a_changed_model_definition_writes_every_result_again(
+        self, session: Session, ctx: IngestContext, models: dict[str, ModelFile]
+    ) -> None:
+        penalties(session, ctx, penalty(severity="一般"))
+        model = models["public_comprehensive"]
+        first = service.run(session, model, as_of=TODAY)
+        edited = model.model_copy(update={"name": f"{model.name}（修订）"})
+        again = service.run(session, edited, as_of=TODAY)
+        assert set(written(session, again.run_id)) == set(written(session, first.run_id))
+        assert all(
+            r.inputs and r.inputs.startswith(f"{scoring.model_digest(edited)}:")
+            for r in written(session, again.run_id).values()
+        )
+        history = session.scalar(select(func.count()).where(EvaluationGradeChange.run_id == again.run_id))
+        assert history == 0  # the same grades: no change in the history
 
 
 class TestGradeHistory:

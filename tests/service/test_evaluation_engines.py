@@ -25,7 +25,7 @@ from tests.conftest import STORES
 from xinyong.accounts import service as accounts
 from xinyong.commitments.models import Commitment
 from xinyong.config import Settings
-from xinyong.evaluation import export, rules, service
+from xinyong.evaluation import export, results, rules, service
 from xinyong.evaluation.compiler import INPUT_COLUMNS
 from xinyong.evaluation.models import EvaluationConsent, EvaluationResult
 from xinyong.evaluation.schemas import ModelFile
@@ -237,7 +237,7 @@ def _evaluate_store(engine: Engine, data_dir: Path) -> StoreRun:
                 }
                 reference[model.code], reference_extra[model.code] = {}, {}
                 for row in service.sql_feature_rows(session)(model, AS_OF, None):
-                    values = {i.code: service.plain_feature(row[i.code]) for i in model.indicators}
+                    values = {i.code: results.plain_feature(row[i.code]) for i in model.indicators}
                     result = rules.evaluate(model, values)
                     key = keys[int(row["subject_id"])]
                     items = {s.code: [s.value, s.points] for s in result.indicators}
@@ -361,12 +361,12 @@ def test_spark_over_the_snapshot_agrees_with_the_store(
     features = spark_engine.spark_feature_rows(spark, run.snapshot)
     found: Outcome = {}
     for model in run.models:
-        results = {}
+        scored = {}
         for row in features(model, AS_OF, None):
             result = rules.evaluate(model, {i.code: row[i.code] for i in model.indicators})
             items = {s.code: [s.value, s.points] for s in result.indicators}
-            results[run.keys[int(row["subject_id"])]] = (result.score, result.grade, items)
-        found[model.code] = results
+            scored[run.keys[int(row["subject_id"])]] = (result.score, result.grade, items)
+        found[model.code] = scored
     assert_same_outcome(run.outcome, found, f"spark vs {store}")
 
 

@@ -250,7 +250,8 @@ class TestShippedModels:
         model = parse_model(text, f"{name}.yaml", ITEMS)
         statements: list[Callable[..., str]] = [
             partial(compiler.feature_query, model, as_of=AS_OF, dialect=dialect),
-            partial(scoring.insert_results_sql, model, run_id=5, as_of=AS_OF, dialect=dialect),
+            partial(scoring.features_table_sql, model, table="f", as_of=AS_OF, dialect=dialect),
+            partial(scoring.features_table_sql, model, table="f", as_of=AS_OF, dialect=dialect, create=False),
         ]
         for statement in statements:
             compiled: list[Collection[int]] = []

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from xinyong.db.base import utcnow
-from xinyong.evaluation import repository, rules, service
+from xinyong.evaluation import repository, results, rules, service
 from xinyong.evaluation.models import EvaluationModelVersion
 from xinyong.evaluation.rules import ModelFileError
 from xinyong.evaluation.schemas import ModelFile
@@ -81,7 +81,7 @@ def dry_run(session: Session, model: ModelFile, as_of: dt.date) -> DryRun:
     rows = service.sql_feature_rows(session)(model, as_of, None)
     grades: dict[int, str] = {}
     for row in rows:
-        values = {i.code: service.plain_feature(row.get(i.code)) for i in model.indicators}
+        values = {i.code: results.plain_feature(row.get(i.code)) for i in model.indicators}
         grades[int(row["subject_id"])] = rules.evaluate(model, values).grade
     current = repository.current_grades(session, model.code, grades.keys())
     moves: Counter[str] = Counter()

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from xinyong.accounts.policy import Principal, allows
 from xinyong.audit import service as audit
 from xinyong.catalog.schemas import Catalog
-from xinyong.evaluation import compiler, repository, rules, service
+from xinyong.evaluation import compiler, repository, results, rules, service
 from xinyong.evaluation.schemas import (
     EvaluationRead,
     ExternalGradeFeature,
@@ -66,7 +66,7 @@ def _grade_at(
     row = session.execute(text(sql)).mappings().first()
     if row is None:
         return None
-    values = {i.code: service.plain_feature(row.get(i.code)) for i in model.indicators}
+    values = {i.code: results.plain_feature(row.get(i.code)) for i in model.indicators}
     return rules.evaluate(model, values).grade
 
 
@@ -177,6 +177,7 @@ def explain(
             ip=ip,
             details={"model": model.code, "grade": grade.grade},
         )
+    as_of = repository.holds_as_of(session, grade)
     document = result.indicators
     lines = [IndicatorExplained(code="base", name="基础分", value=None, points=document["base"], source=None)]
     items = document.get("items", {})
@@ -184,7 +185,7 @@ def explain(
         value, points = items.get(indicator.code, [None, 0.0])
         source = indicator.source
         if isinstance(indicator.feature, ExternalGradeFeature) and value is not None:
-            source = external_source(session, indicator, indicator.feature, subject.id, grade.as_of)
+            source = external_source(session, indicator, indicator.feature, subject.id, as_of)
         lines.append(
             IndicatorExplained(
                 code=indicator.code, name=indicator.name, value=value, points=points, source=source
@@ -204,7 +205,7 @@ def explain(
     return EvaluationRead(
         model=model.code,
         model_version=model.version,
-        as_of=grade.as_of,
+        as_of=as_of,
         score=grade.score,
         grade=grade.grade,
         indicators=lines,
@@ -213,6 +214,6 @@ def explain(
             for c in result.vetoes
             if c in vetoes
         ],
-        next_changes=next_changes(session, catalog, model, subject.id, grade.as_of, grade.grade),
+        next_changes=next_changes(session, catalog, model, subject.id, as_of, grade.grade),
         objection_pending=objections.grade_pending(session, subject.id, model.code),
     )

@@ -144,6 +144,8 @@ def case(session: Session, models: Mapping[str, ModelFile], objection: Objection
     )
     current: EvaluationGrade | None = service.current_grade(session, run.model_code, result.subject_id)
     regraded = current if current is not None and current.run_id != run.id else None
+    # A later run that found the same inputs writes no new result: the result objected to still holds.
+    holds = service.holds_as_of(session, current) if current is not None and regraded is None else None
     return {
         "model_name": model.name if model else run.model_code,
         "model_version": run.model_version,
@@ -161,4 +163,5 @@ def case(session: Session, models: Mapping[str, ModelFile], objection: Objection
         "points": points,
         "records": records_behind(session, indicator, result.subject_id, run.as_of),
         "regraded": regraded,
+        "unchanged_as_of": holds if holds is not None and holds > run.as_of else None,
     }

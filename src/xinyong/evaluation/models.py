@@ -5,7 +5,19 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from xinyong.db.base import Base, JSONType, UTCDateTime, utcnow
@@ -46,13 +58,21 @@ class EvaluationRun(Base):
     grade_counts: Mapped[dict[str, int]] = mapped_column(JSONType, default=dict)
     # The last domain event seen when the run read its inputs: the next incremental run starts after it.
     last_event_id: Mapped[int] = mapped_column(Integer, default=0)
+    # The last subject and consent then: the next incremental run looks for subjects without a grade only among
+    # those after them (new subjects, new consents), not over every subject.
+    last_subject_id: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    last_consent_id: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     duration_s: Mapped[float] = mapped_column(Float, default=0.0)
 
 
 class EvaluationResult(Base):
-    """One subject's result in one run: score, grade, each indicator's value and points, the vetoes."""
+    """One subject's result from one run: score, grade, each indicator's value and points, the vetoes.
+
+    Written only when it differs: a run stores a result for a subject who has none under the model, or whose
+    inputs changed (`inputs`). A run's results are therefore, per subject, the latest result written at or
+    before it (`repository.run_results`); the current grade names the run that wrote the current result."""
 
     __tablename__ = "evaluation_results"
     __table_args__ = (Index("ix_evaluation_results_run_subject", "run_id", "subject_id", unique=True),)
@@ -68,10 +88,13 @@ class EvaluationResult(Base):
     # query of the run.
     indicators: Mapped[dict[str, Any]] = mapped_column(JSON(none_as_null=True))
     vetoes: Mapped[list[str]] = mapped_column(JSON(none_as_null=True), default=list)
+    # What the result is a function of: the model's digest and each indicator's value (`scoring.inputs_text`).
+    inputs: Mapped[str | None] = mapped_column(Text)
 
 
 class EvaluationGrade(Base):
-    """A subject's current grade under a model (the latest run that evaluated it)."""
+    """A subject's current grade under a model: the result of the latest run that wrote one (`run_id`), which
+    holds until a run finds other inputs."""
 
     __tablename__ = "evaluation_grades"
     __table_args__ = (
@@ -84,8 +107,10 @@ class EvaluationGrade(Base):
     run_id: Mapped[int] = mapped_column(ForeignKey("evaluation_runs.id"))
     score: Mapped[float] = mapped_column(Float)
     grade: Mapped[str] = mapped_column(String(4), index=True)
-    as_of: Mapped[dt.date] = mapped_column(Date)
+    as_of: Mapped[dt.date] = mapped_column(Date)  # the data cut-off of the run that wrote the result
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # The current result's inputs: a run writes a new result only where its inputs differ.
+    inputs: Mapped[str | None] = mapped_column(Text)
 
 
 class EvaluationGradeChange(Base):

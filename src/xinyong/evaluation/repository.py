@@ -8,7 +8,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select
+from sqlalchemy import ColumnElement, Subquery, and_, delete, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from xinyong.commitments.models import Commitment
@@ -35,6 +35,14 @@ from xinyong.subjects.models import Subject
 
 def last_event_id(session: Session) -> int:
     return int(session.scalar(select(func.max(DomainEvent.id))) or 0)
+
+
+def last_subject_id(session: Session) -> int:
+    return int(session.scalar(select(func.max(Subject.id))) or 0)
+
+
+def last_consent_id(session: Session) -> int:
+    return int(session.scalar(select(func.max(EvaluationConsent.id))) or 0)
 
 
 def last_done_run(session: Session, model: ModelFile) -> EvaluationRun | None:
@@ -181,10 +189,15 @@ def changed_subjects(session: Session, model: ModelFile, previous: EvaluationRun
                 )
             )
         )
+    # Applicable subjects without a grade: among the subjects (or, for an opt-in model, the consents) added since
+    # the previous run read its inputs. A subject that changes in a way that makes it applicable (its industry)
+    # is named by the domain event of that change above.
     ungraded = select(Subject.id).where(
         Subject.kind.in_(model.applies_to.subject_kinds),
         ~exists().where(EvaluationGrade.model_code == model.code, EvaluationGrade.subject_id == Subject.id),
     )
+    if not model.applies_to.opt_in:
+        ungraded = ungraded.where(Subject.id > previous.last_subject_id)
     if model.applies_to.industries:
         ungraded = ungraded.where(
             or_(*(Subject.industry_code.startswith(code) for code in model.applies_to.industries))
@@ -192,11 +205,55 @@ def changed_subjects(session: Session, model: ModelFile, previous: EvaluationRun
     if model.applies_to.opt_in:
         ungraded = ungraded.where(
             Subject.id.in_(
-                select(EvaluationConsent.subject_id).where(EvaluationConsent.model_code == model.code)
+                select(EvaluationConsent.subject_id).where(
+                    EvaluationConsent.model_code == model.code,
+                    EvaluationConsent.id > previous.last_consent_id,
+                )
             )
         )
     found.update(session.scalars(ungraded))
     return found
+
+
+def run_results(run: EvaluationRun) -> Subquery:
+    """A run's results: per subject, the latest result written at or before the run by a run of the same model
+    and version (a run writes only new and changed results; an unchanged subject's result is an earlier one)."""
+    runs = select(EvaluationRun.id).where(
+        EvaluationRun.model_code == run.model_code,
+        EvaluationRun.model_version == run.model_version,
+        EvaluationRun.id <= run.id,
+    )
+    latest = (
+        select(EvaluationResult.subject_id, func.max(EvaluationResult.run_id).label("run_id"))
+        .where(EvaluationResult.run_id.in_(runs))
+        .group_by(EvaluationResult.subject_id)
+        .subquery("latest")
+    )
+    results = EvaluationResult.__table__
+    return (
+        select(results)
+        .join(latest, and_(results.c.subject_id == latest.c.subject_id, results.c.run_id == latest.c.run_id))
+        .subquery("run_results")
+    )
+
+
+def holds_as_of(session: Session, grade: EvaluationGrade) -> dt.date:
+    """The latest data cut-off at which a current grade is known to hold: that of the latest run of the same
+    model and version since the one that wrote it. Each of those runs either found the subject's inputs
+    unchanged or did not re-evaluate it because none of its inputs changed."""
+    version = select(EvaluationRun.model_version).where(EvaluationRun.id == grade.run_id).scalar_subquery()
+    latest = session.scalar(
+        select(EvaluationRun.as_of)
+        .where(
+            EvaluationRun.model_code == grade.model_code,
+            EvaluationRun.model_version == version,
+            EvaluationRun.status == "done",
+            EvaluationRun.id >= grade.run_id,
+        )
+        .order_by(EvaluationRun.id.desc())
+        .limit(1)
+    )
+    return latest or grade.as_of
 
 
 def result_of(session: Session, run_id: int, subject_id: int) -> EvaluationResult | None:

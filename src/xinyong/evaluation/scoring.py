@@ -22,7 +22,10 @@ Spark runs (and a model this module cannot compile, see `supported`) keep scorin
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection
+import hashlib
+import json
+from collections.abc import Collection, Mapping
+from typing import Any
 
 from sqlglot import exp
 
@@ -37,7 +40,7 @@ NUMERIC_KINDS = (
     "years_in_business",
 )
 INTEGER_KINDS = ("record_count", "list_in_force", "commitment_count", "years_in_business")
-RESULT_COLUMNS = ("run_id", "subject_id", "score", "grade", "indicators", "vetoes")
+RESULT_COLUMNS = ("run_id", "subject_id", "score", "grade", "indicators", "vetoes", "inputs")
 
 
 def supported(model: ModelFile) -> bool:
@@ -82,7 +85,7 @@ def _missing_points(indicator: Indicator, policy: str) -> float:
 
 
 def _value(indicator: Indicator, dialect: str) -> exp.Expr:
-    """The feature as the reference sees it (`service.plain_feature`): numbers rounded to 6 places."""
+    """The feature as the reference sees it (`results.plain_feature`): numbers rounded to 6 places."""
     column = _q(indicator.code)
     if indicator.feature.kind not in NUMERIC_KINDS:
         return column
@@ -140,7 +143,7 @@ def _grade_rank(model: ModelFile, score: exp.Expr) -> exp.Expr:
 
 
 def _document(model: ModelFile, dialect: str) -> exp.Expr:
-    """The result document (`service.result_document`) as JSON text built by the database."""
+    """The result document (`results.result_document`) as JSON text built by the database."""
     indicators = list(model.indicators)
     # The document is written as JSON text by concatenation (codes match the model's
     # code pattern, numbers print as JSON numbers, text values are quoted by the database's JSON quoting):
@@ -204,12 +207,15 @@ def scored_expression(
     dialect: str,
     subject_ids: Collection[int] | None = None,
     features_table: str | None = None,
+    only_changed: bool = False,
 ) -> exp.Select:
-    """One row per applicable subject: subject_id, score, grade, indicators (the result document, JSON) and
-    vetoes (JSON array of the codes that fired), as `rules.evaluate` and `service.result_document` give them.
+    """One row per applicable subject: subject_id, score, grade, indicators (the result document, JSON),
+    vetoes (JSON array of the codes that fired), as `rules.evaluate` and `results.result_document` give them,
+    and inputs (`inputs_sql`: what the result is a function of).
 
     The feature rows come from the compiled feature query, or from `features_table` where they were stored
-    first (`features_table_sql`)."""
+    first (`features_table_sql`). `only_changed`: only the subjects whose current result under the model was
+    computed from other inputs, or who have none."""
     if not supported(model):
         raise ValueError(f"model {model.code} cannot be scored in SQL")
     features: exp.Expr
@@ -301,34 +307,57 @@ def scored_expression(
             quoted=True,
         ),
         *[exp.alias_(cond, f"{code}:veto", quoted=True) for code, cond in fired],
+        exp.alias_(_inputs(model, dialect), "inputs", quoted=True),
     )
     document, vetoes = _document(model, dialect), _vetoes([code for code, _ in fired], dialect)
-    return (
-        exp.select(
-            _q("subject_id"),
-            _q("score"),
+    scored = exp.select(
+        _q("subject_id"),
+        _q("score"),
+        exp.alias_(grade, "grade", quoted=True),
+        exp.alias_(document, "indicators", quoted=True),
+        exp.alias_(vetoes, "vetoes", quoted=True),
+        _q("inputs"),
+    ).from_(level4.subquery("g"))
+    if only_changed:
+        # The current result's inputs (`evaluation_grades.inputs`) equal to these: the same result, not stored
+        # again. The document is built (the select list evaluated) only for the rows that pass.
+        current = exp.alias_(exp.to_table("evaluation_grades", quoted=True), "cur", table=True, quoted=True)
+        same = exp.and_(
+            exp.column("model_code", table="cur", quoted=True).eq(exp.Literal.string(model.code)),
+            exp.column("subject_id", table="cur", quoted=True).eq(
+                exp.column("subject_id", table="g", quoted=True)
+            ),
+        )
+        scored = exp.select(
+            *[
+                exp.alias_(exp.column(c, table="g", quoted=True), c, quoted=True)
+                for c in ("subject_id", "score")
+            ],
             exp.alias_(grade, "grade", quoted=True),
             exp.alias_(document, "indicators", quoted=True),
             exp.alias_(vetoes, "vetoes", quoted=True),
+            exp.alias_(exp.column("inputs", table="g", quoted=True), "inputs", quoted=True),
+        ).from_(level4.subquery("g"))
+        scored = scored.join(current, on=same, join_type="left").where(
+            exp.or_(
+                exp.column("inputs", table="cur", quoted=True).is_(exp.null()),
+                exp.NEQ(
+                    this=exp.column("inputs", table="cur", quoted=True),
+                    expression=exp.column("inputs", table="g", quoted=True),
+                ),
+            )
         )
-        .from_(level4.subquery("g"))
-        .with_(exp.to_identifier("v", quoted=True), as_=value_rows, materialized=True)
-        .with_(exp.to_identifier("t", quoted=True), as_=level2, materialized=True)
+    return scored.with_(exp.to_identifier("v", quoted=True), as_=value_rows, materialized=True).with_(
+        exp.to_identifier("t", quoted=True), as_=level2, materialized=True
     )
 
 
-def insert_results_sql(
-    model: ModelFile,
-    *,
-    run_id: int,
-    as_of: dt.date,
-    dialect: str,
-    subject_ids: Collection[int] | None = None,
-    features_table: str | None = None,
-) -> str:
-    """`INSERT INTO evaluation_results … SELECT`: the run's results, scored and written by the database."""
+def insert_results_sql(model: ModelFile, *, run_id: int, dialect: str, features_table: str) -> str:
+    """`INSERT INTO evaluation_results … SELECT`: the run's new or changed results, scored and written by the
+    database from the run's feature rows (`features_table_sql`). A subject whose inputs are those of its
+    current result keeps that result: nothing is written for it."""
     scored = scored_expression(
-        model, as_of=as_of, dialect=dialect, subject_ids=subject_ids, features_table=features_table
+        model, as_of=dt.date.min, dialect=dialect, features_table=features_table, only_changed=True
     )
     rows = exp.select(
         exp.alias_(exp.Literal.number(int(run_id)), "run_id", quoted=True),
@@ -342,15 +371,62 @@ def insert_results_sql(
     return statement.sql(dialect=dialect)
 
 
-def features_table_sql(model: ModelFile, *, table: str, as_of: dt.date, dialect: str) -> str:
-    """PostgreSQL: `CREATE TEMPORARY TABLE … AS` the feature query. PostgreSQL runs the aggregate of a CREATE
-    TABLE AS with parallel workers, never that of an INSERT … SELECT: computing the features first and scoring
-    them from the temporary table keeps the run as fast as the feature query alone."""
-    query = compiler.feature_expression(model, as_of=as_of, dialect=dialect)
-    create = exp.Create(
+def features_table_sql(
+    model: ModelFile,
+    *,
+    table: str,
+    as_of: dt.date,
+    dialect: str,
+    subject_ids: Collection[int] | None = None,
+    create: bool = True,
+) -> str:
+    """The run's feature rows into a temporary table: `CREATE TEMPORARY TABLE … AS` the feature query (all
+    subjects, or the first chunk of an incremental run's), or `INSERT INTO` it (the next chunks).
+
+    PostgreSQL runs the aggregate of a CREATE TABLE AS with parallel workers, never that of an INSERT …
+    SELECT: computing the features first and scoring them from the table keeps the run as fast as the feature
+    query alone. The table is also the run's list of the subjects it evaluated (its grade counts)."""
+    query = compiler.feature_expression(model, as_of=as_of, dialect=dialect, subject_ids=subject_ids)
+    if not create:
+        return exp.insert(query, exp.to_table(table, quoted=True)).sql(dialect=dialect)
+    statement = exp.Create(
         this=exp.to_table(table, quoted=True),
         kind="TABLE",
         expression=query,
         properties=exp.Properties(expressions=[exp.TemporaryProperty()]),
     )
-    return create.sql(dialect=dialect)
+    return statement.sql(dialect=dialect)
+
+
+def model_digest(model: ModelFile) -> str:
+    """What a model's results are a function of besides the feature values: the model's whole definition
+    (not whether its grades are published). A new version, or an edited file, gives every subject a new
+    result."""
+    definition = model.model_dump_json(exclude={"publish_grades"})
+    return hashlib.sha256(definition.encode("utf-8")).hexdigest()[:16]
+
+
+def _inputs(model: ModelFile, dialect: str) -> exp.Expr:
+    """`inputs`: the model's digest and each indicator's value as the reference reads it, `digest:v1|v2|…`
+    (`inputs_text` in Python). Equal inputs give the same score, grade, document and vetoes."""
+    text: exp.Expr = exp.Literal.string(f"{model_digest(model)}:")
+    for n, i in enumerate(model.indicators):
+        if n:
+            text = exp.DPipe(this=text, expression=exp.Literal.string("|"), safe=True)
+        value = _json_value(_q(f"{i.code}:v"), text=i.feature.kind not in NUMERIC_KINDS, dialect=dialect)
+        text = exp.DPipe(this=text, expression=value, safe=True)
+    return text
+
+
+def inputs_text(model: ModelFile, values: Mapping[str, Any]) -> str:
+    """The `inputs` of a result scored in Python (`results.plain_feature` values), as the database writes
+    them where it can (a number that prints differently only stores the same result once more)."""
+
+    def printed(value: Any) -> str:
+        if value is None:
+            return "null"
+        if isinstance(value, str):
+            return json.dumps(value, ensure_ascii=False)
+        return repr(value)
+
+    return f"{model_digest(model)}:" + "|".join(printed(values.get(i.code)) for i in model.indicators)

@@ -13,32 +13,28 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any, TextIO, cast
+from typing import Any, TextIO
 
-from sqlalchemy import Date, String, Table, and_, func, insert, literal, or_, select, text
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from xinyong.db import bulk
-from xinyong.db.base import UTCDateTime, utcnow
-from xinyong.evaluation import compiler, repository, rules, scoring
+from xinyong.db.base import utcnow
+from xinyong.evaluation import compiler, repository, results, rules, scoring
 from xinyong.evaluation.models import (
     EvaluationConsent,
     EvaluationGrade,
     EvaluationGradeChange,
     EvaluationModelVersion,
-    EvaluationResult,
     EvaluationRun,
 )
-from xinyong.evaluation.rules import Feature, ModelFileError
+from xinyong.evaluation.rules import ModelFileError
 from xinyong.evaluation.schemas import ModelFile, ModelSummary
 from xinyong.kit.errors import NotFound, ValidationFailed
 from xinyong.subjects.models import Subject
 
 ENGINES = ("sqlite", "postgresql", "spark")
 DIALECT_OF = {"sqlite": "sqlite", "postgresql": "postgres", "spark": "spark"}
-CHUNK = 500  # subjects per restricted feature query (incremental runs)
+CHUNK = results.CHUNK
 
 FeatureRows = Callable[[ModelFile, dt.date, Collection[int] | None], Iterable[Mapping[str, Any]]]
 
@@ -175,26 +171,6 @@ class Receipt:
         }
 
 
-def plain_feature(value: Any) -> Feature:
-    if value is None or isinstance(value, str):
-        return value
-    # Rounded: engines sum floating amounts in different orders (10.62 vs 10.620000000000001).
-    number = round(float(value), 6)
-    return int(number) if number.is_integer() else number
-
-
-def result_document(result: rules.Evaluation) -> dict[str, Any]:
-    return {
-        "base": result.base,
-        "adjustment": result.adjustment,
-        "external": result.external,
-        "items": {s.code: [s.value, s.points] for s in result.indicators},
-    }
-
-
-RESULT_CHUNK = 5000  # result rows per bulk insert when scoring in Python (Spark)
-
-
 def run(
     session: Session,
     model: ModelFile,
@@ -211,11 +187,16 @@ def run(
     `repository.changed_subjects`); without such a run it is a full run. `features` computes the feature rows
     (another engine, e.g. Spark over a Parquet snapshot); by default the session's own store does.
 
-    On the session's own store the model is scored by the database (`scoring`: one `INSERT … SELECT` per run,
-    or per chunk of subjects for an incremental run), so no feature row or result is held in memory. Feature
-    rows from elsewhere are scored by `rules.evaluate` as they stream and written a chunk at a time (COPY on
-    PostgreSQL). Either way the current grades and the grade history are then updated set-based from the run's
-    results (`_store_grades`)."""
+    A result is written only where it is new or changed: a subject whose inputs (the model's digest and its
+    indicator values) are those of its current result keeps that result, grade and history untouched, so a run
+    writes in proportion to what changed, not to the number of subjects. The receipt counts every subject
+    evaluated.
+
+    On the session's own store the model is scored by the database (`scoring`: the feature rows into a
+    temporary table, then one `INSERT … SELECT` of the new and changed results), so no feature row or result is
+    held in memory. Feature rows from elsewhere are scored by `rules.evaluate` as they stream and written a
+    chunk at a time (COPY on PostgreSQL). Either way the current grades and the grade history are then updated
+    set-based from the results the run wrote (`results.store_grades`)."""
     started = time.perf_counter()
     store = engine_of(session)
     engine = engine or store
@@ -235,25 +216,24 @@ def run(
         as_of=as_of,
         incremental=previous is not None,
         last_event_id=repository.last_event_id(session),
+        last_subject_id=repository.last_subject_id(session),
+        last_consent_id=repository.last_consent_id(session),
     )
     session.add(run_row)
     session.flush()
     subject_ids = None if previous is None else repository.changed_subjects(session, model, previous, as_of)
+    counts = rules.grade_counts(model, [])
     if subject_ids is None or subject_ids:
         if features is None and scoring.supported(model):
-            _score_in_store(session, model, run_row.id, as_of, subject_ids, progress)
+            counts.update(
+                results.score_in_store(
+                    session, model, run_row, as_of, subject_ids, DIALECT_OF[store], progress
+                )
+            )
         else:
             rows = (features or sql_feature_rows(session))(model, as_of, subject_ids)
-            _score_in_python(session, model, run_row.id, rows, progress)
-    counts = rules.grade_counts(model, [])
-    for grade, count in session.execute(
-        select(EvaluationResult.grade, func.count())
-        .where(EvaluationResult.run_id == run_row.id)
-        .group_by(EvaluationResult.grade)
-    ):
-        counts[grade] = int(count)
+            counts.update(results.score_in_python(session, model, run_row, rows, progress))
     subjects = sum(counts.values())
-    _store_grades(session, model, run_row)
     duration = round(time.perf_counter() - started, 3)
     run_row.status = "done"
     run_row.subjects = subjects
@@ -274,131 +254,6 @@ def run(
     )
 
 
-def _score_in_store(
-    session: Session,
-    model: ModelFile,
-    run_id: int,
-    as_of: dt.date,
-    subject_ids: Collection[int] | None,
-    progress: Callable[[int], None] | None,
-) -> None:
-    """The database scores and writes the results: one statement, or one per chunk of subjects (compiled once,
-    `compiler.per_subjects`)."""
-    dialect = DIALECT_OF[engine_of(session)]
-    table = None
-    if dialect == "postgres" and subject_ids is None:  # a full run: the features first, in parallel
-        table = f"evaluation_features_{run_id}"
-        session.execute(text(scoring.features_table_sql(model, table=table, as_of=as_of, dialect=dialect)))
-
-    def compile_for(ids: Collection[int] | None) -> str:
-        return scoring.insert_results_sql(
-            model, run_id=run_id, as_of=as_of, dialect=dialect, subject_ids=ids, features_table=table
-        )
-
-    statements: Iterable[str]
-    if subject_ids is None:
-        statements = [compile_for(None)]
-    else:
-        ids, restricted = sorted(subject_ids), compiler.per_subjects(compile_for)
-        statements = (restricted(ids[start : start + CHUNK]) for start in range(0, len(ids), CHUNK))
-    for sql in statements:
-        written = session.execute(text(sql), execution_options={"preserve_rowcount": True})
-        if progress:
-            progress(int(getattr(written, "rowcount", 0) or 0))
-    if table is not None:
-        session.execute(text(f'DROP TABLE "{table}"'))
-
-
-def _score_in_python(
-    session: Session,
-    model: ModelFile,
-    run_id: int,
-    rows: Iterable[Mapping[str, Any]],
-    progress: Callable[[int], None] | None,
-) -> None:
-    """Feature rows scored by the reference rules as they stream, written a chunk at a time."""
-    table = cast(Table, EvaluationResult.__table__)
-    batch: list[dict[str, Any]] = []
-    for row in rows:
-        values = {i.code: plain_feature(row.get(i.code)) for i in model.indicators}
-        result = rules.evaluate(model, values)
-        batch.append(
-            {
-                "run_id": run_id,
-                "subject_id": int(row["subject_id"]),
-                "score": result.score,
-                "grade": result.grade,
-                "indicators": result_document(result),
-                "vetoes": list(result.vetoes),
-            }
-        )
-        if len(batch) >= RESULT_CHUNK:
-            bulk.bulk_insert(session, table, batch)
-            if progress:
-                progress(len(batch))
-            batch = []
-    if batch:
-        bulk.bulk_insert(session, table, batch)
-        if progress:
-            progress(len(batch))
-
-
-def _store_grades(session: Session, model: ModelFile, run_row: EvaluationRun) -> None:
-    """Set-based, from the run's results: a history row for each first or changed grade, then every current
-    grade of the run's subjects inserted or updated by one upsert."""
-    results = cast(Table, EvaluationResult.__table__)
-    grades = cast(Table, EvaluationGrade.__table__)
-    now = utcnow()
-    code = literal(model.code, String())
-    as_of = literal(run_row.as_of, Date())
-    at = literal(now, UTCDateTime())
-    known = grades.alias("g")
-    changed = (
-        select(
-            code,
-            results.c.subject_id,
-            results.c.run_id,
-            as_of,
-            known.c.grade,
-            results.c.grade,
-            results.c.score,
-            at,
-        )
-        .select_from(
-            results.outerjoin(
-                known, and_(known.c.model_code == model.code, known.c.subject_id == results.c.subject_id)
-            )
-        )
-        .where(
-            results.c.run_id == run_row.id,
-            or_(known.c.grade.is_(None), known.c.grade != results.c.grade),
-        )
-    )
-    session.execute(
-        insert(EvaluationGradeChange).from_select(
-            ["model_code", "subject_id", "run_id", "as_of", "grade_from", "grade_to", "score", "at"], changed
-        )
-    )
-    current = select(
-        code, results.c.subject_id, results.c.run_id, results.c.score, results.c.grade, as_of, at
-    ).where(results.c.run_id == run_row.id)
-    upsert_insert = postgresql_insert if engine_of(session) == "postgresql" else sqlite_insert
-    upsert = upsert_insert(grades).from_select(
-        ["model_code", "subject_id", "run_id", "score", "grade", "as_of", "updated_at"], current
-    )
-    session.execute(
-        upsert.on_conflict_do_update(
-            index_elements=[grades.c.model_code, grades.c.subject_id],
-            set_={
-                name: upsert.excluded[name] for name in ("run_id", "score", "grade", "as_of", "updated_at")
-            },
-        )
-    )
-    for instance in list(session.identity_map.values()):
-        if isinstance(instance, EvaluationGrade):
-            session.expire(instance)
-
-
 def get_run(session: Session, run_id: int) -> EvaluationRun:
     found = session.get(EvaluationRun, run_id)
     if found is None:
@@ -407,15 +262,16 @@ def get_run(session: Session, run_id: int) -> EvaluationRun:
 
 
 def write_results_csv(session: Session, model: ModelFile, run_id: int, out: TextIO) -> int:
-    """One row per subject of the run: uscc, score, grade, then each indicator's points. Returns the rows."""
+    """One row per subject with a result as of the run (`repository.run_results`): uscc, score, grade, then
+    each indicator's points. Returns the rows."""
     codes = [i.code for i in model.indicators]
     writer = csv.writer(out)
     writer.writerow(["uscc", "score", "grade", *codes])
+    found = repository.run_results(get_run(session, run_id))
     rows = session.execute(
-        select(Subject.uscc, EvaluationResult.score, EvaluationResult.grade, EvaluationResult.indicators)
-        .join(Subject, Subject.id == EvaluationResult.subject_id)
-        .where(EvaluationResult.run_id == run_id)
-        .order_by(EvaluationResult.subject_id)
+        select(Subject.uscc, found.c.score, found.c.grade, found.c.indicators)
+        .join(Subject, Subject.id == found.c.subject_id)
+        .order_by(found.c.subject_id)
     )
     count = 0
     for uscc, score, grade, document in rows:
@@ -466,6 +322,9 @@ def has_consent(session: Session, model_code: str, subject_id: int) -> bool:
 
 def current_grade(session: Session, model_code: str, subject_id: int) -> EvaluationGrade | None:
     return repository.current_grades(session, model_code, [subject_id]).get(subject_id)
+
+
+holds_as_of = repository.holds_as_of
 
 
 def grade_history(session: Session, model_code: str, subject_id: int) -> list[EvaluationGradeChange]:

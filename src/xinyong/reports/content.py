@@ -174,7 +174,7 @@ def _grade_items(session: Session, subject: Subject) -> list[dict[str, Any]]:
             "type": "grade",
             "title": "公共信用综合评价",
             "doc_no": f"等级 {grade.grade}",
-            "date": format_china_date(grade.as_of),
+            "date": format_china_date(evaluation.holds_as_of(session, grade)),
             "department": ISSUER,
             "repaired": False,
             "lines": [["评价结果", f"{grade.grade}（{grade.score:.1f} 分）"]],
