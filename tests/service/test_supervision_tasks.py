@@ -149,7 +149,7 @@ class TestFollowUp:
         assert task_followup.overdue_step(interview, late) == "interview"
         assert jobs.alert_overdue(session, late) == 3  # the three interviews; training has 40 working days
         assert jobs.alert_overdue(session, late) == 0
-        rows = task_followup.department_tasks(session, CLERK, late, overdue_only=True)
+        rows = task_followup.department_tasks(session, CLERK, late, overdue_only=True).items
         assert {(r.task.department_code, r.overdue) for r in rows} == {(CHENGDU, "interview")}
         assert len(rows) == 2 == task_followup.overdue_count(session, CLERK, late)
         assert task_followup.overdue_count(session, OTHER, late) == 1
@@ -227,11 +227,23 @@ class TestFollowUp:
                 calendar=platform.calendar,
                 today=TODAY,
             )
-        assert {r.task.subject_id for r in task_followup.department_tasks(session, OTHER, TODAY)} == {
+        assert {r.task.subject_id for r in task_followup.department_tasks(session, OTHER, TODAY).items} == {
             world.far
         }
         counts = task_followup.statistics(session, OTHER, TODAY)
         assert [c.department_code for c in counts["interview"]] == [MIANYANG]
+
+    def test_the_task_list_comes_a_page_at_a_time_and_loses_none(
+        self, platform: Platform, session: Session, world: SupervisedWorld
+    ) -> None:
+        _generate(platform, session)
+        whole = task_followup.department_tasks(session, CLERK, TODAY, size=1000)
+        assert whole.total == len(whole.items) >= 3
+        pages = [task_followup.department_tasks(session, CLERK, TODAY, page=n, size=2) for n in (1, 2, 3, 4)]
+        assert all(p.total == whole.total for p in pages)
+        seen = [r.task.id for p in pages for r in p.items]
+        assert seen == [r.task.id for r in whole.items][: len(seen)] and len(seen) == min(8, whole.total)
+        assert pages[0].has_next and not pages[0].has_prev
 
     def test_training_attendance_needs_a_session_held_since_the_task(
         self, platform: Platform, session: Session, world: SupervisedWorld

@@ -209,7 +209,7 @@ class ModelFile(Strict):
 class IndicatorExplained(BaseModel):
     code: str
     name: str
-    value: float | str | None
+    value: int | float | str | None  # a count stays a whole number (2, not 2.0)
     points: float
     source: str | None
 

@@ -15,11 +15,14 @@ from sqlalchemy.orm import Session
 from xinyong.accounts.models import Department
 from xinyong.accounts.policy import Principal, may_act_for_department
 from xinyong.kit.errors import Conflict, Forbidden, NotFound
+from xinyong.kit.pagination import Page, clamp
 from xinyong.kit.workdays import WorkdayCalendar
 from xinyong.notices import service as notices
 from xinyong.subjects.models import Subject
 from xinyong.supervision.task_models import SupervisionTask, TaskKind, TaskState, TrainingSession
 from xinyong.supervision.tasks import DONE_STATES, KIND_LABELS, STEP_LABELS, TaskError, TaskPolicy
+
+PAGE_SIZE = 100  # tasks per page of the department's list
 
 # --- overdue --------------------------------------------------------------------------------------------
 
@@ -84,7 +87,9 @@ class TaskRow:
     overdue: str | None
 
 
-def _rows(session: Session, condition: ColumnElement[bool], today: dt.date, limit: int) -> list[TaskRow]:
+def _rows(
+    session: Session, condition: ColumnElement[bool], today: dt.date, limit: int, offset: int = 0
+) -> list[TaskRow]:
     rows = session.execute(
         select(SupervisionTask, Subject.name, Subject.uscc, Subject.kind, Department.name)
         .join(Subject, Subject.id == SupervisionTask.subject_id)
@@ -92,6 +97,7 @@ def _rows(session: Session, condition: ColumnElement[bool], today: dt.date, limi
         .where(condition)
         .order_by(SupervisionTask.due_on, SupervisionTask.id)
         .limit(limit)
+        .offset(offset)
     )
     return [TaskRow(t, n, u, k, d, overdue_step(t, today)) for t, n, u, k, d in rows]
 
@@ -103,13 +109,16 @@ def department_tasks(
     *,
     state: str | None = None,
     overdue_only: bool = False,
-    limit: int = 500,
-) -> list[TaskRow]:
-    """The tasks of the caller's department (the credit office sees every department's)."""
+    page: int = 1,
+    size: int = PAGE_SIZE,
+) -> Page[TaskRow]:
+    """A page of the tasks of the caller's department (the credit office sees every department's), the
+    earliest deadline first."""
+    page, size = clamp(page, size)
     conditions: list[ColumnElement[bool]] = []
     if not principal.is_credit_office:
         if not principal.department_code:
-            return []
+            return Page([], 0, page, size)
         conditions.append(SupervisionTask.department_code == principal.department_code)
     if state == "active":
         conditions.append(SupervisionTask.state.not_in(sorted(DONE_STATES)))
@@ -117,7 +126,9 @@ def department_tasks(
         conditions.append(SupervisionTask.state.in_(sorted(DONE_STATES)))
     if overdue_only:
         conditions.append(_overdue_condition(today))
-    return _rows(session, and_(True, *conditions), today, limit)
+    condition = and_(True, *conditions)
+    total = int(session.scalar(select(func.count(SupervisionTask.id)).where(condition)) or 0)
+    return Page(_rows(session, condition, today, size, (page - 1) * size), total, page, size)
 
 
 def overdue_count(session: Session, principal: Principal, today: dt.date) -> int:

@@ -71,23 +71,25 @@ def task_list(
     principal: Annotated[Principal, require("supervision:view")],
     state: Annotated[str, Query(pattern="^(active|done|all)$")] = "active",
     overdue: Annotated[bool, Query()] = False,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> HTMLResponse:
-    """Interview (约谈) and training (信用培训) tasks of the department, overdue ones flagged."""
-    rows = task_followup.department_tasks(
-        session, principal, today, state=None if state == "all" else state, overdue_only=overdue
+    """Interview (约谈) and training (信用培训) tasks of the department, overdue ones flagged, a page at a time."""
+    listing = task_followup.department_tasks(
+        session, principal, today, state=None if state == "all" else state, overdue_only=overdue, page=page
     )
     audit.record(
         session,
         principal,
         "supervision.tasks_view",
         ip=client_ip(request),
-        details={"state": state, "overdue": overdue, "rows": len(rows)},
+        details={"state": state, "overdue": overdue, "page": page, "rows": len(listing.items)},
     )
     overdue_count = task_followup.overdue_count(session, principal, today)
+    context = {"listing": listing, "rows": listing.items, "state": state, "overdue": overdue}
     return _page(
         request,
         "supervision/task_list.html",
-        {"rows": rows, "state": state, "overdue": overdue, "overdue_count": overdue_count, **_labels()},
+        {**context, "overdue_count": overdue_count, **_labels()},
     )
 
 
