@@ -27,6 +27,9 @@ from xinyong.evaluation.rules import Feature
 from xinyong.evaluation.schemas import ModelFile
 
 CHUNK = 500  # subjects per restricted feature query (incremental runs)
+# PostgreSQL's work_mem while a run scores and compares its results (a full run's 1,000,000 subjects: about 100 MB
+# of hash table for the current grades); the feature query keeps the server's own.
+SCORING_WORK_MEM = "256MB"
 
 
 def plain_feature(value: Any) -> Feature:
@@ -79,6 +82,13 @@ def score_in_store(
             session.execute(text((more if start else first)(chunk)))
             if progress:
                 progress(len(chunk))
+    previous = None
+    if dialect == "postgres":
+        # Scoring reads the features through materialised layers and joins them to every current grade: with the
+        # server's default work_mem (4 MB) both spill to disk. Raised for the scoring statements only, then put
+        # back for the rest of the caller's transaction.
+        previous = session.scalar(text("SELECT current_setting('work_mem')"))
+        session.execute(text("SELECT set_config('work_mem', :mem, true)"), {"mem": SCORING_WORK_MEM})
     if dialect == "postgres" and subject_ids is not None:
         # A temporary table has no statistics until analysed: a few chunks' rows are then joined by index, not by
         # reading every current grade (a full run's table is joined whole either way).
@@ -104,6 +114,8 @@ def score_in_store(
         )
     }
     session.execute(text(f'DROP TABLE "{table}"'))
+    if previous is not None:
+        session.execute(text("SELECT set_config('work_mem', :mem, true)"), {"mem": previous})
     if progress and subject_ids is None:
         progress(sum(counts.values()))
     return counts

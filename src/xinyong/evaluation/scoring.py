@@ -232,6 +232,24 @@ def scored_expression(
     values: list[exp.Expr] = [_q("subject_id")]
     values += [exp.alias_(_value(i, dialect), f"{i.code}:v", quoted=True) for i in indicators]
     value_rows = exp.select(*values).from_(features)
+    # The result's inputs, computed with the values; with `only_changed` the subjects whose inputs are those of
+    # their current result stop here: points, score, grade and document are computed for the others only.
+    value_rows = exp.select(
+        exp.Column(this=exp.Star(), table=exp.to_identifier("s0", quoted=True)),
+        exp.alias_(_inputs(model, dialect), "inputs", quoted=True),
+    ).from_(value_rows.subquery("s0"))
+    if only_changed:
+        current = exp.alias_(exp.to_table("evaluation_grades", quoted=True), "cur", table=True, quoted=True)
+        same = exp.and_(
+            exp.column("model_code", table="cur", quoted=True).eq(exp.Literal.string(model.code)),
+            exp.column("subject_id", table="cur", quoted=True).eq(
+                exp.column("subject_id", table="s0", quoted=True)
+            ),
+        )
+        known = exp.column("inputs", table="cur", quoted=True)
+        value_rows = value_rows.join(current, on=same, join_type="left").where(
+            exp.or_(known.is_(exp.null()), exp.NEQ(this=known, expression=_inputs(model, dialect)))
+        )
     # Layer "t": each indicator's points and the total, in the reference's order of addition.
     level1: list[exp.Expr] = [exp.Star()]
     for i in indicators:
@@ -307,7 +325,6 @@ def scored_expression(
             quoted=True,
         ),
         *[exp.alias_(cond, f"{code}:veto", quoted=True) for code, cond in fired],
-        exp.alias_(_inputs(model, dialect), "inputs", quoted=True),
     )
     document, vetoes = _document(model, dialect), _vetoes([code for code, _ in fired], dialect)
     scored = exp.select(
@@ -318,35 +335,6 @@ def scored_expression(
         exp.alias_(vetoes, "vetoes", quoted=True),
         _q("inputs"),
     ).from_(level4.subquery("g"))
-    if only_changed:
-        # The current result's inputs (`evaluation_grades.inputs`) equal to these: the same result, not stored
-        # again. The document is built (the select list evaluated) only for the rows that pass.
-        current = exp.alias_(exp.to_table("evaluation_grades", quoted=True), "cur", table=True, quoted=True)
-        same = exp.and_(
-            exp.column("model_code", table="cur", quoted=True).eq(exp.Literal.string(model.code)),
-            exp.column("subject_id", table="cur", quoted=True).eq(
-                exp.column("subject_id", table="g", quoted=True)
-            ),
-        )
-        scored = exp.select(
-            *[
-                exp.alias_(exp.column(c, table="g", quoted=True), c, quoted=True)
-                for c in ("subject_id", "score")
-            ],
-            exp.alias_(grade, "grade", quoted=True),
-            exp.alias_(document, "indicators", quoted=True),
-            exp.alias_(vetoes, "vetoes", quoted=True),
-            exp.alias_(exp.column("inputs", table="g", quoted=True), "inputs", quoted=True),
-        ).from_(level4.subquery("g"))
-        scored = scored.join(current, on=same, join_type="left").where(
-            exp.or_(
-                exp.column("inputs", table="cur", quoted=True).is_(exp.null()),
-                exp.NEQ(
-                    this=exp.column("inputs", table="cur", quoted=True),
-                    expression=exp.column("inputs", table="g", quoted=True),
-                ),
-            )
-        )
     return scored.with_(exp.to_identifier("v", quoted=True), as_=value_rows, materialized=True).with_(
         exp.to_identifier("t", quoted=True), as_=level2, materialized=True
     )
