@@ -212,14 +212,7 @@ class TestIncremental:
         service.run(session, comprehensive, as_of=TODAY)
         service.give_consent(session, personal, person(session, "钱七").id, None)
         service.run(session, personal, as_of=TODAY)
-        quiet = Subject(
-            kind="legal_person",
-            uscc=uscc(),
-            name="静默新增测试有限公司",
-            name_norm="静默新增测试",
-            core_name="静默新增测试",
-        )
-        session.add(quiet)
+        quiet = company(session, "静默新增测试")  # no record, no domain event
         late = person(session, "孙八")
         service.give_consent(session, personal, late.id, None)
         company_run = service.run(session, comprehensive, as_of=TODAY, incremental=True)
@@ -485,6 +478,16 @@ def person(session: Session, name: str = "王五") -> Subject:
     return subject
 
 
+def company(session: Session, core: str) -> Subject:
+    """A legal person added straight to the store: no record, no domain event."""
+    subject = Subject(
+        kind="legal_person", uscc=uscc(), name=f"{core}有限公司", name_norm=core, core_name=core
+    )
+    session.add(subject)
+    session.flush()
+    return subject
+
+
 class TestOptIn:
     def test_only_persons_who_consented_are_evaluated_and_withdrawal_deletes_the_scores(
         self, session: Session, models: dict[str, ModelFile]
@@ -657,15 +660,7 @@ indicators:
 grades: [{grade: A, label: 优, min_score: 61}, {grade: B, label: 良, min_score: 0}]
 """
         model = rules.parse_model(text, "commitment_probe.yaml", ctx.catalog.item_codes)
-        company = Subject(
-            kind="legal_person",
-            uscc=uscc(),
-            name="承诺计数测试有限公司",
-            name_norm="承诺计数测试",
-            core_name="承诺计数测试",
-        )
-        session.add(company)
-        session.flush()
+        subject = company(session, "承诺计数测试")
         states = (
             commitment_rules.SIGNED,
             commitment_rules.VERIFYING,
@@ -678,8 +673,8 @@ grades: [{grade: A, label: 优, min_score: 61}, {grade: B, label: 良, min_score
                 Commitment(
                     template_code="general",
                     template_version="1",
-                    subject_id=company.id,
-                    subject_name=company.name,
+                    subject_id=subject.id,
+                    subject_name=subject.name,
                     signer_name="签署人",
                     channel="online",
                     title="信用承诺",
@@ -692,7 +687,7 @@ grades: [{grade: A, label: 优, min_score: 61}, {grade: B, label: 良, min_score
             )
         session.flush()
         run = service.run(session, model, as_of=TODAY)
-        found = results(session, run.run_id)[company.id]
+        found = results(session, run.run_id)[subject.id]
         assert value(found, "signed_3y") == 3  # signed, and the two under verification (核查中)
         assert value(found, "fulfilled_3y") == 1
         # Every state a commitment can be in is counted under exactly one status of the feature.
