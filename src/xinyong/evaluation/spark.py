@@ -142,7 +142,9 @@ def spark_feature_rows(
 
 
 def run_features_spark(model: ModelFile, as_of: dt.date, snapshot_dir: Path) -> list[dict[str, Any]]:
-    """Every applicable subject's feature row, computed by a local Spark session over the snapshot."""
+    """Every applicable subject's feature row, computed by a local Spark session over the snapshot. A directory
+    that is not a snapshot, or one without what the model reads, is refused before Spark starts."""
+    check_covers(read_manifest(snapshot_dir), model)
     with spark_session() as session:
-        check_covers(register_snapshot(session, snapshot_dir), model)
+        register_snapshot(session, snapshot_dir)
         return list(feature_rows(session, model, as_of))
