@@ -89,10 +89,10 @@ def score_in_store(
         # back for the rest of the caller's transaction.
         previous = session.scalar(text("SELECT current_setting('work_mem')"))
         session.execute(text("SELECT set_config('work_mem', :mem, true)"), {"mem": SCORING_WORK_MEM})
-    if dialect == "postgres" and subject_ids is not None:
-        # A temporary table has no statistics until analysed: a few chunks' rows are then joined by index, not by
-        # reading every current grade (a full run's table is joined whole either way).
-        session.execute(text(f'ANALYZE "{table}"'))
+        if subject_ids is not None:
+            # A temporary table has no statistics until analysed: a few chunks' rows are then joined by index,
+            # not by reading every current grade (a full run's table is joined whole either way).
+            session.execute(text(f'ANALYZE "{table}"'))
     session.execute(
         text(scoring.insert_results_sql(model, run_id=run_row.id, dialect=dialect, features_table=table))
     )
@@ -131,6 +131,7 @@ def score_in_python(
     """Feature rows scored by the reference rules as they stream; a chunk at a time, the new and changed results
     are written (those whose inputs differ from the current result's). Returns the grade counts."""
     table = cast(Table, EvaluationResult.__table__)
+    digest = scoring.model_digest(model)
     counts: dict[str, int] = {}
     batch: list[dict[str, Any]] = []
 
@@ -163,7 +164,7 @@ def score_in_python(
                 "grade": result.grade,
                 "indicators": result_document(result),
                 "vetoes": list(result.vetoes),
-                "inputs": scoring.inputs_text(model, values),
+                "inputs": scoring.inputs_text(model, digest, values),
             }
         )
         if len(batch) >= RESULT_CHUNK:

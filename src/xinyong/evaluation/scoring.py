@@ -200,30 +200,14 @@ def _vetoes(fired: list[str], dialect: str) -> exp.Expr:
     return vetoes
 
 
-def scored_expression(
-    model: ModelFile,
-    *,
-    as_of: dt.date,
-    dialect: str,
-    subject_ids: Collection[int] | None = None,
-    features_table: str | None = None,
-    only_changed: bool = False,
-) -> exp.Select:
-    """One row per applicable subject: subject_id, score, grade, indicators (the result document, JSON),
-    vetoes (JSON array of the codes that fired), as `rules.evaluate` and `results.result_document` give them,
-    and inputs (`inputs_sql`: what the result is a function of).
-
-    The feature rows come from the compiled feature query, or from `features_table` where they were stored
-    first (`features_table_sql`). `only_changed`: only the subjects whose current result under the model was
-    computed from other inputs, or who have none."""
+def scored_expression(model: ModelFile, *, dialect: str, features_table: str) -> exp.Select:
+    """One row per subject of `features_table` (the run's feature rows, `features_table_sql`) whose inputs
+    differ from those of its current result under the model, or who has none: subject_id, score, grade,
+    indicators (the result document, JSON), vetoes (JSON array of the codes that fired), as `rules.evaluate`
+    and `results.result_document` give them, and inputs (`_inputs`: what the result is a function of)."""
     if not supported(model):
         raise ValueError(f"model {model.code} cannot be scored in SQL")
-    features: exp.Expr
-    if features_table is None:
-        query = compiler.feature_expression(model, as_of=as_of, dialect=dialect, subject_ids=subject_ids)
-        features = query.subquery("f")
-    else:
-        features = exp.alias_(exp.table_(features_table, quoted=True), "f", table=True, quoted=True)
+    features = exp.alias_(exp.table_(features_table, quoted=True), "f", table=True, quoted=True)
     indicators = list(model.indicators)
     # The layers that compute what later layers read several times are MATERIALIZED common table expressions:
     # a flattened subquery would copy its expression into every reference (SQLite's and PostgreSQL's planners
@@ -232,24 +216,26 @@ def scored_expression(
     values: list[exp.Expr] = [_q("subject_id")]
     values += [exp.alias_(_value(i, dialect), f"{i.code}:v", quoted=True) for i in indicators]
     value_rows = exp.select(*values).from_(features)
-    # The result's inputs, computed with the values; with `only_changed` the subjects whose inputs are those of
-    # their current result stop here: points, score, grade and document are computed for the others only.
-    value_rows = exp.select(
-        exp.Column(this=exp.Star(), table=exp.to_identifier("s0", quoted=True)),
-        exp.alias_(_inputs(model, dialect), "inputs", quoted=True),
-    ).from_(value_rows.subquery("s0"))
-    if only_changed:
-        current = exp.alias_(exp.to_table("evaluation_grades", quoted=True), "cur", table=True, quoted=True)
-        same = exp.and_(
-            exp.column("model_code", table="cur", quoted=True).eq(exp.Literal.string(model.code)),
-            exp.column("subject_id", table="cur", quoted=True).eq(
-                exp.column("subject_id", table="s0", quoted=True)
-            ),
+    # The result's inputs, computed with the values: the subjects whose inputs are those of their current result
+    # stop here, so points, score, grade and document are computed for the others only.
+    inputs = _inputs(model, dialect)
+    current = exp.alias_(exp.to_table("evaluation_grades", quoted=True), "cur", table=True, quoted=True)
+    same = exp.and_(
+        exp.column("model_code", table="cur", quoted=True).eq(exp.Literal.string(model.code)),
+        exp.column("subject_id", table="cur", quoted=True).eq(
+            exp.column("subject_id", table="s0", quoted=True)
+        ),
+    )
+    known = exp.column("inputs", table="cur", quoted=True)
+    value_rows = (
+        exp.select(
+            exp.Column(this=exp.Star(), table=exp.to_identifier("s0", quoted=True)),
+            exp.alias_(inputs, "inputs", quoted=True),
         )
-        known = exp.column("inputs", table="cur", quoted=True)
-        value_rows = value_rows.join(current, on=same, join_type="left").where(
-            exp.or_(known.is_(exp.null()), exp.NEQ(this=known, expression=_inputs(model, dialect)))
-        )
+        .from_(value_rows.subquery("s0"))
+        .join(current, on=same, join_type="left")
+        .where(exp.or_(known.is_(exp.null()), exp.NEQ(this=known, expression=inputs.copy())))
+    )
     # Layer "t": each indicator's points and the total, in the reference's order of addition.
     level1: list[exp.Expr] = [exp.Star()]
     for i in indicators:
@@ -344,9 +330,7 @@ def insert_results_sql(model: ModelFile, *, run_id: int, dialect: str, features_
     """`INSERT INTO evaluation_results … SELECT`: the run's new or changed results, scored and written by the
     database from the run's feature rows (`features_table_sql`). A subject whose inputs are those of its
     current result keeps that result: nothing is written for it."""
-    scored = scored_expression(
-        model, as_of=dt.date.min, dialect=dialect, features_table=features_table, only_changed=True
-    )
+    scored = scored_expression(model, dialect=dialect, features_table=features_table)
     rows = exp.select(
         exp.alias_(exp.Literal.number(int(run_id)), "run_id", quoted=True),
         *[_q(c) for c in RESULT_COLUMNS[1:]],
@@ -406,9 +390,10 @@ def _inputs(model: ModelFile, dialect: str) -> exp.Expr:
     return text
 
 
-def inputs_text(model: ModelFile, values: Mapping[str, Any]) -> str:
-    """The `inputs` of a result scored in Python (`results.plain_feature` values), as the database writes
-    them where it can (a number that prints differently only stores the same result once more)."""
+def inputs_text(model: ModelFile, digest: str, values: Mapping[str, Any]) -> str:
+    """The `inputs` of a result scored in Python (`results.plain_feature` values; `digest`: `model_digest`,
+    computed once per run), as the database writes them where it can (a number that prints differently only
+    stores the same result once more)."""
 
     def printed(value: Any) -> str:
         if value is None:
@@ -417,4 +402,4 @@ def inputs_text(model: ModelFile, values: Mapping[str, Any]) -> str:
             return json.dumps(value, ensure_ascii=False)
         return repr(value)
 
-    return f"{model_digest(model)}:" + "|".join(printed(values.get(i.code)) for i in model.indicators)
+    return f"{digest}:" + "|".join(printed(values.get(i.code)) for i in model.indicators)

@@ -85,11 +85,10 @@ def task_list(
         details={"state": state, "overdue": overdue, "page": page, "rows": len(listing.items)},
     )
     overdue_count = task_followup.overdue_count(session, principal, today)
-    context = {"listing": listing, "rows": listing.items, "state": state, "overdue": overdue}
     return _page(
         request,
         "supervision/task_list.html",
-        {**context, "overdue_count": overdue_count, **_labels()},
+        {"listing": listing, "state": state, "overdue": overdue, "overdue_count": overdue_count, **_labels()},
     )
 
 
